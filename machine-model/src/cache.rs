@@ -1,0 +1,180 @@
+//! On-chip caches, modelled for accounting: which lines are present, hits,
+//! misses, and the cycles misses cost. No data is stored in them; memory is
+//! always coherent (no DMA, one CPU).
+//!
+//! i486: 8 KB unified, 4-way, 16-byte lines, 128 sets, tree pseudo-LRU,
+//! write-through without write-allocate.
+//! Pentium: 8 KB code + 8 KB data, each 2-way, 32-byte lines, 128 sets, LRU;
+//! the data cache is write-back; a write miss does not allocate a line.
+
+/// Counters of one cache.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct CacheCounters {
+    pub read_hits: u64,
+    pub read_misses: u64,
+    pub write_hits: u64,
+    pub write_misses: u64,
+}
+
+/// A set-associative cache of line tags.
+#[derive(Clone, Debug)]
+pub struct Cache {
+    name: &'static str,
+    sets: usize,
+    ways: usize,
+    line_shift: u32,
+    /// Tag (line address >> set bits) + 1 per way; 0 = invalid.
+    tags: Vec<u32>,
+    lru: Vec<u8>,
+    pub counters: CacheCounters,
+}
+
+impl Cache {
+    pub fn new(name: &'static str, size: usize, ways: usize, line: usize) -> Self {
+        let sets = size / (ways * line);
+        Self {
+            name,
+            sets,
+            ways,
+            line_shift: line.trailing_zeros(),
+            tags: vec![0; sets * ways],
+            lru: vec![0; sets],
+            counters: CacheCounters::default(),
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+    pub fn line_size(&self) -> u32 {
+        1 << self.line_shift
+    }
+    pub fn sets(&self) -> usize {
+        self.sets
+    }
+    pub fn ways(&self) -> usize {
+        self.ways
+    }
+
+    /// The line number an address falls into.
+    #[inline]
+    pub fn line_of(&self, physical: u32) -> u32 {
+        physical >> self.line_shift
+    }
+
+    /// A read (or instruction fetch) of the line holding `physical`:
+    /// true on a hit; a miss allocates the line.
+    #[inline]
+    pub fn read(&mut self, physical: u32) -> bool {
+        let line = physical >> self.line_shift;
+        let set = line as usize & (self.sets - 1);
+        let tag = (line >> self.sets.trailing_zeros()) + 1;
+        let base = set * self.ways;
+        for way in 0..self.ways {
+            if self.tags[base + way] == tag {
+                self.touch(set, way);
+                self.counters.read_hits += 1;
+                return true;
+            }
+        }
+        self.counters.read_misses += 1;
+        let way = (0..self.ways).find(|&way| self.tags[base + way] == 0).unwrap_or_else(|| self.victim(set));
+        self.tags[base + way] = tag;
+        self.touch(set, way);
+        false
+    }
+
+    /// A write: true on a hit. A miss does not allocate (both CPUs).
+    #[inline]
+    pub fn write(&mut self, physical: u32) -> bool {
+        let line = physical >> self.line_shift;
+        let set = line as usize & (self.sets - 1);
+        let tag = (line >> self.sets.trailing_zeros()) + 1;
+        let base = set * self.ways;
+        for way in 0..self.ways {
+            if self.tags[base + way] == tag {
+                self.touch(set, way);
+                self.counters.write_hits += 1;
+                return true;
+            }
+        }
+        self.counters.write_misses += 1;
+        false
+    }
+
+    /// Whether the line holding `physical` is present (no state change).
+    pub fn contains(&self, physical: u32) -> bool {
+        let line = physical >> self.line_shift;
+        let set = line as usize & (self.sets - 1);
+        let tag = (line >> self.sets.trailing_zeros()) + 1;
+        self.tags[set * self.ways..(set + 1) * self.ways].contains(&tag)
+    }
+
+    /// Invalidate everything (INVD/WBINVD, or a cold start).
+    pub fn invalidate_all(&mut self) {
+        self.tags.iter_mut().for_each(|tag| *tag = 0);
+        self.lru.iter_mut().for_each(|bits| *bits = 0);
+    }
+
+    pub fn valid_lines(&self) -> usize {
+        self.tags.iter().filter(|&&tag| tag != 0).count()
+    }
+
+    #[inline]
+    fn touch(&mut self, set: usize, way: usize) {
+        if self.ways == 2 {
+            self.lru[set] = if way == 0 { 1 } else { 0 };
+            return;
+        }
+        let bits = &mut self.lru[set];
+        match way {
+            0 => *bits = (*bits | 0b001) | 0b010,
+            1 => *bits = (*bits | 0b001) & !0b010,
+            2 => *bits = (*bits & !0b001) | 0b100,
+            _ => *bits = (*bits & !0b001) & !0b100,
+        }
+    }
+
+    fn victim(&self, set: usize) -> usize {
+        let bits = self.lru[set];
+        if self.ways == 2 {
+            return (bits & 1) as usize;
+        }
+        if bits & 0b001 == 0 {
+            if bits & 0b010 == 0 { 0 } else { 1 }
+        } else if bits & 0b100 == 0 {
+            2
+        } else {
+            3
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_486_cache_has_128_sets_of_16_byte_lines() {
+        let mut cache = Cache::new("L1", 8192, 4, 16);
+        assert_eq!(cache.sets(), 128);
+        assert!(!cache.read(0x1000));
+        assert!(cache.read(0x100F));
+        assert!(!cache.read(0x1010));
+        // Four more lines in the same set (2 KB apart) evict the first.
+        for index in 1..=4 {
+            cache.read(0x1000 + index * 2048);
+        }
+        assert!(!cache.contains(0x1000));
+    }
+
+    #[test]
+    fn write_misses_do_not_allocate() {
+        let mut cache = Cache::new("D", 8192, 2, 32);
+        assert!(!cache.write(0x40));
+        assert!(!cache.read(0x40));
+        assert!(cache.write(0x5F));
+        assert_eq!(cache.counters.write_misses, 1);
+        assert_eq!(cache.counters.write_hits, 1);
+    }
+}

@@ -1,0 +1,356 @@
+//! The machine: CPU state, memory, MMU, caches, devices, and the loop that
+//! interprets ring-3 code until it enters the kernel.
+
+use crate::cache::Cache;
+use crate::costs::{self, CostTable};
+use crate::cpu::CpuState;
+use crate::decode::{DecodeCache, Decoded};
+use crate::devices::{Devices, pit};
+use crate::events::EventSink;
+use crate::fault::{Fault, FaultKind, KernelEntry, MachineError};
+use crate::memory::PhysicalMemory;
+use crate::mmu::{AccessKind, ControlRegisters, Mmu};
+use crate::pipeline::Pipeline;
+use crate::{CpuModel, MachineConfig};
+use ia32::registers::eflags;
+use iced_x86::{Decoder, DecoderOptions};
+
+/// Why `run` returned.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Exit {
+    /// User code entered ring 0; the host must run the kernel, then call
+    /// [`Machine::return_to_user`].
+    KernelEntry(KernelEntry),
+    /// The instruction or cycle budget ran out (user mode continues on the next `run`).
+    Limit,
+    /// A program wrote `value` to the `isa-debug-exit` port.
+    DebugExit { value: u32 },
+}
+
+/// How far `run` may go.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct RunLimit {
+    /// Stop after this many more instructions.
+    pub instructions: u64,
+    /// Stop once the cycle counter reaches this value.
+    pub until_cycle: u64,
+}
+
+impl RunLimit {
+    pub const fn instructions(count: u64) -> Self {
+        Self { instructions: count, until_cycle: u64::MAX }
+    }
+}
+
+/// The caches: the 486's unified cache, or the Pentium's code and data caches.
+#[derive(Clone, Debug)]
+pub struct Caches {
+    /// i486: the unified cache. Pentium: the code cache.
+    pub code: Cache,
+    /// Pentium only: the data cache.
+    pub data: Option<Cache>,
+}
+
+impl Caches {
+    fn new(model: CpuModel) -> Self {
+        match model {
+            CpuModel::I486 => Self { code: Cache::new("L1", 8192, 4, 16), data: None },
+            CpuModel::Pentium => {
+                Self { code: Cache::new("L1 code", 8192, 2, 32), data: Some(Cache::new("L1 data", 8192, 2, 32)) }
+            }
+        }
+    }
+    pub fn data_mut(&mut self) -> &mut Cache {
+        self.data.as_mut().unwrap_or(&mut self.code)
+    }
+    pub fn all(&self) -> Vec<&Cache> {
+        let mut all = vec![&self.code];
+        all.extend(self.data.iter());
+        all
+    }
+}
+
+/// A whole PC.
+#[derive(Clone, Debug)]
+pub struct Machine {
+    config: MachineConfig,
+    pub cpu: CpuState,
+    pub memory: PhysicalMemory,
+    pub mmu: Mmu,
+    pub caches: Caches,
+    pub devices: Devices,
+    pub events: EventSink,
+    /// Cycles since power-on.
+    pub cycles: u64,
+    /// User instructions executed.
+    pub instructions: u64,
+    pub(crate) costs: &'static CostTable,
+    pub(crate) decode_cache: DecodeCache,
+    pub(crate) pipeline: Pipeline,
+    /// EIP after the instruction being executed (handlers change it for jumps).
+    pub(crate) next_eip: u32,
+    /// Cycles added by the current instruction beyond its table cost.
+    pub(crate) penalty: u32,
+    /// REP iterations or data-dependent extra clocks of the current instruction.
+    pub(crate) extra: u32,
+    /// The current branch was taken.
+    pub(crate) taken: bool,
+    /// Code fetch: linear line last accounted, and the TLB epoch it was accounted in.
+    fetch_line: Option<(u32, u64, u32)>,
+    /// Incremented whenever a translation may have changed (flush, invlpg, CR3).
+    pub(crate) tlb_epoch: u64,
+    /// Cycle at which a device may next raise an interrupt.
+    next_device_cycle: u64,
+}
+
+impl Machine {
+    pub fn new(config: MachineConfig) -> Self {
+        Self {
+            config,
+            cpu: CpuState::default(),
+            memory: PhysicalMemory::new(config.memory_bytes),
+            mmu: Mmu::new(config.cpu),
+            caches: Caches::new(config.cpu),
+            devices: Devices::default(),
+            events: EventSink::default(),
+            cycles: 0,
+            instructions: 0,
+            costs: costs::table(config.cpu),
+            decode_cache: DecodeCache::default(),
+            pipeline: Pipeline::default(),
+            next_eip: 0,
+            penalty: 0,
+            extra: 0,
+            taken: false,
+            fetch_line: None,
+            tlb_epoch: 0,
+            next_device_cycle: 0,
+        }
+    }
+
+    pub fn config(&self) -> MachineConfig {
+        self.config
+    }
+    pub fn model(&self) -> CpuModel {
+        self.config.cpu
+    }
+    pub fn cost_table(&self) -> &'static CostTable {
+        self.costs
+    }
+
+    /// Simulated time in microseconds.
+    pub fn microseconds(&self) -> f64 {
+        self.cycles as f64 / self.config.clock_mhz as f64
+    }
+
+    pub(crate) fn control(&self) -> ControlRegisters {
+        ControlRegisters { cr0: self.cpu.cr0, cr3: self.cpu.cr3, cr4: self.cpu.cr4 }
+    }
+
+    /// The PIT tick at a cycle count.
+    pub fn pit_tick_at(&self, cycles: u64) -> u64 {
+        ((cycles as u128 * pit::INPUT_HZ as u128) / (self.config.clock_mhz as u128 * 1_000_000)) as u64
+    }
+
+    /// The first cycle at which the PIT tick reaches `tick`.
+    fn cycle_of_tick(&self, tick: u64) -> u64 {
+        let hz = self.config.clock_mhz as u128 * 1_000_000;
+        ((tick as u128 * hz).div_ceil(pit::INPUT_HZ as u128)) as u64
+    }
+
+    /// The cycle at which the next device interrupt is due (for idling).
+    pub fn next_interrupt_cycle(&self) -> Option<u64> {
+        self.devices.pit.next_interrupt_tick().map(|tick| self.cycle_of_tick(tick))
+    }
+
+    /// Let devices catch up with the clock and raise their lines.
+    pub fn update_devices(&mut self) {
+        let tick = self.pit_tick_at(self.cycles);
+        self.devices.update(tick);
+        self.next_device_cycle = self.next_interrupt_cycle().unwrap_or(u64::MAX);
+    }
+
+    /// Advance time without executing (the CPU halts in the kernel's idle loop).
+    pub fn idle_until(&mut self, cycle: u64) {
+        if cycle > self.cycles {
+            self.cycles = cycle;
+        }
+        self.update_devices();
+    }
+
+    /// Drop decoded instructions of pages written since they were decoded.
+    #[inline]
+    pub(crate) fn refresh_decode_cache(&mut self) {
+        if self.memory.has_stale_pages() {
+            for page in self.memory.take_stale_pages() {
+                self.decode_cache.invalidate_page(page);
+            }
+            self.fetch_line = None;
+        }
+    }
+
+    /// Interpret user code until it enters the kernel, the budget runs out,
+    /// or a program asks QEMU's debug-exit device to stop.
+    pub fn run(&mut self, limit: RunLimit) -> Result<Exit, MachineError> {
+        if self.cpu.cpl != 3 {
+            return Err(MachineError::NotInUserMode);
+        }
+        let end = self.instructions.saturating_add(limit.instructions);
+        loop {
+            if self.instructions >= end || self.cycles >= limit.until_cycle {
+                return Ok(Exit::Limit);
+            }
+            if self.cycles >= self.next_device_cycle || self.devices.uart.interrupt_line() {
+                self.update_devices();
+            }
+            if self.cpu.eflags & eflags::IF != 0
+                && let Some((irq, vector)) = self.devices.pic.acknowledge()
+            {
+                self.events.emit(|| crate::events::MachineEvent::InterruptRequest { irq });
+                return self.enter_kernel_for_interrupt(irq, vector).map(Exit::KernelEntry);
+            }
+            let single_step = self.cpu.eflags & eflags::TF != 0;
+            match self.step() {
+                Ok(()) => {
+                    if let Some(value) = self.devices.debug_exit.take() {
+                        return Ok(Exit::DebugExit { value });
+                    }
+                    if single_step {
+                        let trap = Fault { vector: 1, error_code: None, kind: FaultKind::Trap };
+                        return self.enter_kernel_for_fault(trap).map(Exit::KernelEntry);
+                    }
+                }
+                Err(fault) => return self.enter_kernel_for_fault(fault).map(Exit::KernelEntry),
+            }
+        }
+    }
+
+    /// Execute one user instruction. A fault leaves EIP at the instruction
+    /// (traps: after it) for the caller to deliver.
+    pub fn step(&mut self) -> Result<(), Fault> {
+        self.refresh_decode_cache();
+        let eip = self.cpu.eip;
+        let decoded = self.fetch(eip)?;
+        let length = decoded.instruction.len() as u32;
+        self.next_eip = eip.wrapping_add(length);
+        self.penalty = 0;
+        self.extra = 0;
+        self.taken = false;
+        let outcome = (decoded.handler)(self, &decoded.instruction);
+        match outcome {
+            Ok(()) => {
+                self.cpu.eip = self.next_eip;
+                self.instructions += 1;
+                let cycles = self.pipeline.charge(self.costs, &decoded, eip, self.taken, self.extra, self.penalty);
+                self.cycles += cycles as u64;
+                Ok(())
+            }
+            Err(fault) => {
+                if fault.kind != FaultKind::Fault {
+                    // Traps and int n complete the instruction: report the next EIP.
+                    self.cpu.eip = self.next_eip;
+                    self.instructions += 1;
+                    let cycles = self.pipeline.charge(self.costs, &decoded, eip, false, 0, self.penalty);
+                    self.cycles += cycles as u64;
+                }
+                self.pipeline.interrupted();
+                Err(fault)
+            }
+        }
+    }
+
+    /// Fetch and decode the instruction at CS:EIP, with code-TLB and code-cache accounting.
+    fn fetch(&mut self, eip: u32) -> Result<Decoded, Fault> {
+        let code_segment = self.cpu.segments[crate::cpu::segment::CS];
+        let limit = code_segment.limit();
+        if eip > limit {
+            return Err(Fault::general_protection(0));
+        }
+        let linear = code_segment.base().wrapping_add(eip);
+        let physical = self.fetch_translate(linear)?;
+        let decoded = match self.decode_cache.get(physical) {
+            Some(decoded) => decoded,
+            None => self.decode_at(linear, physical)?,
+        };
+        let length = decoded.instruction.len() as u32;
+        let last = eip.wrapping_add(length - 1);
+        if last > limit || last < eip {
+            return Err(Fault::general_protection(0));
+        }
+        // Account the further code lines the instruction spans (prefetch).
+        let line_shift = self.caches.code.line_size().trailing_zeros();
+        let last_linear = linear.wrapping_add(length - 1);
+        if last_linear >> line_shift != linear >> line_shift {
+            self.fetch_translate(last_linear)?;
+        }
+        Ok(decoded)
+    }
+
+    /// Translate a code address, looking the TLB and code cache up once per
+    /// code line, as the prefetcher does.
+    #[inline]
+    fn fetch_translate(&mut self, linear: u32) -> Result<u32, Fault> {
+        let line_shift = self.caches.code.line_size().trailing_zeros();
+        let line = linear >> line_shift;
+        if let Some((cached_line, epoch, physical_line)) = self.fetch_line
+            && cached_line == line
+            && epoch == self.tlb_epoch
+        {
+            return Ok((physical_line << line_shift) | (linear & ((1 << line_shift) - 1)));
+        }
+        let physical = self.translate(linear, AccessKind::Execute, true)?;
+        if !self.caches.code.read(physical) {
+            self.penalty += self.costs.cache_miss;
+        }
+        self.fetch_line = Some((line, self.tlb_epoch, physical >> line_shift));
+        Ok(physical)
+    }
+
+    /// Decode at a linear address whose first byte is at `physical`.
+    fn decode_at(&mut self, linear: u32, physical: u32) -> Result<Decoded, Fault> {
+        let mut bytes = [0u8; 15];
+        let in_page = (4096 - (physical & 0xFFF)).min(15) as usize;
+        self.memory.read(ia32::PhysAddr(physical), &mut bytes[..in_page]);
+        let mut available = in_page;
+        let mut instruction = decode_one(&bytes[..available], linear);
+        if instruction.is_none() && available < 15 {
+            // The instruction may continue on the next page: translate it only now.
+            let next_linear = (linear & !0xFFF).wrapping_add(4096);
+            let next_physical = self.translate(next_linear, AccessKind::Execute, true)?;
+            self.memory.read(ia32::PhysAddr(next_physical), &mut bytes[in_page..]);
+            available = 15;
+            instruction = decode_one(&bytes[..available], linear);
+        }
+        let instruction = instruction.unwrap_or_default();
+        let decoded = Decoded {
+            instruction,
+            handler: crate::interpreter::handler_for(&instruction, self.config.cpu),
+            cost: (self.costs.instruction)(&instruction),
+        };
+        if instruction.len() > 0 && (physical & 0xFFF) as usize + instruction.len() <= 4096 {
+            self.memory.mark_decoded(physical >> 12);
+            self.decode_cache.insert(physical, decoded);
+        }
+        if instruction.len() == 0 {
+            // Undecodable bytes (or 15 bytes without an end): #UD, or #GP for too long.
+            return Err(Fault::invalid_opcode());
+        }
+        Ok(decoded)
+    }
+}
+
+/// Decode one instruction, or `None` if the bytes run out before it ends.
+fn decode_one(bytes: &[u8], ip: u32) -> Option<iced_x86::Instruction> {
+    let mut decoder = Decoder::with_ip(32, bytes, ip as u64, DecoderOptions::NONE);
+    let instruction = decoder.decode();
+    match decoder.last_error() {
+        iced_x86::DecoderError::None => Some(instruction),
+        iced_x86::DecoderError::NoMoreBytes => None,
+        // Invalid encodings decode as a 1..15-byte INVALID instruction: #UD.
+        _ => {
+            let mut invalid = iced_x86::Instruction::default();
+            invalid.set_len(instruction.len().max(1));
+            Some(invalid)
+        }
+    }
+}

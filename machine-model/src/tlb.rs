@@ -1,0 +1,306 @@
+//! Translation lookaside buffers as real structures: sets × ways, tags,
+//! rights, and tree pseudo-LRU replacement. An entry stays until it is
+//! evicted or flushed — so a kernel that forgets `invlpg` keeps translating
+//! through the stale entry here exactly as it would on the hardware.
+//!
+//! i486: one unified TLB, 32 entries, 4-way, 8 sets (linear bits 14..12).
+//! Pentium: code TLB 32 entries 4-way; data TLB 64 entries 4-way; a separate
+//! 8-entry 4-way data TLB for 4 MB pages. (REFERENCE.md; the 4 MB TLB's
+//! geometry is marked unverified for the P5 there.) Assumption, documented in
+//! docs/MACHINE-MODEL.md: code fetches from a 4 MB page are cached in the
+//! code TLB as 4 KB entries, since the P5 code TLB has no 4 MB entries.
+
+/// One cached translation.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct TlbEntry {
+    pub valid: bool,
+    /// Virtual page number: linear >> 12 (4 KB entries) or >> 22 (4 MB entries).
+    pub tag: u32,
+    /// Physical page number of the same granularity.
+    pub frame: u32,
+    /// Effective rights: AND of the directory and table entries.
+    pub writable: bool,
+    pub user: bool,
+    /// The dirty bit was already set in the page table when this was cached.
+    pub dirty: bool,
+}
+
+/// Counters of one TLB.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct TlbCounters {
+    pub hits: u64,
+    pub misses: u64,
+    pub fills: u64,
+    /// Full flushes (CR3 loads).
+    pub flushes: u64,
+    /// Single-entry invalidations (invlpg, or a fault on the entry).
+    pub invalidations: u64,
+    /// Valid entries dropped by a full flush, summed.
+    pub entries_flushed: u64,
+}
+
+/// Which TLB of the machine.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
+pub enum TlbKind {
+    /// i486: instructions and data, 4 KB pages.
+    Unified,
+    /// Pentium code TLB.
+    Code,
+    /// Pentium data TLB, 4 KB pages.
+    Data,
+    /// Pentium data TLB for 4 MB pages.
+    Large,
+}
+
+impl TlbKind {
+    pub const fn name(self) -> &'static str {
+        match self {
+            TlbKind::Unified => "TLB",
+            TlbKind::Code => "I-TLB",
+            TlbKind::Data => "D-TLB",
+            TlbKind::Large => "4M D-TLB",
+        }
+    }
+    /// log2 of the page size this TLB maps.
+    pub const fn page_shift(self) -> u32 {
+        match self {
+            TlbKind::Large => 22,
+            _ => 12,
+        }
+    }
+}
+
+/// A set-associative TLB with tree pseudo-LRU per 4-way set.
+#[derive(Clone, Debug)]
+pub struct Tlb {
+    kind: TlbKind,
+    sets: usize,
+    ways: usize,
+    entries: Vec<TlbEntry>,
+    /// Three tree bits per set (bit 0 root: 0 = left pair older... see `victim`).
+    lru: Vec<u8>,
+    pub counters: TlbCounters,
+}
+
+impl Tlb {
+    pub fn new(kind: TlbKind, entries: usize, ways: usize) -> Self {
+        let sets = entries / ways;
+        Self {
+            kind,
+            sets,
+            ways,
+            entries: vec![TlbEntry::default(); entries],
+            lru: vec![0; sets],
+            counters: TlbCounters::default(),
+        }
+    }
+
+    pub fn kind(&self) -> TlbKind {
+        self.kind
+    }
+    pub fn sets(&self) -> usize {
+        self.sets
+    }
+    pub fn ways(&self) -> usize {
+        self.ways
+    }
+
+    /// The set a tag falls into (low bits of the page number).
+    #[inline]
+    pub fn set_of(&self, tag: u32) -> usize {
+        tag as usize & (self.sets - 1)
+    }
+
+    /// Look a page number up. A hit updates the replacement state and returns
+    /// the entry with its way.
+    #[inline]
+    pub fn lookup(&mut self, tag: u32) -> Option<(TlbEntry, usize)> {
+        let set = self.set_of(tag);
+        let base = set * self.ways;
+        for way in 0..self.ways {
+            let entry = self.entries[base + way];
+            if entry.valid && entry.tag == tag {
+                self.touch(set, way);
+                self.counters.hits += 1;
+                return Some((entry, way));
+            }
+        }
+        self.counters.misses += 1;
+        None
+    }
+
+    /// Look without changing anything (for views and tests).
+    pub fn probe(&self, tag: u32) -> Option<TlbEntry> {
+        let set = self.set_of(tag);
+        self.entries[set * self.ways..(set + 1) * self.ways]
+            .iter()
+            .copied()
+            .find(|entry| entry.valid && entry.tag == tag)
+    }
+
+    /// Insert an entry: an invalid way first, else the pseudo-LRU victim.
+    /// Returns (set, way, evicted entry if a valid one was replaced).
+    pub fn fill(&mut self, entry: TlbEntry) -> (usize, usize, Option<TlbEntry>) {
+        let set = self.set_of(entry.tag);
+        let base = set * self.ways;
+        // An entry for the same page (refreshing rights or the dirty bit) is replaced in place.
+        let way = (0..self.ways)
+            .find(|&way| self.entries[base + way].valid && self.entries[base + way].tag == entry.tag)
+            .or_else(|| (0..self.ways).find(|&way| !self.entries[base + way].valid))
+            .unwrap_or_else(|| self.victim(set));
+        let old = self.entries[base + way];
+        self.entries[base + way] = TlbEntry { valid: true, ..entry };
+        self.touch(set, way);
+        self.counters.fills += 1;
+        (set, way, (old.valid && old.tag != entry.tag).then_some(old))
+    }
+
+    /// Update the dirty bit of a cached entry in place.
+    pub fn set_dirty(&mut self, tag: u32) {
+        let set = self.set_of(tag);
+        let base = set * self.ways;
+        for way in 0..self.ways {
+            let entry = &mut self.entries[base + way];
+            if entry.valid && entry.tag == tag {
+                entry.dirty = true;
+            }
+        }
+    }
+
+    /// Drop every entry (`mov cr3`). Returns how many valid entries were dropped.
+    pub fn flush(&mut self) -> u32 {
+        let mut dropped = 0;
+        for entry in &mut self.entries {
+            if entry.valid {
+                dropped += 1;
+            }
+            entry.valid = false;
+        }
+        self.lru.iter_mut().for_each(|bits| *bits = 0);
+        self.counters.flushes += 1;
+        self.counters.entries_flushed += dropped as u64;
+        dropped
+    }
+
+    /// Drop the entry for `tag` if present (`invlpg`). Returns whether one was there.
+    pub fn invalidate(&mut self, tag: u32) -> bool {
+        let set = self.set_of(tag);
+        let base = set * self.ways;
+        let mut found = false;
+        for way in 0..self.ways {
+            let entry = &mut self.entries[base + way];
+            if entry.valid && entry.tag == tag {
+                entry.valid = false;
+                found = true;
+            }
+        }
+        if found {
+            self.counters.invalidations += 1;
+        }
+        found
+    }
+
+    /// Every entry, set-major, for display.
+    pub fn entries(&self) -> &[TlbEntry] {
+        &self.entries
+    }
+
+    /// The replacement bits of a set, for display.
+    pub fn lru_bits(&self, set: usize) -> u8 {
+        self.lru.get(set).copied().unwrap_or(0)
+    }
+
+    pub fn valid_count(&self) -> usize {
+        self.entries.iter().filter(|entry| entry.valid).count()
+    }
+
+    /// Tree pseudo-LRU for 4 ways (Intel's i486 scheme): bit 0 says which
+    /// pair was used less recently (0 → ways 0/1 are the victims' side), bit 1
+    /// chooses within ways 0/1, bit 2 within ways 2/3. A bit value of 0 points
+    /// at the lower way/pair as the next victim.
+    #[inline]
+    fn touch(&mut self, set: usize, way: usize) {
+        if self.ways != 4 {
+            // 2-way: bit 0 names the victim.
+            self.lru[set] = if way == 0 { 1 } else { 0 };
+            return;
+        }
+        let bits = &mut self.lru[set];
+        match way {
+            0 => *bits = (*bits | 0b001) | 0b010,
+            1 => *bits = (*bits | 0b001) & !0b010,
+            2 => *bits = (*bits & !0b001) | 0b100,
+            _ => *bits = (*bits & !0b001) & !0b100,
+        }
+    }
+
+    fn victim(&self, set: usize) -> usize {
+        let bits = self.lru[set];
+        if self.ways != 4 {
+            return (bits & 1) as usize;
+        }
+        if bits & 0b001 == 0 {
+            if bits & 0b010 == 0 { 0 } else { 1 }
+        } else if bits & 0b100 == 0 {
+            2
+        } else {
+            3
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(tag: u32) -> TlbEntry {
+        TlbEntry { valid: true, tag, frame: tag + 0x100, writable: true, user: true, dirty: false }
+    }
+
+    #[test]
+    fn pages_eight_apart_share_a_set_of_the_486_tlb() {
+        let tlb = Tlb::new(TlbKind::Unified, 32, 4);
+        assert_eq!(tlb.sets(), 8);
+        assert_eq!(tlb.set_of(0x10), tlb.set_of(0x18));
+        assert_ne!(tlb.set_of(0x10), tlb.set_of(0x11));
+    }
+
+    #[test]
+    fn a_fifth_page_in_a_set_evicts_the_pseudo_least_recently_used() {
+        let mut tlb = Tlb::new(TlbKind::Unified, 32, 4);
+        for page in [0, 8, 16, 24] {
+            tlb.fill(entry(page));
+        }
+        // Use 0 and 16 again: the tree then points at the 8/24 side... and within it.
+        assert!(tlb.lookup(0).is_some());
+        assert!(tlb.lookup(16).is_some());
+        let (_, _, evicted) = tlb.fill(entry(32));
+        let evicted = evicted.expect("a full set evicts");
+        assert!(evicted.tag == 8 || evicted.tag == 24, "evicted {evicted:?}");
+        assert!(tlb.probe(0).is_some() && tlb.probe(16).is_some());
+    }
+
+    #[test]
+    fn flush_drops_everything_and_invalidate_one() {
+        let mut tlb = Tlb::new(TlbKind::Data, 64, 4);
+        for page in 0..10 {
+            tlb.fill(entry(page));
+        }
+        assert!(tlb.invalidate(3));
+        assert!(!tlb.invalidate(3));
+        assert_eq!(tlb.valid_count(), 9);
+        assert_eq!(tlb.flush(), 9);
+        assert_eq!(tlb.valid_count(), 0);
+        assert!(tlb.lookup(1).is_none());
+    }
+
+    #[test]
+    fn a_stale_entry_keeps_translating_until_flushed() {
+        let mut tlb = Tlb::new(TlbKind::Unified, 32, 4);
+        tlb.fill(entry(5));
+        // Nothing here knows the page table changed: the old frame is returned.
+        assert_eq!(tlb.lookup(5).map(|(entry, _)| entry.frame), Some(0x105));
+        tlb.invalidate(5);
+        assert!(tlb.lookup(5).is_none());
+    }
+}

@@ -1,0 +1,47 @@
+// Shared set-up for the explorer's end-to-end tests: Debian's Chromium,
+// headless, driven by playwright-core (never a downloaded browser).
+import { chromium } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+export const baseUrl = process.env.L4_EXPLORER_URL;
+const executablePath = process.env.L4_CHROMIUM ?? "/usr/bin/chromium";
+export const artifacts = process.env.L4_E2E_ARTIFACTS ?? "../../target/e2e";
+
+if (!baseUrl) {
+  throw new Error("L4_EXPLORER_URL is not set: run these tests through `cargo xtask test --only browser`, which builds and serves the explorer");
+}
+
+/** Flags that make Chromium work as root on these machines, with no network. */
+const flags = [
+  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+];
+
+/** Launch a browser; every test gets a fresh profile. */
+export async function launch() {
+  return chromium.launch({ executablePath, args: flags, headless: true });
+}
+
+/**
+ * Open the explorer at `path` (default "/") in a 1280×800 page. Collects
+ * console errors and page errors in `page.problems` for the test to assert on.
+ */
+export async function openExplorer(browser, path = "", options = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
+  const page = await context.newPage();
+  page.problems = [];
+  page.on("console", (message) => {
+    if (message.type() === "error") page.problems.push(`console error: ${message.text()}`);
+  });
+  page.on("pageerror", (error) => page.problems.push(`page error: ${error.message}`));
+  await page.goto(new URL(path, baseUrl).toString());
+  await page.waitForSelector("body[data-ready='true']", { timeout: 30000 });
+  return page;
+}
+
+/** Save a screenshot under target/e2e/. */
+export async function screenshot(page, name) {
+  mkdirSync(artifacts, { recursive: true });
+  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: false });
+}

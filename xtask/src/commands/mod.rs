@@ -1,0 +1,3 @@
+pub mod boot;
+pub mod serve;
+pub mod test;

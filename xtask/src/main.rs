@@ -1,0 +1,43 @@
+//! `cargo xtask <command>`: see `cargo xtask help`.
+
+mod arguments;
+mod commands;
+
+use arguments::Arguments;
+
+const HELP: &str = "\
+cargo xtask <command> [flags]
+
+Commands:
+  serve [--port N]                 build the explorer (release) and serve it on http://127.0.0.1:8080
+  boot [--cpu 486|pentium] [--gdb] build the native image and boot it in QEMU, serial on this terminal
+  test [--only S,..] [--skip S,..] run every check: fmt, clippy, host tests, wasm build,
+                                   browser tests in Chromium, QEMU boots; ends with `N passed, N failed`
+  help                             this text
+
+Stages for --only/--skip: toolchain, fmt, clippy, unit, integration, wasm, components, browser, qemu
+";
+
+fn main() {
+    let mut arguments = Arguments::from_env();
+    let command = arguments.command();
+    let outcome = match command.as_deref() {
+        Some("serve") => commands::serve::run(arguments),
+        Some("boot") => commands::boot::run(arguments),
+        Some("test") => commands::test::run(arguments),
+        Some("help") | Some("--help") | Some("-h") | None => {
+            print!("{HELP}");
+            Ok(0)
+        }
+        Some(other) => {
+            Err(xtask::TaskError::new(format!("unknown command `{other}`. Run `cargo xtask help` for the list.")))
+        }
+    };
+    match outcome {
+        Ok(code) => std::process::exit(code),
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::exit(2);
+        }
+    }
+}

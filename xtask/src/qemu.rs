@@ -1,0 +1,130 @@
+//! Running the native image in `qemu-system-i386`.
+
+use crate::{Result, TaskError, install};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The CPUs the image supports.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Cpu {
+    I486,
+    Pentium,
+}
+
+impl Cpu {
+    pub const ALL: [Cpu; 2] = [Cpu::I486, Cpu::Pentium];
+
+    /// The `-cpu` value QEMU knows.
+    pub fn qemu_name(self) -> &'static str {
+        match self {
+            Cpu::I486 => "486",
+            Cpu::Pentium => "pentium",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Self> {
+        match text.to_ascii_lowercase().as_str() {
+            "486" | "i486" => Ok(Cpu::I486),
+            "pentium" | "p5" | "586" => Ok(Cpu::Pentium),
+            other => Err(TaskError::new(format!("unknown CPU `{other}`: use `--cpu 486` or `--cpu pentium`"))),
+        }
+    }
+}
+
+/// How to run QEMU.
+#[derive(Clone, Debug)]
+pub struct QemuConfig {
+    pub cpu: Cpu,
+    pub image: PathBuf,
+    pub modules: Vec<PathBuf>,
+    pub memory_mb: u32,
+    /// Wait for gdb on localhost:1234 before the first instruction.
+    pub gdb: bool,
+}
+
+impl QemuConfig {
+    pub fn new(cpu: Cpu, image: &Path) -> Self {
+        Self { cpu, image: image.to_path_buf(), modules: Vec::new(), memory_mb: 32, gdb: false }
+    }
+
+    /// The QEMU command line, serial port on stdio.
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(install::QEMU.program);
+        command
+            .arg("-cpu")
+            .arg(self.cpu.qemu_name())
+            .arg("-m")
+            .arg(self.memory_mb.to_string())
+            .arg("-kernel")
+            .arg(&self.image)
+            .args(["-serial", "stdio", "-display", "none", "-monitor", "none", "-no-reboot"])
+            .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]);
+        if !self.modules.is_empty() {
+            let list: Vec<String> = self.modules.iter().map(|module| module.display().to_string()).collect();
+            command.arg("-initrd").arg(list.join(","));
+        }
+        if self.gdb {
+            command.args(["-s", "-S"]);
+        }
+        command
+    }
+}
+
+/// What a QEMU run produced.
+#[derive(Clone, Debug)]
+pub struct QemuOutcome {
+    /// QEMU's exit status (`None` if it was killed at the timeout).
+    pub status: Option<i32>,
+    /// Everything written to the serial port.
+    pub serial: String,
+    pub timed_out: bool,
+    pub elapsed: Duration,
+}
+
+/// Run headless with a timeout, capturing the serial port.
+pub fn run_captured(config: &QemuConfig, timeout: Duration) -> Result<QemuOutcome> {
+    install::ensure_debian(&[install::QEMU])?;
+    let mut command = config.command();
+    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let started = Instant::now();
+    let mut child = command.spawn().map_err(|error| TaskError::new(format!("cannot start QEMU: {error}")))?;
+    let mut stdout = child.stdout.take().ok_or_else(|| TaskError::new("QEMU has no stdout pipe"))?;
+    let reader = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = stdout.read_to_end(&mut bytes);
+        bytes
+    });
+    let mut timed_out = false;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status.code();
+        }
+        if started.elapsed() > timeout {
+            timed_out = true;
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let serial = reader.join().map_err(|_| TaskError::new("serial reader thread failed"))?;
+    Ok(QemuOutcome {
+        status,
+        serial: String::from_utf8_lossy(&serial).replace('\r', ""),
+        timed_out,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// What QEMU's exit status means for our image (see `native-boot/src/exit.rs`).
+pub fn verdict_text(status: i32) -> &'static str {
+    match status {
+        33 => "success",
+        35 => "failure reported by the scenario",
+        37 => "the kernel stopped (see the serial output above)",
+        0 => "QEMU shut down without a verdict",
+        _ => "QEMU itself failed",
+    }
+}

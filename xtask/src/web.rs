@@ -1,0 +1,52 @@
+//! Building the explorer: yew → wasm32 → wasm-bindgen → `target/site/`.
+
+use crate::{Result, TaskError, install, paths, process};
+use std::path::{Path, PathBuf};
+
+/// The built site and its sizes.
+#[derive(Clone, Debug)]
+pub struct Site {
+    pub folder: PathBuf,
+    /// The wasm module after wasm-bindgen, in bytes.
+    pub wasm_bytes: u64,
+}
+
+/// Build the explorer in release mode into `target/site/`.
+pub fn build_site() -> Result<Site> {
+    install::ensure_toolchain()?;
+    let mut build = process::cargo();
+    build.args(["build", "--quiet", "--release", "--package", "web-ui", "--target", "wasm32-unknown-unknown"]);
+    process::run(&mut build)?;
+    let tools = install::wasm_tools()?;
+    let input = paths::target().join("wasm32-unknown-unknown").join("release").join("web-ui.wasm");
+    let site = paths::site();
+    let package = site.join("pkg");
+    if package.exists() {
+        std::fs::remove_dir_all(&package)?;
+    }
+    let mut bindgen = std::process::Command::new(tools.join("wasm-bindgen-tool"));
+    bindgen
+        .args(["--target", "web", "--no-typescript", "--out-name", "explorer", "--out-dir"])
+        .arg(&package)
+        .arg(&input);
+    process::run(&mut bindgen)?;
+    copy_folder(&paths::root().join("static"), &site)?;
+    let wasm_bytes = std::fs::metadata(package.join("explorer_bg.wasm"))
+        .map_err(|error| TaskError::new(format!("wasm-bindgen left no explorer_bg.wasm: {error}")))?
+        .len();
+    Ok(Site { folder: site, wasm_bytes })
+}
+
+fn copy_folder(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let destination = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_folder(&entry.path(), &destination)?;
+        } else {
+            std::fs::copy(entry.path(), &destination)?;
+        }
+    }
+    Ok(())
+}
