@@ -45,6 +45,7 @@ pub struct DecodeCache {
     free: Vec<usize>,
     /// The page of the last lookup, to skip the hash map in straight-line code.
     current: Option<(u32, usize)>,
+    transient: Option<Decoded>,
     pub hits: u64,
     pub decodes: u64,
 }
@@ -55,10 +56,20 @@ impl core::fmt::Debug for DecodeCache {
     }
 }
 
+/// Where a decoded instruction is kept.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Location {
+    slot: u32,
+    index: u16,
+}
+
+/// The slot of an instruction that crosses a page boundary (never cached).
+const TRANSIENT: u32 = u32::MAX;
+
 impl DecodeCache {
-    /// The cached instruction at a physical address.
+    /// Where the instruction decoded at a physical address is, if cached.
     #[inline]
-    pub fn get(&mut self, physical: u32) -> Option<Decoded> {
+    pub fn locate(&mut self, physical: u32) -> Option<Location> {
         let page = physical >> 12;
         let slot = match self.current {
             Some((current, slot)) if current == page => slot,
@@ -74,11 +85,26 @@ impl DecodeCache {
             return None;
         }
         self.hits += 1;
-        cache.decoded.get(index as usize).copied()
+        Some(Location { slot: slot as u32, index })
+    }
+
+    /// The instruction at a location returned by `locate` or `insert`.
+    #[inline]
+    pub fn at(&self, location: Location) -> Option<&Decoded> {
+        if location.slot == TRANSIENT {
+            return self.transient.as_ref();
+        }
+        self.storage.get(location.slot as usize)?.as_ref()?.decoded.get(location.index as usize)
+    }
+
+    /// Keep an instruction that crosses a page boundary until the next one.
+    pub fn set_transient(&mut self, decoded: Decoded) -> Location {
+        self.transient = Some(decoded);
+        Location { slot: TRANSIENT, index: 0 }
     }
 
     /// Keep a decoded instruction that lies wholly inside one physical page.
-    pub fn insert(&mut self, physical: u32, decoded: Decoded) {
+    pub fn insert(&mut self, physical: u32, decoded: Decoded) -> Location {
         self.decodes += 1;
         let page = physical >> 12;
         let slot = match self.pages.get(&page) {
@@ -99,11 +125,14 @@ impl DecodeCache {
                 slot
             }
         };
-        if let Some(cache) = self.storage[slot].as_mut()
-            && cache.decoded.len() < NO_SLOT as usize
-        {
-            cache.index[(physical & 0xFFF) as usize] = cache.decoded.len() as u16;
-            cache.decoded.push(decoded);
+        match self.storage[slot].as_mut() {
+            Some(cache) if cache.decoded.len() < NO_SLOT as usize => {
+                let index = cache.decoded.len() as u16;
+                cache.index[(physical & 0xFFF) as usize] = index;
+                cache.decoded.push(decoded);
+                Location { slot: slot as u32, index }
+            }
+            _ => self.set_transient(decoded),
         }
     }
 
@@ -124,6 +153,7 @@ impl DecodeCache {
         self.storage.clear();
         self.free.clear();
         self.current = None;
+        self.transient = None;
     }
 
     pub fn page_count(&self) -> usize {

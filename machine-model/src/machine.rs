@@ -4,7 +4,7 @@
 use crate::cache::Cache;
 use crate::costs::{self, CostTable};
 use crate::cpu::CpuState;
-use crate::decode::{DecodeCache, Decoded};
+use crate::decode::{DecodeCache, Decoded, Location};
 use crate::devices::{Devices, pit};
 use crate::events::EventSink;
 use crate::fault::{Fault, FaultKind, KernelEntry, MachineError};
@@ -101,6 +101,10 @@ pub struct Machine {
     pub(crate) tlb_epoch: u64,
     /// Cycle at which a device may next raise an interrupt.
     next_device_cycle: u64,
+    /// EIP of the instruction executing (or that just trapped).
+    pub(crate) instruction_eip: u32,
+    /// A device line may be raised: the PIC is polled only while this is set.
+    interrupt_possible: bool,
 }
 
 impl Machine {
@@ -125,6 +129,8 @@ impl Machine {
             fetch_line: None,
             tlb_epoch: 0,
             next_device_cycle: 0,
+            instruction_eip: 0,
+            interrupt_possible: true,
         }
     }
 
@@ -168,6 +174,21 @@ impl Machine {
         let tick = self.pit_tick_at(self.cycles);
         self.devices.update(tick);
         self.next_device_cycle = self.next_interrupt_cycle().unwrap_or(u64::MAX);
+        self.interrupt_possible = true;
+    }
+
+    /// Take the PIC's highest pending interrupt, remembering when there is none.
+    fn acknowledge_interrupt(&mut self) -> Option<(u8, u8)> {
+        let acknowledged = self.devices.pic.acknowledge();
+        if acknowledged.is_none() {
+            self.interrupt_possible = false;
+        }
+        acknowledged
+    }
+
+    /// The host changed device or PIC state directly: poll the PIC again.
+    pub fn devices_changed(&mut self) {
+        self.interrupt_possible = true;
     }
 
     /// Advance time without executing (the CPU halts in the kernel's idle loop).
@@ -180,10 +201,10 @@ impl Machine {
 
     /// Drop decoded instructions of pages written since they were decoded.
     #[inline]
-    pub(crate) fn refresh_decode_cache(&mut self) {
+    fn refresh_decode_cache(&mut self, cache: &mut DecodeCache) {
         if self.memory.has_stale_pages() {
             for page in self.memory.take_stale_pages() {
-                self.decode_cache.invalidate_page(page);
+                cache.invalidate_page(page);
             }
             self.fetch_line = None;
         }
@@ -192,6 +213,15 @@ impl Machine {
     /// Interpret user code until it enters the kernel, the budget runs out,
     /// or a program asks QEMU's debug-exit device to stop.
     pub fn run(&mut self, limit: RunLimit) -> Result<Exit, MachineError> {
+        // The loop owns the decode cache, so a handler can borrow its
+        // instruction while it changes the machine.
+        let mut cache = std::mem::take(&mut self.decode_cache);
+        let outcome = self.run_with(&mut cache, limit);
+        self.decode_cache = cache;
+        outcome
+    }
+
+    fn run_with(&mut self, cache: &mut DecodeCache, limit: RunLimit) -> Result<Exit, MachineError> {
         if self.cpu.cpl != 3 {
             return Err(MachineError::NotInUserMode);
         }
@@ -203,14 +233,15 @@ impl Machine {
             if self.cycles >= self.next_device_cycle || self.devices.uart.interrupt_line() {
                 self.update_devices();
             }
-            if self.cpu.eflags & eflags::IF != 0
-                && let Some((irq, vector)) = self.devices.pic.acknowledge()
+            if self.interrupt_possible
+                && self.cpu.eflags & eflags::IF != 0
+                && let Some((irq, vector)) = self.acknowledge_interrupt()
             {
                 self.events.emit(|| crate::events::MachineEvent::InterruptRequest { irq });
                 return self.enter_kernel_for_interrupt(irq, vector).map(Exit::KernelEntry);
             }
             let single_step = self.cpu.eflags & eflags::TF != 0;
-            match self.step() {
+            match self.step_with(cache) {
                 Ok(()) => {
                     if let Some(value) = self.devices.debug_exit.take() {
                         return Ok(Exit::DebugExit { value });
@@ -228,9 +259,19 @@ impl Machine {
     /// Execute one user instruction. A fault leaves EIP at the instruction
     /// (traps: after it) for the caller to deliver.
     pub fn step(&mut self) -> Result<(), Fault> {
-        self.refresh_decode_cache();
+        let mut cache = std::mem::take(&mut self.decode_cache);
+        let outcome = self.step_with(&mut cache);
+        self.decode_cache = cache;
+        outcome
+    }
+
+    #[inline]
+    fn step_with(&mut self, cache: &mut DecodeCache) -> Result<(), Fault> {
+        self.refresh_decode_cache(cache);
         let eip = self.cpu.eip;
-        let decoded = self.fetch(eip)?;
+        self.instruction_eip = eip;
+        let location = self.fetch(cache, eip)?;
+        let Some(decoded) = cache.at(location) else { return Err(Fault::invalid_opcode()) };
         let length = decoded.instruction.len() as u32;
         self.next_eip = eip.wrapping_add(length);
         self.penalty = 0;
@@ -241,7 +282,7 @@ impl Machine {
             Ok(()) => {
                 self.cpu.eip = self.next_eip;
                 self.instructions += 1;
-                let cycles = self.pipeline.charge(self.costs, &decoded, eip, self.taken, self.extra, self.penalty);
+                let cycles = self.pipeline.charge(self.costs, decoded, eip, self.taken, self.extra, self.penalty);
                 self.cycles += cycles as u64;
                 Ok(())
             }
@@ -250,7 +291,7 @@ impl Machine {
                     // Traps and int n complete the instruction: report the next EIP.
                     self.cpu.eip = self.next_eip;
                     self.instructions += 1;
-                    let cycles = self.pipeline.charge(self.costs, &decoded, eip, false, 0, self.penalty);
+                    let cycles = self.pipeline.charge(self.costs, decoded, eip, false, 0, self.penalty);
                     self.cycles += cycles as u64;
                 }
                 self.pipeline.interrupted();
@@ -260,7 +301,8 @@ impl Machine {
     }
 
     /// Fetch and decode the instruction at CS:EIP, with code-TLB and code-cache accounting.
-    fn fetch(&mut self, eip: u32) -> Result<Decoded, Fault> {
+    #[inline]
+    fn fetch(&mut self, cache: &mut DecodeCache, eip: u32) -> Result<Location, Fault> {
         let code_segment = self.cpu.segments[crate::cpu::segment::CS];
         let limit = code_segment.limit();
         if eip > limit {
@@ -268,11 +310,11 @@ impl Machine {
         }
         let linear = code_segment.base().wrapping_add(eip);
         let physical = self.fetch_translate(linear)?;
-        let decoded = match self.decode_cache.get(physical) {
-            Some(decoded) => decoded,
-            None => self.decode_at(linear, physical)?,
+        let location = match cache.locate(physical) {
+            Some(location) => location,
+            None => self.decode_at(cache, linear, physical)?,
         };
-        let length = decoded.instruction.len() as u32;
+        let length = cache.at(location).map_or(1, |decoded| decoded.instruction.len() as u32);
         let last = eip.wrapping_add(length - 1);
         if last > limit || last < eip {
             return Err(Fault::general_protection(0));
@@ -283,7 +325,7 @@ impl Machine {
         if last_linear >> line_shift != linear >> line_shift {
             self.fetch_translate(last_linear)?;
         }
-        Ok(decoded)
+        Ok(location)
     }
 
     /// Translate a code address, looking the TLB and code cache up once per
@@ -307,7 +349,7 @@ impl Machine {
     }
 
     /// Decode at a linear address whose first byte is at `physical`.
-    fn decode_at(&mut self, linear: u32, physical: u32) -> Result<Decoded, Fault> {
+    fn decode_at(&mut self, cache: &mut DecodeCache, linear: u32, physical: u32) -> Result<Location, Fault> {
         let mut bytes = [0u8; 15];
         let in_page = (4096 - (physical & 0xFFF)).min(15) as usize;
         self.memory.read(ia32::PhysAddr(physical), &mut bytes[..in_page]);
@@ -327,15 +369,16 @@ impl Machine {
             handler: crate::interpreter::handler_for(&instruction, self.config.cpu),
             cost: (self.costs.instruction)(&instruction),
         };
-        if instruction.len() > 0 && (physical & 0xFFF) as usize + instruction.len() <= 4096 {
-            self.memory.mark_decoded(physical >> 12);
-            self.decode_cache.insert(physical, decoded);
-        }
         if instruction.len() == 0 {
-            // Undecodable bytes (or 15 bytes without an end): #UD, or #GP for too long.
+            // Undecodable bytes (or 15 bytes without an end): #UD.
             return Err(Fault::invalid_opcode());
         }
-        Ok(decoded)
+        if (physical & 0xFFF) as usize + instruction.len() <= 4096 {
+            self.memory.mark_decoded(physical >> 12);
+            Ok(cache.insert(physical, decoded))
+        } else {
+            Ok(cache.set_transient(decoded))
+        }
     }
 }
 

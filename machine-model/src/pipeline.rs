@@ -97,7 +97,7 @@ pub struct Pipeline {
 
 /// The clocks of an instruction from its table entry and what it did.
 pub fn table_cycles(cost: &Cost, taken: bool, count: u32) -> u32 {
-    let base = cost.base as u32 + if taken { cost.taken as u32 } else { 0 };
+    let base = if taken { (cost.base as i32 + cost.taken as i32).max(0) as u32 } else { cost.base as u32 };
     match cost.variable {
         Variable::Fixed => base,
         Variable::Repeat { zero, one, setup, per } => match count {

@@ -128,15 +128,20 @@ impl Machine {
         software: bool,
         cause: EntryCause,
     ) -> Result<KernelEntry, MachineError> {
-        let frame = self.user_frame();
+        let mut frame = self.user_frame();
         let started = self.cycles;
         self.penalty = 0;
         let (vector, error_code, cause) = match self.try_deliver(vector, error_code, software) {
             Ok(()) => (vector, error_code, cause),
             Err(second) => {
                 // The delivery itself faulted (a DPL-0 gate for `int n`, a missing
-                // gate): the CPU delivers that exception instead.
+                // gate): the CPU delivers that exception instead, as a fault —
+                // the saved EIP points at the instruction that raised it.
                 self.penalty = 0;
+                if software {
+                    self.cpu.eip = self.instruction_eip;
+                    frame.eip = self.instruction_eip;
+                }
                 if let Err(third) = self.try_deliver(second.vector, second.error_code, false) {
                     return Err(MachineError::DoubleFault { first: second.vector, second: third.vector });
                 }

@@ -46,8 +46,9 @@ pub enum Variable {
 pub struct Cost {
     /// Clocks with everything hitting, a branch not taken.
     pub base: u16,
-    /// Extra clocks when a branch is taken (or SETcc sets, CMPXCHG fails).
-    pub taken: u16,
+    /// Clocks added when a branch is taken (or SETcc sets, CMPXCHG fails);
+    /// negative when that path is the faster one (SETcc to memory on the 486).
+    pub taken: i16,
     pub variable: Variable,
     pub pairing: Pairing,
     /// Prefix bytes other than REP/REPNE.

@@ -55,7 +55,7 @@ fn np(base: u16) -> Cost {
 }
 
 fn branch(not_taken: u16, taken: u16) -> Cost {
-    Cost { base: not_taken, taken: taken - not_taken, ..Cost::default() }
+    Cost { base: not_taken, taken: taken as i16 - not_taken as i16, ..Cost::default() }
 }
 
 fn repeat(single: u16, zero: u16, one: u16, setup: u16, per: u16, repeated: bool) -> Cost {

@@ -239,15 +239,18 @@ pub(crate) fn decimal_adjust(machine: &mut Machine, instruction: &Instruction) -
             machine.set_status(new_carry, parity(value), new_adjust, value == 0, value & 0x80 != 0, overflow);
         }
         Mnemonic::Aaa | Mnemonic::Aas => {
+            // Since the 80286 the adjustment is applied to all of AX, so a
+            // carry or borrow out of AL reaches AH (the 8086 adjusted AL alone).
             let add = instruction.mnemonic() == Mnemonic::Aaa;
             let adjusting = al & 0x0F > 9 || adjust;
-            let (new_al, new_ah) = match (adjusting, add) {
-                (true, true) => ((al + 6) & 0x0F, (ah + 1) & 0xFF),
-                (true, false) => (al.wrapping_sub(6) & 0x0F, ah.wrapping_sub(1) & 0xFF),
-                (false, _) => (al & 0x0F, ah),
-            };
-            machine.cpu.write8(0, new_al as u8);
-            machine.cpu.write8(4, new_ah as u8);
+            let ax = (ah << 8) | al;
+            let adjusted = match (adjusting, add) {
+                (true, true) => ax.wrapping_add(0x106),
+                (true, false) => ax.wrapping_sub(6).wrapping_sub(0x100),
+                (false, _) => ax,
+            } & 0xFFFF;
+            let new_al = adjusted & 0x0F;
+            machine.cpu.write16(register::EAX, ((adjusted & 0xFF00) | new_al) as u16);
             // SF, ZF, PF, OF are undefined: computed from AL as Intel parts do.
             let flags = machine.cpu.eflags & !(CF | AF | SF | ZF | PF | OF);
             machine.cpu.eflags = flags

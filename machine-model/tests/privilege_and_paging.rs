@@ -1,0 +1,281 @@
+//! The ring transitions, paging, TLBs and segmentation behave as on the
+//! hardware, and cost what the paper says they cost.
+#![allow(clippy::unwrap_used)] // test support code: a failed unwrap is a failed test
+
+mod common;
+
+use common::*;
+use iced_x86::code_asm::*;
+use machine_model::{CpuModel, EntryCause, MachineEvent};
+
+#[test]
+fn int_to_ring_0_and_iret_back_cost_107_cycles_on_a_hot_486() {
+    let mut machine = machine(CpuModel::I486);
+    let code = assemble(|a| {
+        a.int(0x30).unwrap();
+        a.int(0x30).unwrap();
+        a.int(0x30).unwrap();
+    });
+    start(&mut machine, &code);
+    // The first round trip warms TLB and cache (IDT, GDT, TSS, kernel stack, code).
+    let entry = run_to_entry(&mut machine);
+    resume(&mut machine, &entry);
+    let entry = run_to_entry(&mut machine);
+    resume(&mut machine, &entry);
+    let before = machine.cycles;
+    let entry = run_to_entry(&mut machine);
+    let entered = machine.cycles;
+    resume(&mut machine, &entry);
+    assert_eq!(entry.vector, 0x30);
+    assert_eq!(entry.cause, EntryCause::SoftwareInterrupt);
+    assert_eq!(entered - before, 71, "int 0x30 to ring 0 (ALP, PRM)");
+    assert_eq!(machine.cycles - entered, 36, "iret to ring 3 (ALP, PRM)");
+    assert_eq!(machine.cycles - before, 107, "Liedtke's lower bound for kernel entry + exit on a 486");
+}
+
+#[test]
+fn the_pentium_charges_its_own_figures() {
+    let mut machine = machine(CpuModel::Pentium);
+    let code = assemble(|a| {
+        a.int(0x30).unwrap();
+        a.int(0x30).unwrap();
+    });
+    start(&mut machine, &code);
+    let entry = run_to_entry(&mut machine);
+    resume(&mut machine, &entry);
+    let before = machine.cycles;
+    let entry = run_to_entry(&mut machine);
+    resume(&mut machine, &entry);
+    assert_eq!(machine.cycles - before, 48 + 27);
+}
+
+#[test]
+fn a_cold_entry_pays_tlb_misses() {
+    let mut machine = machine(CpuModel::I486);
+    start(&mut machine, &assemble(|a| a.int(0x30).unwrap()));
+    let before = machine.cycles;
+    run_to_entry(&mut machine);
+    let cold = machine.cycles - before;
+    assert!(cold > 71 + 9, "a cold entry walks page tables at 9 cycles each: {cold}");
+}
+
+#[test]
+fn int_through_a_ring_0_gate_is_a_general_protection_fault() {
+    let mut machine = machine(CpuModel::I486);
+    start(&mut machine, &assemble(|a| a.int(0x80).unwrap()));
+    let entry = run_to_entry(&mut machine);
+    assert_eq!(entry.vector, 13);
+    assert_eq!(entry.error_code, Some(0x80 * 8 + 2));
+    // The saved EIP points at the int instruction (a fault, not a trap).
+    assert_eq!(entry.frame.eip, CODE);
+}
+
+#[test]
+fn a_stale_tlb_entry_is_used_until_invlpg() {
+    let mut machine = machine(CpuModel::I486);
+    let page = 0x0070_0000;
+    map(&mut machine, page, 0x0050_0000, true);
+    machine.memory.write_u32(0x0050_0000, 0x1111_1111);
+    machine.memory.write_u32(0x0051_0000, 0x2222_2222);
+    let code = assemble(|a| {
+        a.mov(eax, dword_ptr(page)).unwrap();
+        a.int(0x30).unwrap();
+        a.mov(eax, dword_ptr(page)).unwrap();
+        a.int(0x30).unwrap();
+        a.mov(eax, dword_ptr(page)).unwrap();
+        a.int(0x30).unwrap();
+    });
+    start(&mut machine, &code);
+    let entry = run_to_entry(&mut machine);
+    assert_eq!(entry.frame.registers[0], 0x1111_1111);
+    // The "kernel" remaps the page without flushing: the TLB still has the old frame.
+    map(&mut machine, page, 0x0051_0000, true);
+    resume(&mut machine, &entry);
+    let entry = run_to_entry(&mut machine);
+    assert_eq!(entry.frame.registers[0], 0x1111_1111, "the stale translation must still be used");
+    machine.invlpg(page);
+    resume(&mut machine, &entry);
+    let entry = run_to_entry(&mut machine);
+    assert_eq!(entry.frame.registers[0], 0x2222_2222, "after invlpg the new mapping is walked");
+}
+
+#[test]
+fn loading_cr3_flushes_every_tlb() {
+    for model in [CpuModel::I486, CpuModel::Pentium] {
+        let mut machine = machine(model);
+        let code = assemble(|a| {
+            a.mov(eax, dword_ptr(DATA)).unwrap();
+            a.int(0x30).unwrap();
+        });
+        start(&mut machine, &code);
+        run_to_entry(&mut machine);
+        let valid: usize = machine.mmu.tlbs().iter().map(|tlb| tlb.valid_count()).sum();
+        assert!(valid > 0);
+        let page_directory = machine.cpu.cr3;
+        machine.load_cr3(page_directory);
+        let valid: usize = machine.mmu.tlbs().iter().map(|tlb| tlb.valid_count()).sum();
+        assert_eq!(valid, 0, "{model:?}");
+    }
+}
+
+#[test]
+fn user_access_to_a_supervisor_page_faults_with_the_right_error_code() {
+    let mut machine = machine(CpuModel::I486);
+    let code = assemble(|a| {
+        a.mov(dword_ptr(0x2000), eax).unwrap();
+    });
+    start(&mut machine, &code);
+    let entry = run_to_entry(&mut machine);
+    assert_eq!(entry.vector, 14);
+    // Present (protection) | write | user.
+    assert_eq!(entry.error_code, Some(0b111));
+    assert_eq!(entry.fault_address, 0x2000);
+    assert_eq!(entry.frame.eip, CODE);
+}
+
+#[test]
+fn a_write_to_a_read_only_page_faults_and_a_missing_page_is_not_present() {
+    let mut machine = machine(CpuModel::Pentium);
+    map(&mut machine, 0x0070_0000, 0x0070_0000, false);
+    unmap(&mut machine, 0x0071_0000);
+    let code = assemble(|a| {
+        a.mov(eax, dword_ptr(0x0070_0000)).unwrap();
+        a.mov(dword_ptr(0x0070_0000), eax).unwrap();
+    });
+    start(&mut machine, &code);
+    let entry = run_to_entry(&mut machine);
+    assert_eq!((entry.vector, entry.error_code), (14, Some(0b111)));
+    let code = assemble(|a| a.mov(eax, dword_ptr(0x0071_0000)).unwrap());
+    let mut machine = common::machine(CpuModel::Pentium);
+    unmap(&mut machine, 0x0071_0000);
+    start(&mut machine, &code);
+    let entry = run_to_entry(&mut machine);
+    assert_eq!((entry.vector, entry.error_code), (14, Some(0b100)));
+}
+
+#[test]
+fn accessed_and_dirty_bits_are_set_in_the_page_table() {
+    let mut machine = machine(CpuModel::I486);
+    let table_entry = PAGE_TABLES + 4096 + ((DATA >> 12) & 0x3FF) * 4;
+    let code = assemble(|a| {
+        a.mov(eax, dword_ptr(DATA)).unwrap();
+        a.int(0x30).unwrap();
+        a.mov(dword_ptr(DATA), eax).unwrap();
+        a.int(0x30).unwrap();
+    });
+    start(&mut machine, &code);
+    let entry = run_to_entry(&mut machine);
+    let after_read = machine.memory.read_u32(table_entry);
+    assert_ne!(after_read & 0x20, 0, "A set by a read");
+    assert_eq!(after_read & 0x40, 0, "D not set by a read");
+    resume(&mut machine, &entry);
+    run_to_entry(&mut machine);
+    assert_ne!(machine.memory.read_u32(table_entry) & 0x40, 0, "D set by the first write");
+}
+
+#[test]
+fn four_megabyte_pages_need_a_pentium_with_pse() {
+    for (model, pse) in [(CpuModel::Pentium, true), (CpuModel::I486, true), (CpuModel::Pentium, false)] {
+        let mut machine = machine(model);
+        // Directory entry 3 (12..16 MB): a 4 MB page at 4 MB physical.
+        machine.memory.write_u32(PAGE_DIRECTORY + 3 * 4, 0x0040_0000 | 0x87);
+        machine.memory.write_u32(0x0040_0010, 0xCAFE_F00D);
+        machine.write_control(machine.cpu.cr0, if pse { ia32::registers::cr4::PSE } else { 0 });
+        let code = assemble(|a| {
+            a.mov(eax, dword_ptr(0x00C0_0010)).unwrap();
+            a.int(0x30).unwrap();
+        });
+        start(&mut machine, &code);
+        let entry = run_to_entry(&mut machine);
+        if model == CpuModel::Pentium && pse {
+            assert_eq!(entry.vector, 0x30);
+            assert_eq!(entry.frame.registers[0], 0xCAFE_F00D);
+            assert_eq!(machine.mmu.large.as_ref().map(|tlb| tlb.valid_count()), Some(1));
+        } else {
+            // Without PSE the PS bit is ignored and the entry names a page table.
+            assert_ne!(entry.frame.registers[0], 0xCAFE_F00D, "{model:?} pse={pse}");
+        }
+    }
+}
+
+#[test]
+fn a_segment_limit_violation_is_a_general_protection_fault() {
+    let mut machine = machine(CpuModel::I486);
+    // Spare data segment: base DATA, limit 0xFFF (one page).
+    let small = ia32::segment::SegmentDescriptor::flat(DATA, 4096, false, 3);
+    machine.memory.write(ia32::PhysAddr(GDT + 6 * 8), &small.encode().to_le_bytes());
+    let code = assemble(|a| {
+        a.mov(eax, SPARE_DATA as u32).unwrap();
+        a.mov(es, ax).unwrap();
+        a.mov(ebx, dword_ptr(0xFFC).es()).unwrap();
+        a.mov(ebx, dword_ptr(0xFFD).es()).unwrap();
+    });
+    start(&mut machine, &code);
+    let entry = run_to_entry(&mut machine);
+    assert_eq!((entry.vector, entry.error_code), (13, Some(0)));
+    let fault_eip = entry.frame.eip;
+    // The faulting instruction is the second load.
+    assert!(fault_eip > CODE + 7, "{fault_eip:#x}");
+    let stack_code = assemble(|a| {
+        a.mov(esp, 0x1000).unwrap();
+        a.mov(eax, SPARE_DATA as u32).unwrap();
+        a.mov(ss, ax).unwrap();
+        a.push(eax).unwrap();
+        a.push(eax).unwrap();
+        a.mov(esp, 0x2000).unwrap();
+        a.push(eax).unwrap();
+    });
+    let mut machine = common::machine(CpuModel::I486);
+    machine.memory.write(ia32::PhysAddr(GDT + 6 * 8), &small.encode().to_le_bytes());
+    start(&mut machine, &stack_code);
+    let entry = run_to_entry(&mut machine);
+    assert_eq!((entry.vector, entry.error_code), (12, Some(0)), "a stack limit violation is #SS(0)");
+}
+
+#[test]
+fn a_segment_register_keeps_its_descriptor_until_reloaded() {
+    let mut machine = machine(CpuModel::Pentium);
+    machine.memory.write_u32(DATA, 0xAAAA_0000);
+    machine.memory.write_u32(DATA + 0x10_0000, 0xBBBB_0000);
+    map(&mut machine, DATA + 0x10_0000, DATA + 0x10_0000, true);
+    let base_at = |base| ia32::segment::SegmentDescriptor::flat(base, 1 << 20, false, 3).encode().to_le_bytes();
+    machine.memory.write(ia32::PhysAddr(GDT + 6 * 8), &base_at(DATA));
+    let code = assemble(|a| {
+        a.mov(eax, SPARE_DATA as u32).unwrap();
+        a.mov(fs, ax).unwrap();
+        a.mov(ebx, dword_ptr(0).fs()).unwrap();
+        a.int(0x30).unwrap();
+        a.mov(ebx, dword_ptr(0).fs()).unwrap();
+        a.int(0x30).unwrap();
+        a.mov(fs, ax).unwrap();
+        a.mov(ebx, dword_ptr(0).fs()).unwrap();
+        a.int(0x30).unwrap();
+    });
+    start(&mut machine, &code);
+    let entry = run_to_entry(&mut machine);
+    assert_eq!(entry.frame.registers[3], 0xAAAA_0000);
+    // The kernel edits the descriptor (a small-space switch) …
+    machine.memory.write(ia32::PhysAddr(GDT + 6 * 8), &base_at(DATA + 0x10_0000));
+    resume(&mut machine, &entry);
+    let entry = run_to_entry(&mut machine);
+    assert_eq!(entry.frame.registers[3], 0xAAAA_0000, "FS's hidden cache still has the old base");
+    resume(&mut machine, &entry);
+    let entry = run_to_entry(&mut machine);
+    assert_eq!(entry.frame.registers[3], 0xBBBB_0000, "a reload picks up the edited descriptor");
+}
+
+#[test]
+fn events_report_tlb_fills_and_flushes_when_asked() {
+    let mut machine = machine(CpuModel::I486);
+    machine.events.set_filter(machine_model::EventFilter::CHANGES);
+    start(&mut machine, &assemble(|a| a.int(0x30).unwrap()));
+    run_to_entry(&mut machine);
+    let events = machine.events.drain();
+    assert!(events.iter().any(|event| matches!(event, MachineEvent::TlbFill { .. })));
+    assert!(events.iter().any(|event| matches!(event, MachineEvent::KernelEntry { vector: 0x30, .. })));
+    assert!(!events.iter().any(|event| matches!(event, MachineEvent::TlbHit { .. })), "hits are filtered out");
+    machine.events.set_filter(machine_model::EventFilter::NONE);
+    let page_directory = machine.cpu.cr3;
+    machine.load_cr3(page_directory);
+    assert!(machine.events.drain().is_empty(), "nothing is recorded when nobody listens");
+}
