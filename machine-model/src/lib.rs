@@ -29,6 +29,7 @@ pub mod machine;
 pub mod memory;
 pub mod mmu;
 pub mod pipeline;
+pub mod snapshot;
 pub mod tlb;
 mod transitions;
 
@@ -36,6 +37,7 @@ pub use events::{EventFilter, MachineEvent};
 pub use fault::{EntryCause, Fault, FaultKind, KernelEntry, MachineError, UserFrame};
 pub use machine::{Exit, Machine, RunLimit};
 pub use memory::PhysicalMemory;
+pub use snapshot::MachineSnapshot;
 
 /// Which processor to model.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]

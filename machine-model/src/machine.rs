@@ -71,7 +71,7 @@ impl Caches {
 }
 
 /// A whole PC.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Machine {
     config: MachineConfig,
     pub cpu: CpuState,
@@ -107,7 +107,47 @@ pub struct Machine {
     interrupt_possible: bool,
 }
 
+impl Clone for Machine {
+    fn clone(&self) -> Self {
+        let mut copy = self.clone_without_decode_cache();
+        copy.decode_cache = self.decode_cache.clone();
+        copy.memory = self.memory.clone();
+        copy
+    }
+}
+
 impl Machine {
+    /// A copy that starts with an empty decode cache (snapshots leave it out).
+    pub(crate) fn clone_without_decode_cache(&self) -> Self {
+        Self {
+            config: self.config,
+            cpu: self.cpu.clone(),
+            memory: {
+                let mut memory = self.memory.clone();
+                memory.forget_decoded();
+                memory
+            },
+            mmu: self.mmu.clone(),
+            caches: self.caches.clone(),
+            devices: self.devices.clone(),
+            events: self.events.clone(),
+            cycles: self.cycles,
+            instructions: self.instructions,
+            costs: self.costs,
+            decode_cache: DecodeCache::default(),
+            pipeline: self.pipeline.clone(),
+            next_eip: self.next_eip,
+            penalty: self.penalty,
+            extra: self.extra,
+            taken: self.taken,
+            fetch_line: None,
+            tlb_epoch: self.tlb_epoch,
+            next_device_cycle: self.next_device_cycle,
+            instruction_eip: self.instruction_eip,
+            interrupt_possible: true,
+        }
+    }
+
     pub fn new(config: MachineConfig) -> Self {
         Self {
             config,

@@ -18,8 +18,6 @@ type Page = [u8; PAGE_SIZE];
 #[derive(Clone)]
 pub struct PhysicalMemory {
     pages: Vec<Rc<Page>>,
-    /// Bit set per page: this memory owns the page exclusively (no snapshot shares it).
-    owned: Vec<u64>,
     /// Bit set per page: some decoded instructions were cached from this page.
     decoded: Vec<u64>,
     /// Pages whose decoded instructions are stale (written since decoding).
@@ -53,12 +51,7 @@ impl PhysicalMemory {
     pub fn new(size: u32) -> Self {
         let count = (size as usize).div_ceil(PAGE_SIZE);
         let zero: Rc<Page> = Rc::new([0; PAGE_SIZE]);
-        Self {
-            pages: vec![zero; count],
-            owned: vec![0; bit_words(count)],
-            decoded: vec![0; bit_words(count)],
-            stale: Vec::new(),
-        }
+        Self { pages: vec![zero; count], decoded: vec![0; bit_words(count)], stale: Vec::new() }
     }
 
     /// Installed bytes.
@@ -172,12 +165,7 @@ impl PhysicalMemory {
             self.decoded[word] &= !bit;
             self.stale.push(page as u32);
         }
-        if self.owned[word] & bit == 0 {
-            self.owned[word] |= bit;
-            // Copy on write when a snapshot (or the shared zero page) holds it too.
-            return Some(Rc::make_mut(&mut self.pages[page]));
-        }
-        // Owned pages are never shared, so this does not copy.
+        // Copies the page only if a snapshot (or the shared zero page) holds it too.
         Some(Rc::make_mut(&mut self.pages[page]))
     }
 
@@ -200,10 +188,15 @@ impl PhysicalMemory {
         !self.stale.is_empty()
     }
 
+    /// Forget which pages had decoded instructions (the cache was dropped).
+    pub(crate) fn forget_decoded(&mut self) {
+        self.decoded.iter_mut().for_each(|word| *word = 0);
+        self.stale.clear();
+    }
+
     /// Freeze the current contents. Costs one reference per page; the first
     /// later write to each page copies it.
-    pub fn snapshot(&mut self) -> MemorySnapshot {
-        self.owned.iter_mut().for_each(|word| *word = 0);
+    pub fn snapshot(&self) -> MemorySnapshot {
         MemorySnapshot { pages: self.pages.clone() }
     }
 
@@ -211,7 +204,6 @@ impl PhysicalMemory {
     /// decoded-instruction cache must be dropped by the caller).
     pub fn restore(&mut self, snapshot: &MemorySnapshot) {
         self.pages = snapshot.pages.clone();
-        self.owned.iter_mut().for_each(|word| *word = 0);
         self.decoded.iter_mut().for_each(|word| *word = 0);
         self.stale.clear();
     }
