@@ -19,6 +19,11 @@ impl Arguments {
         self.command.clone()
     }
 
+    /// Everything after the command, untouched (for commands that pass it on).
+    pub fn rest(&self) -> &[String] {
+        &self.rest
+    }
+
     /// Take `--name VALUE` (or `--name=VALUE`) if present.
     pub fn value(&mut self, name: &str) -> Result<Option<String>> {
         let prefix = format!("{name}=");

@@ -11,6 +11,7 @@ cargo xtask <command> [flags]
 Commands:
   serve [--port N]                 build the explorer (release) and serve it on http://127.0.0.1:8080
   boot [--cpu 486|pentium] [--gdb] build the native image and boot it in QEMU, serial on this terminal
+  asm FILE [-o OUT.elf] [--base A]  assemble a program (the l4asm assembler; errors with file:line:column)
   test [--only S,..] [--skip S,..] run every check: fmt, clippy, host tests, wasm build,
                                    browser tests in Chromium, QEMU boots; ends with `N passed, N failed`
   help                             this text
@@ -25,6 +26,7 @@ fn main() {
         Some("serve") => commands::serve::run(arguments),
         Some("boot") => commands::boot::run(arguments),
         Some("test") => commands::test::run(arguments),
+        Some("asm") => commands::assembler::run(arguments),
         Some("help") | Some("--help") | Some("-h") | None => {
             print!("{HELP}");
             Ok(0)

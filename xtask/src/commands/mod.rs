@@ -1,3 +1,4 @@
+pub mod assembler;
 pub mod boot;
 pub mod serve;
 pub mod test;
