@@ -1,15 +1,20 @@
 //! The kernel–hardware boundary.
 //!
-//! Narrow on purpose: physical memory, the MMU's few controls, the console,
-//! and the event sink. Privileged costs (int, iret, CR3 load, segment loads)
-//! are charged by whoever implements the trait — the machine model counts them,
-//! real hardware simply spends them — never guessed by the kernel.
+//! Narrow on purpose: physical memory, port I/O, the MMU's few controls, the
+//! console and the event sink. Privileged costs (int, iret, CR3 load,
+//! segment loads, port I/O) are charged by whoever implements the trait —
+//! the machine model counts them, real hardware simply spends them — never
+//! guessed by the kernel.
+//!
+//! The PC devices (8259A, 8254) are programmed by the kernel itself through
+//! `port_out8`/`port_in8`, so the native image and the model run the same
+//! device code.
 
 use crate::event::KernelEvent;
-use ia32::PhysAddr;
+use ia32::{PhysAddr, VirtAddr};
 
 /// Which processor the kernel runs on. The kernel asks once at boot; it decides
-/// whether 4 MB pages and small address spaces are available.
+/// whether 4 MB pages are available.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub enum CpuKind {
     /// An i486: no CR4, no 4 MB pages, no `cpuid`, no `rdtsc`.
@@ -56,7 +61,23 @@ pub trait Hardware {
         self.write_physical(address, &value.to_le_bytes());
     }
 
-    /// Send bytes to the kernel-debugger console (the serial port).
+    /// `out dx, al` (ring 0).
+    fn port_out8(&mut self, port: u16, value: u8);
+
+    /// `in al, dx` (ring 0).
+    fn port_in8(&mut self, port: u16) -> u8;
+
+    /// Turn paging on with `directory` (done once at boot); with
+    /// `large_pages`, also set CR4.PSE (Pentium only).
+    fn enable_paging(&mut self, directory: PhysAddr, large_pages: bool);
+
+    /// `mov cr3`: switch to another page directory (flushes the TLBs).
+    fn load_page_directory(&mut self, directory: PhysAddr);
+
+    /// `invlpg`: drop the TLB entry of one page.
+    fn invalidate_page(&mut self, address: VirtAddr);
+
+    /// Send bytes to the kernel-debugger console.
     fn console_write(&mut self, bytes: &[u8]);
 
     /// Take one byte from the console if one is waiting.
@@ -65,4 +86,14 @@ pub trait Hardware {
     /// Report what the kernel did. Implementations that do not listen make
     /// this free.
     fn emit(&mut self, event: &KernelEvent);
+
+    /// The kernel touched `size` bytes of its own memory at kernel virtual
+    /// address `address` (its thread control blocks, queues, mapping nodes).
+    /// Real hardware does nothing here; the machine model charges the TLB
+    /// and cache effects the same access has on the hardware.
+    fn touch(&mut self, _address: u32, _size: u32, _write: bool) {}
+
+    /// The kernel is about to return to user mode after work of kind `path`
+    /// (for the model's charge of kernel instructions; see `cost::Path`).
+    fn kernel_path(&mut self, _path: crate::cost::Path) {}
 }

@@ -133,6 +133,10 @@ impl EventFilter {
 pub struct EventSink {
     filter: EventFilter,
     events: Vec<MachineEvent>,
+    /// The cycle count each recorded event happened at.
+    times: Vec<u64>,
+    /// The machine's cycle counter as of the current instruction or operation.
+    pub(crate) now: u64,
 }
 
 impl EventSink {
@@ -151,12 +155,32 @@ impl EventSink {
                 if matches!(event, MachineEvent::TlbHit { .. }) { self.filter.tlb_hits } else { self.filter.other };
             if wanted {
                 self.events.push(event);
+                self.times.push(self.now);
             }
         }
     }
     /// Take what was recorded.
     pub fn drain(&mut self) -> Vec<MachineEvent> {
+        self.times.clear();
         std::mem::take(&mut self.events)
+    }
+    /// Take what was recorded, each with the cycle count it happened at
+    /// (the start of the instruction or privileged operation that caused it).
+    pub fn drain_timed(&mut self) -> Vec<(u64, MachineEvent)> {
+        let times = std::mem::take(&mut self.times);
+        times.into_iter().zip(std::mem::take(&mut self.events)).collect()
+    }
+    /// Whether any events are being recorded.
+    #[inline(always)]
+    pub fn enabled(&self) -> bool {
+        self.filter.other || self.filter.tlb_hits
+    }
+    /// Set the time stamp for the events that follow.
+    #[inline(always)]
+    pub(crate) fn stamp(&mut self, cycle: u64) {
+        if self.enabled() {
+            self.now = cycle;
+        }
     }
     pub fn pending(&self) -> &[MachineEvent] {
         &self.events

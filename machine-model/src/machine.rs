@@ -281,6 +281,7 @@ impl Machine {
                 return self.enter_kernel_for_interrupt(irq, vector).map(Exit::KernelEntry);
             }
             let single_step = self.cpu.eflags & eflags::TF != 0;
+            self.events.stamp(self.cycles);
             match self.step_with(cache) {
                 Ok(()) => {
                     if let Some(value) = self.devices.debug_exit.take() {

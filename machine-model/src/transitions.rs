@@ -118,6 +118,7 @@ impl Machine {
     }
 
     pub(crate) fn enter_kernel_for_interrupt(&mut self, irq: u8, vector: u8) -> Result<KernelEntry, MachineError> {
+        self.events.stamp(self.cycles);
         self.deliver(vector, None, false, EntryCause::Interrupt { irq })
     }
 
@@ -240,6 +241,7 @@ impl Machine {
     /// first (`mov sreg`, charged); otherwise their hidden caches stay as they
     /// are — which is what makes a small-space switch visible only after a reload.
     pub fn return_to_user(&mut self, frame: &UserFrame, reload_data_segments: bool) -> Result<(), MachineError> {
+        self.events.stamp(self.cycles);
         let started = self.cycles;
         self.penalty = 0;
         let bad = |reason: String| MachineError::BadReturnFrame { reason };
@@ -337,8 +339,35 @@ impl Machine {
         Ok(())
     }
 
+    /// The kernel's idle loop (`sti; hlt` in ring 0): time passes until a
+    /// device raises an interrupt, but not beyond cycle `until`. Returns the
+    /// IRQ the PIC delivered, or `None` if `until` came first (or no device
+    /// will ever interrupt). The halted CPU executes nothing, so only the
+    /// clock advances; the kernel's interrupt path is charged by the host.
+    pub fn halt(&mut self, until: u64) -> Option<u8> {
+        loop {
+            self.update_devices();
+            if let Some((irq, _vector)) = self.devices.pic.acknowledge() {
+                self.events.stamp(self.cycles);
+                self.events.emit(|| MachineEvent::InterruptRequest { irq });
+                return Some(irq);
+            }
+            match self.next_interrupt_cycle() {
+                Some(next) if next <= until => self.cycles = next.max(self.cycles + 1),
+                Some(_) => {
+                    self.cycles = self.cycles.max(until);
+                    self.update_devices();
+                    return None;
+                }
+                // Nothing will ever interrupt: the machine stays where it is.
+                None => return None,
+            }
+        }
+    }
+
     /// `mov cr3`: switch address space, flushing every TLB.
     pub fn load_cr3(&mut self, value: u32) {
+        self.events.stamp(self.cycles);
         self.cpu.cr3 = value;
         self.cycles += self.costs.mov_cr3 as u64;
         self.mmu.flush_all(&mut self.events);
@@ -348,6 +377,7 @@ impl Machine {
 
     /// `invlpg`: drop the translation of one page.
     pub fn invlpg(&mut self, linear: u32) {
+        self.events.stamp(self.cycles);
         let present = self.mmu.invalidate(linear, &mut self.events);
         self.cycles += if present { self.costs.invlpg_present } else { self.costs.invlpg_absent } as u64;
         self.tlb_epoch += 1;
@@ -406,6 +436,7 @@ impl Machine {
     /// at a kernel virtual address: TLB and cache effects and their cycles,
     /// as the same access costs on the hardware.
     pub fn kernel_access(&mut self, linear: u32, size: u32, write: bool) -> Result<(), MachineError> {
+        self.events.stamp(self.cycles);
         self.penalty = 0;
         let kind = if write { AccessKind::Write } else { AccessKind::Read };
         let mut at = linear;
@@ -432,6 +463,7 @@ impl Machine {
 
     /// Port I/O by the kernel (CPL 0: no permission check), charged as `out`/`in`.
     pub fn kernel_port_out(&mut self, port: u16, size: u32, value: u32) {
+        self.events.stamp(self.cycles);
         let tick = self.pit_tick_at(self.cycles);
         self.devices.write(port, size, value, tick);
         self.cycles += self.costs.port_out_kernel as u64;
@@ -440,6 +472,7 @@ impl Machine {
     }
 
     pub fn kernel_port_in(&mut self, port: u16, size: u32) -> u32 {
+        self.events.stamp(self.cycles);
         let tick = self.pit_tick_at(self.cycles);
         let value = self.devices.read(port, size, tick);
         self.cycles += self.costs.port_in_kernel as u64;

@@ -1,16 +1,47 @@
 //! `impl kernel::Hardware` for the machine model.
+//!
+//! Every privileged operation the kernel asks for becomes the model's
+//! operation with the model's charge: port I/O through the devices, `mov
+//! cr3` and `invlpg` through the MMU, the kernel's own memory accesses
+//! through the TLB and caches at the virtual addresses the native build
+//! uses. Physical memory itself is read and written directly (the kernel's
+//! window maps it 1:1); once paging is on those accesses are also charged as
+//! accesses through the window, because on the hardware they are.
 
-use crate::LoggedEvent;
-use ia32::PhysAddr;
+use crate::calibration::KernelCosts;
+use crate::log::{EventLog, Source};
+use ia32::registers::{cr0, cr4};
+use ia32::{PhysAddr, VirtAddr};
+use kernel::cost::Path;
+use kernel::layout;
 use kernel::{CpuKind, Hardware, KernelEvent};
-use machine_model::{CpuModel, Machine};
+use machine_model::{CpuModel, Machine, MachineError};
+use std::collections::VecDeque;
 
 /// The kernel's view of the model while one kernel entry runs.
 #[derive(Debug)]
 pub struct ModelHardware<'a> {
     pub machine: &'a mut Machine,
     pub console: &'a mut Vec<u8>,
-    pub events: &'a mut Vec<LoggedEvent>,
+    pub input: &'a mut VecDeque<u8>,
+    pub log: &'a mut EventLog,
+    pub costs: &'a KernelCosts,
+    /// The first thing that went wrong on the model's side (a supervisor
+    /// fault while the kernel touched its memory): the system stops with it.
+    pub failure: &'a mut Option<MachineError>,
+}
+
+impl ModelHardware<'_> {
+    /// Charge an access to physical memory through the kernel's window.
+    fn through_window(&mut self, address: PhysAddr, size: usize, write: bool) {
+        if self.machine.cpu.cr0 & cr0::PG == 0 || size == 0 {
+            return;
+        }
+        let linear = layout::window(address);
+        if let Err(error) = self.machine.kernel_access(linear, size as u32, write) {
+            self.failure.get_or_insert(error);
+        }
+    }
 }
 
 impl Hardware for ModelHardware<'_> {
@@ -20,19 +51,93 @@ impl Hardware for ModelHardware<'_> {
             CpuModel::Pentium => CpuKind::Pentium,
         }
     }
+
     fn read_physical(&mut self, address: PhysAddr, buffer: &mut [u8]) {
+        self.through_window(address, buffer.len(), false);
         self.machine.memory.read(address, buffer);
     }
+
     fn write_physical(&mut self, address: PhysAddr, data: &[u8]) {
+        self.through_window(address, data.len(), true);
         self.machine.memory.write(address, data);
     }
+
+    fn port_out8(&mut self, port: u16, value: u8) {
+        self.machine.kernel_port_out(port, 1, value as u32);
+        self.machine.devices_changed();
+    }
+
+    fn port_in8(&mut self, port: u16) -> u8 {
+        self.machine.kernel_port_in(port, 1) as u8
+    }
+
+    fn enable_paging(&mut self, directory: PhysAddr, large_pages: bool) {
+        let machine = &mut *self.machine;
+        machine.load_cr3(directory.value());
+        let cr4 = if large_pages { cr4::PSE } else { 0 };
+        machine.write_control(cr0::PE | cr0::PG | cr0::WP | cr0::NE | cr0::ET, cr4);
+        // What the native boot code does right after: the descriptor tables
+        // move to their addresses in the kernel's window, the task register
+        // and the ring-0 stack are loaded.
+        let (gdt_base, gdt_limit) = layout::gdt_register();
+        let (idt_base, idt_limit) = layout::idt_register();
+        machine.load_descriptor_tables(gdt_base, gdt_limit, idt_base, idt_limit);
+        // The data segments hold the flat user selector in the kernel too
+        // (as natively): an exit only reloads them after a small-space switch.
+        use machine_model::cpu::segment;
+        let mut outcome = machine.load_task_register(layout::selector::TSS);
+        for (register, selector) in [
+            (segment::SS, layout::selector::KERNEL_DATA),
+            (segment::DS, layout::selector::USER_DATA),
+            (segment::ES, layout::selector::USER_DATA),
+            (segment::FS, layout::selector::USER_DATA),
+            (segment::GS, layout::selector::USER_DATA),
+        ] {
+            outcome = outcome.and_then(|()| machine.load_segment_register(register, selector));
+        }
+        if let Err(error) = outcome {
+            self.failure.get_or_insert(error);
+        }
+        machine.cpu.registers[machine_model::cpu::register::ESP] = layout::window(layout::KERNEL_STACK_TOP);
+        machine.cpu.cpl = 0;
+    }
+
+    fn load_page_directory(&mut self, directory: PhysAddr) {
+        self.machine.load_cr3(directory.value());
+    }
+
+    fn invalidate_page(&mut self, address: VirtAddr) {
+        self.machine.invlpg(address.value());
+    }
+
     fn console_write(&mut self, bytes: &[u8]) {
+        crate::drain_into(self.machine, self.log);
         self.console.extend_from_slice(bytes);
+        let cycle = self.machine.cycles;
+        self.log.push_console(cycle, bytes);
     }
+
     fn console_read(&mut self) -> Option<u8> {
-        None
+        self.input.pop_front()
     }
+
     fn emit(&mut self, event: &KernelEvent) {
-        self.events.push(LoggedEvent::Kernel(*event));
+        // Machine events the kernel's work caused so far come first.
+        crate::drain_into(self.machine, self.log);
+        let cycle = self.machine.cycles;
+        self.log.push(cycle, Source::Kernel(*event));
+    }
+
+    fn touch(&mut self, address: u32, size: u32, write: bool) {
+        if self.machine.cpu.cr0 & cr0::PG == 0 {
+            return;
+        }
+        if let Err(error) = self.machine.kernel_access(address, size, write) {
+            self.failure.get_or_insert(error);
+        }
+    }
+
+    fn kernel_path(&mut self, path: Path) {
+        self.machine.charge(self.costs.cycles(path) as u64);
     }
 }

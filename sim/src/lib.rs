@@ -9,62 +9,374 @@
 //! only place where kernel and model meet: the kernel never names a model type
 //! and the model never names a kernel type.
 //!
+//! Deterministic: the same modules, configuration and input give the same
+//! states at the same cycle counts, so the explorer's reverse step is a
+//! snapshot (a clone: memory pages are shared copy-on-write) plus replay.
+//!
 //! Must never depend on: `wasm-bridge`, `web-ui`, any browser crate.
 
+pub mod calibration;
 pub mod hardware;
+pub mod loading;
+pub mod log;
+pub mod scenarios;
 
-use kernel::{BootInfo, Kernel, KernelEvent, MemoryRegion};
-pub use machine_model::CpuModel;
-use machine_model::{Machine, MachineConfig};
+/// The kernel's hardware over the system's fields (a macro, so that the
+/// borrows stay field by field and `self.kernel` stays usable).
+macro_rules! hardware {
+    ($system:ident, $failure:ident) => {
+        hardware::ModelHardware {
+            machine: &mut $system.machine,
+            console: &mut $system.console,
+            input: &mut $system.input,
+            log: &mut $system.log,
+            costs: &$system.costs,
+            failure: &mut $failure,
+        }
+    };
+}
 
-/// One entry in the event log.
+pub use calibration::KernelCosts;
+pub use kernel::event::LINE_PREFIX as EVENT_LINE_PREFIX;
+pub use kernel::{Config as KernelConfig, Kernel, KernelEvent, Statistics, StopReason};
+pub use loading::{BootError, Module};
+pub use log::{EventLog, LoggedEvent, Source};
+pub use machine_model::{CpuModel, EventFilter, Machine, MachineEvent};
+
+use kernel::{Cause, Frame, Outcome, Trap, layout};
+use machine_model::{EntryCause, Exit, KernelEntry, MachineConfig, MachineError, RunLimit, UserFrame};
+use std::collections::VecDeque;
+
+/// How to build the system.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct SystemConfig {
+    pub cpu: CpuModel,
+    /// Installed memory in KB, a multiple of 4 (QEMU's `-m 16` reports
+    /// 16256 KB to a multiboot kernel: 128 KB less than asked).
+    pub memory_kb: u32,
+    /// Honour small-space ids (segment-based address-space switching).
+    pub small_spaces: bool,
+    /// Stop the system at `enter_kdebug` (else log and continue).
+    pub stop_in_debugger: bool,
+    /// Which machine events go into the log (kernel events always do).
+    pub machine_events: EventFilter,
+}
+
+impl SystemConfig {
+    pub const fn new(cpu: CpuModel) -> Self {
+        Self {
+            cpu,
+            memory_kb: 16 * 1024,
+            small_spaces: false,
+            stop_in_debugger: false,
+            machine_events: EventFilter::NONE,
+        }
+    }
+}
+
+/// What the system is doing.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum LoggedEvent {
-    Kernel(KernelEvent),
+pub enum Status {
+    /// Nothing booted yet.
+    Off,
+    /// A user thread runs.
+    Running,
+    /// No thread is ready; the CPU waits for an interrupt.
+    Idle,
+    /// A program wrote its verdict to the `isa-debug-exit` port.
+    Exited { value: u32 },
+    /// The kernel stopped the system.
+    Stopped(StopReason),
+    /// The model cannot go on (a broken frame, a supervisor fault).
+    Failed(String),
+}
+
+/// Why [`System::run`] returned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunResult {
+    /// The instruction or cycle budget ran out; the system can go on.
+    Limit,
+    /// The run was asked to stop at a kernel event and one happened.
+    Event,
+    /// `isa-debug-exit`: QEMU would exit with `(value << 1) | 1`.
+    Exited {
+        value: u32,
+    },
+    Stopped(StopReason),
+    Failed(String),
+    /// Every thread waits for something that can never happen (no timeout,
+    /// no interrupt, no input).
+    Dead,
+    /// A thread waits in `inchar` and no input is queued.
+    WaitingForInput,
+}
+
+/// How far [`System::run`] may go.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Budget {
+    /// User instructions to execute at most.
+    pub instructions: u64,
+    /// Stop when the cycle counter reaches this.
+    pub until_cycle: u64,
+    /// Return after the first kernel entry that logged a kernel event.
+    pub stop_at_kernel_event: bool,
+}
+
+impl Budget {
+    pub const fn instructions(count: u64) -> Self {
+        Self { instructions: count, until_cycle: u64::MAX, stop_at_kernel_event: false }
+    }
+    pub const fn cycles(until: u64) -> Self {
+        Self { instructions: u64::MAX, until_cycle: until, stop_at_kernel_event: false }
+    }
 }
 
 /// The simulated system: kernel + machine + what has happened so far.
 #[derive(Clone, Debug)]
 pub struct System {
+    config: SystemConfig,
     machine: Machine,
-    kernel: Kernel,
+    kernel: Box<Kernel>,
     console: Vec<u8>,
-    events: Vec<LoggedEvent>,
+    input: VecDeque<u8>,
+    log: EventLog,
+    costs: KernelCosts,
+    status: Status,
+    modules: Vec<Module>,
+    /// User instructions and cycles spent since boot (for the runner's report).
+    kernel_entries: u64,
 }
 
 impl System {
-    pub fn new(cpu: CpuModel) -> Self {
+    pub fn new(config: SystemConfig) -> Self {
+        let mut machine_config = MachineConfig::new(config.cpu);
+        machine_config.memory_bytes = (config.memory_kb.clamp(8 * 1024, 240 * 1024) & !3) * 1024;
+        let mut machine = Machine::new(machine_config);
+        machine.events.set_filter(config.machine_events);
         Self {
-            machine: Machine::new(MachineConfig::new(cpu)),
-            kernel: Kernel::new(),
+            config,
+            machine,
+            kernel: Box::new(Kernel::new()),
             console: Vec::new(),
-            events: Vec::new(),
+            input: VecDeque::new(),
+            log: EventLog::default(),
+            costs: KernelCosts::built_in(config.cpu),
+            status: Status::Off,
+            modules: Vec::new(),
+            kernel_entries: 0,
         }
     }
 
-    /// Boot the kernel on the machine.
-    pub fn boot(&mut self) {
-        let info =
-            BootInfo { main_memory: MemoryRegion { low: 0, high: self.machine.memory.size() }, ..BootInfo::default() };
-        let mut hardware = hardware::ModelHardware {
-            machine: &mut self.machine,
-            console: &mut self.console,
-            events: &mut self.events,
+    /// Load the modules (sigma0 first, then the root task, then more) and
+    /// boot the kernel. On success the first thread is ready to run.
+    pub fn boot(&mut self, modules: &[Module]) -> Result<(), BootError> {
+        let info = loading::load_modules(&mut self.machine, modules)?;
+        loading::write_descriptor_tables(&mut self.machine);
+        self.modules = modules.to_vec();
+        self.kernel.config = KernelConfig {
+            small_spaces: self.config.small_spaces,
+            stop_in_debugger: self.config.stop_in_debugger,
+            large_pages: true,
         };
-        self.kernel.boot(&mut hardware, &info);
+        let mut frame = Frame::default();
+        let mut failure = None;
+        let outcome = {
+            let mut hardware = hardware!(self, failure);
+            self.kernel.boot(&mut hardware, &info, &mut frame)
+        };
+        self.after_kernel(outcome, frame, failure);
+        Ok(())
     }
 
+    /// Queue bytes for the kernel debugger's `inchar`.
+    pub fn feed_input(&mut self, bytes: &[u8]) {
+        self.input.extend(bytes.iter().copied());
+    }
+
+    /// Run until the budget is spent or something ends the run.
+    pub fn run(&mut self, budget: Budget) -> RunResult {
+        let end = self.machine.instructions.saturating_add(budget.instructions);
+        loop {
+            if self.machine.cycles >= budget.until_cycle || self.machine.instructions >= end {
+                return RunResult::Limit;
+            }
+            match self.status.clone() {
+                Status::Off => return RunResult::Failed("the system has not been booted".into()),
+                Status::Exited { value } => return RunResult::Exited { value },
+                Status::Stopped(reason) => return RunResult::Stopped(reason),
+                Status::Failed(message) => return RunResult::Failed(message),
+                Status::Running => {
+                    let limit =
+                        RunLimit { instructions: end - self.machine.instructions, until_cycle: budget.until_cycle };
+                    match self.machine.run(limit) {
+                        Ok(Exit::KernelEntry(entry)) => {
+                            let logged = self.log.next_sequence();
+                            self.enter_kernel(entry);
+                            if budget.stop_at_kernel_event && self.kernel_event_since(logged) {
+                                return RunResult::Event;
+                            }
+                        }
+                        Ok(Exit::Limit) => {
+                            self.drain_machine_events();
+                            return RunResult::Limit;
+                        }
+                        Ok(Exit::DebugExit { value }) => {
+                            self.drain_machine_events();
+                            self.status = Status::Exited { value };
+                        }
+                        Err(error) => self.fail(error),
+                    }
+                }
+                Status::Idle => {
+                    if !self.kernel.can_wake() {
+                        if self.kernel.waiting_for_input() && self.input.is_empty() {
+                            return RunResult::WaitingForInput;
+                        }
+                        if !self.kernel.waiting_for_input() {
+                            return RunResult::Dead;
+                        }
+                    }
+                    match self.machine.halt(budget.until_cycle) {
+                        Some(irq) => {
+                            let logged = self.log.next_sequence();
+                            self.interrupt_while_idle(irq);
+                            if budget.stop_at_kernel_event && self.kernel_event_since(logged) {
+                                return RunResult::Event;
+                            }
+                        }
+                        None if self.machine.next_interrupt_cycle().is_none() => return RunResult::Dead,
+                        None => return RunResult::Limit,
+                    }
+                }
+            }
+        }
+    }
+
+    fn kernel_event_since(&self, sequence: u64) -> bool {
+        self.log.since(sequence).any(|entry| matches!(entry.source, Source::Kernel(_)))
+    }
+
+    /// User code entered the kernel: run the kernel's entry and resume.
+    fn enter_kernel(&mut self, entry: KernelEntry) {
+        self.kernel_entries += 1;
+        let cause = match entry.cause {
+            EntryCause::SoftwareInterrupt => Cause::Software,
+            EntryCause::Exception => Cause::Exception,
+            EntryCause::Interrupt { irq } => Cause::Interrupt { irq },
+        };
+        let trap = Trap {
+            vector: entry.vector,
+            error_code: entry.error_code.unwrap_or(0),
+            fault_address: entry.fault_address,
+            cause,
+        };
+        let frame = Frame { registers: entry.frame.registers, eip: entry.frame.eip, eflags: entry.frame.eflags };
+        self.kernel_entry(trap, frame);
+    }
+
+    /// A device interrupt woke the idle CPU.
+    fn interrupt_while_idle(&mut self, irq: u8) {
+        self.kernel_entries += 1;
+        let trap = Trap { vector: 0x20 + irq, error_code: 0, fault_address: 0, cause: Cause::Interrupt { irq } };
+        self.kernel_entry(trap, Frame::default());
+    }
+
+    fn kernel_entry(&mut self, trap: Trap, mut frame: Frame) {
+        let mut failure = None;
+        let outcome = {
+            let mut hardware = hardware!(self, failure);
+            self.kernel.entry(&mut hardware, trap, &mut frame)
+        };
+        self.after_kernel(outcome, frame, failure);
+    }
+
+    /// Do what the kernel decided.
+    fn after_kernel(&mut self, outcome: Outcome, frame: Frame, failure: Option<MachineError>) {
+        self.drain_machine_events();
+        if let Some(error) = failure {
+            return self.fail(error);
+        }
+        match outcome {
+            Outcome::Resume { reload_segments } => {
+                let user = user_frame(&frame);
+                match self.machine.return_to_user(&user, reload_segments) {
+                    Ok(()) => self.status = Status::Running,
+                    Err(error) => self.fail(error),
+                }
+                self.drain_machine_events();
+            }
+            Outcome::Idle => self.status = Status::Idle,
+            Outcome::Stop(reason) => self.status = Status::Stopped(reason),
+        }
+    }
+
+    fn fail(&mut self, error: MachineError) {
+        self.drain_machine_events();
+        self.status = Status::Failed(error.to_string());
+    }
+
+    fn drain_machine_events(&mut self) {
+        drain_into(&mut self.machine, &mut self.log);
+    }
+
+    pub fn config(&self) -> SystemConfig {
+        self.config
+    }
+    pub fn status(&self) -> &Status {
+        &self.status
+    }
     /// Everything the kernel debugger printed so far.
     pub fn console(&self) -> &[u8] {
         &self.console
     }
-
     /// The event log.
-    pub fn events(&self) -> &[LoggedEvent] {
-        &self.events
+    pub fn log(&self) -> &EventLog {
+        &self.log
     }
-
+    pub fn log_mut(&mut self) -> &mut EventLog {
+        &mut self.log
+    }
     pub fn machine(&self) -> &Machine {
         &self.machine
+    }
+    pub fn kernel(&self) -> &Kernel {
+        &self.kernel
+    }
+    pub fn modules(&self) -> &[Module] {
+        &self.modules
+    }
+    /// Kernel entries handled since boot.
+    pub fn kernel_entries(&self) -> u64 {
+        self.kernel_entries
+    }
+    /// The kernel path costs the model charges.
+    pub fn kernel_costs(&self) -> &KernelCosts {
+        &self.costs
+    }
+    /// Charge kernel paths from another table (tests, what-if comparisons).
+    pub fn set_kernel_costs(&mut self, costs: KernelCosts) {
+        self.costs = costs;
+    }
+}
+
+/// Move the machine's recorded events into the log, in order.
+pub(crate) fn drain_into(machine: &mut Machine, log: &mut EventLog) {
+    if machine.events.enabled() {
+        for (cycle, event) in machine.events.drain_timed() {
+            log.push(cycle, Source::Machine(event));
+        }
+    }
+}
+
+/// The registers the exit path loads: the kernel's frame plus the flat user
+/// selectors every L4 thread runs with.
+fn user_frame(frame: &Frame) -> UserFrame {
+    let code = layout::selector::USER_CODE.0;
+    let data = layout::selector::USER_DATA.0;
+    UserFrame {
+        registers: frame.registers,
+        eip: frame.eip,
+        eflags: frame.eflags,
+        segments: [data, code, data, data, data, data],
     }
 }

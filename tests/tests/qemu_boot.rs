@@ -1,29 +1,46 @@
-//! The native image boots on a real (QEMU) i486 and Pentium.
+//! The native image boots on a real (QEMU) i486 and Pentium and runs a
+//! scenario to its verdict.
+#![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
+use xtask::modules::{self, Programs};
 use xtask::qemu::{Cpu, QemuConfig, run_captured};
 
-fn boot(cpu: Cpu) -> xtask::qemu::QemuOutcome {
+fn boot_hello(cpu: Cpu, name: &str) {
     let image = xtask::native::build_image().expect("the native image builds");
-    let outcome = run_captured(&QemuConfig::new(cpu, &image), Duration::from_secs(30)).expect("QEMU runs");
-    assert!(!outcome.timed_out, "QEMU did not finish within 30 s on {cpu:?}; serial:\n{}", outcome.serial);
-    outcome
-}
-
-fn expect_banner_and_success(cpu: Cpu, name: &str) {
-    let outcome = boot(cpu);
+    let mut config = QemuConfig::new(cpu, &image);
+    config.modules = modules::export(&Programs::Scenario("hello".into())).expect("the modules export");
+    let outcome = run_captured(&config, Duration::from_secs(60)).expect("QEMU runs");
+    assert!(!outcome.timed_out, "QEMU did not finish within 60 s on {cpu:?}; serial:\n{}", outcome.serial);
     assert_eq!(outcome.status, Some(33), "exit status on {cpu:?} (33 = success); serial:\n{}", outcome.serial);
     let banner = format!("L4/x86 X.0 microkernel {} on {name}", env!("CARGO_PKG_VERSION"));
     assert!(outcome.serial.contains(&banner), "no `{banner}` in:\n{}", outcome.serial);
-    assert!(outcome.serial.contains(&format!("@k boot cpu={name}")), "no boot event in:\n{}", outcome.serial);
+    assert!(outcome.serial.contains("hello from the root task"), "the root task did not run:\n{}", outcome.serial);
+    assert!(outcome.serial.contains("my thread id is 04040001"), "id_nearest(nil) is wrong:\n{}", outcome.serial);
 }
 
 #[test]
-fn boots_on_the_486() {
-    expect_banner_and_success(Cpu::I486, "i486");
+fn hello_on_the_486() {
+    boot_hello(Cpu::I486, "i486");
 }
 
 #[test]
-fn boots_on_the_pentium() {
-    expect_banner_and_success(Cpu::Pentium, "Pentium");
+fn hello_on_the_pentium() {
+    boot_hello(Cpu::Pentium, "Pentium");
+}
+
+#[test]
+fn a_broken_module_stops_the_boot_with_a_message() {
+    let image = xtask::native::build_image().expect("the native image builds");
+    let directory = std::env::temp_dir().join(format!("l4-broken-module-{}", std::process::id()));
+    std::fs::create_dir_all(&directory).unwrap();
+    let broken = directory.join("broken.elf");
+    std::fs::write(&broken, b"\x7fELF this is not a program").unwrap();
+    let mut config = QemuConfig::new(Cpu::I486, &image);
+    let mut exported = modules::export(&Programs::Scenario("hello".into())).unwrap();
+    exported[1] = broken;
+    config.modules = exported;
+    let outcome = run_captured(&config, Duration::from_secs(60)).expect("QEMU runs");
+    assert_eq!(outcome.status, Some(37), "a kernel stop (37); serial:\n{}", outcome.serial);
+    assert!(outcome.serial.contains("native-boot: module 1:"), "no message naming the module:\n{}", outcome.serial);
 }

@@ -13,7 +13,7 @@
 
 pub mod view;
 
-use sim::System;
+use sim::{Budget, System, SystemConfig};
 use wasm_bindgen::prelude::*;
 
 pub use view::{CpuChoice, EventView, SystemView};
@@ -28,8 +28,13 @@ pub struct Simulator {
 impl Simulator {
     /// A fresh machine with the kernel booted on it.
     pub fn boot(cpu: CpuChoice) -> Self {
-        let mut system = System::new(cpu.model());
-        system.boot();
+        let mut system = System::new(SystemConfig::new(cpu.model()));
+        if let Some(scenario) = sim::scenarios::find("hello")
+            && let Ok(modules) = scenario.modules()
+            && system.boot(&modules).is_ok()
+        {
+            system.run(Budget::instructions(1_000_000));
+        }
         Self { system, cpu }
     }
 

@@ -1,7 +1,7 @@
 //! View types: what the explorer draws, as plain serializable data.
 
 use serde::Serialize;
-use sim::{LoggedEvent, System};
+use sim::{Source, System};
 
 /// The CPU the user picked.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Default)]
@@ -62,13 +62,14 @@ impl SystemView {
     pub fn of(system: &System, cpu: CpuChoice) -> Self {
         let config = system.machine().config();
         let events = system
-            .events()
+            .log()
             .iter()
-            .enumerate()
-            .map(|(index, event)| match event {
-                LoggedEvent::Kernel(event) => {
-                    EventView { index, source: "kernel", kind: event.kind(), text: event.to_string() }
-                }
+            .filter(|entry| matches!(entry.source, Source::Kernel(_)))
+            .map(|entry| EventView {
+                index: entry.sequence as usize,
+                source: entry.origin(),
+                kind: entry.kind(),
+                text: entry.describe(),
             })
             .collect();
         Self {

@@ -16,6 +16,7 @@
 //! them; it does not link them).
 
 pub mod install;
+pub mod modules;
 pub mod native;
 pub mod paths;
 pub mod process;

@@ -10,7 +10,14 @@ cargo xtask <command> [flags]
 
 Commands:
   serve [--port N]                 build the explorer (release) and serve it on http://127.0.0.1:8080
-  boot [--cpu 486|pentium] [--gdb] build the native image and boot it in QEMU, serial on this terminal
+  run [--scenario NAME | --module FILE ..] [--cpu 486|pentium] [--small-spaces] [--input TEXT]
+      [--trace FILE.jsonl] [--max-cycles N] …
+                                   the kernel on the machine model, headless: console on stdout,
+                                   exit status = the program's verdict (`cargo xtask run --help`)
+  boot [--scenario NAME | --module FILE ..] [--cpu 486|pentium] [--input TEXT] [--small-spaces]
+       [--events FILE] [--gdb]
+                                   build the native image and boot it in QEMU with sigma0 and the
+                                   programs, serial console on this terminal
   asm FILE [-o OUT.elf] [--base A]  assemble a program (the l4asm assembler; errors with file:line:column)
   test [--only S,..] [--skip S,..] run every check: fmt, clippy, host tests, wasm build,
                                    browser tests in Chromium, QEMU boots; ends with `N passed, N failed`
@@ -25,6 +32,7 @@ fn main() {
     let outcome = match command.as_deref() {
         Some("serve") => commands::serve::run(arguments),
         Some("boot") => commands::boot::run(arguments),
+        Some("run") => commands::run::run(arguments),
         Some("test") => commands::test::run(arguments),
         Some("asm") => commands::assembler::run(arguments),
         Some("help") | Some("--help") | Some("-h") | None => {

@@ -42,11 +42,32 @@ pub struct QemuConfig {
     pub memory_mb: u32,
     /// Wait for gdb on localhost:1234 before the first instruction.
     pub gdb: bool,
+    /// Where the kernel's event lines (COM2) go; `None`: nowhere, and the
+    /// kernel is told not to send them (`events=off`).
+    pub events: Option<PathBuf>,
+    /// Virtual time from the instruction count (`-icount shift=0,sleep=off`):
+    /// the timer ticks after a fixed number of instructions, whatever the
+    /// host's speed, so a run is reproducible.
+    pub instruction_clock: bool,
+    /// Further words for the kernel command line (`small-spaces`).
+    pub options: Vec<String>,
+    /// Bytes for the console (COM1) input, fed on QEMU's stdin.
+    pub input: Vec<u8>,
 }
 
 impl QemuConfig {
     pub fn new(cpu: Cpu, image: &Path) -> Self {
-        Self { cpu, image: image.to_path_buf(), modules: Vec::new(), memory_mb: 32, gdb: false }
+        Self {
+            cpu,
+            image: image.to_path_buf(),
+            modules: Vec::new(),
+            memory_mb: 16,
+            gdb: false,
+            events: None,
+            instruction_clock: false,
+            options: Vec::new(),
+            input: Vec::new(),
+        }
     }
 
     /// The QEMU command line, serial port on stdio.
@@ -59,8 +80,22 @@ impl QemuConfig {
             .arg(self.memory_mb.to_string())
             .arg("-kernel")
             .arg(&self.image)
-            .args(["-serial", "stdio", "-display", "none", "-monitor", "none", "-no-reboot"])
+            .args(["-serial", "stdio"])
+            .args(["-display", "none", "-monitor", "none", "-no-reboot"])
             .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]);
+        let mut options = self.options.clone();
+        match &self.events {
+            Some(path) => {
+                command.arg("-serial").arg(format!("file:{}", path.display()));
+            }
+            None => options.push("events=off".into()),
+        }
+        if !options.is_empty() {
+            command.arg("-append").arg(options.join(" "));
+        }
+        if self.instruction_clock {
+            command.args(["-icount", "shift=0,sleep=off"]);
+        }
         if !self.modules.is_empty() {
             let list: Vec<String> = self.modules.iter().map(|module| module.display().to_string()).collect();
             command.arg("-initrd").arg(list.join(","));
@@ -87,9 +122,19 @@ pub struct QemuOutcome {
 pub fn run_captured(config: &QemuConfig, timeout: Duration) -> Result<QemuOutcome> {
     install::ensure_debian(&[install::QEMU])?;
     let mut command = config.command();
-    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let stdin = if config.input.is_empty() { Stdio::null() } else { Stdio::piped() };
+    command.stdin(stdin).stdout(Stdio::piped()).stderr(Stdio::piped());
     let started = Instant::now();
     let mut child = command.spawn().map_err(|error| TaskError::new(format!("cannot start QEMU: {error}")))?;
+    if let Some(mut input) = child.stdin.take() {
+        let bytes = config.input.clone();
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let _ = input.write_all(&bytes);
+            // Keep the pipe open a little: QEMU reads the console as the guest asks.
+            std::thread::sleep(Duration::from_secs(60));
+        });
+    }
     let mut stdout = child.stdout.take().ok_or_else(|| TaskError::new("QEMU has no stdout pipe"))?;
     let reader = std::thread::spawn(move || {
         let mut bytes = Vec::new();

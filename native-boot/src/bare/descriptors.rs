@@ -1,23 +1,13 @@
-//! The GDT and the IDT.
+//! The GDT, IDT and TSS, at the physical addresses `kernel::layout` gives
+//! them (the model puts them at the same places), reached through the
+//! kernel's window.
 //!
-//! GDT layout (the ABI's selectors: user code 0x1B, user data 0x23):
-//! 0 null, 1 kernel code (0x08), 2 kernel data (0x10), 3 user code (0x1B),
-//! 4 user data (0x23), 5 TSS (0x28).
+//! In ring 0 the image uses the flat kernel selectors 0x08/0x10: the user
+//! data selector 0x23 may describe a small space (a segment based at the
+//! small-space area), which would move every kernel access.
 
 use super::traps;
-use ia32::segment::{GateDescriptor, SegmentDescriptor, Selector, access};
-
-pub const KERNEL_CODE: Selector = Selector(0x08);
-pub const KERNEL_DATA: Selector = Selector(0x10);
-
-const GDT_ENTRIES: usize = 6;
-const IDT_ENTRIES: usize = 256;
-
-#[repr(C, align(8))]
-struct Table<const N: usize>([u64; N]);
-
-static mut GDT: Table<GDT_ENTRIES> = Table([0; GDT_ENTRIES]);
-static mut IDT: Table<IDT_ENTRIES> = Table([0; IDT_ENTRIES]);
+use kernel::layout::{self, SegmentWindow, selector};
 
 #[repr(C, packed)]
 struct Pseudo {
@@ -25,29 +15,38 @@ struct Pseudo {
     base: u32,
 }
 
+/// A pointer to physical memory through the window.
+fn window<T>(address: ia32::PhysAddr) -> *mut T {
+    layout::window(address) as usize as *mut T
+}
+
 pub fn init() {
-    let gdt = [
-        0,
-        SegmentDescriptor::flat(0, 1 << 32, true, 0).encode(),
-        SegmentDescriptor::flat(0, 1 << 32, false, 0).encode(),
-        SegmentDescriptor::flat(0, 0xC000_0000, true, 3).encode(),
-        SegmentDescriptor::flat(0, 0xC000_0000, false, 3).encode(),
-        0,
-    ];
-    // Safety: boot runs single-threaded with interrupts off; nothing else
-    // holds a reference to GDT or IDT.
+    let gdt = layout::gdt(SegmentWindow::LARGE);
+    // Safety: the GDT, IDT and TSS pages are reserved for these tables
+    // (kernel::layout), mapped by the boot window, and nothing else uses
+    // them yet; boot is single-threaded with interrupts off.
     unsafe {
-        let table = &mut *core::ptr::addr_of_mut!(GDT);
-        table.0 = gdt;
-        let idt = &mut *core::ptr::addr_of_mut!(IDT);
-        for (vector, entry) in traps::EXCEPTION_STUBS.iter().enumerate() {
-            idt.0[vector] = GateDescriptor::new(KERNEL_CODE, *entry as u32, access::INTERRUPT_GATE32, 0).encode();
+        let table = window::<u64>(layout::GDT);
+        for (index, descriptor) in gdt.iter().enumerate() {
+            table.add(index).write_volatile(*descriptor);
+        }
+        let idt = window::<u64>(layout::IDT);
+        for vector in 0..=255u8 {
+            let handler = traps::STUBS[vector as usize] as u32;
+            idt.add(vector as usize).write_volatile(layout::idt_gate(vector, handler).encode());
+        }
+        let tss_page = window::<u8>(layout::TSS_PAGE);
+        core::ptr::write_bytes(tss_page, 0, ia32::PAGE_SIZE as usize);
+        for (offset, value) in layout::tss_fields() {
+            window::<u32>(layout::TSS.offset(offset)).write_volatile(value);
         }
     }
-    let gdt_pointer = Pseudo { limit: (GDT_ENTRIES * 8 - 1) as u16, base: core::ptr::addr_of!(GDT) as u32 };
-    let idt_pointer = Pseudo { limit: (IDT_ENTRIES * 8 - 1) as u16, base: core::ptr::addr_of!(IDT) as u32 };
-    // Safety: the tables are static and valid; reloading the segment registers
-    // with the new flat kernel selectors keeps every address meaning the same.
+    let (gdt_base, gdt_limit) = layout::gdt_register();
+    let (idt_base, idt_limit) = layout::idt_register();
+    let gdt_pointer = Pseudo { limit: gdt_limit, base: gdt_base };
+    let idt_pointer = Pseudo { limit: idt_limit, base: idt_base };
+    // Safety: the tables just written are valid; the new selectors are flat,
+    // so every address keeps its meaning across the reload.
     unsafe {
         core::arch::asm!(
             "lgdt [{gdt}]",
@@ -55,18 +54,23 @@ pub fn init() {
             "mov ax, {data}",
             "mov ds, ax",
             "mov es, ax",
+            "mov ss, ax",
+            "mov ax, {user_data}",
             "mov fs, ax",
             "mov gs, ax",
-            "mov ss, ax",
             "push {code}",
             "lea eax, [2f]",
             "push eax",
             "retf",
             "2:",
+            "mov ax, {tss}",
+            "ltr ax",
             gdt = in(reg) &gdt_pointer,
             idt = in(reg) &idt_pointer,
-            data = const KERNEL_DATA.0,
-            code = const KERNEL_CODE.0 as u32,
+            data = const selector::KERNEL_DATA.0,
+            user_data = const selector::USER_DATA.0,
+            code = const selector::KERNEL_CODE.0 as u32,
+            tss = const selector::TSS.0,
             out("eax") _,
         );
     }

@@ -1,7 +1,12 @@
 //! The multiboot header and the first instructions.
 //!
-//! The loader enters in 32-bit protected mode with paging off, EAX =
-//! 0x2BADB002 and EBX = the multiboot info. We set up a stack and call Rust.
+//! The loader enters at the physical address of `multiboot_entry` in 32-bit
+//! protected mode with paging off, EAX = 0x2BADB002 and EBX = the multiboot
+//! info. The image is linked at 0xF0100000 (the kernel's window onto
+//! physical memory), so until paging is on every symbol is used minus
+//! 0xF0000000. The stub maps the first 4 MB twice — 1:1, so the next
+//! instruction still runs, and at the window — turns paging on, jumps up,
+//! and calls Rust on the kernel stack (layout::KERNEL_STACK_TOP).
 
 core::arch::global_asm!(
     r#"
@@ -11,25 +16,50 @@ core::arch::global_asm!(
     .long 0x00000003
     .long -(0x1BADB002 + 0x00000003)
 
-    .section .text.multiboot_entry, "ax"
+    .section .text.boot, "ax"
     .global multiboot_entry
 multiboot_entry:
     cli
     cld
-    mov esp, offset boot_stack_top
+    mov esi, eax
+    # One page table mapping physical 0..4 MB, writable.
+    mov edi, offset boot_first_table - 0xF0000000
+    mov eax, 0x3
+    mov ecx, 1024
+1:
+    stosd
+    add eax, 0x1000
+    loop 1b
+    # Directory slot 0 (1:1) and slot 0x3C0 (0xF0000000) use it.
+    mov edx, offset boot_first_table - 0xF0000000
+    or edx, 0x3
+    mov edi, offset boot_directory - 0xF0000000
+    mov [edi], edx
+    mov [edi + 0x3C0 * 4], edx
+    mov cr3, edi
+    mov ecx, cr0
+    or ecx, 0x80010001
+    mov cr0, ecx
+    mov ecx, offset boot_high
+    jmp ecx
+boot_high:
+    mov esp, 0xF0400000
     xor ebp, ebp
     push ebx
-    push eax
+    push esi
     call native_main
-.Lhang:
+3:
     cli
     hlt
-    jmp .Lhang
+    jmp 3b
 
-    .section .bss.boot_stack, "aw", @nobits
-    .balign 16
-boot_stack_bottom:
-    .skip 16384
-boot_stack_top:
+    .section .bss.boot_tables, "aw", @nobits
+    .balign 4096
+    .global boot_directory
+boot_directory:
+    .skip 4096
+    .global boot_first_table
+boot_first_table:
+    .skip 4096
 "#
 );

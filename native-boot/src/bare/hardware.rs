@@ -1,25 +1,23 @@
 //! `impl kernel::Hardware` with real instructions.
 
-use super::serial;
+use super::{port, serial};
 use core::fmt::Write;
-use ia32::PhysAddr;
-use kernel::{CpuKind, Hardware, KernelEvent};
+use ia32::{PhysAddr, VirtAddr};
+use kernel::{CpuKind, Hardware, KernelEvent, layout};
 
 /// The machine we run on.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct NativeHardware {
-    cpu: CpuKind,
-}
-
-impl NativeHardware {
-    pub fn new() -> Self {
-        Self { cpu: detect_cpu() }
-    }
+    pub cpu: CpuKind,
+    /// Top of RAM: physical accesses at or above it read 0xFF, writes vanish.
+    pub memory_high: u32,
+    /// Whether kernel events go out on COM2.
+    pub events: bool,
 }
 
 /// A CPU that lets software toggle EFLAGS.ID has `cpuid`; the 486s QEMU
 /// models do not (nor did most real ones). With `cpuid`, family 5 is a Pentium.
-fn detect_cpu() -> CpuKind {
+pub fn detect_cpu() -> CpuKind {
     let toggled: u32;
     // Safety: pushes and pops EFLAGS on our own stack; restores the original value.
     unsafe {
@@ -53,33 +51,85 @@ fn detect_cpu() -> CpuKind {
     if (signature >> 8) & 0xF >= 5 { CpuKind::Pentium } else { CpuKind::I486 }
 }
 
+impl NativeHardware {
+    /// How many of `length` bytes at `address` are installed RAM.
+    fn installed(&self, address: PhysAddr, length: usize) -> usize {
+        let start = address.value() as u64;
+        let high = self.memory_high as u64;
+        if start >= high { 0 } else { (high - start).min(length as u64) as usize }
+    }
+}
+
 impl Hardware for NativeHardware {
     fn cpu(&self) -> CpuKind {
         self.cpu
     }
 
     fn read_physical(&mut self, address: PhysAddr, buffer: &mut [u8]) {
-        let source = address.value() as usize as *const u8;
-        // Safety: paging is off, so physical addresses are directly addressable;
-        // the kernel only names memory below the top the loader reported.
-        unsafe { core::ptr::copy_nonoverlapping(source, buffer.as_mut_ptr(), buffer.len()) };
+        let present = self.installed(address, buffer.len());
+        let source = layout::window(address) as usize as *const u8;
+        // Safety: the window maps all installed RAM (boot tables, then the
+        // kernel's own in every space); only the installed part is read.
+        unsafe { core::ptr::copy_nonoverlapping(source, buffer.as_mut_ptr(), present) };
+        buffer[present..].fill(0xFF);
     }
 
     fn write_physical(&mut self, address: PhysAddr, data: &[u8]) {
-        let destination = address.value() as usize as *mut u8;
-        // Safety: as for `read_physical`.
-        unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), destination, data.len()) };
+        let present = self.installed(address, data.len());
+        let destination = layout::window(address) as usize as *mut u8;
+        // Safety: as for `read_physical`; the kernel writes only memory it owns.
+        unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), destination, present) };
+    }
+
+    fn port_out8(&mut self, port: u16, value: u8) {
+        port::outb(port, value);
+    }
+
+    fn port_in8(&mut self, port: u16) -> u8 {
+        port::inb(port)
+    }
+
+    fn enable_paging(&mut self, directory: PhysAddr, large_pages: bool) {
+        // Paging is on since the boot stub; this moves to the kernel's own
+        // tables (sigma0's directory), with 4 MB pages if asked.
+        if large_pages {
+            // Safety: only on a Pentium (the kernel asks only when
+            // `has_large_pages`); setting CR4.PSE changes no current mapping.
+            unsafe {
+                core::arch::asm!(
+                    "mov {scratch}, cr4",
+                    "or {scratch}, 0x10",
+                    "mov cr4, {scratch}",
+                    scratch = out(reg) _,
+                    options(nostack, preserves_flags),
+                );
+            }
+        }
+        self.load_page_directory(directory);
+    }
+
+    fn load_page_directory(&mut self, directory: PhysAddr) {
+        // Safety: the kernel hands us one of its page directories, which map
+        // the kernel window exactly as the current one does.
+        unsafe { core::arch::asm!("mov cr3, {}", in(reg) directory.value(), options(nostack, preserves_flags)) };
+    }
+
+    fn invalidate_page(&mut self, address: VirtAddr) {
+        // Safety: invlpg only drops a TLB entry.
+        unsafe { core::arch::asm!("invlpg [{}]", in(reg) address.value(), options(nostack, preserves_flags)) };
     }
 
     fn console_write(&mut self, bytes: &[u8]) {
-        serial::write_bytes(bytes);
+        serial::CONSOLE.write_bytes(bytes);
     }
 
     fn console_read(&mut self) -> Option<u8> {
-        serial::read_byte()
+        serial::CONSOLE.read_byte()
     }
 
     fn emit(&mut self, event: &KernelEvent) {
-        let _ = write!(serial::Writer, "{}{}\r\n", kernel::event::LINE_PREFIX, event);
+        if self.events {
+            let _ = writeln!(serial::EVENTS.writer(), "{}{}", kernel::event::LINE_PREFIX, event);
+        }
     }
 }

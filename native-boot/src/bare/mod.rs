@@ -3,60 +3,134 @@
 mod descriptors;
 mod entry;
 mod hardware;
+mod modules;
+mod multiboot;
+mod paging;
 mod port;
 mod serial;
 mod traps;
 
 use core::fmt::Write;
 use hardware::NativeHardware;
-use kernel::{BootInfo, Kernel, MemoryRegion};
+use kernel::{Cause, Frame, Kernel, Outcome, Trap};
+use multiboot::Multiboot;
 
-/// Multiboot info: flags bit 0 says mem_lower/mem_upper are valid.
-const MULTIBOOT_INFO_MEMORY: u32 = 1 << 0;
 /// The value a multiboot loader leaves in EAX.
 const MULTIBOOT_LOADER_MAGIC: u32 = 0x2BAD_B002;
 
+/// The kernel's state, at physical 2 MB (`kernel::layout::KERNEL_STATE`):
+/// the model charges the kernel's accesses to its TCBs and mapping nodes at
+/// these same addresses.
+#[unsafe(link_section = ".kernel_state")]
 static mut KERNEL: Kernel = Kernel::new();
 
-/// Called by the entry stub with the loader's EAX and EBX.
+/// The machine, as found at boot.
+static mut MACHINE: NativeHardware = NativeHardware { cpu: kernel::CpuKind::I486, memory_high: 0, events: true };
+
+/// The one kernel and the machine.
+///
+/// # Safety
+/// Single CPU; called only in ring 0 with interrupts off (boot, or a trap
+/// through an interrupt gate), and the references never outlive the entry.
+unsafe fn kernel_and_machine() -> (&'static mut Kernel, NativeHardware) {
+    // Safety: as the caller promises: nothing else holds these references.
+    unsafe { (&mut *core::ptr::addr_of_mut!(KERNEL), *core::ptr::addr_of!(MACHINE)) }
+}
+
+/// Called by the boot stub (paging on, running at the window) with the
+/// loader's EAX and EBX.
 #[unsafe(no_mangle)]
-extern "C" fn native_main(magic: u32, multiboot_info: u32) -> ! {
-    serial::init();
-    descriptors::init();
-    let mut hardware = NativeHardware::new();
+extern "C" fn native_main(magic: u32, multiboot_address: u32) -> ! {
+    serial::CONSOLE.init();
+    serial::EVENTS.init();
     if magic != MULTIBOOT_LOADER_MAGIC {
-        let _ = writeln!(serial::Writer, "native-boot: not started by a multiboot loader (EAX={magic:#x})\r");
+        let _ = writeln!(serial::CONSOLE.writer(), "native-boot: not started by a multiboot loader (EAX={magic:#x})\r");
         exit(crate::exit::Verdict::KernelStop);
     }
-    let memory_high = memory_high(multiboot_info);
-    let info = BootInfo {
-        main_memory: MemoryRegion { low: 0, high: memory_high },
-        kernel_image: image_region(),
-        ..BootInfo::default()
-    };
-    // Safety: single-threaded boot; nothing else references KERNEL yet.
-    let kernel = unsafe { &mut *core::ptr::addr_of_mut!(KERNEL) };
-    kernel.boot(&mut hardware, &info);
-    exit(crate::exit::Verdict::Success);
-}
-
-/// Top of memory from the multiboot info's mem_upper (KB above 1 MB).
-fn memory_high(multiboot_info: u32) -> u32 {
-    let info = multiboot_info as *const u32;
-    // Safety: the loader passes a valid multiboot info structure in EBX; with
-    // paging off, its physical address is directly readable.
-    let (flags, mem_upper) = unsafe { (info.read_volatile(), info.add(2).read_volatile()) };
-    if flags & MULTIBOOT_INFO_MEMORY != 0 { (mem_upper + 1024) * 1024 } else { 0 }
-}
-
-fn image_region() -> MemoryRegion {
-    unsafe extern "C" {
-        static __image_start: u8;
-        static __image_end: u8;
+    if multiboot_address >= 1 << 22 {
+        let _ = writeln!(serial::CONSOLE.writer(), "native-boot: the multiboot information lies above 4 MB\r");
+        exit(crate::exit::Verdict::KernelStop);
     }
-    let start = core::ptr::addr_of!(__image_start) as u32;
-    let end = core::ptr::addr_of!(__image_end) as u32;
-    MemoryRegion { low: start, high: end }
+    // Safety: EBX from a multiboot loader (EAX checked), in the first 4 MB.
+    let memory_high = unsafe { Multiboot::memory_high(multiboot_address) }.min(kernel::layout::MAX_MEMORY);
+    paging::extend_window(memory_high);
+    // Safety: as above; the window now covers all RAM.
+    let multiboot = unsafe { Multiboot::read(multiboot_address) };
+    descriptors::init();
+    let machine =
+        NativeHardware { cpu: hardware::detect_cpu(), memory_high, events: !multiboot.has_option(b"events=off") };
+    // Safety: boot, single-threaded, interrupts off.
+    unsafe { *core::ptr::addr_of_mut!(MACHINE) = machine };
+    let info = match modules::load(&multiboot, memory_high) {
+        Ok(info) => info,
+        Err(error) => {
+            let _ = write!(serial::CONSOLE.writer(), "native-boot: {error}\r\n");
+            exit(crate::exit::Verdict::KernelStop);
+        }
+    };
+    // Safety: boot, single-threaded, interrupts off.
+    let (kernel, mut hardware) = unsafe { kernel_and_machine() };
+    kernel.config.small_spaces = multiboot.has_option(b"small-spaces");
+    let mut frame = Frame::default();
+    let outcome = kernel.boot(&mut hardware, &info, &mut frame);
+    carry_out(outcome, &frame)
+}
+
+/// Every trap, exception and interrupt, from the stubs in `traps`.
+#[unsafe(no_mangle)]
+extern "C" fn native_trap(saved: &traps::TrapFrame) -> ! {
+    let vector = saved.vector as u8;
+    let from_user = saved.came_from_user();
+    let cause = match vector {
+        0x20..=0x2F => Cause::Interrupt { irq: vector - 0x20 },
+        3 | 0x30..=0x36 if from_user => Cause::Software,
+        0..=31 if from_user => Cause::Exception,
+        _ => kernel_fault(saved),
+    };
+    let fault_address = if vector == ia32::registers::vector::PAGE_FAULT { read_cr2() } else { 0 };
+    let trap = Trap { vector, error_code: saved.error_code, fault_address, cause };
+    let mut frame = if from_user { saved.user_frame() } else { Frame::default() };
+    // Safety: a trap through an interrupt gate: interrupts are off.
+    let (kernel, mut hardware) = unsafe { kernel_and_machine() };
+    let outcome = kernel.entry(&mut hardware, trap, &mut frame);
+    carry_out(outcome, &frame)
+}
+
+/// Do what the kernel decided.
+fn carry_out(outcome: Outcome, frame: &Frame) -> ! {
+    match outcome {
+        Outcome::Resume { reload_segments } => traps::resume_user(frame, reload_segments),
+        Outcome::Idle => traps::idle(),
+        Outcome::Stop(reason) => {
+            let _ = write!(serial::CONSOLE.writer(), "\r\nnative-boot: the kernel stopped: {reason:?}\r\n");
+            exit(crate::exit::Verdict::KernelStop)
+        }
+    }
+}
+
+fn read_cr2() -> u32 {
+    let value: u32;
+    // Safety: reading CR2 has no side effects.
+    unsafe { core::arch::asm!("mov {}, cr2", out(reg) value, options(nomem, nostack, preserves_flags)) };
+    value
+}
+
+/// An exception in ring 0 (or a vector nothing should raise) is a kernel bug:
+/// report it and stop.
+fn kernel_fault(saved: &traps::TrapFrame) -> ! {
+    let cr2 = if saved.vector == 14 { read_cr2() } else { 0 };
+    let _ = write!(
+        serial::CONSOLE.writer(),
+        "\r\nnative-boot: unexpected exception {} ({}) in ring 0, error={:#x} at {:#010x} cs={:#x} eflags={:#x} cr2={:#x}\r\n",
+        saved.vector,
+        ia32::registers::vector::mnemonic(saved.vector as u8),
+        saved.error_code,
+        saved.eip,
+        saved.cs,
+        saved.eflags,
+        cr2
+    );
+    exit(crate::exit::Verdict::KernelStop);
 }
 
 /// Tell QEMU the verdict and stop. On a machine without the exit device, halt.
@@ -70,6 +144,23 @@ pub fn exit(verdict: crate::exit::Verdict) -> ! {
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
-    let _ = writeln!(serial::Writer, "\r\nkernel panic: {info}\r");
+    let _ = write!(serial::CONSOLE.writer(), "\r\nkernel panic: {info}\r\n");
     exit(crate::exit::Verdict::KernelStop);
 }
+
+/// The image has no heap. The ELF reader (`object`, through `asm::loader`)
+/// links the `alloc` crate but never allocates on the loader's path; should
+/// anything try, the allocation fails and the kernel stops with a message.
+struct NoHeap;
+
+// Safety: `alloc` always fails (null), which GlobalAlloc permits; `dealloc`
+// is then never called with a pointer from us.
+unsafe impl core::alloc::GlobalAlloc for NoHeap {
+    unsafe fn alloc(&self, _layout: core::alloc::Layout) -> *mut u8 {
+        core::ptr::null_mut()
+    }
+    unsafe fn dealloc(&self, _pointer: *mut u8, _layout: core::alloc::Layout) {}
+}
+
+#[global_allocator]
+static HEAP: NoHeap = NoHeap;

@@ -1,44 +1,61 @@
-//! COM1, a 16550 UART at 0x3F8: the kernel-debugger console and the event line stream.
+//! 16550 UARTs: COM1 (0x3F8) is the kernel-debugger console, COM2 (0x2F8)
+//! carries the kernel's event lines, so the two never interleave.
 
 use super::port::{inb, outb};
 
-const COM1: u16 = 0x3F8;
-const LINE_STATUS: u16 = COM1 + 5;
+const LINE_STATUS: u16 = 5;
 const LINE_STATUS_DATA_READY: u8 = 1 << 0;
 const LINE_STATUS_TRANSMIT_EMPTY: u8 = 1 << 5;
 
-/// 115200 baud, 8N1, FIFOs on, interrupts off.
-pub fn init() {
-    outb(COM1 + 1, 0x00); // no interrupts
-    outb(COM1 + 3, 0x80); // DLAB on
-    outb(COM1, 0x01); // divisor 1 = 115200 baud
-    outb(COM1 + 1, 0x00);
-    outb(COM1 + 3, 0x03); // 8N1, DLAB off
-    outb(COM1 + 2, 0xC7); // FIFO on, cleared, 14-byte threshold
-    outb(COM1 + 4, 0x03); // DTR, RTS
+/// One UART.
+#[derive(Clone, Copy, Debug)]
+pub struct Uart {
+    base: u16,
 }
 
-pub fn write_byte(byte: u8) {
-    while inb(LINE_STATUS) & LINE_STATUS_TRANSMIT_EMPTY == 0 {}
-    outb(COM1, byte);
-}
+pub const CONSOLE: Uart = Uart { base: 0x3F8 };
+pub const EVENTS: Uart = Uart { base: 0x2F8 };
 
-pub fn write_bytes(bytes: &[u8]) {
-    for &byte in bytes {
-        write_byte(byte);
+impl Uart {
+    /// 115200 baud, 8N1, FIFOs on, interrupts off.
+    pub fn init(self) {
+        let base = self.base;
+        outb(base + 1, 0x00); // no interrupts
+        outb(base + 3, 0x80); // DLAB on
+        outb(base, 0x01); // divisor 1 = 115200 baud
+        outb(base + 1, 0x00);
+        outb(base + 3, 0x03); // 8N1, DLAB off
+        outb(base + 2, 0xC7); // FIFO on, cleared, 14-byte threshold
+        outb(base + 4, 0x03); // DTR, RTS
+    }
+
+    pub fn write_byte(self, byte: u8) {
+        while inb(self.base + LINE_STATUS) & LINE_STATUS_TRANSMIT_EMPTY == 0 {}
+        outb(self.base, byte);
+    }
+
+    pub fn write_bytes(self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.write_byte(byte);
+        }
+    }
+
+    pub fn read_byte(self) -> Option<u8> {
+        if inb(self.base + LINE_STATUS) & LINE_STATUS_DATA_READY != 0 { Some(inb(self.base)) } else { None }
+    }
+
+    pub fn writer(self) -> Writer {
+        Writer(self)
     }
 }
 
-pub fn read_byte() -> Option<u8> {
-    if inb(LINE_STATUS) & LINE_STATUS_DATA_READY != 0 { Some(inb(COM1)) } else { None }
-}
-
-/// `core::fmt::Write` onto COM1.
-pub struct Writer;
+/// `core::fmt::Write` onto a UART.
+#[derive(Debug)]
+pub struct Writer(Uart);
 
 impl core::fmt::Write for Writer {
     fn write_str(&mut self, text: &str) -> core::fmt::Result {
-        write_bytes(text.as_bytes());
+        self.0.write_bytes(text.as_bytes());
         Ok(())
     }
 }

@@ -1,18 +1,24 @@
-//! Exception entry stubs. Each pushes a uniform frame (a zero where the CPU
-//! pushes no error code, then the vector) and jumps to common code that calls
-//! [`exception`] with a pointer to the saved registers.
+//! Kernel entry and exit.
+//!
+//! Every vector has a stub that leaves a uniform frame on the kernel stack
+//! (a zero where the CPU pushes no error code, the vector, the general
+//! registers) and calls [`super::native_trap`], which never returns: it
+//! leaves through [`resume_user`] into whichever thread the kernel chose, or
+//! through [`idle`]. Both reset the stack pointer to the top of the kernel
+//! stack, so the one kernel stack never grows across entries — the event
+//! driven kernel of DESIGN.md.
 
-use super::serial;
-use core::fmt::Write;
+use kernel::Frame;
 
-/// The registers as the stubs leave them on the stack.
+/// The registers as the stubs leave them (pushad order, then vector and
+/// error code, then what the CPU pushed).
 #[repr(C)]
 #[derive(Debug)]
 pub struct TrapFrame {
     pub edi: u32,
     pub esi: u32,
     pub ebp: u32,
-    pub esp_at_pusha: u32,
+    pub esp_at_pushad: u32,
     pub ebx: u32,
     pub edx: u32,
     pub ecx: u32,
@@ -22,72 +28,142 @@ pub struct TrapFrame {
     pub eip: u32,
     pub cs: u32,
     pub eflags: u32,
+    /// Only when the CPU came from ring 3.
+    pub user_esp: u32,
+    pub user_ss: u32,
+}
+
+impl TrapFrame {
+    pub fn came_from_user(&self) -> bool {
+        self.cs & 3 == 3
+    }
+
+    /// The interrupted user thread's registers.
+    pub fn user_frame(&self) -> Frame {
+        Frame {
+            registers: [self.eax, self.ecx, self.edx, self.ebx, self.user_esp, self.ebp, self.esi, self.edi],
+            eip: self.eip,
+            eflags: self.eflags,
+        }
+    }
 }
 
 unsafe extern "C" {
-    static exception_stub_table: [usize; 32];
+    static trap_stub_table: [usize; 256];
+    fn resume_user_stub(frame: *const Frame, reload_segments: u32) -> !;
+    fn idle_stub() -> !;
 }
 
-/// Entry addresses of the 32 exception stubs, for the IDT.
-pub static EXCEPTION_STUBS: &[usize; 32] = {
+/// Entry addresses of the 256 stubs, for the IDT.
+pub static STUBS: &[usize; 256] = {
     // Safety: the table is defined in the assembly below and never written.
-    unsafe { &exception_stub_table }
+    unsafe { &trap_stub_table }
 };
+
+/// The frame handed to the exit path: a static, because the exit path
+/// resets the stack the caller's locals live on.
+static mut EXIT_FRAME: Frame = Frame { registers: [0; 8], eip: 0, eflags: 0 };
+
+/// Return to user mode with `frame`'s registers (and the flat user
+/// selectors). With `reload_segments`, FS and GS are reloaded too (the user
+/// descriptors changed: a small-space switch); DS and ES always are, since
+/// the kernel ran with its own.
+pub fn resume_user(frame: &Frame, reload_segments: bool) -> ! {
+    // Safety: single CPU, interrupts off in the kernel; EXIT_FRAME is only
+    // touched here and read by the stub below before it irets.
+    unsafe {
+        let exit = core::ptr::addr_of_mut!(EXIT_FRAME);
+        exit.write(*frame);
+        resume_user_stub(exit, reload_segments as u32)
+    }
+}
+
+/// Wait for an interrupt with nothing to run.
+pub fn idle() -> ! {
+    // Safety: the stub discards the kernel stack and halts with interrupts
+    // on; the next interrupt enters through its gate as usual.
+    unsafe { idle_stub() }
+}
 
 core::arch::global_asm!(
     r#"
-    .section .text.exception_stubs, "ax"
-    .irp vector, 0,1,2,3,4,5,6,7,9,15,16,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-exception_stub_\vector:
+    .section .text.trap_stubs, "ax"
+    .altmacro
+    .macro stub vector
+    .balign 8
+trap_stub_\vector:
+    .if (\vector == 8) || (\vector == 10) || (\vector == 11) || (\vector == 12) || (\vector == 13) || (\vector == 14) || (\vector == 17)
+    .else
     push 0
+    .endif
     push \vector
-    jmp exception_common
-    .endr
-    .irp vector, 8,10,11,12,13,14,17
-exception_stub_\vector:
-    push \vector
-    jmp exception_common
+    jmp trap_common
+    .endm
+
+    .set vector, 0
+    .rept 256
+    stub %vector
+    .set vector, vector + 1
     .endr
 
-exception_common:
+trap_common:
     pushad
-    mov eax, esp
-    push eax
-    call native_exception
-    add esp, 4
+    mov ax, 0x10
+    mov ds, ax
+    mov es, ax
+    cld
+    push esp
+    call native_trap
+    ud2
+
+    .global resume_user_stub
+resume_user_stub:
+    mov esi, [esp + 4]
+    mov ecx, [esp + 8]
+    mov esp, 0xF0400000
+    push 0x23
+    push dword ptr [esi + 16]
+    push dword ptr [esi + 36]
+    push 0x1B
+    push dword ptr [esi + 32]
+    push dword ptr [esi + 0]
+    push dword ptr [esi + 4]
+    push dword ptr [esi + 8]
+    push dword ptr [esi + 12]
+    push 0
+    push dword ptr [esi + 20]
+    push dword ptr [esi + 24]
+    push dword ptr [esi + 28]
+    mov ax, 0x23
+    mov ds, ax
+    mov es, ax
+    test ecx, ecx
+    jz 1f
+    mov fs, ax
+    mov gs, ax
+1:
     popad
-    add esp, 8
     iretd
 
-    .section .rodata.exception_stub_table, "a"
+    .global idle_stub
+idle_stub:
+    mov esp, 0xF0400000
+    sti
+2:
+    hlt
+    jmp 2b
+
+    .section .rodata.trap_stub_table, "a"
     .balign 4
-    .global exception_stub_table
-exception_stub_table:
-    .irp vector, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-    .long exception_stub_\vector
+    .global trap_stub_table
+trap_stub_table:
+    .macro stub_address vector
+    .long trap_stub_\vector
+    .endm
+    .set vector, 0
+    .rept 256
+    stub_address %vector
+    .set vector, vector + 1
     .endr
 "#
 );
-
-/// An exception in ring 0 is a kernel bug: report it and stop.
-#[unsafe(no_mangle)]
-extern "C" fn native_exception(frame: &TrapFrame) {
-    let mut cr2: u32;
-    // Safety: reading CR2 has no side effects.
-    unsafe { core::arch::asm!("mov {}, cr2", out(reg) cr2, options(nomem, nostack)) };
-    if frame.vector != 14 {
-        cr2 = 0;
-    }
-    let _ = write!(
-        serial::Writer,
-        "\r\nunexpected exception {} ({}) error={:#x} at {:#010x} cs={:#x} eflags={:#x} cr2={:#x}\r\n",
-        frame.vector,
-        ia32::registers::vector::mnemonic(frame.vector as u8),
-        frame.error_code,
-        frame.eip,
-        frame.cs,
-        frame.eflags,
-        cr2
-    );
-    super::exit(crate::exit::Verdict::KernelStop);
-}

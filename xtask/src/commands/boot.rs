@@ -1,30 +1,81 @@
-//! `cargo xtask boot [--cpu 486|pentium] [--gdb]`
+//! `cargo xtask boot [--scenario NAME | --module FILE …] [--cpu 486|pentium] [--input TEXT]
+//! [--small-spaces] [--events FILE] [--gdb]`
 
 use crate::arguments::Arguments;
+use std::path::PathBuf;
+use xtask::modules::{self, Programs};
 use xtask::qemu::{Cpu, QemuConfig, verdict_text};
-use xtask::{Result, install, native, process};
+use xtask::{Result, TaskError, install, native, process};
+
+const ACCEPTED: &str = "--scenario NAME, --module FILE (repeatable), --cpu 486|pentium, --input TEXT, \
+                        --small-spaces, --events FILE, --gdb";
 
 pub fn run(mut arguments: Arguments) -> Result<i32> {
     let cpu = match arguments.value("--cpu")? {
         Some(text) => Cpu::parse(&text)?,
         None => Cpu::I486,
     };
+    let scenario = arguments.value("--scenario")?;
+    let mut files = Vec::new();
+    while let Some(file) = arguments.value("--module")? {
+        files.push(PathBuf::from(file));
+    }
+    let input = arguments.value("--input")?;
+    let events = arguments.value("--events")?;
+    let small_spaces = arguments.flag("--small-spaces");
     let gdb = arguments.flag("--gdb");
-    arguments.finish("boot", "--cpu 486|pentium, --gdb")?;
+    arguments.finish("boot", ACCEPTED)?;
+    let programs = match (scenario, files.is_empty()) {
+        (Some(name), true) => Programs::Scenario(name),
+        (None, false) => Programs::Files(files),
+        (None, true) => Programs::Scenario("hello".into()),
+        (Some(_), false) => return Err(TaskError::new("give either --scenario or --module, not both")),
+    };
     install::ensure_debian(&[install::QEMU])?;
     let image = native::build_image()?;
     let mut config = QemuConfig::new(cpu, &image);
+    config.modules = modules::export(&programs)?;
     config.gdb = gdb;
+    config.events = events.map(PathBuf::from);
+    if small_spaces {
+        config.options.push("small-spaces".into());
+    }
     if gdb {
-        println!("QEMU waits for gdb on localhost:1234. Attach with:");
+        println!("QEMU waits for gdb on localhost:1234. In another terminal, attach with:");
         println!(
-            "    gdb -q -ex 'set architecture i386' -ex 'file {}' -ex 'target remote localhost:1234' -ex 'break native_main' -ex 'continue'",
+            "    gdb -q -ex 'set architecture i386' -ex 'file {}' -ex 'target remote localhost:1234' \
+             -ex 'break native_main' -ex 'continue'",
             image.display()
         );
+        println!("(the image's symbols are its virtual addresses; `break native_trap` stops at every kernel entry)");
     }
-    eprintln!("xtask: booting {} on -cpu {} (serial below; Ctrl-C stops QEMU)", image.display(), cpu.qemu_name());
-    let status = process::status(&mut config.command())?;
+    eprintln!(
+        "xtask: booting {} with {} modules on -cpu {} (serial below; Ctrl-C stops QEMU)",
+        image.display(),
+        config.modules.len(),
+        cpu.qemu_name()
+    );
+    let mut command = config.command();
+    let status = match input {
+        Some(text) => {
+            let text = text.replace("\\n", "\n").replace("\\r", "\r");
+            command.stdin(std::process::Stdio::piped());
+            let mut child = command.spawn().map_err(|error| TaskError::new(format!("cannot start QEMU: {error}")))?;
+            if let Some(mut stdin) = child.stdin.take() {
+                use std::io::Write;
+                let _ = stdin.write_all(text.as_bytes());
+                // Keep stdin open: the guest reads it as it asks for input.
+                std::mem::forget(stdin);
+            }
+            child.wait()?
+        }
+        None => process::status(&mut command)?,
+    };
     let code = status.code().unwrap_or(1);
     eprintln!("xtask: QEMU exited with {code}: {}", verdict_text(code));
-    Ok(if code == 33 { 0 } else { 1 })
+    Ok(match code {
+        33 => 0,
+        35 => 1,
+        _ => 2,
+    })
 }

@@ -1,4 +1,5 @@
 pub mod assembler;
 pub mod boot;
+pub mod run;
 pub mod serve;
 pub mod test;

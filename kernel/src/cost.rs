@@ -1,0 +1,65 @@
+//! Kernel paths, for accounting.
+//!
+//! The kernel is not interpreted in the machine model, so the model cannot
+//! count its instructions. Instead each kernel entry names the path it took;
+//! the model charges that path's cycles from a calibration table measured on
+//! the native image (`cargo xtask calibrate`), never from numbers typed in.
+
+/// The kinds of work one kernel entry does, as the calibration measures them.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash, PartialOrd, Ord)]
+pub enum Path {
+    /// ipc: a register message handed over directly (send + switch, or reply + wait).
+    IpcShort,
+    /// ipc that blocked the caller (no partner ready).
+    IpcBlock,
+    /// ipc with memory dwords, strings or fpages.
+    IpcLong,
+    /// ipc that failed (bad partner, timeout 0, cut).
+    IpcError,
+    /// A page fault turned into an IPC to the pager.
+    PageFault,
+    /// A page fault of sigma0 resolved by the kernel itself.
+    Sigma0Fault,
+    /// A hardware interrupt (timer tick or device IRQ).
+    Interrupt,
+    /// id_nearest, thread_switch, thread_schedule.
+    Small,
+    /// lthread_ex_regs, task_new, fpage_unmap.
+    Management,
+    /// The kernel debugger.
+    Debugger,
+    /// Any other exception.
+    Exception,
+}
+
+impl Path {
+    pub const ALL: [Path; 11] = [
+        Path::IpcShort,
+        Path::IpcBlock,
+        Path::IpcLong,
+        Path::IpcError,
+        Path::PageFault,
+        Path::Sigma0Fault,
+        Path::Interrupt,
+        Path::Small,
+        Path::Management,
+        Path::Debugger,
+        Path::Exception,
+    ];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Path::IpcShort => "ipc-short",
+            Path::IpcBlock => "ipc-block",
+            Path::IpcLong => "ipc-long",
+            Path::IpcError => "ipc-error",
+            Path::PageFault => "page-fault",
+            Path::Sigma0Fault => "sigma0-fault",
+            Path::Interrupt => "interrupt",
+            Path::Small => "small-syscall",
+            Path::Management => "management",
+            Path::Debugger => "debugger",
+            Path::Exception => "exception",
+        }
+    }
+}

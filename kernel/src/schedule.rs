@@ -1,0 +1,238 @@
+//! Scheduling: 256 priorities, round robin within a priority, time slices
+//! counted down by the timer, and the list of blocked IPCs waiting for a
+//! timeout.
+//!
+//! The running thread is not in a ready queue. When it stays ready but
+//! another runs, it goes back to the front of its queue if it was preempted
+//! (it keeps its turn) and to the back if its time slice ran out. An IPC
+//! that delivers a message hands the CPU to the receiver (`handoff`) — the
+//! direct switch that makes L4's IPC fast.
+
+use crate::Kernel;
+use crate::hardware::Hardware;
+use crate::thread::{NONE, State};
+
+/// The ready queues: one doubly-linked list per priority, and a bitmap of
+/// the priorities that have ready threads.
+#[derive(Clone, Debug)]
+pub struct ReadyQueues {
+    first: [u16; 256],
+    last: [u16; 256],
+    present: [u32; 8],
+}
+
+impl ReadyQueues {
+    pub const fn new() -> Self {
+        Self { first: [NONE; 256], last: [NONE; 256], present: [0; 8] }
+    }
+
+    /// The highest priority with a ready thread.
+    fn highest(&self) -> Option<u8> {
+        for word in (0..8).rev() {
+            if self.present[word] != 0 {
+                return Some((word * 32 + 31 - self.present[word].leading_zeros() as usize) as u8);
+            }
+        }
+        None
+    }
+}
+
+impl Default for ReadyQueues {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Time-slice length threads get unless thread_schedule sets another: 10 ms.
+pub const DEFAULT_TIMESLICE: u32 = 10_000;
+
+impl Kernel {
+    fn enqueue(&mut self, index: u16, front: bool) {
+        let priority = self.threads.tcb(index).priority as usize;
+        let queues = &mut self.ready;
+        let tcbs = &mut self.threads.tcbs;
+        if tcbs[index as usize].ready_next != NONE
+            || tcbs[index as usize].ready_previous != NONE
+            || queues.first[priority] == index
+        {
+            return;
+        }
+        if queues.first[priority] == NONE {
+            queues.first[priority] = index;
+            queues.last[priority] = index;
+        } else if front {
+            let old = queues.first[priority];
+            tcbs[index as usize].ready_next = old;
+            tcbs[old as usize].ready_previous = index;
+            queues.first[priority] = index;
+        } else {
+            let old = queues.last[priority];
+            tcbs[index as usize].ready_previous = old;
+            tcbs[old as usize].ready_next = index;
+            queues.last[priority] = index;
+        }
+        queues.present[priority / 32] |= 1 << (priority % 32);
+    }
+
+    /// Take a thread out of its ready queue (if it is in one).
+    pub(crate) fn dequeue(&mut self, index: u16) {
+        let priority = self.threads.tcb(index).priority as usize;
+        let (next, previous) = {
+            let tcb = self.threads.tcb(index);
+            (tcb.ready_next, tcb.ready_previous)
+        };
+        if previous == NONE && self.ready.first[priority] != index {
+            return;
+        }
+        if previous != NONE {
+            self.threads.tcb_mut(previous).ready_next = next;
+        } else {
+            self.ready.first[priority] = next;
+        }
+        if next != NONE {
+            self.threads.tcb_mut(next).ready_previous = previous;
+        } else {
+            self.ready.last[priority] = previous;
+        }
+        let tcb = self.threads.tcb_mut(index);
+        tcb.ready_next = NONE;
+        tcb.ready_previous = NONE;
+        if self.ready.first[priority] == NONE {
+            self.ready.present[priority / 32] &= !(1 << (priority % 32));
+        }
+    }
+
+    /// Make a thread runnable (not the current one: it is never queued).
+    pub(crate) fn make_ready(&mut self, index: u16) {
+        self.remove_wakeup(index);
+        self.threads.tcb_mut(index).state = State::Ready;
+        if index != self.current {
+            self.enqueue(index, false);
+        }
+    }
+
+    /// Wake a blocked thread for an IPC and let the scheduler switch to it.
+    pub(crate) fn hand_off(&mut self, index: u16) {
+        self.make_ready(index);
+        self.handoff = index;
+    }
+
+    /// The thread to run next.
+    pub(crate) fn choose_next(&mut self) -> u16 {
+        let current = self.current;
+        let current_ready = current != NONE && self.threads.tcb(current).state == State::Ready;
+        let handoff = core::mem::replace(&mut self.handoff, NONE);
+        if handoff != NONE && handoff != current && self.threads.tcb(handoff).state == State::Ready {
+            let handoff_priority = self.threads.tcb(handoff).priority;
+            let best = self.ready.highest().unwrap_or(0);
+            if handoff_priority >= best {
+                self.dequeue(handoff);
+                if current_ready {
+                    // The sender keeps its turn.
+                    self.enqueue(current, true);
+                }
+                return handoff;
+            }
+        }
+        let best = self.ready.highest();
+        if current_ready {
+            let mine = self.threads.tcb(current).priority;
+            if best.is_none_or(|best| best <= mine) {
+                return current;
+            }
+            // Preempted by a higher priority: keep its place.
+            self.enqueue(current, true);
+        }
+        match best {
+            Some(priority) => {
+                let next = self.ready.first[priority as usize];
+                self.dequeue(next);
+                next
+            }
+            None => NONE,
+        }
+    }
+
+    /// The current thread gives up the rest of its slice (thread_switch, or
+    /// its slice ran out): it goes to the back of its queue.
+    pub(crate) fn yield_current(&mut self) {
+        let current = self.current;
+        if current != NONE && self.threads.tcb(current).state == State::Ready {
+            let slice = self.threads.tcb(current).timeslice;
+            self.threads.tcb_mut(current).remaining = slice;
+            self.enqueue(current, false);
+            // Not current any more for the choice: the queue decides.
+            self.current = NONE;
+            self.previous_after_yield = current;
+        }
+    }
+
+    /// Block the current (or any) thread: it leaves the ready queue.
+    pub(crate) fn block(&mut self, index: u16, state: State) {
+        self.dequeue(index);
+        self.threads.tcb_mut(index).state = state;
+    }
+
+    /// Register a timeout for a blocked thread at absolute time `at` (µs).
+    pub(crate) fn add_wakeup(&mut self, index: u16, at: u64) {
+        self.remove_wakeup(index);
+        self.threads.tcb_mut(index).wakeup = at;
+        let mut previous = NONE;
+        let mut cursor = self.wakeups;
+        while cursor != NONE && self.threads.tcb(cursor).wakeup <= at {
+            previous = cursor;
+            cursor = self.threads.tcb(cursor).wakeup_next;
+        }
+        let tcb = self.threads.tcb_mut(index);
+        tcb.wakeup_next = cursor;
+        tcb.wakeup_previous = previous;
+        if cursor != NONE {
+            self.threads.tcb_mut(cursor).wakeup_previous = index;
+        }
+        if previous != NONE {
+            self.threads.tcb_mut(previous).wakeup_next = index;
+        } else {
+            self.wakeups = index;
+        }
+    }
+
+    pub(crate) fn remove_wakeup(&mut self, index: u16) {
+        let tcb = *self.threads.tcb(index);
+        if tcb.wakeup == 0 {
+            return;
+        }
+        if tcb.wakeup_previous != NONE {
+            self.threads.tcb_mut(tcb.wakeup_previous).wakeup_next = tcb.wakeup_next;
+        } else if self.wakeups == index {
+            self.wakeups = tcb.wakeup_next;
+        }
+        if tcb.wakeup_next != NONE {
+            self.threads.tcb_mut(tcb.wakeup_next).wakeup_previous = tcb.wakeup_previous;
+        }
+        let tcb = self.threads.tcb_mut(index);
+        tcb.wakeup = 0;
+        tcb.wakeup_next = NONE;
+        tcb.wakeup_previous = NONE;
+    }
+
+    /// A timer tick of `microseconds`: time, timeouts, time slices.
+    pub(crate) fn tick<H: Hardware>(&mut self, hardware: &mut H, microseconds: u32) {
+        self.clock += microseconds as u64;
+        self.write_clock(hardware);
+        while self.wakeups != NONE && self.threads.tcb(self.wakeups).wakeup <= self.clock {
+            let index = self.wakeups;
+            self.timeout(hardware, index);
+        }
+        let current = self.current;
+        if current != NONE && self.threads.tcb(current).state == State::Ready {
+            let tcb = self.threads.tcb_mut(current);
+            tcb.cpu_time += microseconds as u64;
+            if tcb.remaining > microseconds {
+                tcb.remaining -= microseconds;
+            } else {
+                self.yield_current();
+            }
+        }
+        self.poll_console(hardware);
+    }
+}

@@ -1,0 +1,123 @@
+//! The built-in scenarios: our sigma0 plus the programs each scenario boots,
+//! as assembler sources compiled into the binary, so the browser has them
+//! too and a user's edit is assembled the same way.
+
+use crate::loading::Module;
+use asm::{MemoryFiles, Options};
+
+/// One program of a scenario.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Program {
+    /// File name (`hello.asm`), as diagnostics show it.
+    pub file: &'static str,
+    pub source: &'static str,
+}
+
+/// A scenario: the programs that boot after sigma0, the first being the root task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scenario {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub programs: &'static [Program],
+    /// Whether its kernel event trace is independent of timer preemption
+    /// (the model-vs-QEMU trace comparison runs these).
+    pub deterministic: bool,
+}
+
+macro_rules! program {
+    ($file:literal) => {
+        Program { file: $file, source: include_str!(concat!("../../scenarios/", $file)) }
+    };
+}
+
+/// The root pager every scenario boots first.
+pub const SIGMA0: Program = program!("sigma0.asm");
+
+/// The assembler library (`%include "l4.inc"`).
+pub const LIBRARY: &[Program] = &[program!("lib/l4.inc"), program!("lib/check.inc")];
+
+/// Every built-in scenario.
+pub const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "hello",
+        title: "Hello, sigma0",
+        description: "The root task prints through the kernel debugger; its first `out` faults and sigma0 maps it the port.",
+        programs: &[program!("hello.asm")],
+        deterministic: true,
+    },
+    Scenario {
+        name: "ping-pong",
+        title: "Ping-pong across address spaces",
+        description: "The root task pages two tasks it creates; they exchange 10,000 register IPCs.",
+        programs: &[program!("ping-pong.asm")],
+        deterministic: true,
+    },
+];
+
+/// The scenario called `name`.
+pub fn find(name: &str) -> Option<&'static Scenario> {
+    SCENARIOS.iter().find(|scenario| scenario.name == name)
+}
+
+/// The names of all scenarios, for error messages.
+pub fn names() -> String {
+    SCENARIOS.iter().map(|scenario| scenario.name).collect::<Vec<_>>().join(", ")
+}
+
+/// The library files plus `extra` under their names.
+pub fn files_with(extra: &[(&str, &str)]) -> MemoryFiles {
+    let mut files = MemoryFiles::new();
+    for program in LIBRARY {
+        let name = program.file.rsplit('/').next().unwrap_or(program.file);
+        files.insert(name, program.source);
+    }
+    for (name, text) in extra {
+        files.insert(name, text);
+    }
+    files
+}
+
+/// Assemble one source (with the library available) into an ELF image.
+/// The error is the rendered diagnostics: file, line, column, caret, hint.
+pub fn assemble(file: &str, source: &str) -> Result<Vec<u8>, String> {
+    let files = files_with(&[(file, source)]);
+    let program = asm::assemble(file, &files, &Options::default()).map_err(|diagnostics| diagnostics.render())?;
+    program.to_elf().map_err(|error| format!("{file}: {error}"))
+}
+
+/// Sigma0 as a boot module.
+pub fn sigma0() -> Result<Module, String> {
+    Ok(Module::new("sigma0", assemble(SIGMA0.file, SIGMA0.source)?))
+}
+
+impl Scenario {
+    /// Sigma0 and the scenario's programs, assembled.
+    pub fn modules(&self) -> Result<Vec<Module>, String> {
+        let mut modules = vec![sigma0()?];
+        for program in self.programs {
+            let name = program.file.trim_end_matches(".asm");
+            modules.push(Module::new(name, assemble(program.file, program.source)?));
+        }
+        Ok(modules)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_scenario_assembles() {
+        for scenario in SCENARIOS {
+            let modules = scenario.modules().unwrap_or_else(|error| panic!("{}: {error}", scenario.name));
+            assert_eq!(modules.len(), scenario.programs.len() + 1);
+        }
+    }
+
+    #[test]
+    fn assembly_errors_are_rendered_with_their_line() {
+        let error = assemble("broken.asm", "_start:\n    mov eax, ebx, ecx\n").unwrap_err();
+        assert!(error.contains("broken.asm:2:"), "{error}");
+    }
+}
