@@ -542,6 +542,13 @@ pub fn assemble(main: &str, files: &dyn FileProvider, options: &Options) -> Resu
             return Err(diagnostics);
         }
     }
+    // A missing include leaves every macro and constant it defines unknown:
+    // report it alone, not the hundred errors that follow from it.
+    if preprocessor.errors.iter().any(|error| error.message.starts_with("cannot find the include file")) {
+        diagnostics.sources = preprocessor.sources;
+        diagnostics.list.extend(preprocessor.errors);
+        return Err(diagnostics);
+    }
     let mut parser = Parser::new();
     for line in &preprocessor.output {
         parser.line(line);

@@ -288,7 +288,7 @@ impl<'a> Preprocessor<'a> {
             None => {
                 self.errors
                     .push(Diagnostic::new(tokens[1].span, format!("cannot find the include file `{name}`")).hint(
-                    "library files: l4.inc (system calls and kernel debugger); others are looked up next to this file",
+                    "library files: l4.inc (system calls, kernel debugger), check.inc and testing.inc (self-checking programs); others are looked up next to this file",
                 ))
             }
         }

@@ -39,6 +39,7 @@ mod debugger;
 pub mod event;
 mod exceptions;
 pub mod hardware;
+pub mod inspect;
 mod interrupts;
 mod ipc;
 mod kip;

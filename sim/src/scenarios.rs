@@ -35,7 +35,7 @@ macro_rules! program {
 pub const SIGMA0: Program = program!("sigma0.asm");
 
 /// The assembler library (`%include "l4.inc"`).
-pub const LIBRARY: &[Program] = &[program!("lib/l4.inc"), program!("lib/check.inc")];
+pub const LIBRARY: &[Program] = &[program!("lib/l4.inc"), program!("lib/check.inc"), program!("lib/testing.inc")];
 
 /// Every built-in scenario.
 pub const SCENARIOS: &[Scenario] = &[
@@ -54,6 +54,61 @@ pub const SCENARIOS: &[Scenario] = &[
         deterministic: true,
     },
 ];
+
+/// The ABI conformance programs (`scenarios/tests/`): each checks its own
+/// results and ends with a verdict; the expected console and event traces
+/// live next to them.
+pub const TESTS: &[Program] = &[program!("tests/ipc-registers.asm"), program!("tests/ipc-memory.asm")];
+
+/// How a program wants to be run: `; test: small-spaces`, `; test: input=TEXT`
+/// (with `\n` for a newline), `; test: nondeterministic` lines at its top.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Directives {
+    pub small_spaces: bool,
+    pub input: Vec<u8>,
+    /// Its kernel events depend on timing (interrupts from devices, timer
+    /// preemption): not compared between the model and QEMU.
+    pub nondeterministic: bool,
+}
+
+impl Directives {
+    pub fn parse(source: &str) -> Result<Self, String> {
+        let mut directives = Directives::default();
+        for (number, line) in source.lines().enumerate() {
+            let Some(rest) = line.trim().strip_prefix("; test:") else { continue };
+            for word in rest.split_whitespace() {
+                match word.split_once('=') {
+                    None if word == "small-spaces" => directives.small_spaces = true,
+                    None if word == "nondeterministic" => directives.nondeterministic = true,
+                    Some(("input", text)) => {
+                        directives.input = text.replace("\\n", "\n").replace("\\r", "\r").into_bytes();
+                    }
+                    _ => return Err(format!("line {}: unknown test directive `{word}`", number + 1)),
+                }
+            }
+        }
+        Ok(directives)
+    }
+}
+
+impl Program {
+    /// The program's name: its file name without folder and `.asm`.
+    pub fn name(&self) -> &'static str {
+        let file = self.file.rsplit('/').next().unwrap_or(self.file);
+        file.strip_suffix(".asm").unwrap_or(file)
+    }
+
+    /// Sigma0 and this program as the root task.
+    pub fn modules(&self) -> Result<Vec<Module>, String> {
+        let file = self.file.rsplit('/').next().unwrap_or(self.file);
+        Ok(vec![sigma0()?, Module::new(self.name(), assemble(file, self.source)?)])
+    }
+}
+
+/// The test program called `name`.
+pub fn find_test(name: &str) -> Option<&'static Program> {
+    TESTS.iter().find(|program| program.name() == name)
+}
 
 /// The scenario called `name`.
 pub fn find(name: &str) -> Option<&'static Scenario> {

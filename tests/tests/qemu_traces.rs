@@ -4,15 +4,55 @@
 //! count, so the timer cannot preempt at host-dependent moments.
 #![allow(clippy::unwrap_used)]
 
-use sim::{Budget, CpuModel, RunResult, Source, System, SystemConfig, scenarios};
+use sim::scenarios::{self, Directives};
+use sim::{Budget, CpuModel, Module, RunResult, Source, System, SystemConfig};
 use std::time::Duration;
 use xtask::modules::{self, Programs};
 use xtask::qemu::{Cpu, QemuConfig, run_captured};
 
-fn qemu_events(scenario: &str, cpu: Cpu) -> Vec<String> {
+/// A deterministic program: a scenario or an ABI test.
+struct Case {
+    name: &'static str,
+    programs: Programs,
+    modules: Vec<Module>,
+    directives: Directives,
+}
+
+fn cases() -> Vec<Case> {
+    let mut cases = Vec::new();
+    for scenario in scenarios::SCENARIOS.iter().filter(|scenario| scenario.deterministic) {
+        cases.push(Case {
+            name: scenario.name,
+            programs: Programs::Scenario(scenario.name.into()),
+            modules: scenario.modules().unwrap(),
+            directives: Directives::default(),
+        });
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
+    for program in scenarios::TESTS {
+        let directives = Directives::parse(program.source).unwrap();
+        if directives.nondeterministic {
+            continue;
+        }
+        cases.push(Case {
+            name: program.name(),
+            programs: Programs::Files(vec![root.join("scenarios").join(program.file)]),
+            modules: program.modules().unwrap(),
+            directives,
+        });
+    }
+    cases
+}
+
+fn qemu_events(case: &Case, cpu: Cpu) -> Vec<String> {
+    let scenario = case.name;
     let image = xtask::native::build_image().expect("the native image builds");
     let mut config = QemuConfig::new(cpu, &image);
-    config.modules = modules::export(&Programs::Scenario(scenario.into())).expect("the modules export");
+    config.modules = modules::export(&case.programs).expect("the modules export");
+    config.input = case.directives.input.clone();
+    if case.directives.small_spaces {
+        config.options.push("small-spaces".into());
+    }
     let events =
         std::env::temp_dir().join(format!("l4-events-{scenario}-{}-{}.txt", cpu.qemu_name(), std::process::id()));
     config.events = Some(events.clone());
@@ -25,11 +65,14 @@ fn qemu_events(scenario: &str, cpu: Cpu) -> Vec<String> {
     text.lines().map(str::to_string).collect()
 }
 
-fn model_events(scenario: &str, cpu: CpuModel, memory_kb: u32) -> Vec<String> {
+fn model_events(case: &Case, cpu: CpuModel, memory_kb: u32) -> Vec<String> {
+    let scenario = case.name;
     let mut config = SystemConfig::new(cpu);
     config.memory_kb = memory_kb;
+    config.small_spaces = case.directives.small_spaces;
     let mut system = System::new(config);
-    system.boot(&scenarios::find(scenario).unwrap().modules().unwrap()).unwrap();
+    system.feed_input(&case.directives.input);
+    system.boot(&case.modules).unwrap();
     let result = system.run(Budget::cycles(20_000_000_000));
     assert_eq!(result, RunResult::Exited { value: 0x10 }, "{scenario} on the model");
     system
@@ -50,9 +93,10 @@ fn reported_memory_kb(events: &[String]) -> u32 {
     field.parse().unwrap()
 }
 
-fn compare(scenario: &str, cpu: Cpu, model: CpuModel) {
-    let native = qemu_events(scenario, cpu);
-    let simulated = model_events(scenario, model, reported_memory_kb(&native));
+fn compare(case: &Case, cpu: Cpu, model: CpuModel) {
+    let scenario = case.name;
+    let native = qemu_events(case, cpu);
+    let simulated = model_events(case, model, reported_memory_kb(&native));
     let first_difference = native.iter().zip(&simulated).position(|(left, right)| left != right);
     let divergence = first_difference.or((native.len() != simulated.len()).then(|| native.len().min(simulated.len())));
     if let Some(index) = divergence {
@@ -79,20 +123,16 @@ fn compare(scenario: &str, cpu: Cpu, model: CpuModel) {
     assert!(native.len() > 20, "{scenario}: too few events to mean anything ({})", native.len());
 }
 
-fn deterministic() -> impl Iterator<Item = &'static str> {
-    scenarios::SCENARIOS.iter().filter(|scenario| scenario.deterministic).map(|scenario| scenario.name)
-}
-
 #[test]
 fn traces_match_on_the_486() {
-    for scenario in deterministic() {
-        compare(scenario, Cpu::I486, CpuModel::I486);
+    for case in cases() {
+        compare(&case, Cpu::I486, CpuModel::I486);
     }
 }
 
 #[test]
 fn traces_match_on_the_pentium() {
-    for scenario in deterministic() {
-        compare(scenario, Cpu::Pentium, CpuModel::Pentium);
+    for case in cases() {
+        compare(&case, Cpu::Pentium, CpuModel::Pentium);
     }
 }

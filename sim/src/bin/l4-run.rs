@@ -28,7 +28,7 @@ options:
   --machine-events       include machine events (TLB fills, page walks, …) in the trace
   --max-cycles N         stop after N cycles (default 2,000,000,000)
   --stop-in-debugger     stop at enter_kdebug instead of logging and going on
-  --summary              print cycles, instructions and kernel statistics at the end
+  --summary              print cycles, instructions, kernel statistics and every thread at the end
 
 exit status: 0 verdict success (0x10), 1 verdict failure (0x11), other verdicts
 as QEMU reports them ((value << 1) | 1); 2 stopped in the kernel debugger,
@@ -313,6 +313,18 @@ fn print_summary(system: &System) {
         statistics.small_space_switches,
         if system.kernel_costs().calibrated() { "" } else { " (kernel instructions uncalibrated: not charged)" }
     );
+    for thread in system.kernel().thread_summaries() {
+        eprintln!(
+            "l4-run:   thread {:#010x} {:<9} priority {:3} partner {:#010x} eip {:#010x} esp {:#010x}{}",
+            thread.id.raw(),
+            thread.state.name(),
+            thread.priority,
+            thread.partner.raw(),
+            thread.eip,
+            thread.esp,
+            if thread.senders > 0 { format!(", {} senders queued", thread.senders) } else { String::new() }
+        );
+    }
 }
 
 /// The prefix of an event line on the native image's serial port.
