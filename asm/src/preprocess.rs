@@ -21,6 +21,14 @@ pub struct Line {
     pub invoked_at: Vec<Span>,
 }
 
+/// A `%define`: a plain one (`%define NAME body`) or one with parameters
+/// (`%define NAME(a, b) body`, the `(` right after the name, as in NASM).
+#[derive(Clone, Debug)]
+struct Define {
+    parameters: Option<Vec<String>>,
+    body: Vec<Token>,
+}
+
 #[derive(Clone, Debug)]
 struct Macro {
     minimum: u32,
@@ -35,7 +43,7 @@ const MAX_EXPANSION_DEPTH: usize = 32;
 pub struct Preprocessor<'a> {
     provider: &'a dyn FileProvider,
     pub sources: SourceMap,
-    defines: HashMap<String, Vec<Token>>,
+    defines: HashMap<String, Define>,
     macros: HashMap<String, Macro>,
     expansions: u32,
     pub errors: Vec<Diagnostic>,
@@ -72,7 +80,7 @@ impl<'a> Preprocessor<'a> {
     /// Predefine a symbol (`-D NAME=value` on the command line).
     pub fn define(&mut self, name: &str, value: i64) {
         let token = Token { kind: TokenKind::Number(value), span: Span::default() };
-        self.defines.insert(name.to_string(), vec![token]);
+        self.defines.insert(name.to_string(), Define { parameters: None, body: vec![token] });
     }
 
     /// Preprocess a whole file given as text.
@@ -217,15 +225,56 @@ impl<'a> Preprocessor<'a> {
     }
 
     fn define_directive(&mut self, tokens: &[Token]) {
-        match tokens.get(1).map(|token| &token.kind) {
-            Some(TokenKind::Identifier(name)) => {
-                let body = self.substitute_defines(tokens[2..].to_vec());
-                self.defines.insert(name.clone(), body);
-            }
-            _ => self
-                .errors
-                .push(Diagnostic::new(tokens[0].span, "%define needs a name").hint("write `%define NAME value`")),
+        let Some(TokenKind::Identifier(name)) = tokens.get(1).map(|token| &token.kind) else {
+            self.errors
+                .push(Diagnostic::new(tokens[0].span, "%define needs a name").hint("write `%define NAME value`"));
+            return;
+        };
+        let name_span = tokens[1].span;
+        let adjacent_paren = tokens.get(2).is_some_and(|token| {
+            token.kind == TokenKind::OpenParen
+                && token.span.line == name_span.line
+                && token.span.column == name_span.column + name_span.length
+        });
+        if !adjacent_paren {
+            let body = self.substitute_defines(tokens[2..].to_vec());
+            self.defines.insert(name.clone(), Define { parameters: None, body });
+            return;
         }
+        // Parameters: identifiers separated by commas, up to `)`.
+        let mut parameters = Vec::new();
+        let mut position = 3;
+        loop {
+            match tokens.get(position).map(|token| &token.kind) {
+                Some(TokenKind::CloseParen) if parameters.is_empty() => break,
+                Some(TokenKind::Identifier(parameter)) => {
+                    parameters.push(parameter.clone());
+                    position += 1;
+                    match tokens.get(position).map(|token| &token.kind) {
+                        Some(TokenKind::Comma) => position += 1,
+                        Some(TokenKind::CloseParen) => break,
+                        _ => {
+                            let span = tokens.get(position).map_or(tokens[position - 1].span, |token| token.span);
+                            self.errors.push(
+                                Diagnostic::new(span, "expected `,` or `)` in the %define's parameter list")
+                                    .hint("write `%define NAME(a, b) body`"),
+                            );
+                            return;
+                        }
+                    }
+                }
+                _ => {
+                    let span = tokens.get(position).map_or(tokens[position - 1].span, |token| token.span);
+                    self.errors.push(
+                        Diagnostic::new(span, "expected a parameter name in the %define's parameter list")
+                            .hint("write `%define NAME(a, b) body`"),
+                    );
+                    return;
+                }
+            }
+        }
+        let body = tokens[position + 1..].to_vec();
+        self.defines.insert(name.clone(), Define { parameters: Some(parameters), body });
     }
 
     fn macro_header(&mut self, tokens: &[Token]) -> Option<(String, Macro)> {
@@ -300,16 +349,63 @@ impl<'a> Preprocessor<'a> {
         for _ in 0..MAX_EXPANSION_DEPTH {
             let mut changed = false;
             let mut next = Vec::with_capacity(current.len());
-            for token in current {
-                match &token.kind {
-                    TokenKind::Identifier(name) if self.defines.contains_key(name) => {
+            let mut index = 0;
+            while index < current.len() {
+                let token = &current[index];
+                let define = match &token.kind {
+                    TokenKind::Identifier(name) => self.defines.get(name),
+                    _ => None,
+                };
+                let Some(define) = define else {
+                    next.push(token.clone());
+                    index += 1;
+                    continue;
+                };
+                let span = token.span;
+                match &define.parameters {
+                    None => {
+                        // The replacement takes the place (span) of the name it replaces.
+                        next.extend(
+                            define.body.iter().map(|replacement| Token { kind: replacement.kind.clone(), span }),
+                        );
+                        index += 1;
                         changed = true;
-                        for replacement in &self.defines[name] {
-                            // The replacement takes the place (span) of the name it replaces.
-                            next.push(Token { kind: replacement.kind.clone(), span: token.span });
-                        }
                     }
-                    _ => next.push(token),
+                    Some(parameters) => {
+                        let Some((arguments, end)) = call_arguments(&current, index + 1) else {
+                            // Used without `(…)`: the name stays a name.
+                            next.push(token.clone());
+                            index += 1;
+                            continue;
+                        };
+                        if arguments.len() != parameters.len() {
+                            self.errors.push(Diagnostic::new(
+                                span,
+                                format!(
+                                    "`{}` takes {} argument{}, {} given",
+                                    match &token.kind {
+                                        TokenKind::Identifier(name) => name.as_str(),
+                                        _ => "",
+                                    },
+                                    parameters.len(),
+                                    if parameters.len() == 1 { "" } else { "s" },
+                                    arguments.len()
+                                ),
+                            ));
+                            return current;
+                        }
+                        for replacement in &define.body {
+                            match &replacement.kind {
+                                TokenKind::Identifier(name) if parameters.contains(name) => {
+                                    let which = parameters.iter().position(|parameter| parameter == name).unwrap_or(0);
+                                    next.extend(arguments[which].iter().cloned());
+                                }
+                                kind => next.push(Token { kind: kind.clone(), span }),
+                            }
+                        }
+                        index = end;
+                        changed = true;
+                    }
                 }
             }
             current = next;
@@ -430,4 +526,36 @@ fn split_arguments(tokens: &[Token]) -> Vec<Vec<Token>> {
         }
     }
     arguments
+}
+
+/// The arguments of `name(…)` starting at `open` (the `(`): token lists split
+/// at top-level commas, and the index after the `)`. `None` without a `(`
+/// or without its `)`.
+fn call_arguments(tokens: &[Token], open: usize) -> Option<(Vec<Vec<Token>>, usize)> {
+    if tokens.get(open)?.kind != TokenKind::OpenParen {
+        return None;
+    }
+    let mut arguments = vec![Vec::new()];
+    let mut depth = 0;
+    for (index, token) in tokens.iter().enumerate().skip(open + 1) {
+        match token.kind {
+            TokenKind::OpenParen => depth += 1,
+            TokenKind::CloseParen if depth == 0 => {
+                if arguments.len() == 1 && arguments[0].is_empty() {
+                    arguments.clear();
+                }
+                return Some((arguments, index + 1));
+            }
+            TokenKind::CloseParen => depth -= 1,
+            TokenKind::Comma if depth == 0 => {
+                arguments.push(Vec::new());
+                continue;
+            }
+            _ => {}
+        }
+        if let Some(last) = arguments.last_mut() {
+            last.push(token.clone());
+        }
+    }
+    None
 }

@@ -256,3 +256,22 @@ fn errors_in_macros_point_at_the_body_and_all_errors_are_reported() {
         &["main.asm:5:2: error: unknown instruction `movv`", "`undefined_thing` is not defined", "2 errors"],
     );
 }
+
+#[test]
+fn defines_with_parameters_expand_and_check_their_arguments() {
+    let files = MemoryFiles::new().with(
+        "main.asm",
+        "%define window(page) (0x01000000 + ((page) & 0x3FFFFF))\n%define pair(a, b) a + b\n_start:\n    mov eax, window(0x00405000)\n    mov ebx, pair(2, 3) * 2\n",
+    );
+    let program =
+        assemble("main.asm", &files, &Options::default()).unwrap_or_else(|errors| panic!("{}", errors.render()));
+    let text = &program.sections.iter().find(|section| section.name == ".text").unwrap().bytes;
+    // mov eax, 0x01005000 ; mov ebx, 2 + 3 * 2 (no parentheses added, as in NASM)
+    assert_eq!(text, &[0xB8, 0x00, 0x50, 0x00, 0x01, 0xBB, 0x08, 0x00, 0x00, 0x00]);
+    let rendered = errors("%define twice(x) (x) * 2\n_start:\n    mov eax, twice(1, 2)\n");
+    expect(&rendered, &["main.asm:3:14: error: `twice` takes 1 argument, 2 given"]);
+    let rendered = errors("%define broken(x y) x\n");
+    expect(&rendered, &["expected `,` or `)` in the %define's parameter list"]);
+    let rendered = errors("%include \"missing.inc\"\n_start:\n    frobnicate eax\n");
+    assert!(!rendered.contains("frobnicate"), "a missing include is reported alone:\n{rendered}");
+}

@@ -113,13 +113,32 @@ impl Kernel {
         self.receive_phase(hardware, thread);
     }
 
-    /// Whether `receiver` is waiting for a message that `sender` may deliver now.
+    /// Whether `receiver` is waiting for a message that `sender` may deliver
+    /// now: an open wait, a closed wait for the sender, or a closed wait for
+    /// the thread the sender propagates (its `saved_from`, set by `propagation`).
     fn waits_for(&self, receiver: u16, sender: u16) -> bool {
         let tcb = self.threads.tcb(receiver);
         if tcb.state != State::Receiving || tcb.flags & flag::TRANSFER_WAITING != 0 {
             return false;
         }
-        tcb.partner == OPEN || tcb.partner == self.threads.tcb(sender).id
+        let sender = self.threads.tcb(sender);
+        tcb.partner == OPEN
+            || tcb.partner == sender.id
+            || (!sender.saved_from.is_nil() && tcb.partner == sender.saved_from)
+    }
+
+    /// A queued sender that propagates `source` to `receiver` (a chief
+    /// passing on a message in `source`'s name).
+    fn queued_deceiver(&self, receiver: u16, source: ThreadId) -> Option<u16> {
+        let mut cursor = self.threads.tcb(receiver).senders_first;
+        while cursor != NONE {
+            let tcb = self.threads.tcb(cursor);
+            if tcb.flags & flag::TRANSFER_WAITING == 0 && tcb.saved_from == source && !source.is_nil() {
+                return Some(cursor);
+            }
+            cursor = tcb.sender_next;
+        }
+        None
     }
 
     fn send_phase<H: Hardware>(
@@ -133,7 +152,7 @@ impl Kernel {
         if destination.is_nil() || destination.is_invalid() || destination.interrupt_number().is_some() {
             return SendOutcome::Failed(ipc_error::NO_PARTNER);
         }
-        let (target, flags) = self.route(sender_id, destination);
+        let (target, route_flags) = self.route(sender_id, destination);
         let Some(receiver) = self.threads.find(target) else { return SendOutcome::Failed(ipc_error::NO_PARTNER) };
         if receiver == sender
             || matches!(self.threads.tcb(receiver).state, State::Free | State::Inactive | State::Stopped)
@@ -141,7 +160,14 @@ impl Kernel {
             return SendOutcome::Failed(ipc_error::NO_PARTNER);
         }
         hardware.touch(self.tcb_address(receiver), 64, false);
-        let flags = flags | self.propagation(hardware, sender, receiver, send);
+        // What the receiving chief learns: r (redirected), and i when the
+        // message comes out of its clan rather than into it.
+        let route_flags = match route_flags {
+            crate::syscalls::ROUTE_OUTER => ResultWord::REDIRECTED | ResultWord::INNER_CLAN,
+            crate::syscalls::ROUTE_INNER => ResultWord::REDIRECTED,
+            _ => 0,
+        };
+        let flags = route_flags | self.propagation(hardware, sender, receiver, send);
         if self.waits_for(receiver, sender) {
             return self.deliver(hardware, sender, receiver, flags);
         }
@@ -153,6 +179,7 @@ impl Kernel {
         // Wait in the receiver's queue.
         self.block(sender, State::Sending);
         self.threads.tcb_mut(sender).partner = target;
+        self.threads.tcb_mut(sender).route_flags = (route_flags & 0xFF) as u8;
         self.enqueue_sender(receiver, sender, false);
         if let Some(micros) = timeout {
             self.add_wakeup(sender, self.clock + micros.max(1));
@@ -173,9 +200,14 @@ impl Kernel {
         let Ok(raw) = self.read_user_u32(hardware, sender, tcb.frame.get(register::ESP)) else { return 0 };
         let propagatee = ThreadId(raw);
         let receiver_task = self.threads.tcb(receiver).id.task();
-        let allowed = propagatee.task() == tcb.id.task()
+        let sender_task = tcb.id.task();
+        // Within a task, or a chief passing a message on across its clan's
+        // boundary in the direction it was going: out of the clan (the
+        // propagatee is inside), or into it (the receiver is inside).
+        let allowed = propagatee.task() == sender_task
             || propagatee.task() == receiver_task
-            || self.threads.tasks[propagatee.task() as usize].chief == tcb.id.task();
+            || self.encloses(sender_task, propagatee.task())
+            || self.encloses(sender_task, receiver_task);
         if !allowed || self.threads.find(propagatee).is_none() {
             return 0;
         }
@@ -298,6 +330,10 @@ impl Kernel {
                         self.take_from_queue(hardware, thread, sender);
                         return;
                     }
+                    if let Some(deceiver) = self.queued_deceiver(thread, source) {
+                        self.take_from_queue(hardware, thread, deceiver);
+                        return;
+                    }
                 }
             }
         }
@@ -330,7 +366,9 @@ impl Kernel {
         } else {
             SendDescriptor(self.threads.tcb(sender).send_descriptor)
         };
-        let (_, route_flags) = self.route(sender_id, self.threads.tcb(receiver).id);
+        // The route was decided when the sender queued (the receiver may be
+        // the chief its message was redirected to).
+        let route_flags = self.threads.tcb(sender).route_flags as u32;
         let flags = route_flags | self.propagation(hardware, sender, receiver, send);
         match self.deliver(hardware, sender, receiver, flags) {
             SendOutcome::Delivered => {

@@ -37,6 +37,22 @@ impl Kernel {
         self.threads.tasks[task as usize].chief
     }
 
+    /// Whether `task` lies in `chief`'s clan or in a clan nested inside it.
+    pub(crate) fn encloses(&self, chief: u8, task: u8) -> bool {
+        let mut current = task;
+        for _ in 0..256 {
+            let above = self.chief_of(current);
+            if above == chief && current != chief {
+                return true;
+            }
+            if above == current || above == 0 {
+                return false;
+            }
+            current = above;
+        }
+        false
+    }
+
     /// Clans and chiefs (X.0): within a clan, and between a chief and its
     /// clan, messages go directly. A message into an inner clan goes to that
     /// clan's chief (type 0x0C), one leaving the sender's clan to the

@@ -114,6 +114,9 @@ pub struct Tcb {
     pub flags: u8,
     /// Nonzero: the IRQ + 1 this thread is attached to.
     pub irq: u8,
+    /// While queued as a sender: the r and i bits of its message's route
+    /// (the receiver may not be the thread it was sent to, but its chief).
+    pub route_flags: u8,
     pub frame: Frame,
     pub pager: ThreadId,
     /// The IPC partner while blocked (OPEN for an open receive).
@@ -161,6 +164,7 @@ impl Tcb {
         priority: 0,
         flags: 0,
         irq: 0,
+        route_flags: 0,
         frame: Frame { registers: [0; 8], eip: 0, eflags: 0 },
         pager: ThreadId::NIL,
         partner: ThreadId::NIL,

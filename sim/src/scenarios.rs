@@ -58,7 +58,12 @@ pub const SCENARIOS: &[Scenario] = &[
 /// The ABI conformance programs (`scenarios/tests/`): each checks its own
 /// results and ends with a verdict; the expected console and event traces
 /// live next to them.
-pub const TESTS: &[Program] = &[program!("tests/ipc-registers.asm"), program!("tests/ipc-memory.asm")];
+pub const TESTS: &[Program] = &[
+    program!("tests/ipc-registers.asm"),
+    program!("tests/ipc-memory.asm"),
+    program!("tests/map-grant-unmap.asm"),
+    program!("tests/clans-tasks.asm"),
+];
 
 /// How a program wants to be run: `; test: small-spaces`, `; test: input=TEXT`
 /// (with `\n` for a newline), `; test: nondeterministic` lines at its top.
