@@ -69,16 +69,15 @@ handle_request:
     shr eax, 16
     movzx eax, al
     mov [client_task], eax
-    mov eax, edx
-    and eax, 0xF0000000
-    cmp eax, 0xF0000000
-    je .io_fault
     test edi, edi
     jnz new_protocol
-    cmp edx, 1
-    je reply_kip
     cmp edx, 0xFFFFFFFC
     je any_page
+    mov eax, edx
+    call is_io_fpage
+    je .io_fault
+    cmp edx, 1
+    je reply_kip
     cmp edx, 0x40000000
     jb one_frame
     cmp edx, 0xC0000000
@@ -91,8 +90,7 @@ handle_request:
 ; The new protocol: EDI = the fpage.
 new_protocol:
     mov eax, edi
-    and eax, 0xF0000000
-    cmp eax, 0xF0000000
+    call is_io_fpage
     je .io
     mov eax, edi
     and eax, 3
@@ -239,6 +237,26 @@ any_region:
     or ebx, edx
     or ebx, FPAGE_WRITE
     jmp reply_map
+
+; is_io_fpage — ZF set if EAX is an I/O fpage: 0xF in [28..31], bits [8..11]
+; clear, a size of at most 2^16 ports. Clobbers EAX.
+is_io_fpage:
+    push ecx
+    mov ecx, eax
+    and ecx, 0xF0000F00
+    cmp ecx, 0xF0000000
+    jne .done
+    shr eax, 2
+    and eax, 0x3F
+    cmp eax, 16
+    ja .not
+    xor ecx, ecx                    ; ZF = 1
+    jmp .done
+.not:
+    or ecx, 1                       ; ZF = 0
+.done:
+    pop ecx
+    ret
 
 ; fpage_range — EDI = fpage; out: ECX first frame, EAX frame count, CF on a bad fpage.
 fpage_range:

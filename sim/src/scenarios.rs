@@ -63,6 +63,12 @@ pub const TESTS: &[Program] = &[
     program!("tests/ipc-memory.asm"),
     program!("tests/map-grant-unmap.asm"),
     program!("tests/clans-tasks.asm"),
+    program!("tests/threads-schedule.asm"),
+    program!("tests/exceptions.asm"),
+    program!("tests/sigma0-protocol.asm"),
+    program!("tests/kdebug.asm"),
+    program!("tests/interrupts.asm"),
+    program!("tests/small-spaces.asm"),
 ];
 
 /// How a program wants to be run: `; test: small-spaces`, `; test: input=TEXT`

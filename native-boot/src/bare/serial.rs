@@ -17,7 +17,9 @@ pub const CONSOLE: Uart = Uart { base: 0x3F8 };
 pub const EVENTS: Uart = Uart { base: 0x2F8 };
 
 impl Uart {
-    /// 115200 baud, 8N1, FIFOs on, interrupts off.
+    /// 115200 baud, 8N1, interrupts off. The FIFOs stay as they are: turning
+    /// them on clears them, and a byte typed (or piped) before boot waits in
+    /// the receive register for the kernel debugger's `inchar`.
     pub fn init(self) {
         let base = self.base;
         outb(base + 1, 0x00); // no interrupts
@@ -25,7 +27,6 @@ impl Uart {
         outb(base, 0x01); // divisor 1 = 115200 baud
         outb(base + 1, 0x00);
         outb(base + 3, 0x03); // 8N1, DLAB off
-        outb(base + 2, 0xC7); // FIFO on, cleared, 14-byte threshold
         outb(base + 4, 0x03); // DTR, RTS
     }
 
