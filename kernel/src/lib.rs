@@ -32,6 +32,7 @@
 #[cfg(test)]
 extern crate std;
 
+pub mod audit;
 pub mod boot;
 pub mod boot_loader;
 pub mod cost;

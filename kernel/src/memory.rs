@@ -164,9 +164,17 @@ impl Kernel {
         if let Some(slot) =
             self.spaces.slot_or_create(hardware, &mut self.pool, &directories, directory, VirtAddr(alias), false)
         {
+            let old = hardware.read_physical_u32(slot.entry);
             hardware.write_physical_u32(slot.entry, entry);
-            if entry == 0 {
+            // The area is in every space's TLB view: a revoked or narrowed
+            // alias goes from the TLB now, whatever space is loaded.
+            let narrowed = old & ia32::paging::PRESENT != 0
+                && (entry & ia32::paging::PRESENT == 0
+                    || (old & ia32::paging::WRITABLE != 0 && entry & ia32::paging::WRITABLE == 0)
+                    || (old ^ entry) & !0xFFF != 0);
+            if narrowed {
                 hardware.invalidate_page(VirtAddr(alias));
+                self.statistics.page_invalidations += 1;
             }
         }
     }
@@ -227,7 +235,16 @@ impl Kernel {
             self.write_alias(hardware, from.task(), from_address, 0);
             self.invalidate_now(hardware, from.task(), from_address);
             self.mapping.move_node(source, to.task(), to_address);
-            if !writable {
+            if !writable && self.mapping.node(source).writable() {
+                // A read-only grant: what was derived from the page can have
+                // no more rights than the page now has.
+                let mut invalidations = Invalidations::default();
+                let mut cursor = self.mapping.next_in_subtree(source, source);
+                while cursor != NONE {
+                    self.downgrade(hardware, cursor, &mut invalidations);
+                    cursor = self.mapping.next_in_subtree(source, cursor);
+                }
+                self.finish_invalidations(hardware, &invalidations);
                 self.mapping.make_read_only(source);
             }
             let entry = if large {
@@ -324,8 +341,20 @@ impl Kernel {
         let own = mask & 0x8000_0000 != 0;
         let mut invalidations = Invalidations::default();
         let end = (fpage.base() as u64 + fpage.size()).min(layout::USER_LIMIT as u64) as u32;
+        let Some(directory) = self.directory_of(task) else { return };
         let mut address = fpage.base();
         while address < end {
+            // A directory entry without a table: the next 4 MB are empty, so
+            // the walk costs what is mapped, not the size of the fpage.
+            let directory_entry =
+                hardware.read_physical_u32(directory.offset(VirtAddr(address).directory_index() as u32 * 4));
+            if directory_entry & ia32::paging::PRESENT == 0 {
+                match (address & !(SUPERPAGE_SIZE - 1)).checked_add(SUPERPAGE_SIZE) {
+                    Some(next) => address = next,
+                    None => break,
+                }
+                continue;
+            }
             let Some(slot) = self.mapped_slot(hardware, task, address) else {
                 address = address.saturating_add(PAGE_SIZE);
                 if address == 0 {

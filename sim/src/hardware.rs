@@ -141,3 +141,36 @@ impl Hardware for ModelHardware<'_> {
         self.machine.charge(self.costs.cycles(path) as u64);
     }
 }
+
+/// The kernel's view of memory for inspection (the audit, the explorer's
+/// page-table view): reads physical memory without charging anything or
+/// touching the TLBs and caches; everything else does nothing.
+#[derive(Debug)]
+pub struct InspectionHardware<'a> {
+    pub machine: &'a Machine,
+}
+
+impl Hardware for InspectionHardware<'_> {
+    fn cpu(&self) -> CpuKind {
+        match self.machine.config().cpu {
+            CpuModel::I486 => CpuKind::I486,
+            CpuModel::Pentium => CpuKind::Pentium,
+        }
+    }
+    fn read_physical(&mut self, address: PhysAddr, buffer: &mut [u8]) {
+        self.machine.memory.read(address, buffer);
+    }
+    fn write_physical(&mut self, _address: PhysAddr, _data: &[u8]) {}
+    fn port_out8(&mut self, _port: u16, _value: u8) {}
+    fn port_in8(&mut self, _port: u16) -> u8 {
+        0xFF
+    }
+    fn enable_paging(&mut self, _directory: PhysAddr, _large_pages: bool) {}
+    fn load_page_directory(&mut self, _directory: PhysAddr) {}
+    fn invalidate_page(&mut self, _address: VirtAddr) {}
+    fn console_write(&mut self, _bytes: &[u8]) {}
+    fn console_read(&mut self) -> Option<u8> {
+        None
+    }
+    fn emit(&mut self, _event: &KernelEvent) {}
+}

@@ -143,8 +143,10 @@ pub struct System {
     costs: KernelCosts,
     status: Status,
     modules: Vec<Module>,
-    /// User instructions and cycles spent since boot (for the runner's report).
+    /// Kernel entries handled since boot (for the runner's report).
     kernel_entries: u64,
+    /// System calls (`int 0x30`..`0x36`, `int3`) made by each task.
+    system_calls: Box<[u64; 256]>,
 }
 
 impl System {
@@ -164,6 +166,7 @@ impl System {
             status: Status::Off,
             modules: Vec::new(),
             kernel_entries: 0,
+            system_calls: Box::new([0; 256]),
         }
     }
 
@@ -260,7 +263,11 @@ impl System {
     fn enter_kernel(&mut self, entry: KernelEntry) {
         self.kernel_entries += 1;
         let cause = match entry.cause {
-            EntryCause::SoftwareInterrupt => Cause::Software,
+            EntryCause::SoftwareInterrupt => {
+                let task = self.kernel.current_thread().task();
+                self.system_calls[task as usize] += 1;
+                Cause::Software
+            }
             EntryCause::Exception => Cause::Exception,
             EntryCause::Interrupt { irq } => Cause::Interrupt { irq },
         };
@@ -345,10 +352,75 @@ impl System {
     pub fn modules(&self) -> &[Module] {
         &self.modules
     }
+    /// System calls made by the threads of `task` since boot.
+    pub fn system_calls(&self, task: u8) -> u64 {
+        self.system_calls[task as usize]
+    }
+
     /// Kernel entries handled since boot.
     pub fn kernel_entries(&self) -> u64 {
         self.kernel_entries
     }
+    /// The kernel's self-check (mapping database against the page tables),
+    /// without disturbing the machine.
+    pub fn audit(&self) -> Result<kernel::audit::AuditSummary, kernel::audit::AuditError> {
+        let mut hardware = hardware::InspectionHardware { machine: &self.machine };
+        self.kernel.audit(&mut hardware)
+    }
+
+    /// Every valid TLB entry must agree with the page tables CR3 points at:
+    /// present, the same frame, no more write right. A stale entry after an
+    /// unmap (a missing `invlpg` or flush) fails here.
+    pub fn check_tlbs(&self) -> Result<usize, String> {
+        let machine = &self.machine;
+        if machine.cpu.cr0 & ia32::registers::cr0::PG == 0 {
+            return Ok(0);
+        }
+        let directory = machine.cpu.cr3 & !0xFFF;
+        let mut checked = 0;
+        for tlb in machine.mmu.tlbs() {
+            let large_tlb = matches!(tlb.kind(), machine_model::tlb::TlbKind::Large);
+            for entry in tlb.entries().iter().filter(|entry| entry.valid) {
+                checked += 1;
+                let linear = if large_tlb { entry.tag << 22 } else { entry.tag << 12 };
+                let directory_entry = machine.memory.read_u32(directory + (linear >> 22) * 4);
+                let describe = |what: &str| {
+                    format!(
+                        "{} entry {linear:#010x} -> frame {:#x} (writable {}): {what} (CR3 {directory:#x})",
+                        tlb.kind().name(),
+                        entry.frame,
+                        entry.writable
+                    )
+                };
+                if directory_entry & 1 == 0 {
+                    return Err(describe("the directory entry is not present"));
+                }
+                let (frame, writable) = if directory_entry & 0x80 != 0 {
+                    let base = directory_entry & 0xFFC0_0000;
+                    let frame = if large_tlb { base >> 22 } else { (base + (linear & 0x003F_F000)) >> 12 };
+                    (frame, directory_entry & 2 != 0)
+                } else {
+                    if large_tlb {
+                        return Err(describe("a 4 MB entry, but the directory has a page table there"));
+                    }
+                    let table_entry =
+                        machine.memory.read_u32((directory_entry & !0xFFF) + ((linear >> 12) & 0x3FF) * 4);
+                    if table_entry & 1 == 0 {
+                        return Err(describe("the page is no longer mapped"));
+                    }
+                    (table_entry >> 12, directory_entry & table_entry & 2 != 0)
+                };
+                if frame != entry.frame {
+                    return Err(describe(&format!("the page tables now map frame {frame:#x}")));
+                }
+                if entry.writable && !writable {
+                    return Err(describe("the page tables no longer allow writes"));
+                }
+            }
+        }
+        Ok(checked)
+    }
+
     /// The kernel path costs the model charges.
     pub fn kernel_costs(&self) -> &KernelCosts {
         &self.costs
