@@ -27,6 +27,9 @@ pub enum AuditError {
     RightsDiffer { task: u8, address: u32 },
     /// A mapping of a frame other than its tree's.
     WrongFrame { task: u8, address: u32, frame: u32, tree_frame: u32 },
+    /// A ready thread that is neither running nor in its ready queue (it
+    /// would never run again), or a queued thread that is not ready.
+    Scheduler { thread: u32 },
 }
 
 /// What the audit counted.
@@ -37,9 +40,36 @@ pub struct AuditSummary {
 }
 
 impl Kernel {
+    /// Every ready thread but the running one is in the queue of its
+    /// priority, and every queued thread is ready.
+    fn audit_scheduler(&self) -> Result<(), AuditError> {
+        let mut queued = [false; crate::thread::MAX_THREADS];
+        for priority in 0..256usize {
+            let mut cursor = self.ready.first[priority];
+            let mut steps = 0;
+            while cursor != NONE && steps <= crate::thread::MAX_THREADS {
+                let tcb = self.threads.tcb(cursor);
+                if tcb.state != crate::thread::State::Ready || tcb.priority as usize != priority {
+                    return Err(AuditError::Scheduler { thread: tcb.id.raw() });
+                }
+                queued[cursor as usize] = true;
+                cursor = tcb.ready_next;
+                steps += 1;
+            }
+        }
+        for (index, tcb) in self.threads.tcbs.iter().enumerate() {
+            let running = index as u16 == self.current;
+            if tcb.state == crate::thread::State::Ready && !running && !queued[index] {
+                return Err(AuditError::Scheduler { thread: tcb.id.raw() });
+            }
+        }
+        Ok(())
+    }
+
     /// Check the mapping database against every page table.
     pub fn audit<H: Hardware>(&self, hardware: &mut H) -> Result<AuditSummary, AuditError> {
         self.mapping.check_invariants().map_err(AuditError::Tree)?;
+        self.audit_scheduler()?;
         let mut summary = AuditSummary::default();
         for (index, node) in self.mapping.nodes() {
             summary.nodes += 1;

@@ -8,9 +8,11 @@
 /// The kinds of work one kernel entry does, as the calibration measures them.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash, PartialOrd, Ord)]
 pub enum Path {
-    /// ipc: a register message handed over directly (send + switch, or reply + wait).
+    /// ipc: a register message delivered to a waiting receiver (a send, a
+    /// call, a reply-and-wait), or a receive that found one waiting.
     IpcShort,
-    /// ipc that blocked the caller (no partner ready).
+    /// ipc that blocked the caller with nothing delivered (no receiver waiting,
+    /// or a receive with no sender).
     IpcBlock,
     /// ipc with memory dwords, strings or fpages.
     IpcLong,

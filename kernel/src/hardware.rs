@@ -49,6 +49,20 @@ pub trait Hardware {
     /// Write bytes to physical memory. Writes beyond installed memory are lost.
     fn write_physical(&mut self, address: PhysAddr, data: &[u8]);
 
+    /// Clear `length` bytes of physical memory (a new page table, say).
+    fn zero_physical(&mut self, address: PhysAddr, length: u32) {
+        /// Word-aligned, so a native `memcpy` copies it a word at a time.
+        #[repr(C, align(4))]
+        struct Zeros([u8; 512]);
+        const ZEROS: Zeros = Zeros([0; 512]);
+        let mut done = 0;
+        while done < length {
+            let take = (length - done).min(ZEROS.0.len() as u32);
+            self.write_physical(address.offset(done), &ZEROS.0[..take as usize]);
+            done += take;
+        }
+    }
+
     /// Read one little-endian word of physical memory.
     fn read_physical_u32(&mut self, address: PhysAddr) -> u32 {
         let mut bytes = [0u8; 4];
@@ -86,6 +100,12 @@ pub trait Hardware {
     /// Report what the kernel did. Implementations that do not listen make
     /// this free.
     fn emit(&mut self, event: &KernelEvent);
+
+    /// Whether anyone listens to `emit` (hot paths skip building events
+    /// when nobody does).
+    fn events_enabled(&self) -> bool {
+        true
+    }
 
     /// The kernel touched `size` bytes of its own memory at kernel virtual
     /// address `address` (its thread control blocks, queues, mapping nodes).

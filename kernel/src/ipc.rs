@@ -50,17 +50,16 @@ impl Kernel {
 
     /// Run (or re-run) the IPC described by a thread's TCB and registers.
     fn start_ipc<H: Hardware>(&mut self, hardware: &mut H, caller: u16) -> Path {
-        let tcb = *self.threads.tcb(caller);
-        let send =
-            if tcb.flags & flag::PAGE_FAULT != 0 { SendDescriptor(0) } else { SendDescriptor(tcb.send_descriptor) };
+        let tcb = self.threads.tcb(caller);
+        let (flags, pager, destination) = (tcb.flags, tcb.pager, ThreadId(tcb.frame.get(register::ESI)));
+        let send = if flags & flag::PAGE_FAULT != 0 { SendDescriptor(0) } else { SendDescriptor(tcb.send_descriptor) };
         let receive = ReceiveDescriptor(tcb.receive_descriptor);
         let mut path = Path::IpcShort;
         if !receive.is_none() {
             self.acknowledge_interrupt(hardware, caller);
         }
         if !send.is_none() {
-            let destination =
-                if tcb.flags & flag::PAGE_FAULT != 0 { tcb.pager } else { ThreadId(tcb.frame.get(register::ESI)) };
+            let destination = if flags & flag::PAGE_FAULT != 0 { pager } else { destination };
             match self.send_phase(hardware, caller, destination, send) {
                 SendOutcome::Delivered => {}
                 SendOutcome::Blocked => return Path::IpcBlock,
@@ -74,7 +73,10 @@ impl Kernel {
             }
         }
         self.after_send(hardware, caller, 0);
-        if self.threads.tcb(caller).state == State::Ready { path } else { Path::IpcBlock }
+        // A message delivered is the fast path, whether or not the caller
+        // then waits for the answer (a call); only a receive that found
+        // nothing, or a send that found nobody, is a block.
+        if send.is_none() && self.threads.tcb(caller).state != State::Ready { Path::IpcBlock } else { path }
     }
 
     /// End a thread's IPC with an error code in EAX; it becomes ready.
@@ -192,11 +194,11 @@ impl Kernel {
     /// propagatee at the sender's [ESP], if propagation is allowed. Returns
     /// the result-word flag (d) to add; the source id is set in `deliver`.
     fn propagation<H: Hardware>(&mut self, hardware: &mut H, sender: u16, receiver: u16, send: SendDescriptor) -> u32 {
-        let tcb = *self.threads.tcb(sender);
         tcb_clear_propagatee(self, sender);
-        if !send.propagates() || tcb.flags & flag::PAGE_FAULT != 0 {
+        if !send.propagates() || self.threads.tcb(sender).flags & flag::PAGE_FAULT != 0 {
             return 0;
         }
+        let tcb = *self.threads.tcb(sender);
         let Ok(raw) = self.read_user_u32(hardware, sender, tcb.frame.get(register::ESP)) else { return 0 };
         let propagatee = ThreadId(raw);
         let receiver_task = self.threads.tcb(receiver).id.task();
@@ -227,22 +229,16 @@ impl Kernel {
     fn deliver<H: Hardware>(&mut self, hardware: &mut H, sender: u16, receiver: u16, flags: u32) -> SendOutcome {
         match self.transfer(hardware, sender, receiver, flags) {
             Transfer::Done { receiver_result, sender_result, words, dwords, strings, fpages } => {
-                let sender_tcb = *self.threads.tcb(sender);
+                let sender_tcb = self.threads.tcb(sender);
+                let (sender_id, sender_flags) = (sender_tcb.id, sender_tcb.flags);
                 let source = if flags & ResultWord::DECEIVED != 0 && !sender_tcb.saved_from.is_nil() {
                     sender_tcb.saved_from
                 } else {
-                    sender_tcb.id
+                    sender_id
                 };
                 let receiver_id = self.threads.tcb(receiver).id;
-                hardware.emit(&KernelEvent::Ipc {
-                    from: sender_tcb.id,
-                    to: receiver_id,
-                    words,
-                    dwords,
-                    strings,
-                    fpages,
-                });
-                if sender_tcb.flags & flag::PAGE_FAULT != 0 {
+                hardware.emit(&KernelEvent::Ipc { from: sender_id, to: receiver_id, words, dwords, strings, fpages });
+                if sender_flags & flag::PAGE_FAULT != 0 {
                     self.statistics.page_faults += 1;
                 }
                 self.receiver_done(hardware, receiver, receiver_result, words, source);
@@ -269,8 +265,7 @@ impl Kernel {
         source: ThreadId,
     ) {
         self.remove_wakeup(receiver);
-        let tcb = *self.threads.tcb(receiver);
-        if tcb.flags & flag::PAGE_FAULT != 0 {
+        if self.threads.tcb(receiver).flags & flag::PAGE_FAULT != 0 {
             // The pager's reply: the mapping is made; the faulting access restarts.
             let tcb = self.threads.tcb_mut(receiver);
             tcb.flags &= !(flag::PAGE_FAULT | flag::RECEIVE_PHASE);
@@ -295,11 +290,12 @@ impl Kernel {
     /// The receive phase of `thread`'s IPC: take a message that is waiting,
     /// or block.
     pub(crate) fn receive_phase<H: Hardware>(&mut self, hardware: &mut H, thread: u16) {
-        let tcb = *self.threads.tcb(thread);
+        let tcb = self.threads.tcb(thread);
+        let (thread_id, page_fault) = (tcb.id, tcb.flags & flag::PAGE_FAULT != 0);
         let receive = ReceiveDescriptor(tcb.receive_descriptor);
         let timeouts = Timeouts(tcb.timeouts);
-        let timeout = if tcb.flags & flag::PAGE_FAULT != 0 { None } else { timeouts.receive() };
-        let open = receive.is_open() && tcb.flags & flag::PAGE_FAULT == 0;
+        let timeout = if page_fault { None } else { timeouts.receive() };
+        let open = receive.is_open() && !page_fault;
         let source = tcb.receive_from;
         if open {
             if self.take_pending_interrupt(hardware, thread) {
@@ -326,7 +322,8 @@ impl Kernel {
                     return;
                 }
                 Some(sender) => {
-                    if self.threads.tcb(sender).state == State::Sending && self.threads.tcb(sender).partner == tcb.id {
+                    if self.threads.tcb(sender).state == State::Sending && self.threads.tcb(sender).partner == thread_id
+                    {
                         self.take_from_queue(hardware, thread, sender);
                         return;
                     }
@@ -347,7 +344,7 @@ impl Kernel {
             self.add_wakeup(thread, self.clock + micros.max(1));
         }
         let partner = if open { ThreadId::NIL } else { source };
-        hardware.emit(&KernelEvent::IpcWait { thread: tcb.id, partner, phase: Phase::Receive });
+        hardware.emit(&KernelEvent::IpcWait { thread: thread_id, partner, phase: Phase::Receive });
     }
 
     /// A queued sender's message goes to `receiver` (who is receiving now).

@@ -39,6 +39,7 @@ pub mod cost;
 mod debugger;
 pub mod event;
 mod exceptions;
+mod fastpath;
 pub mod hardware;
 pub mod inspect;
 mod interrupts;
@@ -269,6 +270,13 @@ impl Kernel {
             return Outcome::Stop(reason);
         }
         let current = self.current;
+        if current != NONE
+            && trap.cause == Cause::Software
+            && trap.vector == ia32::abi::syscall::IPC
+            && let Some(outcome) = self.fast_ipc(hardware, current, frame)
+        {
+            return outcome;
+        }
         if current != NONE {
             self.threads.tcb_mut(current).frame = *frame;
             hardware.touch(self.tcb_address(current), 48, true);
@@ -334,19 +342,23 @@ impl Kernel {
     /// space; for a small space only the user segment descriptors change.
     fn switch_space<H: Hardware>(&mut self, hardware: &mut H, next: u16) {
         let task_number = self.threads.tcb(next).id.task();
-        let task = self.threads.tasks[task_number as usize];
-        let small = if self.config.small_spaces { ia32::abi::SmallSpaceId(task.small).window() } else { None };
+        let task = &self.threads.tasks[task_number as usize];
+        let (directory, small_id) = (task.directory, task.small);
+        let small =
+            if self.config.small_spaces && small_id != 0 { ia32::abi::SmallSpaceId(small_id).window() } else { None };
         let window = match small {
             Some((size, offset)) => SegmentWindow { base: layout::SMALL_SPACE_AREA + offset, size: size as u64 },
             None => SegmentWindow::LARGE,
         };
         // A small space runs in whatever large space is loaded (its pages are in
         // every space's small-space area); a large space needs its own directory.
-        if small.is_none() && self.loaded_directory != task.directory && task.directory != 0 {
-            self.loaded_directory = task.directory;
-            hardware.load_page_directory(PhysAddr(task.directory));
+        if small.is_none() && self.loaded_directory != directory && directory != 0 {
+            self.loaded_directory = directory;
+            hardware.load_page_directory(PhysAddr(directory));
             self.statistics.space_switches += 1;
-            hardware.emit(&KernelEvent::SpaceSwitch { task: task_number, directory: task.directory });
+            if hardware.events_enabled() {
+                hardware.emit(&KernelEvent::SpaceSwitch { task: task_number, directory });
+            }
         }
         if window != self.loaded_window {
             self.loaded_window = window;

@@ -82,8 +82,5 @@ impl Default for Pool {
 
 /// Fill a frame with zeros.
 pub fn zero_frame(hardware: &mut impl Hardware, address: PhysAddr) {
-    const ZEROS: [u8; 512] = [0; 512];
-    for offset in (0..PAGE_SIZE).step_by(ZEROS.len()) {
-        hardware.write_physical(address.offset(offset), &ZEROS);
-    }
+    hardware.zero_physical(address, PAGE_SIZE);
 }

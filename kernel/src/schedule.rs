@@ -16,7 +16,7 @@ use crate::thread::{NONE, State};
 /// the priorities that have ready threads.
 #[derive(Clone, Debug)]
 pub struct ReadyQueues {
-    first: [u16; 256],
+    pub(crate) first: [u16; 256],
     last: [u16; 256],
     present: [u32; 8],
 }
@@ -26,8 +26,16 @@ impl ReadyQueues {
         Self { first: [NONE; 256], last: [NONE; 256], present: [0; 8] }
     }
 
+    /// Whether a thread of a priority above `priority` is ready.
+    pub(crate) fn any_above(&self, priority: u8) -> bool {
+        let word = priority as usize / 32;
+        let bit = priority as u32 % 32;
+        let above_in_word = if bit == 31 { 0 } else { self.present[word] >> (bit + 1) };
+        above_in_word != 0 || self.present[word + 1..].iter().any(|bits| *bits != 0)
+    }
+
     /// The highest priority with a ready thread.
-    fn highest(&self) -> Option<u8> {
+    pub(crate) fn highest(&self) -> Option<u8> {
         for word in (0..8).rev() {
             if self.present[word] != 0 {
                 return Some((word * 32 + 31 - self.present[word].leading_zeros() as usize) as u8);
@@ -112,9 +120,28 @@ impl Kernel {
     }
 
     /// Wake a blocked thread for an IPC and let the scheduler switch to it.
+    /// Lazily: it is not put in its ready queue unless the scheduler does not
+    /// pick it (the common case, a direct switch, touches no queue).
     pub(crate) fn hand_off(&mut self, index: u16) {
-        self.make_ready(index);
-        self.handoff = index;
+        self.remove_wakeup(index);
+        self.threads.tcb_mut(index).state = State::Ready;
+        let previous = core::mem::replace(&mut self.handoff, index);
+        if previous != NONE && previous != index {
+            self.enqueue_if_ready(previous);
+        }
+    }
+
+    /// Whether a thread is in its ready queue.
+    fn queued(&self, index: u16) -> bool {
+        let tcb = self.threads.tcb(index);
+        tcb.ready_previous != NONE || self.ready.first[tcb.priority as usize] == index
+    }
+
+    /// Put a ready thread that is not running into its queue, unless it is there.
+    fn enqueue_if_ready(&mut self, index: u16) {
+        if index != self.current && self.threads.tcb(index).state == State::Ready && !self.queued(index) {
+            self.enqueue(index, false);
+        }
     }
 
     /// The thread to run next.
@@ -126,13 +153,17 @@ impl Kernel {
             let handoff_priority = self.threads.tcb(handoff).priority;
             let best = self.ready.highest().unwrap_or(0);
             if handoff_priority >= best {
-                self.dequeue(handoff);
+                if self.queued(handoff) {
+                    self.dequeue(handoff);
+                }
                 if current_ready {
                     // The sender keeps its turn.
                     self.enqueue(current, true);
                 }
                 return handoff;
             }
+            // Not chosen: it waits in its queue like any ready thread.
+            self.enqueue_if_ready(handoff);
         }
         let best = self.ready.highest();
         if current_ready {

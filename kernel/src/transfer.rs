@@ -241,6 +241,20 @@ impl Kernel {
     ) -> Result<Transfer, Problem> {
         let outgoing = Outgoing::of(self.threads.tcb(sender));
         let receiving = ReceiveDescriptor(self.threads.tcb(receiver).receive_descriptor);
+        // The common case first: three words in registers, nothing to map.
+        if outgoing.descriptor.message_address() == 0 && !outgoing.descriptor.maps() {
+            let buffer = receiving.buffer_address();
+            if receiving.is_map_window() || buffer < 4 {
+                return Ok(Transfer::Done {
+                    receiver_result: ResultWord::new(0, 0, flags).0,
+                    sender_result: 0,
+                    words: outgoing.words,
+                    dwords: 0,
+                    strings: 0,
+                    fpages: 0,
+                });
+            }
+        }
         let from = self.threads.tcb(sender).id;
         let to = self.threads.tcb(receiver).id;
         let mut receiver_error = 0;

@@ -29,6 +29,7 @@ pub mod machine;
 pub mod memory;
 pub mod mmu;
 pub mod pipeline;
+pub mod pricing;
 pub mod snapshot;
 pub mod tlb;
 mod transitions;

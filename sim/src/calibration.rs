@@ -37,7 +37,8 @@ impl KernelCosts {
         Self::parse(CALIBRATION, cpu).unwrap_or_else(|_| Self::none())
     }
 
-    /// Parse a calibration file. Lines: `path instructions i486 pentium`.
+    /// Parse a calibration file. Lines: `path i486-instructions i486-cycles
+    /// pentium-instructions pentium-cycles`.
     pub fn parse(text: &str, cpu: CpuModel) -> Result<Self, String> {
         let mut costs = Self::none();
         for (number, line) in text.lines().enumerate() {
@@ -46,19 +47,22 @@ impl KernelCosts {
                 continue;
             }
             let fields: Vec<&str> = line.split_whitespace().collect();
-            let [name, instructions, i486, pentium] = fields[..] else {
-                return Err(format!("line {}: expected `path instructions i486-cycles pentium-cycles`", number + 1));
+            let [name, i486_instructions, i486, pentium_instructions, pentium] = fields[..] else {
+                return Err(format!(
+                    "line {}: expected `path i486-instructions i486-cycles pentium-instructions pentium-cycles`",
+                    number + 1
+                ));
             };
             let Some(index) = Path::ALL.iter().position(|path| path.name() == name) else {
                 return Err(format!("line {}: unknown kernel path `{name}`", number + 1));
             };
             let number_of =
                 |text: &str| text.parse::<u32>().map_err(|_| format!("line {}: `{text}` is not a number", number + 1));
-            let cycles = match cpu {
-                CpuModel::I486 => number_of(i486)?,
-                CpuModel::Pentium => number_of(pentium)?,
+            let (instructions, cycles) = match cpu {
+                CpuModel::I486 => (number_of(i486_instructions)?, number_of(i486)?),
+                CpuModel::Pentium => (number_of(pentium_instructions)?, number_of(pentium)?),
             };
-            costs.costs[index] = Some(PathCost { instructions: number_of(instructions)?, cycles });
+            costs.costs[index] = Some(PathCost { instructions, cycles });
         }
         Ok(costs)
     }
@@ -84,13 +88,14 @@ mod tests {
 
     #[test]
     fn parses_and_rejects() {
-        let costs = KernelCosts::parse("# c\nipc-short 90 150 80\n", CpuModel::Pentium).unwrap();
+        let costs = KernelCosts::parse("# c\nipc-short 90 150 91 80\n", CpuModel::Pentium).unwrap();
         assert_eq!(costs.cycles(Path::IpcShort), 80);
+        assert_eq!(costs.cost(Path::IpcShort).unwrap().instructions, 91);
         assert_eq!(costs.cycles(Path::PageFault), 0);
         assert!(!costs.calibrated());
         assert!(KernelCosts::parse("ipc-long 1 2\n", CpuModel::I486).unwrap_err().contains("line 1"));
-        assert!(KernelCosts::parse("warp 1 2 3\n", CpuModel::I486).unwrap_err().contains("unknown kernel path"));
-        assert!(KernelCosts::parse("ipc-long x 2 3\n", CpuModel::I486).unwrap_err().contains("not a number"));
+        assert!(KernelCosts::parse("warp 1 2 3 4\n", CpuModel::I486).unwrap_err().contains("unknown kernel path"));
+        assert!(KernelCosts::parse("ipc-long x 2 3 4\n", CpuModel::I486).unwrap_err().contains("not a number"));
     }
 
     #[test]

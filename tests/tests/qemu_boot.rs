@@ -44,3 +44,15 @@ fn a_broken_module_stops_the_boot_with_a_message() {
     assert_eq!(outcome.status, Some(37), "a kernel stop (37); serial:\n{}", outcome.serial);
     assert!(outcome.serial.contains("native-boot: module 1:"), "no message naming the module:\n{}", outcome.serial);
 }
+
+#[test]
+fn the_iso_boots_through_grub() {
+    let iso = xtask::iso::build(&Programs::Scenario("hello".into()), "hello-test").expect("the ISO builds");
+    let image = xtask::native::build_image().expect("the native image builds");
+    let mut config = QemuConfig::new(Cpu::Pentium, &image);
+    config.cdrom = Some(iso);
+    let outcome = run_captured(&config, Duration::from_secs(120)).expect("QEMU runs");
+    assert!(!outcome.timed_out, "the ISO did not finish within 120 s; serial:\n{}", outcome.serial);
+    assert_eq!(outcome.status, Some(33), "exit status (33 = success); serial:\n{}", outcome.serial);
+    assert!(outcome.serial.contains("hello from the root task"), "serial:\n{}", outcome.serial);
+}

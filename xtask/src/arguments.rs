@@ -19,6 +19,11 @@ impl Arguments {
         self.command.clone()
     }
 
+    /// Take the first word after the command (a subcommand such as `bench native`).
+    pub fn subcommand(&mut self) -> Option<String> {
+        if self.rest.first().is_some_and(|word| !word.starts_with('-')) { Some(self.rest.remove(0)) } else { None }
+    }
+
     /// Everything after the command, untouched (for commands that pass it on).
     pub fn rest(&self) -> &[String] {
         &self.rest

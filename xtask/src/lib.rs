@@ -15,7 +15,10 @@
 //! Must never depend on: the kernel, the model or the UI crates (it builds
 //! them; it does not link them).
 
+pub mod calibrate;
+pub mod gdb;
 pub mod install;
+pub mod iso;
 pub mod modules;
 pub mod native;
 pub mod paths;

@@ -18,6 +18,11 @@ Commands:
        [--events FILE] [--gdb]
                                    build the native image and boot it in QEMU with sigma0 and the
                                    programs, serial console on this terminal
+  calibrate                        count the kernel's instructions per path on the native image (QEMU,
+                                   single-stepped) and write the model's kernel costs (sim/data/kernel-paths.txt)
+  bench native                     instructions and modelled cycles of a one-way IPC on the native image
+  iso [--scenario NAME | --module FILE ..]
+                                   a GRUB-bootable ISO of the image and the programs (target/iso/NAME.iso)
   asm FILE [-o OUT.elf] [--base A]  assemble a program (the l4asm assembler; errors with file:line:column)
   test [--only S,..] [--skip S,..] run every check: fmt, clippy, host tests, wasm build,
                                    browser tests in Chromium, QEMU boots; ends with `N passed, N failed`
@@ -33,6 +38,9 @@ fn main() {
         Some("serve") => commands::serve::run(arguments),
         Some("boot") => commands::boot::run(arguments),
         Some("run") => commands::run::run(arguments),
+        Some("calibrate") => commands::calibrate::run(arguments),
+        Some("bench") => commands::bench::run(arguments),
+        Some("iso") => commands::iso::run(arguments),
         Some("test") => commands::test::run(arguments),
         Some("asm") => commands::assembler::run(arguments),
         Some("help") | Some("--help") | Some("-h") | None => {

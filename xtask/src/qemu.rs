@@ -53,6 +53,11 @@ pub struct QemuConfig {
     pub options: Vec<String>,
     /// Bytes for the console (COM1) input, fed on QEMU's stdin.
     pub input: Vec<u8>,
+    /// Serve gdb on this TCP port (stopped at the first instruction); with
+    /// `gdb` the default 1234 is used.
+    pub gdb_port: Option<u16>,
+    /// Boot this ISO (through its boot loader) instead of `-kernel`/`-initrd`.
+    pub cdrom: Option<PathBuf>,
 }
 
 impl QemuConfig {
@@ -67,19 +72,22 @@ impl QemuConfig {
             instruction_clock: false,
             options: Vec::new(),
             input: Vec::new(),
+            gdb_port: None,
+            cdrom: None,
         }
     }
 
     /// The QEMU command line, serial port on stdio.
     pub fn command(&self) -> Command {
         let mut command = Command::new(install::QEMU.program);
+        command.arg("-cpu").arg(self.cpu.qemu_name()).arg("-m").arg(self.memory_mb.to_string());
+        if let Some(iso) = &self.cdrom {
+            // The ISO's own boot loader (GRUB) loads the kernel and modules.
+            command.arg("-cdrom").arg(iso);
+        } else {
+            command.arg("-kernel").arg(&self.image);
+        }
         command
-            .arg("-cpu")
-            .arg(self.cpu.qemu_name())
-            .arg("-m")
-            .arg(self.memory_mb.to_string())
-            .arg("-kernel")
-            .arg(&self.image)
             .args(["-serial", "stdio"])
             .args(["-display", "none", "-monitor", "none", "-no-reboot"])
             .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]);
@@ -90,18 +98,22 @@ impl QemuConfig {
             }
             None => options.push("events=off".into()),
         }
-        if !options.is_empty() {
-            command.arg("-append").arg(options.join(" "));
+        if self.cdrom.is_none() {
+            if !options.is_empty() {
+                command.arg("-append").arg(options.join(" "));
+            }
+            if !self.modules.is_empty() {
+                let list: Vec<String> = self.modules.iter().map(|module| module.display().to_string()).collect();
+                command.arg("-initrd").arg(list.join(","));
+            }
         }
         if self.instruction_clock {
             command.args(["-icount", "shift=0,sleep=off"]);
         }
-        if !self.modules.is_empty() {
-            let list: Vec<String> = self.modules.iter().map(|module| module.display().to_string()).collect();
-            command.arg("-initrd").arg(list.join(","));
-        }
         if self.gdb {
             command.args(["-s", "-S"]);
+        } else if let Some(port) = self.gdb_port {
+            command.arg("-gdb").arg(format!("tcp:127.0.0.1:{port}")).arg("-S");
         }
         command
     }

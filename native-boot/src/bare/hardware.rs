@@ -5,6 +5,10 @@ use core::fmt::Write;
 use ia32::{PhysAddr, VirtAddr};
 use kernel::{CpuKind, Hardware, KernelEvent, layout};
 
+/// The `cost::Path` index of the last kernel entry (read by `cargo xtask calibrate` through gdb).
+#[unsafe(no_mangle)]
+pub static mut CALIBRATION_LAST_PATH: u8 = 0xFF;
+
 /// The machine we run on.
 #[derive(Debug, Clone, Copy)]
 pub struct NativeHardware {
@@ -81,6 +85,24 @@ impl Hardware for NativeHardware {
         unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), destination, present) };
     }
 
+    fn zero_physical(&mut self, address: PhysAddr, length: u32) {
+        let present = self.installed(address, length as usize);
+        let destination = layout::window(address) as usize as *mut u32;
+        // Safety: as for `write_physical`; a word loop (`rep stosd`) over
+        // whole words of installed RAM, then the odd bytes.
+        unsafe {
+            core::arch::asm!(
+                "rep stosd",
+                inout("edi") destination => _,
+                inout("ecx") present / 4 => _,
+                in("eax") 0u32,
+                options(nostack, preserves_flags),
+            );
+            let tail = (destination as *mut u8).add(present & !3);
+            core::ptr::write_bytes(tail, 0, present & 3);
+        }
+    }
+
     fn port_out8(&mut self, port: u16, value: u8) {
         port::outb(port, value);
     }
@@ -125,6 +147,18 @@ impl Hardware for NativeHardware {
 
     fn console_read(&mut self) -> Option<u8> {
         serial::CONSOLE.read_byte()
+    }
+
+    fn kernel_path(&mut self, path: kernel::cost::Path) {
+        // For `cargo xtask calibrate`: the debugger reads which path the
+        // entry it just single-stepped took. One byte store per entry.
+        let index = kernel::cost::Path::ALL.iter().position(|candidate| *candidate == path).unwrap_or(0xFF);
+        // Safety: a plain byte in our own data; only this single CPU writes it.
+        unsafe { core::ptr::addr_of_mut!(CALIBRATION_LAST_PATH).write_volatile(index as u8) };
+    }
+
+    fn events_enabled(&self) -> bool {
+        self.events
     }
 
     fn emit(&mut self, event: &KernelEvent) {

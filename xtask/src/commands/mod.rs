@@ -1,5 +1,8 @@
 pub mod assembler;
+pub mod bench;
 pub mod boot;
+pub mod calibrate;
+pub mod iso;
 pub mod run;
 pub mod serve;
 pub mod test;
