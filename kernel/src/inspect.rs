@@ -62,3 +62,68 @@ impl Kernel {
         self.threads.tcbs.iter().filter(|tcb| tcb.state == state).count()
     }
 }
+
+/// One address space (task), as the explorer shows it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct TaskSummary {
+    pub number: u8,
+    pub id: ThreadId,
+    pub chief: u8,
+    pub mcp: u8,
+    /// Small-space id (0: large).
+    pub small: u8,
+    /// Physical address of its page directory.
+    pub directory: u32,
+    pub threads: u32,
+}
+
+/// One mapping node.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct MappingSummary {
+    pub index: u16,
+    /// The parent's index (`thread::NONE` for a root: sigma0's mapping).
+    pub parent: u16,
+    pub task: u8,
+    pub address: u32,
+    pub writable: bool,
+    pub large: bool,
+}
+
+impl Kernel {
+    /// Every active task.
+    pub fn task_summaries(&self) -> impl Iterator<Item = TaskSummary> + '_ {
+        self.threads.tasks.iter().enumerate().filter(|(_, task)| task.state == crate::thread::TaskState::Active).map(
+            |(number, task)| TaskSummary {
+                number: number as u8,
+                id: task.id,
+                chief: task.chief,
+                mcp: task.mcp,
+                small: task.small,
+                directory: task.directory,
+                threads: task.threads,
+            },
+        )
+    }
+
+    /// Every node of the mapping database, in index order.
+    pub fn mapping_summaries(&self) -> impl Iterator<Item = MappingSummary> + '_ {
+        self.mapping.nodes().map(|(index, node)| MappingSummary {
+            index,
+            parent: node.parent,
+            task: node.task(),
+            address: node.address(),
+            writable: node.writable(),
+            large: node.large(),
+        })
+    }
+
+    /// The physical address of the loaded page directory (CR3).
+    pub fn loaded_directory(&self) -> u32 {
+        self.loaded_directory
+    }
+
+    /// Microseconds since boot, as the kernel counts them.
+    pub fn clock_microseconds(&self) -> u64 {
+        self.clock
+    }
+}

@@ -140,7 +140,10 @@ impl Machine {
             penalty: self.penalty,
             extra: self.extra,
             taken: self.taken,
-            fetch_line: None,
+            // Which code line was last accounted is machine state (it decides
+            // whether the next fetch is looked up again): a snapshot keeps it,
+            // so a replay counts exactly what the first run counted.
+            fetch_line: self.fetch_line,
             tlb_epoch: self.tlb_epoch,
             next_device_cycle: self.next_device_cycle,
             instruction_eip: self.instruction_eip,

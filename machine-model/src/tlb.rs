@@ -210,6 +210,11 @@ impl Tlb {
         self.lru.get(set).copied().unwrap_or(0)
     }
 
+    /// The way the pseudo-LRU bits name as the next victim of a full set.
+    pub fn victim_of(&self, set: usize) -> usize {
+        self.victim(set.min(self.sets - 1))
+    }
+
     pub fn valid_count(&self) -> usize {
         self.entries.iter().filter(|entry| entry.valid).count()
     }

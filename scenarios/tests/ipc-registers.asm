@@ -36,6 +36,7 @@ _start:
     check_eq ecx, LONG_RECEIVE, "call: ECX (timeouts) is preserved"
 
 ; Send-phase errors: no such destination, nil, oneself.
+send_errors:
     l4_ipc L4_IPC_SHORT_MSG, L4_IPC_NIL, L4_IPC_NEVER, NOBODY_ID, 1, 2, 3
     check_masked eax, 0xF0, L4_IPC_ENOT_EXISTENT, "send to a task that does not exist: 0x10"
     check_eq esi, NOBODY_ID, "a failed send leaves ESI = the destination"

@@ -114,7 +114,7 @@ impl Hardware for ModelHardware<'_> {
         crate::drain_into(self.machine, self.log);
         self.console.extend_from_slice(bytes);
         let cycle = self.machine.cycles;
-        self.log.push_console(cycle, bytes);
+        self.log.push_console(cycle, self.machine.instructions, bytes);
     }
 
     fn console_read(&mut self) -> Option<u8> {
@@ -125,7 +125,7 @@ impl Hardware for ModelHardware<'_> {
         // Machine events the kernel's work caused so far come first.
         crate::drain_into(self.machine, self.log);
         let cycle = self.machine.cycles;
-        self.log.push(cycle, Source::Kernel(*event));
+        self.log.push(cycle, self.machine.instructions, Source::Kernel(*event));
     }
 
     fn touch(&mut self, address: u32, size: u32, write: bool) {

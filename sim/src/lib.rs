@@ -17,6 +17,7 @@
 
 pub mod calibration;
 pub mod hardware;
+pub mod inspect;
 pub mod loading;
 pub mod log;
 pub mod scenarios;
@@ -37,10 +38,14 @@ macro_rules! hardware {
 }
 
 pub use calibration::KernelCosts;
+pub use ia32;
+/// The kernel and the model, for the explorer's bridge (which may depend on `sim` only).
+pub use kernel as kernel_crate;
 pub use kernel::event::LINE_PREFIX as EVENT_LINE_PREFIX;
 pub use kernel::{Config as KernelConfig, Kernel, KernelEvent, Statistics, StopReason};
 pub use loading::{BootError, Module};
 pub use log::{EventLog, LoggedEvent, Source};
+pub use machine_model as model;
 pub use machine_model::{CpuModel, EventFilter, Machine, MachineEvent};
 
 use kernel::{Cause, Frame, Outcome, Trap, layout};
@@ -128,6 +133,31 @@ impl Budget {
     }
     pub const fn cycles(until: u64) -> Self {
         Self { instructions: u64::MAX, until_cycle: until, stop_at_kernel_event: false }
+    }
+}
+
+/// A frozen system, for going back in time: the machine (memory shared
+/// copy-on-write), the kernel, and what the system had printed and logged.
+#[derive(Clone, Debug)]
+pub struct SystemSnapshot {
+    machine: machine_model::MachineSnapshot,
+    kernel: Box<Kernel>,
+    console: Vec<u8>,
+    input: VecDeque<u8>,
+    log: EventLog,
+    status: Status,
+    kernel_entries: u64,
+    system_calls: Box<[u64; 256]>,
+}
+
+impl SystemSnapshot {
+    /// User instructions retired when it was taken.
+    pub fn instructions(&self) -> u64 {
+        self.machine.instructions()
+    }
+    /// The log's next sequence number when it was taken.
+    pub fn next_sequence(&self) -> u64 {
+        self.log.next_sequence()
     }
 }
 
@@ -361,6 +391,38 @@ impl System {
     pub fn kernel_entries(&self) -> u64 {
         self.kernel_entries
     }
+    /// Freeze the system (cheap: memory pages are shared until written).
+    pub fn snapshot(&self) -> SystemSnapshot {
+        SystemSnapshot {
+            machine: self.machine.snapshot(),
+            kernel: self.kernel.clone(),
+            console: self.console.clone(),
+            input: self.input.clone(),
+            log: self.log.clone(),
+            status: self.status.clone(),
+            kernel_entries: self.kernel_entries,
+            system_calls: self.system_calls.clone(),
+        }
+    }
+
+    /// Return to a snapshot of this system. Replaying from there with the
+    /// same input gives the same states again (the model is deterministic).
+    pub fn restore(&mut self, snapshot: &SystemSnapshot) {
+        self.machine.restore(&snapshot.machine);
+        self.kernel = snapshot.kernel.clone();
+        self.console = snapshot.console.clone();
+        self.input = snapshot.input.clone();
+        self.log = snapshot.log.clone();
+        self.status = snapshot.status.clone();
+        self.kernel_entries = snapshot.kernel_entries;
+        self.system_calls = snapshot.system_calls.clone();
+    }
+
+    /// Bytes queued for `inchar` that nobody has read yet.
+    pub fn pending_input(&self) -> usize {
+        self.input.len()
+    }
+
     /// The kernel's self-check (mapping database against the page tables),
     /// without disturbing the machine.
     pub fn audit(&self) -> Result<kernel::audit::AuditSummary, kernel::audit::AuditError> {
@@ -434,8 +496,9 @@ impl System {
 /// Move the machine's recorded events into the log, in order.
 pub(crate) fn drain_into(machine: &mut Machine, log: &mut EventLog) {
     if machine.events.enabled() {
+        let instruction = machine.instructions;
         for (cycle, event) in machine.events.drain_timed() {
-            log.push(cycle, Source::Machine(event));
+            log.push(cycle, instruction, Source::Machine(event));
         }
     }
 }

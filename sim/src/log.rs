@@ -26,6 +26,8 @@ pub struct LoggedEvent {
     /// Position in the whole stream (stays valid when old entries are dropped).
     pub sequence: u64,
     pub cycle: u64,
+    /// User instructions retired when it was logged (the explorer seeks by this).
+    pub instruction: u64,
     pub source: Source,
 }
 
@@ -62,9 +64,10 @@ impl LoggedEvent {
         let mut line = String::new();
         let _ = write!(
             line,
-            "{{\"sequence\":{},\"cycle\":{},\"origin\":\"{}\",\"kind\":\"{}\"",
+            "{{\"sequence\":{},\"cycle\":{},\"instruction\":{},\"origin\":\"{}\",\"kind\":\"{}\"",
             self.sequence,
             self.cycle,
+            self.instruction,
             self.origin(),
             self.kind()
         );
@@ -208,17 +211,17 @@ pub struct EventLog {
 }
 
 impl EventLog {
-    pub fn push(&mut self, cycle: u64, source: Source) {
+    pub fn push(&mut self, cycle: u64, instruction: u64, source: Source) {
         if self.capacity != 0 && self.entries.len() >= self.capacity {
             self.entries.pop_front();
         }
-        self.entries.push_back(LoggedEvent { sequence: self.next_sequence, cycle, source });
+        self.entries.push_back(LoggedEvent { sequence: self.next_sequence, cycle, instruction, source });
         self.next_sequence += 1;
     }
 
     /// Console output, merged into the previous console entry while no other
     /// event came between (one entry per line of output at most).
-    pub fn push_console(&mut self, cycle: u64, bytes: &[u8]) {
+    pub fn push_console(&mut self, cycle: u64, instruction: u64, bytes: &[u8]) {
         let text = String::from_utf8_lossy(bytes).into_owned();
         if let Some(LoggedEvent { source: Source::Console(previous), .. }) = self.entries.back_mut()
             && !previous.ends_with('\n')
@@ -226,7 +229,7 @@ impl EventLog {
             previous.push_str(&text);
             return;
         }
-        self.push(cycle, Source::Console(text));
+        self.push(cycle, instruction, Source::Console(text));
     }
 
     pub fn len(&self) -> usize {

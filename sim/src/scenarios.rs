@@ -53,6 +53,13 @@ pub const SCENARIOS: &[Scenario] = &[
         programs: &[program!("ping-pong.asm")],
         deterministic: true,
     },
+    Scenario {
+        name: "many-threads",
+        title: "64 threads in a ring",
+        description: "The root task starts 63 more threads; a token goes round the ring of 64 a hundred times (6,400 IPCs within one space).",
+        programs: &[program!("many-threads.asm")],
+        deterministic: true,
+    },
 ];
 
 /// The ABI conformance programs (`scenarios/tests/`): each checks its own
