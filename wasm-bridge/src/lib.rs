@@ -1,68 +1,128 @@
 //! # wasm-bridge — what the explorer may see
 //!
-//! Two faces over one [`Simulator`]:
+//! Two faces over one [`Session`]:
 //! - a Rust API returning view types (DTOs, plain serde structs) that the yew
 //!   app draws; the UI never names a kernel or model type;
-//! - a JavaScript API (`#[wasm_bindgen]`) for scripting the simulator from the
-//!   page and for the browser end-to-end tests.
+//! - a JavaScript API (`#[wasm_bindgen]`, `L4Simulator`) for scripting the
+//!   simulator from the page's console and for the browser tests.
 //!
 //! This is the only crate with `#[wasm_bindgen]` exports.
 //!
 //! Must never depend on: `web-ui`, yew or any UI crate; `kernel` or
 //! `machine-model` directly (it sees them only through `sim`).
 
+pub mod export;
+pub mod session;
+pub mod timeline;
 pub mod view;
+pub mod views;
 
-use sim::{Budget, System, SystemConfig};
+pub use session::{Breakpoint, Session, SessionConfig};
+pub use view::*;
+pub use views::EventQuery;
+
 use wasm_bindgen::prelude::*;
 
-pub use view::{CpuChoice, EventView, SystemView};
-
-/// The simulator as the explorer drives it.
-#[derive(Debug, Clone)]
-pub struct Simulator {
-    system: System,
-    cpu: CpuChoice,
+/// The scenarios to pick from: (name, title, description).
+pub fn scenarios() -> Vec<(&'static str, &'static str, &'static str)> {
+    sim::scenarios::SCENARIOS.iter().map(|scenario| (scenario.name, scenario.title, scenario.description)).collect()
 }
 
-impl Simulator {
-    /// A fresh machine with the kernel booted on it.
-    pub fn boot(cpu: CpuChoice) -> Self {
-        let mut system = System::new(SystemConfig::new(cpu.model()));
-        if let Some(scenario) = sim::scenarios::find("hello")
-            && let Ok(modules) = scenario.modules()
-            && system.boot(&modules).is_ok()
-        {
-            system.run(Budget::instructions(1_000_000));
+/// Costs of a scenario run to its end (bounded) on one CPU, for the side-by-side table.
+pub fn compare_costs(scenario: &str, cpu: CpuChoice, small_spaces: bool) -> Result<CostsView, String> {
+    let mut session = Session::new(SessionConfig { scenario: scenario.to_string(), cpu, small_spaces })?;
+    for _ in 0..40 {
+        if !session.run_slice(250_000) {
+            break;
         }
-        Self { system, cpu }
     }
-
-    /// Everything the explorer shows, as plain data.
-    pub fn view(&self) -> SystemView {
-        SystemView::of(&self.system, self.cpu)
-    }
+    Ok(session.costs())
 }
 
-/// The JavaScript handle: `new L4Simulator("486")`.
+/// The JavaScript handle: `new L4Simulator("ping-pong", "486", false)`.
 #[wasm_bindgen(js_name = L4Simulator)]
 #[derive(Debug)]
 pub struct JsSimulator {
-    inner: Simulator,
+    inner: Session,
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|error| format!("{{\"error\":\"{error}\"}}"))
 }
 
 #[wasm_bindgen(js_class = L4Simulator)]
 impl JsSimulator {
-    /// Boot a machine. `cpu` is "486" or "pentium".
+    /// Boot a scenario. `cpu` is "486" or "pentium".
     #[wasm_bindgen(constructor)]
-    pub fn new(cpu: &str) -> Result<JsSimulator, JsError> {
+    pub fn new(scenario: &str, cpu: &str, small_spaces: bool) -> Result<JsSimulator, JsError> {
         let cpu = CpuChoice::parse(cpu).map_err(|message| JsError::new(&message))?;
-        Ok(Self { inner: Simulator::boot(cpu) })
+        let inner = Session::new(SessionConfig { scenario: scenario.to_string(), cpu, small_spaces })
+            .map_err(|message| JsError::new(&message))?;
+        Ok(Self { inner })
     }
 
-    /// The whole view as JSON (see `view.rs` for the fields).
+    /// Status, threads, CPU and console as JSON.
     #[wasm_bindgen(js_name = viewJson)]
     pub fn view_json(&self) -> String {
-        serde_json::to_string(&self.inner.view()).unwrap_or_else(|error| format!("{{\"error\":\"{error}\"}}"))
+        #[derive(serde::Serialize)]
+        struct Whole {
+            status: StatusView,
+            threads: Vec<ThreadView>,
+            cpu: CpuView,
+            console: String,
+        }
+        json(&Whole {
+            status: self.inner.status(),
+            threads: self.inner.threads(),
+            cpu: self.inner.cpu(),
+            console: self.inner.console(),
+        })
+    }
+
+    /// The kernel events so far (at most `limit`, the latest) as JSON.
+    #[wasm_bindgen(js_name = eventsJson)]
+    pub fn events_json(&self, limit: usize) -> String {
+        json(&self.inner.events(&EventQuery { limit, ..EventQuery::default() }))
+    }
+
+    #[wasm_bindgen(js_name = stepInstruction)]
+    pub fn step_instruction(&mut self) {
+        self.inner.step_instruction();
+    }
+
+    #[wasm_bindgen(js_name = stepEvent)]
+    pub fn step_event(&mut self) {
+        self.inner.step_event();
+    }
+
+    #[wasm_bindgen(js_name = stepIpc)]
+    pub fn step_ipc(&mut self) {
+        self.inner.step_ipc();
+    }
+
+    /// Run up to `instructions`; false when a breakpoint or the end stopped it.
+    pub fn run(&mut self, instructions: u32) -> bool {
+        self.inner.run_slice(instructions as u64)
+    }
+
+    #[wasm_bindgen(js_name = reverseStep)]
+    pub fn reverse_step(&mut self) {
+        self.inner.reverse_step();
+    }
+
+    /// Go to a position (user instructions retired).
+    pub fn seek(&mut self, position: f64) {
+        self.inner.seek(position.max(0.0) as u64);
+    }
+
+    /// The position (user instructions retired).
+    pub fn position(&self) -> f64 {
+        self.inner.position() as f64
+    }
+
+    /// The whole trace in the Chrome/Perfetto trace format.
+    #[wasm_bindgen(js_name = perfettoTrace)]
+    pub fn perfetto_trace(&self) -> String {
+        export::perfetto(&self.inner)
     }
 }

@@ -1,0 +1,159 @@
+//! The threads-and-IPC timeline, built from the kernel's events as they
+//! arrive: a lane per thread with its state over time, and an arrow per
+//! message (page-fault IPCs and interrupts told apart).
+
+use crate::view::{ArrowView, SegmentView, TimelineView};
+use sim::KernelEvent;
+use sim::kernel_crate::event::Phase;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug)]
+struct Lane {
+    state: &'static str,
+    since: u64,
+}
+
+/// The timeline so far.
+#[derive(Clone, Debug, Default)]
+pub struct Timeline {
+    lanes: Vec<u32>,
+    open: BTreeMap<u32, Lane>,
+    segments: Vec<SegmentView>,
+    arrows: Vec<ArrowView>,
+    /// Threads whose next message is their page-fault IPC.
+    faulting: Vec<u32>,
+    first_cycle: u64,
+    last_cycle: u64,
+}
+
+impl Timeline {
+    fn set(&mut self, thread: u32, state: &'static str, cycle: u64) {
+        if let Some(lane) = self.open.get(&thread) {
+            if lane.state == state {
+                return;
+            }
+            self.segments.push(SegmentView {
+                thread,
+                state: lane.state,
+                from_cycle: lane.since,
+                to_cycle: Some(cycle),
+            });
+        } else {
+            self.lanes.push(thread);
+        }
+        self.open.insert(thread, Lane { state, since: cycle });
+    }
+
+    fn state(&self, thread: u32) -> Option<&'static str> {
+        self.open.get(&thread).map(|lane| lane.state)
+    }
+
+    /// Take one kernel event (at `cycle`, stream position `event`).
+    pub fn add(&mut self, event: &KernelEvent, cycle: u64, index: u64, instruction: u64) {
+        if self.lanes.is_empty() {
+            self.first_cycle = cycle;
+        }
+        self.last_cycle = self.last_cycle.max(cycle);
+        match *event {
+            KernelEvent::ThreadCreated { thread, .. } => self.set(thread.raw(), "ready", cycle),
+            KernelEvent::ThreadSwitch { from, to } => {
+                if !from.is_nil() && self.state(from.raw()) == Some("running") {
+                    self.set(from.raw(), "ready", cycle);
+                }
+                self.set(to.raw(), "running", cycle);
+            }
+            KernelEvent::IpcWait { thread, phase, .. } => {
+                self.set(thread.raw(), if phase == Phase::Send { "sending" } else { "receiving" }, cycle);
+            }
+            KernelEvent::Ipc { from, to, words, fpages, .. } => {
+                let from_raw = from.raw();
+                let kind = if from.task() == 0 {
+                    "interrupt"
+                } else if let Some(position) = self.faulting.iter().position(|thread| *thread == from_raw) {
+                    self.faulting.remove(position);
+                    "pagefault"
+                } else if fpages > 0 {
+                    "map"
+                } else {
+                    "ipc"
+                };
+                if kind == "interrupt" && !self.open.contains_key(&from_raw) {
+                    self.set(from_raw, "interrupt", cycle);
+                }
+                let label = match kind {
+                    "pagefault" => format!("page fault at {:#x}", words[0] & !3),
+                    "interrupt" => format!("IRQ {}", from_raw.saturating_sub(1)),
+                    "map" => format!("{fpages} page(s) · {:#x} {:#x} {:#x}", words[0], words[1], words[2]),
+                    _ => format!("{:#x} {:#x} {:#x}", words[0], words[1], words[2]),
+                };
+                self.arrows.push(ArrowView {
+                    from: from_raw,
+                    to: to.raw(),
+                    cycle,
+                    event: index,
+                    instruction,
+                    kind,
+                    label,
+                });
+                if matches!(self.state(to.raw()), Some("receiving")) {
+                    self.set(to.raw(), "ready", cycle);
+                }
+                if matches!(self.state(from_raw), Some("sending")) {
+                    self.set(from_raw, "ready", cycle);
+                }
+            }
+            KernelEvent::PageFault { thread, pager, .. } if !pager.is_nil() => self.faulting.push(thread.raw()),
+            KernelEvent::IpcError { thread, .. } => {
+                if matches!(self.state(thread.raw()), Some("sending" | "receiving")) {
+                    self.set(thread.raw(), "ready", cycle);
+                }
+            }
+            KernelEvent::ThreadKilled { thread, .. } => self.set(thread.raw(), "dead", cycle),
+            KernelEvent::TaskDeleted { task } => {
+                let threads: Vec<u32> =
+                    self.open.keys().copied().filter(|thread| (thread >> 16) & 0xFF == task.task() as u32).collect();
+                for thread in threads {
+                    self.set(thread, "dead", cycle);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The part of the timeline in [from, to] (cycles).
+    pub fn view(&self, from: u64, to: u64) -> TimelineView {
+        let mut segments: Vec<SegmentView> = self
+            .segments
+            .iter()
+            .filter(|segment| segment.from_cycle <= to && segment.to_cycle.is_none_or(|end| end >= from))
+            .cloned()
+            .collect();
+        for (thread, lane) in &self.open {
+            if lane.since <= to {
+                segments.push(SegmentView {
+                    thread: *thread,
+                    state: lane.state,
+                    from_cycle: lane.since,
+                    to_cycle: None,
+                });
+            }
+        }
+        let arrows = self.arrows.iter().filter(|arrow| arrow.cycle >= from && arrow.cycle <= to).cloned().collect();
+        TimelineView {
+            lanes: self.lanes.clone(),
+            segments,
+            arrows,
+            first_cycle: self.first_cycle,
+            last_cycle: self.last_cycle,
+        }
+    }
+
+    /// The whole timeline.
+    pub fn all(&self) -> TimelineView {
+        self.view(0, u64::MAX)
+    }
+
+    pub fn arrows(&self) -> &[ArrowView] {
+        &self.arrows
+    }
+}

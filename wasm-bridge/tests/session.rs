@@ -1,0 +1,172 @@
+//! The explorer's session on the host: stepping, time travel, breakpoints,
+//! editing, and the views.
+#![allow(clippy::unwrap_used)]
+
+use wasm_bridge::{Breakpoint, CpuChoice, EventQuery, Session, SessionConfig};
+
+fn session(scenario: &str, cpu: CpuChoice) -> Session {
+    Session::new(SessionConfig { scenario: scenario.into(), cpu, small_spaces: false }).unwrap()
+}
+
+/// Everything the views show, as comparable values (the TLB view's marks of
+/// what the last step did are left out: they describe a step, not a state).
+fn picture(session: &Session) -> Vec<(&'static str, String)> {
+    let mut tlbs = session.tlbs();
+    for tlb in &mut tlbs {
+        for entry in &mut tlb.entries {
+            entry.mark = "";
+        }
+    }
+    vec![
+        ("position", format!("{}", session.status().instructions)),
+        ("cycles", format!("{}", session.status().cycles)),
+        ("cpu", format!("{:?}", session.cpu())),
+        ("threads", format!("{:?}", session.threads())),
+        ("tlbs", format!("{tlbs:?}")),
+        ("mapping", format!("{:?}", session.mapping_trees(true))),
+        ("console", session.console()),
+        ("timeline", format!("{:?}", session.timeline(0, u64::MAX))),
+        ("costs", format!("{:?}", session.costs())),
+    ]
+}
+
+fn assert_same(now: &[(&'static str, String)], before: &[(&'static str, String)]) {
+    for ((name, value), (_, earlier)) in now.iter().zip(before) {
+        if value != earlier {
+            let at = value.chars().zip(earlier.chars()).position(|(left, right)| left != right).unwrap_or(0);
+            let from = at.saturating_sub(80);
+            panic!(
+                "the {name} view differs at {at}:\n now: …{}\n was: …{}",
+                value.chars().skip(from).take(200).collect::<String>(),
+                earlier.chars().skip(from).take(200).collect::<String>()
+            );
+        }
+    }
+}
+
+#[test]
+fn reverse_step_restores_exactly_the_earlier_state() {
+    let mut session = session("ping-pong", CpuChoice::Pentium);
+    for _ in 0..300 {
+        session.step_event();
+    }
+    let before = picture(&session);
+    let events_before = session.events(&EventQuery { limit: 100_000, ..EventQuery::default() });
+    session.step_instruction();
+    session.step_ipc();
+    assert_ne!(picture(&session), before, "stepping changed something");
+    // Back to exactly where we were.
+    let target: u64 = before[0].1.parse().unwrap();
+    session.seek(target);
+    assert_same(&picture(&session), &before);
+    assert_eq!(session.events(&EventQuery { limit: 100_000, ..EventQuery::default() }), events_before);
+}
+
+#[test]
+fn reverse_step_goes_back_one_instruction() {
+    let mut session = session("hello", CpuChoice::I486);
+    for _ in 0..50 {
+        session.step_instruction();
+    }
+    let before = picture(&session);
+    session.step_instruction();
+    session.reverse_step();
+    assert_same(&picture(&session), &before);
+}
+
+#[test]
+fn step_ipc_stops_at_a_delivered_message_and_the_timeline_shows_it() {
+    let mut session = session("ping-pong", CpuChoice::I486);
+    session.step_ipc();
+    let last_ipc = session.events(&EventQuery { kind: Some("ipc".into()), limit: 1, ..EventQuery::default() });
+    assert_eq!(last_ipc.len(), 1);
+    let arrows = session.timeline(0, u64::MAX).arrows;
+    assert!(arrows.iter().any(|arrow| arrow.event == last_ipc[0].index), "the message is an arrow");
+}
+
+#[test]
+fn event_breakpoints_stop_the_run() {
+    let mut session = session("ping-pong", CpuChoice::I486);
+    session.add_breakpoint(Breakpoint::Event { kind: "map".into(), thread: None, frame: None });
+    let going = session.run_slice(10_000_000);
+    assert!(!going, "the breakpoint stopped it");
+    assert!(session.status().stop.starts_with("breakpoint: next map"), "{}", session.status().stop);
+    let last = session.events(&EventQuery { limit: 1, kind: Some("map".into()), ..EventQuery::default() });
+    assert_eq!(last.len(), 1);
+}
+
+#[test]
+fn the_mapping_trees_grow_as_pages_are_mapped() {
+    let mut session = session("ping-pong", CpuChoice::Pentium);
+    let before: u32 = session.mapping_trees(false).iter().map(|tree| tree.size).sum();
+    session.add_breakpoint(Breakpoint::Event { kind: "map".into(), thread: None, frame: None });
+    for _ in 0..5 {
+        session.run_slice(10_000_000);
+    }
+    let after: u32 = session.mapping_trees(false).iter().map(|tree| tree.size).sum();
+    assert!(after > before, "{before} → {after}");
+    let tree = &session.mapping_trees(false)[0];
+    assert_eq!(tree.root.task, 2, "every tree is rooted in sigma0");
+}
+
+#[test]
+fn a_broken_program_reports_its_errors_and_a_fixed_one_boots() {
+    let mut session = session("hello", CpuChoice::I486);
+    let program = session.programs()[0].clone();
+    session.step_event();
+    let position = session.position();
+    let broken = format!("{}\n    mov eax, ebx, ecx\n", program.source);
+    session.set_program(&program.file, &broken);
+    let errors = session.errors();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].line > 10 && errors[0].file == "hello.asm", "{errors:?}");
+    assert!(session.booted(), "the machine goes on with the program it booted");
+    assert_eq!(session.position(), position, "and stays where it was");
+    assert_eq!(session.programs()[0].source, broken, "the edit is kept");
+    session.set_program(&program.file, &program.source);
+    assert!(session.errors().is_empty());
+    assert!(session.booted());
+    session.run_slice(5_000_000);
+    assert!(session.console().contains("hello from the root task"));
+}
+
+#[test]
+fn the_views_show_the_machine() {
+    let mut session = session("ping-pong", CpuChoice::Pentium);
+    for _ in 0..40 {
+        session.step_event();
+    }
+    let cpu = session.cpu();
+    assert_eq!(cpu.segments[1].selector, 0x1B, "CS is the user code selector");
+    assert!(cpu.gdt.len() >= 6);
+    let tlbs = session.tlbs();
+    assert_eq!(tlbs.iter().map(|tlb| tlb.name).collect::<Vec<_>>(), ["I-TLB", "D-TLB", "4M D-TLB"]);
+    let code = session.code(12);
+    assert!(code.lines.iter().any(|line| line.current), "the current instruction is in the listing");
+    assert!(code.lines.iter().any(|line| line.label.is_some()), "with the program's labels");
+    let spaces = session.spaces();
+    assert!(spaces.iter().any(|space| space.task == 4));
+    assert!(!session.memory_map(4).is_empty());
+    assert!(!session.page_directory(4).is_empty());
+    let trace = wasm_bridge::export::perfetto(&session);
+    let parsed: serde_json::Value = serde_json::from_str(&trace).unwrap();
+    assert!(parsed["traceEvents"].as_array().unwrap().len() > 10);
+}
+
+#[test]
+fn seeking_an_event_stops_just_after_it() {
+    let mut session = session("ping-pong", CpuChoice::I486);
+    for _ in 0..5 {
+        session.step_ipc();
+    }
+    let ipcs = session.events(&EventQuery { kind: Some("ipc".into()), limit: 100, ..EventQuery::default() });
+    assert_eq!(ipcs.len(), 5);
+    let third = ipcs[2].clone();
+    session.seek_event(third.index, third.instruction);
+    let now = session.events(&EventQuery { kind: Some("ipc".into()), limit: 100, ..EventQuery::default() });
+    assert_eq!(now.last(), Some(&third), "the third message is the latest one");
+    assert_eq!(session.timeline(0, u64::MAX).arrows.len(), 3);
+    // And forwards again, to the fifth.
+    session.seek_event(ipcs[4].index, ipcs[4].instruction);
+    assert_eq!(session.events(&EventQuery { kind: Some("ipc".into()), limit: 100, ..EventQuery::default() }), ipcs);
+}
