@@ -45,3 +45,25 @@ export async function screenshot(page, name) {
   mkdirSync(artifacts, { recursive: true });
   await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: false });
 }
+
+/** The machine's position (user instructions retired) from the scrubber. */
+export async function statusPosition(page) {
+  const text = await page.locator("[data-test=position]").innerText();
+  return Number(/instruction (\d+)/.exec(text)[1]);
+}
+
+/** Press a key and wait until the page has rendered the result. */
+export async function press(page, key) {
+  const renders = await page.evaluate(() => Number(document.body.dataset.renders ?? 0));
+  await page.keyboard.press(key);
+  await page.waitForFunction((before) => Number(document.body.dataset.renders ?? 0) > before, renders, { timeout: 10000 }).catch(() => {});
+}
+
+/** Press `key` until `done()` holds (at most `limit` times); whether it did. */
+export async function pressUntil(page, key, done, limit) {
+  for (let count = 0; count < limit; count++) {
+    if (await done()) return true;
+    await press(page, key);
+  }
+  return done();
+}

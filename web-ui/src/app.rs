@@ -1,31 +1,416 @@
-//! The root component: owns the state, wires the panels together.
+//! The root component: owns the [`Explorer`], turns events into
+//! [`Action`]s, and does every side effect — the animation-frame loop that
+//! runs the machine in time slices, the keyboard, the URL, reading files,
+//! downloads, the theme.
 
-use crate::components::{ConsolePanel, EventList, StatusBar, Toolbar};
-use crate::state::{Action, ExplorerState};
+use crate::components::*;
+use crate::keys;
+use crate::state::{Action, CodeTab, Explorer, MachineTab};
+use crate::url::{self, Place};
+use gloo::events::EventListener;
+use gloo::file::callbacks::FileReader;
+use gloo::render::{AnimationFrame, request_animation_frame};
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
-#[component]
-pub fn App() -> Html {
-    let state = use_reducer(ExplorerState::default);
-    let on_select_cpu = {
-        let state = state.clone();
-        Callback::from(move |cpu| state.dispatch(Action::SelectCpu(cpu)))
+/// What the root reacts to.
+#[derive(Debug)]
+pub enum Message {
+    Do(Action),
+    /// An animation frame while running.
+    Frame,
+    Key(KeyboardEvent),
+    /// The URL's hash changed (the user edited or pasted a link).
+    HashChanged,
+    PickedFile(web_sys::File),
+    FileRead {
+        name: String,
+        bytes: Result<Vec<u8>, String>,
+    },
+    ExportTrace,
+    ExportSvg {
+        element: String,
+        file: String,
+    },
+}
+
+pub struct App {
+    explorer: Explorer,
+    frame: Option<AnimationFrame>,
+    reader: Option<FileReader>,
+    _keys: EventListener,
+    _hash: EventListener,
+    /// The hash we wrote last (so our own change is not read back).
+    written_hash: String,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("App")
+            .field("explorer", &self.explorer)
+            .field("written_hash", &self.written_hash)
+            .finish_non_exhaustive()
+    }
+}
+
+fn current_hash() -> String {
+    gloo::utils::window().location().hash().unwrap_or_default()
+}
+
+/// The explorer for a URL hash, with what was wrong with the hash.
+fn explorer_for(hash: &str) -> Explorer {
+    let (place, mut problems) = url::parse(hash);
+    let mut explorer = match Explorer::new(&place.scenario, place.cpu, place.small_spaces) {
+        Ok(explorer) => explorer,
+        Err(message) => {
+            problems.push(message);
+            let fallback = Place::default();
+            match Explorer::new(&fallback.scenario, fallback.cpu, fallback.small_spaces) {
+                Ok(explorer) => explorer,
+                Err(message) => panic!("the built-in default scenario does not boot: {message}"),
+            }
+        }
     };
-    let on_reset = {
-        let state = state.clone();
-        Callback::from(move |_| state.dispatch(Action::Reset))
-    };
-    let view = &state.view;
-    html! {
-        <div class="explorer">
-            <Toolbar cpu={view.cpu} {on_select_cpu} {on_reset} />
-            <main class="main-area" aria-label="Machine">
-                <ConsolePanel console={view.console.clone()} />
-            </main>
-            <aside class="side-panel" aria-label="Events">
-                <EventList events={view.events.clone()} />
-            </aside>
-            <StatusBar cpu={view.cpu} clock_mhz={view.clock_mhz} memory_kb={view.memory_kb} />
-        </div>
+    if place.position > 0 {
+        explorer.apply(Action::Seek(place.position));
+    }
+    explorer.notice = problems.join("; ");
+    explorer
+}
+
+impl App {
+    fn place(&self) -> Place {
+        let status = self.explorer.session.status();
+        Place {
+            scenario: self.explorer.session.config().scenario.clone(),
+            cpu: status.cpu,
+            small_spaces: status.small_spaces,
+            position: status.instructions,
+        }
+    }
+
+    /// Keep the URL naming the current view (no history entry per step).
+    fn write_hash(&mut self) {
+        let hash = url::format(&self.place());
+        if hash == self.written_hash {
+            return;
+        }
+        if let Ok(history) = gloo::utils::window().history() {
+            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&hash));
+        }
+        self.written_hash = hash;
+    }
+
+    fn schedule(&mut self, context: &Context<Self>) {
+        if self.explorer.running && self.frame.is_none() {
+            let link = context.link().clone();
+            self.frame = Some(request_animation_frame(move |_| link.send_message(Message::Frame)));
+        }
+    }
+
+    fn download(name: &str, mime: &str, text: &str) -> Result<(), String> {
+        let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+        let options = web_sys::BlobPropertyBag::new();
+        options.set_type(mime);
+        let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
+            .map_err(|_| "the browser refused to make the file".to_string())?;
+        let address = web_sys::Url::create_object_url_with_blob(&blob)
+            .map_err(|_| "the browser refused a download link".to_string())?;
+        let anchor: web_sys::HtmlAnchorElement =
+            gloo::utils::document().create_element("a").map_err(|_| "no link element".to_string())?.unchecked_into();
+        anchor.set_href(&address);
+        anchor.set_download(name);
+        anchor.click();
+        let _ = web_sys::Url::revoke_object_url(&address);
+        Ok(())
+    }
+
+    /// One SVG file from an `svg` element, or from every `svg` inside an
+    /// element (stacked), with the styles they need inlined.
+    fn svg_text(element: &str) -> Option<String> {
+        let root = gloo::utils::document().get_element_by_id(element)?;
+        let drawings: Vec<web_sys::Element> = if root.tag_name().eq_ignore_ascii_case("svg") {
+            vec![root]
+        } else {
+            let list = root.query_selector_all("svg").ok()?;
+            (0..list.length()).filter_map(|index| list.item(index)?.dyn_into().ok()).collect()
+        };
+        let mut body = String::new();
+        let (mut width, mut height) = (0.0f64, 0.0f64);
+        for drawing in drawings {
+            let number =
+                |name: &str| drawing.get_attribute(name).and_then(|value| value.parse::<f64>().ok()).unwrap_or(0.0);
+            let (drawing_width, drawing_height) = (number("width"), number("height"));
+            let caption = drawing
+                .parent_element()
+                .and_then(|parent| parent.query_selector("figcaption").ok().flatten())
+                .and_then(|caption| caption.text_content());
+            if let Some(caption) = caption {
+                height += 16.0;
+                body.push_str(&format!(
+                    "<text x=\"2\" y=\"{}\" class=\"caption\">{}</text>",
+                    height - 4.0,
+                    escape(&caption)
+                ));
+            }
+            body.push_str(&format!("<g transform=\"translate(0,{height})\">{}</g>", drawing.inner_html()));
+            width = width.max(drawing_width);
+            height += drawing_height + 8.0;
+        }
+        Some(format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\"><style>{SVG_STYLE}</style><rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>{body}</svg>"
+        ))
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// The drawing styles of `style.css` that an exported SVG needs (light theme).
+const SVG_STYLE: &str = "text{font:11px monospace;fill:#1a1a1a}.caption{font-weight:bold}\
+.lane-rule{stroke:#ddd}.segment-label{fill:#1a1a1a;font-size:9px}\
+.state-running rect,.state-running path,.state-running circle{fill:#0072B2;stroke:#0072B2}\
+.state-ready path{stroke:#009E73;stroke-width:1.5}.state-sending path{stroke:#D55E00;stroke-width:1.2}\
+.state-receiving circle{fill:#56B4E9}.state-waiting path{stroke:#CC79A7}.state-inactive path,.state-dead path,.state-interrupt path{stroke:#999}\
+.arrow line{stroke:#1a1a1a;stroke-width:1.5}.kind-pagefault line{stroke:#D55E00;stroke-dasharray:4 2}\
+.kind-interrupt line{stroke:#CC79A7;stroke-dasharray:1 2}.kind-map line{stroke:#009E73;stroke-width:2.5}\
+.head path{fill:#1a1a1a}.now{stroke:#E69F00;stroke-width:2}\
+.tree-node rect{fill:#e8f1f8;stroke:#0072B2}.tree-node.root rect{fill:#fff4d6;stroke:#E69F00}\
+.tree-node.read-only rect{stroke-dasharray:3 2}.tree-link{fill:none;stroke:#777}";
+
+impl Component for App {
+    type Message = Message;
+    type Properties = ();
+
+    fn create(context: &Context<Self>) -> Self {
+        let document = gloo::utils::document();
+        let link = context.link().clone();
+        // Not passive: our shortcuts call preventDefault (space would scroll).
+        let options = gloo::events::EventListenerOptions::enable_prevent_default();
+        let keys = EventListener::new_with_options(&document, "keydown", options, move |event| {
+            if let Some(event) = event.dyn_ref::<KeyboardEvent>() {
+                link.send_message(Message::Key(event.clone()));
+            }
+        });
+        let link = context.link().clone();
+        let hash =
+            EventListener::new(&gloo::utils::window(), "hashchange", move |_| link.send_message(Message::HashChanged));
+        let written_hash = current_hash();
+        let mut explorer = explorer_for(&written_hash);
+        explorer.dark = gloo::utils::window()
+            .match_media("(prefers-color-scheme: dark)")
+            .ok()
+            .flatten()
+            .is_some_and(|query| query.matches());
+        let mut app = Self { explorer, frame: None, reader: None, _keys: keys, _hash: hash, written_hash };
+        app.write_hash();
+        app
+    }
+
+    fn update(&mut self, context: &Context<Self>, message: Message) -> bool {
+        match message {
+            Message::Do(action) => {
+                self.explorer.apply(action);
+                self.schedule(context);
+                if !self.explorer.running {
+                    self.write_hash();
+                }
+                true
+            }
+            Message::Frame => {
+                self.frame = None;
+                self.explorer.apply(Action::Tick);
+                self.schedule(context);
+                if !self.explorer.running {
+                    self.write_hash();
+                }
+                true
+            }
+            Message::Key(event) => {
+                if event.ctrl_key() || event.meta_key() || event.alt_key() {
+                    return false;
+                }
+                let typing = event.target().and_then(|target| target.dyn_into::<web_sys::Element>().ok()).is_some_and(
+                    |element| {
+                        matches!(element.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                            || element.has_attribute("contenteditable")
+                    },
+                );
+                if event.key() == "Escape" && self.explorer.help {
+                    self.explorer.apply(Action::ToggleHelp);
+                    return true;
+                }
+                if typing {
+                    return false;
+                }
+                match keys::action(&event.key(), self.explorer.speed) {
+                    Some(action) => {
+                        event.prevent_default();
+                        context.link().send_message(Message::Do(action));
+                        false
+                    }
+                    None => false,
+                }
+            }
+            Message::HashChanged => {
+                let hash = current_hash();
+                if hash != self.written_hash {
+                    self.explorer = explorer_for(&hash);
+                    self.written_hash = hash;
+                    self.write_hash();
+                    return true;
+                }
+                false
+            }
+            Message::PickedFile(file) => {
+                let name = file.name();
+                let link = context.link().clone();
+                let file = gloo::file::File::from(file);
+                self.reader = Some(gloo::file::callbacks::read_as_bytes(&file, move |result| {
+                    let bytes = result.map_err(|error| format!("{error}"));
+                    link.send_message(Message::FileRead { name, bytes });
+                }));
+                false
+            }
+            Message::FileRead { name, bytes } => {
+                self.reader = None;
+                match bytes {
+                    Ok(bytes) => self.explorer.apply(Action::LoadElf { name, bytes }),
+                    Err(error) => self.explorer.notice = format!("could not read {name}: {error}"),
+                }
+                true
+            }
+            Message::ExportTrace => {
+                let trace = wasm_bridge::export::perfetto(&self.explorer.session);
+                if let Err(message) = Self::download("l4-trace.json", "application/json", &trace) {
+                    self.explorer.notice = message;
+                }
+                true
+            }
+            Message::ExportSvg { element, file } => {
+                match Self::svg_text(&element) {
+                    Some(text) => {
+                        if let Err(message) = Self::download(&file, "image/svg+xml", &text) {
+                            self.explorer.notice = message;
+                        }
+                    }
+                    None => {
+                        self.explorer.notice = format!("nothing to export: the {element} drawing is not on the page")
+                    }
+                }
+                true
+            }
+        }
+    }
+
+    fn view(&self, context: &Context<Self>) -> Html {
+        let explorer = &self.explorer;
+        let session = &explorer.session;
+        let link = context.link();
+        let on_action = link.callback(Message::Do);
+        let on_file = link.callback(Message::PickedFile);
+        let on_export_trace = link.callback(|_| Message::ExportTrace);
+        let on_export_svg = link.callback(|(element, file)| Message::ExportSvg { element, file });
+        let status = session.status();
+        let scenarios: Vec<(String, String)> = wasm_bridge::scenarios()
+            .into_iter()
+            .map(|(name, title, _)| (name.to_string(), title.to_string()))
+            .collect();
+        let (from, to) = explorer.timeline_window();
+        let code_tab = |tab: CodeTab, label: &str, key: &str| {
+            let on_action = on_action.clone();
+            let selected = explorer.code_tab == tab;
+            html! {
+                <button role="tab" aria-selected={selected.to_string()} class={classes!(selected.then_some("active"))} data-test={format!("tab-{}", label.to_lowercase())}
+                    onclick={Callback::from(move |_: MouseEvent| on_action.emit(Action::ShowCodeTab(tab)))} title={format!("{label} ({key})")}>{ label }</button>
+            }
+        };
+        let machine_tab = |tab: MachineTab, label: &str, key: &str| {
+            let on_action = on_action.clone();
+            let selected = explorer.machine_tab == tab;
+            html! {
+                <button role="tab" aria-selected={selected.to_string()} class={classes!(selected.then_some("active"))} data-test={format!("tab-{}", label.split(' ').next().unwrap_or(label).to_lowercase())}
+                    onclick={Callback::from(move |_: MouseEvent| on_action.emit(Action::ShowMachineTab(tab)))} title={format!("{label} ({key})")}>{ label }</button>
+            }
+        };
+        let left = match explorer.code_tab {
+            CodeTab::Code => html! { <CodePanel code={session.code(40)} on_action={on_action.clone()} /> },
+            CodeTab::Editor => {
+                html! { <EditorPanel programs={session.programs()} errors={session.errors()} on_action={on_action.clone()} /> }
+            }
+            CodeTab::Console => {
+                html! { <ConsolePanel console={session.console()} vga={session.vga()} on_action={on_action.clone()} /> }
+            }
+        };
+        let middle = match explorer.machine_tab {
+            MachineTab::Spaces => {
+                let task = explorer.selected_space;
+                html! {
+                    <SpacesPanel trees={session.mapping_trees(explorer.all_trees)} spaces={session.spaces()} memory_map={session.memory_map(task)}
+                        directory={session.page_directory(task)} table={explorer.selected_directory_entry.map(|index| session.page_table(task, index)).unwrap_or_default()}
+                        selected_space={task} selected_entry={explorer.selected_directory_entry} all_trees={explorer.all_trees}
+                        on_action={on_action.clone()} on_export_svg={on_export_svg.clone()} />
+                }
+            }
+            MachineTab::Tlb => html! { <TlbPanel tlbs={session.tlbs()} /> },
+            MachineTab::Cpu => {
+                html! { <CpuPanel cpu={session.cpu()} previous={explorer.previous_cpu.clone()} threads={session.threads()} /> }
+            }
+            MachineTab::Costs => html! {
+                <CostsPanel costs={session.costs()} comparison={explorer.comparison.clone()} calibrated={status.calibrated} on_action={on_action.clone()} />
+            },
+        };
+        html! {
+            <div class="explorer" data-theme={if explorer.dark { "dark" } else { "light" }}>
+                <Toolbar status={status.clone()} scenarios={scenarios} running={explorer.running} speed={explorer.speed} booted={session.booted()}
+                    on_action={on_action.clone()} {on_file} {on_export_trace} />
+                <Scrubber status={status.clone()} on_action={on_action.clone()} />
+                <main class="columns">
+                    <div class="column left">
+                        <div class="tabs" role="tablist" aria-label="Code, editor, console">
+                            { code_tab(CodeTab::Code, "Code", "c") }
+                            { code_tab(CodeTab::Editor, "Editor", "d") }
+                            { code_tab(CodeTab::Console, "Console", "o") }
+                        </div>
+                        <div class="tab-body">{ left }</div>
+                        <BreakpointPanel breakpoints={session.breakpoint_list()} on_action={on_action.clone()} />
+                    </div>
+                    <div class="column middle">
+                        <TimelinePanel view={session.timeline(from, to)} {from} {to} now={status.cycles} following={explorer.timeline_window.is_none()}
+                            on_action={on_action.clone()} on_export_svg={on_export_svg.clone()} />
+                        <div class="tabs" role="tablist" aria-label="Machine views">
+                            { machine_tab(MachineTab::Spaces, "Spaces", "1") }
+                            { machine_tab(MachineTab::Tlb, "TLB", "2") }
+                            { machine_tab(MachineTab::Cpu, "CPU", "3") }
+                            { machine_tab(MachineTab::Costs, "Costs", "4") }
+                        </div>
+                        <div class="tab-body">{ middle }</div>
+                    </div>
+                    <div class="column right">
+                        <EventList events={session.events(&explorer.event_filter)} filter={explorer.event_filter.clone()} total={status.events}
+                            position={status.instructions} on_action={on_action.clone()} />
+                    </div>
+                </main>
+                <StatusBar status={status} notice={explorer.notice.clone()} />
+                if explorer.help {
+                    <HelpOverlay on_action={on_action.clone()} />
+                }
+            </div>
+        }
+    }
+
+    fn rendered(&mut self, _context: &Context<Self>, _first: bool) {
+        // For the benchmarks and tests: when the page last finished a render.
+        if let Some(body) = gloo::utils::document().body() {
+            let count = body.get_attribute("data-renders").and_then(|value| value.parse::<u64>().ok()).unwrap_or(0) + 1;
+            let _ = body.set_attribute("data-renders", &count.to_string());
+            let _ = body.set_attribute("data-running", &self.explorer.running.to_string());
+            let theme = if self.explorer.dark { "dark" } else { "light" };
+            if let Some(root) = gloo::utils::document().document_element() {
+                let _ = root.set_attribute("data-theme", theme);
+            }
+        }
     }
 }

@@ -13,7 +13,9 @@
 
 pub mod app;
 pub mod components;
+pub mod keys;
 pub mod state;
+pub mod url;
 
 /// Version and build facts for the status bar.
 pub mod build_info {

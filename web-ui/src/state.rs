@@ -1,46 +1,322 @@
-//! The explorer's state and its one reducer.
+//! The explorer's state: the session, and what the user has chosen to look
+//! at. Everything the user can do is an [`Action`]; `Explorer::apply` is the
+//! one place that changes anything.
 
-use std::rc::Rc;
-use wasm_bridge::{CpuChoice, Simulator, SystemView};
-use yew::Reducible;
+use wasm_bridge::{Breakpoint, CpuChoice, EventQuery, Session, SessionConfig};
 
-/// Everything the user can do to the explorer's state.
+/// How fast "run" goes: user instructions per animation frame.
+pub const SPEEDS: [(u64, &str); 6] = [
+    (1, "1 instruction per frame"),
+    (10, "10 per frame"),
+    (100, "100 per frame"),
+    (1_000, "1,000 per frame"),
+    (20_000, "20,000 per frame"),
+    (0, "as fast as possible"),
+];
+
+/// The panels of the middle column.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum MachineTab {
+    Spaces,
+    Tlb,
+    Cpu,
+    Costs,
+}
+
+/// The panels of the left column.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum CodeTab {
+    Code,
+    Editor,
+    Console,
+}
+
+/// Everything the user can do.
+#[derive(Clone, Debug, PartialEq)]
 pub enum Action {
-    /// Pick a CPU; the machine is rebuilt and the kernel booted again.
-    SelectCpu(CpuChoice),
-    /// Boot again on the same CPU.
+    StepInstruction,
+    StepEvent,
+    StepIpc,
+    ReverseStep,
+    ReverseEvent,
+    Seek(u64),
+    /// Go to just after an event (its index in the stream, its position).
+    SeekEvent {
+        index: u64,
+        instruction: u64,
+    },
+    ToggleRun,
+    /// One animation frame of running.
+    Tick,
     Reset,
+    SelectScenario(String),
+    SelectCpu(CpuChoice),
+    ToggleSmallSpaces,
+    SetSpeed(usize),
+    EditProgram {
+        file: String,
+        source: String,
+    },
+    LoadElf {
+        name: String,
+        bytes: Vec<u8>,
+    },
+    AddEventBreakpoint {
+        kind: String,
+        thread: Option<u32>,
+        frame: Option<u32>,
+    },
+    ToggleAddressBreakpoint(u32),
+    RemoveBreakpoint(u32),
+    TypeInput(String),
+    SelectSpace(u32),
+    SelectDirectoryEntry(Option<u32>),
+    SetEventFilter(EventQuery),
+    SetTimelineWindow(u64, u64),
+    /// The timeline shows the latest cycles again.
+    FollowTimeline,
+    ZoomTimeline {
+        closer: bool,
+    },
+    PanTimeline {
+        later: bool,
+    },
+    ShowMachineTab(MachineTab),
+    ShowCodeTab(CodeTab),
+    ToggleHelp,
+    ToggleTheme,
+    ShowAllTrees(bool),
+    CompareCpus,
 }
 
-/// The explorer's state: the simulator and the view drawn from it.
+/// Costs of the other CPU, for the side-by-side table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comparison {
+    pub rows: Vec<wasm_bridge::CostsView>,
+}
+
+/// The explorer.
 #[derive(Debug)]
-pub struct ExplorerState {
-    pub simulator: Simulator,
-    pub view: SystemView,
+pub struct Explorer {
+    pub session: Session,
+    pub running: bool,
+    pub speed: usize,
+    pub selected_space: u32,
+    pub selected_directory_entry: Option<u32>,
+    pub event_filter: EventQuery,
+    /// Cycles shown by the timeline (None: follow the present).
+    pub timeline_window: Option<(u64, u64)>,
+    pub machine_tab: MachineTab,
+    pub code_tab: CodeTab,
+    pub help: bool,
+    pub dark: bool,
+    pub all_trees: bool,
+    pub comparison: Option<Comparison>,
+    /// Something the user should know (a bad URL, a file that would not load).
+    pub notice: String,
+    /// The CPU before the last step, for the change marks.
+    pub previous_cpu: Option<wasm_bridge::CpuView>,
 }
 
-impl ExplorerState {
-    pub fn boot(cpu: CpuChoice) -> Self {
-        let simulator = Simulator::boot(cpu);
-        let view = simulator.view();
-        Self { simulator, view }
+/// Cycles the timeline shows when it follows the present.
+pub const TIMELINE_SPAN: u64 = 150_000;
+
+impl Explorer {
+    pub fn new(scenario: &str, cpu: CpuChoice, small_spaces: bool) -> Result<Self, String> {
+        let session = Session::new(SessionConfig { scenario: scenario.into(), cpu, small_spaces })?;
+        Ok(Self {
+            session,
+            running: false,
+            speed: 3,
+            selected_space: 4,
+            selected_directory_entry: None,
+            event_filter: EventQuery { limit: 200, ..EventQuery::default() },
+            timeline_window: None,
+            machine_tab: MachineTab::Spaces,
+            code_tab: CodeTab::Code,
+            help: false,
+            dark: false,
+            all_trees: false,
+            comparison: None,
+            notice: String::new(),
+            previous_cpu: None,
+        })
     }
-}
 
-impl Default for ExplorerState {
-    fn default() -> Self {
-        Self::boot(CpuChoice::default())
-    }
-}
-
-impl Reducible for ExplorerState {
-    type Action = Action;
-
-    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
-        match action {
-            Action::SelectCpu(cpu) => Rc::new(Self::boot(cpu)),
-            Action::Reset => Rc::new(Self::boot(self.view.cpu)),
+    fn rebuild(&mut self, config: SessionConfig) {
+        match Session::new(config) {
+            Ok(session) => {
+                self.session = session;
+                self.running = false;
+                self.comparison = None;
+                self.timeline_window = None;
+            }
+            Err(message) => self.notice = message,
         }
+    }
+
+    /// Instructions to run in one animation frame (0: until the time budget).
+    pub fn frame_budget(&self) -> u64 {
+        SPEEDS[self.speed.min(SPEEDS.len() - 1)].0
+    }
+
+    /// The window of cycles the timeline shows.
+    pub fn timeline_window(&self) -> (u64, u64) {
+        if let Some(window) = self.timeline_window {
+            return window;
+        }
+        let now = self.session.system().machine().cycles;
+        (now.saturating_sub(TIMELINE_SPAN), now.max(TIMELINE_SPAN))
+    }
+
+    pub fn apply(&mut self, action: Action) {
+        if matches!(
+            action,
+            Action::StepInstruction
+                | Action::StepEvent
+                | Action::StepIpc
+                | Action::ReverseStep
+                | Action::ReverseEvent
+                | Action::Seek(_)
+                | Action::SeekEvent { .. }
+        ) {
+            self.previous_cpu = Some(self.session.cpu());
+        } else if !matches!(
+            action,
+            Action::Tick | Action::ShowMachineTab(_) | Action::ShowCodeTab(_) | Action::ToggleHelp
+        ) {
+            self.previous_cpu = None;
+        }
+        if !matches!(action, Action::Tick) {
+            self.notice.clear();
+        }
+        let budget = self.frame_budget();
+        let session = &mut self.session;
+        match action {
+            Action::StepInstruction => session.step_instruction(),
+            Action::StepEvent => session.step_event(),
+            Action::StepIpc => session.step_ipc(),
+            Action::ReverseStep => session.reverse_step(),
+            Action::ReverseEvent => session.reverse_event(),
+            Action::Seek(position) => {
+                self.running = false;
+                session.seek(position);
+            }
+            Action::SeekEvent { index, instruction } => {
+                self.running = false;
+                session.seek_event(index, instruction);
+            }
+            Action::ToggleRun => self.running = !self.running && session.booted(),
+            Action::Tick => {
+                if self.running {
+                    let going =
+                        if budget == 0 { run_for_milliseconds(session, 10.0) } else { session.run_slice(budget) };
+                    self.running = going;
+                }
+            }
+            Action::Reset => {
+                let config = session.config().clone();
+                self.rebuild(config);
+            }
+            Action::SelectScenario(name) => {
+                let config = SessionConfig { scenario: name, ..session.config().clone() };
+                self.rebuild(config);
+            }
+            Action::SelectCpu(cpu) => {
+                let config = SessionConfig { cpu, ..session.config().clone() };
+                self.rebuild(config);
+            }
+            Action::ToggleSmallSpaces => {
+                let config = session.config().clone();
+                self.rebuild(SessionConfig { small_spaces: !config.small_spaces, ..config });
+            }
+            Action::SetSpeed(speed) => self.speed = speed.min(SPEEDS.len() - 1),
+            Action::EditProgram { file, source } => {
+                self.running = false;
+                session.set_program(&file, &source);
+            }
+            Action::LoadElf { name, bytes } => {
+                self.running = false;
+                session.load_elf(&name, bytes);
+            }
+            Action::AddEventBreakpoint { kind, thread, frame } => {
+                session.add_breakpoint(Breakpoint::Event { kind, thread, frame });
+            }
+            Action::ToggleAddressBreakpoint(address) => session.toggle_address_breakpoint(address),
+            Action::RemoveBreakpoint(id) => session.remove_breakpoint(id),
+            Action::TypeInput(text) => session.type_input(text.as_bytes()),
+            Action::SelectSpace(task) => {
+                self.selected_space = task;
+                self.selected_directory_entry = None;
+            }
+            Action::SelectDirectoryEntry(index) => self.selected_directory_entry = index,
+            Action::SetEventFilter(filter) => self.event_filter = filter,
+            Action::SetTimelineWindow(from, to) => {
+                let (from, to) = (from.min(to), from.max(to));
+                self.timeline_window = Some((from, to.max(from + 64)));
+            }
+            Action::FollowTimeline => self.timeline_window = None,
+            Action::ZoomTimeline { closer } => {
+                let (from, to) = self.timeline_window();
+                let half = (to - from) / 2;
+                let middle = from + half;
+                let window = if closer {
+                    (middle - half / 2, middle + half / 2)
+                } else {
+                    (from.saturating_sub(half), to + half)
+                };
+                self.apply(Action::SetTimelineWindow(window.0, window.1));
+            }
+            Action::PanTimeline { later } => {
+                let (from, to) = self.timeline_window();
+                let quarter = (to - from) / 4;
+                let window = if later {
+                    (from + quarter, to + quarter)
+                } else {
+                    (from.saturating_sub(quarter), to.saturating_sub(quarter))
+                };
+                self.apply(Action::SetTimelineWindow(window.0, window.1));
+            }
+            Action::ShowMachineTab(tab) => self.machine_tab = tab,
+            Action::ShowCodeTab(tab) => self.code_tab = tab,
+            Action::ToggleHelp => self.help = !self.help,
+            Action::ToggleTheme => self.dark = !self.dark,
+            Action::ShowAllTrees(all) => self.all_trees = all,
+            Action::CompareCpus => {
+                let config = session.config().clone();
+                let rows = [CpuChoice::I486, CpuChoice::Pentium]
+                    .into_iter()
+                    .filter_map(|cpu| wasm_bridge::compare_costs(&config.scenario, cpu, config.small_spaces).ok())
+                    .collect();
+                self.comparison = Some(Comparison { rows });
+            }
+        }
+    }
+}
+
+/// Run in slices until `milliseconds` have passed (the page must repaint).
+fn run_for_milliseconds(session: &mut Session, milliseconds: f64) -> bool {
+    let started = now();
+    loop {
+        if !session.run_slice(5_000) {
+            return false;
+        }
+        if now() - started >= milliseconds {
+            return true;
+        }
+    }
+}
+
+/// Milliseconds from the page's clock (or a constant on the host, in tests).
+fn now() -> f64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        web_sys::window().and_then(|window| window.performance()).map_or(0.0, |performance| performance.now())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use std::sync::OnceLock;
+        static START: OnceLock<std::time::Instant> = OnceLock::new();
+        START.get_or_init(std::time::Instant::now).elapsed().as_secs_f64() * 1000.0
     }
 }

@@ -1,9 +1,17 @@
-//! Component tests: each component rendered alone into the page of a real
-//! headless Chromium (`cargo xtask test --only components`).
+//! Component tests: each component rendered alone, from a real session's
+//! views, into the page of a headless Chromium (`cargo xtask test --only
+//! components`). They assert what the component says (text, attributes) and
+//! that its controls emit the right actions.
 #![cfg(target_arch = "wasm32")]
 
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
-use web_ui::components::{EventList, StatusBar};
+use wasm_bridge::{Breakpoint, CpuChoice, EventQuery, Session, SessionConfig};
+use web_ui::components::*;
+use web_ui::state::Action;
+use yew::Callback;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -17,32 +25,302 @@ fn mount_point() -> web_sys::Element {
 }
 
 async fn settle() {
-    yew::platform::time::sleep(std::time::Duration::from_millis(10)).await;
+    yew::platform::time::sleep(std::time::Duration::from_millis(20)).await;
+}
+
+fn session(scenario: &str, cpu: CpuChoice) -> Session {
+    Session::new(SessionConfig { scenario: scenario.into(), cpu, small_spaces: false }).expect("the scenario boots")
+}
+
+/// A callback that records the actions it is given.
+fn recorder() -> (Callback<Action>, Rc<RefCell<Vec<Action>>>) {
+    let actions = Rc::new(RefCell::new(Vec::new()));
+    let sink = actions.clone();
+    (Callback::from(move |action| sink.borrow_mut().push(action)), actions)
+}
+
+fn all(root: &web_sys::Element, selector: &str) -> Vec<web_sys::Element> {
+    let list = root.query_selector_all(selector).expect("the selector is valid");
+    (0..list.length()).filter_map(|index| list.item(index)?.dyn_into().ok()).collect()
+}
+
+/// Clicks any element, HTML or SVG (SVG elements have no `click()` method).
+fn click(element: &web_sys::Element) {
+    let init = web_sys::MouseEventInit::new();
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    let event = web_sys::MouseEvent::new_with_mouse_event_init_dict("click", &init).expect("a click event");
+    element.dispatch_event(&event).expect("the click is dispatched");
 }
 
 #[wasm_bindgen_test]
-async fn status_bar_names_the_cpu_and_the_build() {
+async fn status_bar_names_the_cpu_the_run_and_the_build() {
+    let session = session("hello", CpuChoice::Pentium);
     let root = mount_point();
-    let props =
-        web_ui::components::StatusBarProps { cpu: wasm_bridge::CpuChoice::Pentium, clock_mhz: 166, memory_kb: 16384 };
+    let props = StatusBarProps { status: session.status(), notice: "a notice".into() };
     yew::Renderer::<StatusBar>::with_root_and_props(root.clone(), props).render();
     settle().await;
     let text = root.text_content().unwrap_or_default();
     assert!(text.contains("Pentium at 166 MHz, 16384 KB"), "{text}");
     assert!(text.contains(&format!("l4-explorer {}", env!("CARGO_PKG_VERSION"))), "{text}");
+    assert!(text.contains("a notice"), "{text}");
+    assert_eq!(all(&root, "[data-test=scenario-name]")[0].text_content().as_deref(), Some("hello"));
 }
 
 #[wasm_bindgen_test]
-async fn event_list_shows_every_event_from_a_booted_kernel() {
-    let simulator = wasm_bridge::Simulator::boot(wasm_bridge::CpuChoice::I486);
-    let events = simulator.view().events;
-    assert!(!events.is_empty(), "the kernel emitted events");
+async fn timeline_draws_lanes_and_the_ipc_between_the_right_threads() {
+    let mut session = session("ping-pong", CpuChoice::I486);
+    session.step_ipc();
+    session.step_ipc();
+    let view = session.timeline(0, u64::MAX);
     let root = mount_point();
-    let props = web_ui::components::EventListProps { events: events.clone() };
+    let (on_action, actions) = recorder();
+    let props = TimelinePanelProps {
+        to: view.last_cycle + 1,
+        from: 0,
+        now: view.last_cycle,
+        following: true,
+        view: view.clone(),
+        on_action,
+        on_export_svg: Callback::noop(),
+    };
+    yew::Renderer::<TimelinePanel>::with_root_and_props(root.clone(), props).render();
+    settle().await;
+    let lanes: Vec<String> =
+        all(&root, "[data-test=lane]").iter().filter_map(|lane| lane.get_attribute("data-thread")).collect();
+    assert_eq!(lanes, ["0x04020001", "0x04040001"], "sigma0 and the root task");
+    let arrows = all(&root, "[data-test=ipc-arrow]");
+    assert_eq!(arrows.len(), 2);
+    assert_eq!(arrows[0].get_attribute("data-kind").as_deref(), Some("pagefault"));
+    assert_eq!(arrows[0].get_attribute("data-from").as_deref(), Some("0x04040001"));
+    assert_eq!(arrows[1].get_attribute("data-kind").as_deref(), Some("map"));
+    assert_eq!(arrows[1].get_attribute("data-to").as_deref(), Some("0x04040001"));
+    // States are labelled (not colour alone): each segment names its state.
+    let states: Vec<String> =
+        all(&root, ".segment").iter().filter_map(|segment| segment.get_attribute("data-state")).collect();
+    assert!(
+        states.iter().any(|state| state == "receiving") && states.iter().any(|state| state == "running"),
+        "{states:?}"
+    );
+    click(&arrows[1]);
+    assert_eq!(
+        actions.borrow().last(),
+        Some(&Action::SeekEvent { index: view.arrows[1].event, instruction: view.arrows[1].instruction })
+    );
+}
+
+#[wasm_bindgen_test]
+async fn mapping_trees_show_nodes_rooted_in_sigma0() {
+    let mut session = session("ping-pong", CpuChoice::I486);
+    session.add_breakpoint(Breakpoint::Event { kind: "map".into(), thread: None, frame: None });
+    session.run_slice(10_000_000);
+    let task = 4;
+    let root = mount_point();
+    let (on_action, actions) = recorder();
+    let props = SpacesPanelProps {
+        trees: session.mapping_trees(false),
+        spaces: session.spaces(),
+        memory_map: session.memory_map(task),
+        directory: session.page_directory(task),
+        table: session.page_table(task, 1),
+        selected_space: task,
+        selected_entry: Some(1),
+        all_trees: false,
+        on_action,
+        on_export_svg: Callback::noop(),
+    };
+    yew::Renderer::<SpacesPanel>::with_root_and_props(root.clone(), props).render();
+    settle().await;
+    let trees = all(&root, "[data-test=mapping-tree]");
+    assert!(!trees.is_empty());
+    let nodes = all(&trees[0], "[data-test=mapping-node]");
+    assert_eq!(nodes[0].get_attribute("data-task").as_deref(), Some("2"), "the root of a tree is sigma0's mapping");
+    assert!(nodes.len() >= 2);
+    assert!(!all(&root, "[data-test=range]").is_empty(), "the root task's memory map has a range");
+    assert!(!all(&root, "[data-test=table-entry]").is_empty(), "page table 1 (0x400000) has entries");
+    let space = all(&root, "[data-test=space][data-task='2']");
+    click(&space[0]);
+    assert_eq!(actions.borrow().last(), Some(&Action::SelectSpace(2)));
+}
+
+#[wasm_bindgen_test]
+async fn tlb_grids_have_sets_times_ways_and_mark_the_fill() {
+    let mut session = session("hello", CpuChoice::Pentium);
+    session.step_ipc();
+    session.step_ipc();
+    // Step until an instruction fills a TLB entry.
+    let mut filled = false;
+    for _ in 0..500 {
+        session.step_instruction();
+        if session.tlbs().iter().any(|tlb| tlb.entries.iter().any(|entry| entry.mark == "fill")) {
+            filled = true;
+            break;
+        }
+    }
+    assert!(filled, "some step filled a TLB entry");
+    let tlbs = session.tlbs();
+    let root = mount_point();
+    yew::Renderer::<TlbPanel>::with_root_and_props(root.clone(), TlbPanelProps { tlbs: tlbs.clone() }).render();
+    settle().await;
+    let grids = all(&root, "[data-test=tlb]");
+    assert_eq!(grids.len(), 3, "the Pentium has code, data and 4 MB TLBs");
+    for (grid, tlb) in grids.iter().zip(&tlbs) {
+        assert_eq!(all(grid, "[data-test=tlb-entry]").len() as u32, tlb.sets * tlb.ways);
+    }
+    assert_eq!(all(&root, "[data-test=tlb-entry][data-mark=fill]").len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn cpu_panel_shows_registers_segments_and_what_changed() {
+    let mut session = session("hello", CpuChoice::I486);
+    session.step_ipc();
+    let previous = session.cpu();
+    session.step_instruction();
+    let root = mount_point();
+    let props = CpuPanelProps { cpu: session.cpu(), previous: Some(previous), threads: session.threads() };
+    yew::Renderer::<CpuPanel>::with_root_and_props(root.clone(), props).render();
+    settle().await;
+    let text = root.text_content().unwrap_or_default();
+    assert!(text.contains("CR3") && text.contains("EFLAGS") && text.contains("PE") && text.contains("PG"), "{text}");
+    assert_eq!(all(&root, "[data-test=segment]").len(), 6);
+    assert!(!all(&root, "tr.changed").is_empty(), "EIP changed at least");
+    assert!(all(&root, "[data-test=thread]").len() >= 2);
+}
+
+#[wasm_bindgen_test]
+async fn code_gutter_toggles_a_breakpoint() {
+    let mut session = session("hello", CpuChoice::I486);
+    session.step_ipc();
+    session.step_ipc();
+    let code = session.code(20);
+    let root = mount_point();
+    let (on_action, actions) = recorder();
+    yew::Renderer::<CodePanel>::with_root_and_props(root.clone(), CodePanelProps { code: code.clone(), on_action })
+        .render();
+    settle().await;
+    let current = all(&root, "[data-test=code-line][data-current=true]");
+    assert_eq!(current.len(), 1, "one line is the current one");
+    let gutter = all(&root, "[data-test=gutter]");
+    click(&gutter[2]);
+    assert_eq!(actions.borrow().last(), Some(&Action::ToggleAddressBreakpoint(code.lines[2].address)));
+}
+
+#[wasm_bindgen_test]
+async fn editor_shows_errors_under_their_line() {
+    let mut session = session("hello", CpuChoice::I486);
+    let program = session.programs()[0].clone();
+    session.set_program(
+        &program.file,
+        &program.source.replacen("    mov esp, stack_top", "    mov esp, stack_top, eax", 1),
+    );
+    let root = mount_point();
+    let props =
+        EditorPanelProps { programs: session.programs(), errors: session.errors(), on_action: Callback::noop() };
+    yew::Renderer::<EditorPanel>::with_root_and_props(root.clone(), props).render();
+    settle().await;
+    let errors = all(&root, "[data-test=program-error]");
+    assert_eq!(errors.len(), 1);
+    let line = errors[0].get_attribute("data-line").unwrap_or_default();
+    let expected = program.source.lines().position(|line| line.contains("mov esp, stack_top")).map(|index| index + 1);
+    assert_eq!(line.parse().ok(), expected);
+    let previous = errors[0].previous_element_sibling().expect("the line is drawn above its error");
+    assert!(previous.text_content().unwrap_or_default().contains("mov esp, stack_top, eax"));
+}
+
+#[wasm_bindgen_test]
+async fn event_list_filters_and_seeks() {
+    let mut session = session("ping-pong", CpuChoice::I486);
+    for _ in 0..4 {
+        session.step_ipc();
+    }
+    let filter = EventQuery { kind: Some("ipc".into()), limit: 100, ..EventQuery::default() };
+    let events = session.events(&filter);
+    assert_eq!(events.len(), 4);
+    let root = mount_point();
+    let (on_action, actions) = recorder();
+    let props = EventListProps {
+        events: events.clone(),
+        filter,
+        total: session.status().events,
+        position: session.position(),
+        on_action,
+    };
     yew::Renderer::<EventList>::with_root_and_props(root.clone(), props).render();
     settle().await;
-    let items = root.query_selector_all("[data-test=event]").expect("selector is valid");
-    assert_eq!(items.length() as usize, events.len());
-    let heading = root.query_selector("h2").ok().flatten().and_then(|heading| heading.text_content());
-    assert_eq!(heading.as_deref(), Some(format!("Events ({})", events.len()).as_str()));
+    let items = all(&root, "[data-test=event]");
+    assert_eq!(items.len(), 4);
+    assert!(items.iter().all(|item| item.get_attribute("data-kind").as_deref() == Some("ipc")));
+    click(&all(&root, "[data-test=event] button")[1]);
+    assert_eq!(
+        actions.borrow().last(),
+        Some(&Action::SeekEvent { index: events[1].index, instruction: events[1].instruction })
+    );
+}
+
+#[wasm_bindgen_test]
+async fn breakpoint_form_rejects_a_bad_number_and_adds_a_good_one() {
+    let root = mount_point();
+    let (on_action, actions) = recorder();
+    yew::Renderer::<BreakpointPanel>::with_root_and_props(
+        root.clone(),
+        BreakpointPanelProps { breakpoints: vec![], on_action },
+    )
+    .render();
+    settle().await;
+    let frame: web_sys::HtmlInputElement = all(&root, "[data-test=breakpoint-frame]")[0].clone().unchecked_into();
+    frame.set_value("0xZZ");
+    click(&all(&root, "[data-test=breakpoint-add]")[0]);
+    settle().await;
+    assert!(actions.borrow().is_empty());
+    assert!(root.text_content().unwrap_or_default().contains("`0xZZ` is not a frame address"));
+    frame.set_value("0x1000");
+    let kind: web_sys::HtmlSelectElement = all(&root, "[data-test=breakpoint-kind]")[0].clone().unchecked_into();
+    kind.set_value("unmap");
+    click(&all(&root, "[data-test=breakpoint-add]")[0]);
+    assert_eq!(
+        actions.borrow().last(),
+        Some(&Action::AddEventBreakpoint { kind: "unmap".into(), thread: None, frame: Some(0x1000) })
+    );
+}
+
+#[wasm_bindgen_test]
+async fn costs_panel_shows_both_cpus_side_by_side() {
+    let session = session("hello", CpuChoice::I486);
+    let rows = [CpuChoice::I486, CpuChoice::Pentium]
+        .into_iter()
+        .map(|cpu| wasm_bridge::compare_costs("hello", cpu, false).expect("hello runs"))
+        .collect();
+    let root = mount_point();
+    let props = CostsPanelProps {
+        costs: session.costs(),
+        comparison: Some(web_ui::state::Comparison { rows }),
+        calibrated: true,
+        on_action: Callback::noop(),
+    };
+    yew::Renderer::<CostsPanel>::with_root_and_props(root.clone(), props).render();
+    settle().await;
+    let cpus: Vec<String> = all(&root, "[data-test=comparison] [data-test=costs-row]")
+        .iter()
+        .filter_map(|row| row.get_attribute("data-cpu"))
+        .collect();
+    assert_eq!(cpus, ["486", "pentium"]);
+}
+
+#[wasm_bindgen_test]
+async fn console_shows_the_kernel_banner_and_sends_input() {
+    let mut session = session("hello", CpuChoice::I486);
+    session.run_slice(2_000_000);
+    let root = mount_point();
+    let (on_action, actions) = recorder();
+    let props = ConsolePanelProps { console: session.console(), vga: session.vga(), on_action };
+    yew::Renderer::<ConsolePanel>::with_root_and_props(root.clone(), props).render();
+    settle().await;
+    let console = all(&root, "[data-test=console]")[0].text_content().unwrap_or_default();
+    assert!(console.contains("L4/x86 X.0 microkernel") && console.contains("hello from the root task"), "{console}");
+    let input: web_sys::HtmlInputElement = all(&root, "[data-test=console-input]")[0].clone().unchecked_into();
+    input.set_value("g");
+    let form: web_sys::HtmlFormElement = all(&root, "form")[0].clone().unchecked_into();
+    let _ = form.request_submit();
+    settle().await;
+    assert_eq!(actions.borrow().last(), Some(&Action::TypeInput("g\r".into())));
 }

@@ -1,24 +1,41 @@
-//! The status bar: what machine this is and which build.
+//! The status bar: the machine, where the run stands, why it stopped, and
+//! which build this is.
 
 use crate::build_info;
-use wasm_bridge::CpuChoice;
+use wasm_bridge::StatusView;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq, Debug)]
 pub struct StatusBarProps {
-    pub cpu: CpuChoice,
-    pub clock_mhz: u32,
-    pub memory_kb: u32,
+    pub status: StatusView,
+    /// Something the user should know (a bad URL, a file that did not load).
+    #[prop_or_default]
+    pub notice: String,
 }
 
 #[component]
 pub fn StatusBar(props: &StatusBarProps) -> Html {
+    let status = &props.status;
+    let calibration = if status.calibrated {
+        html! { <span title="Kernel paths are charged from cargo xtask calibrate's table">{ "kernel cycles calibrated" }</span> }
+    } else {
+        html! { <span class="warning" title="Some kernel paths were never measured on the native image: the model charges nothing for them">{ "kernel cycles partly uncalibrated" }</span> }
+    };
     html! {
-        <footer class="status-bar" data-test="status-bar">
-            <span>{ format!("{} at {} MHz, {} KB", props.cpu.label(), props.clock_mhz, props.memory_kb) }</span>
-            <span data-test="build-info">
-                { format!("l4-explorer {} · {} · {}", build_info::VERSION, build_info::COMMIT, build_info::PROFILE) }
-            </span>
+        <footer class="status-bar" data-test="status-bar" role="status" aria-live="polite">
+            <span data-test="scenario-name" title="What was booted after sigma0">{ &status.scenario }</span>
+            <span>{ format!("{} at {} MHz, {} KB", status.cpu.label(), status.clock_mhz, status.memory_kb) }</span>
+            <span>{ if status.small_spaces { "small spaces on" } else { "small spaces off" } }</span>
+            <span data-test="run-state">{ &status.state }</span>
+            if !status.stop.is_empty() {
+                <span data-test="stop-reason" class="stop">{ &status.stop }</span>
+            }
+            <span>{ format!("{} kernel entries · {} events", status.kernel_entries, status.events) }</span>
+            { calibration }
+            if !props.notice.is_empty() {
+                <span class="notice" data-test="notice" role="alert">{ &props.notice }</span>
+            }
+            <span class="build">{ format!("l4-explorer {} ({}, {})", build_info::VERSION, build_info::COMMIT, build_info::PROFILE) }</span>
         </footer>
     }
 }

@@ -1,0 +1,200 @@
+//! Address spaces: the mapping database as one tree per physical frame,
+//! rooted in sigma0 (map adds a child, grant moves a node, unmap removes a
+//! subtree — new and moved nodes animate in, unless the user asked for
+//! reduced motion); the selected space's memory map; its page directory and
+//! one page table.
+
+use super::hex;
+use crate::state::Action;
+use wasm_bridge::{EntryView, MappingNodeView, MappingTreeView, RangeView, SpaceView};
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq, Debug)]
+pub struct SpacesPanelProps {
+    pub trees: Vec<MappingTreeView>,
+    pub spaces: Vec<SpaceView>,
+    pub memory_map: Vec<RangeView>,
+    pub directory: Vec<EntryView>,
+    pub table: Vec<EntryView>,
+    pub selected_space: u32,
+    pub selected_entry: Option<u32>,
+    pub all_trees: bool,
+    pub on_action: Callback<Action>,
+    pub on_export_svg: Callback<(String, String)>,
+}
+
+/// Trees drawn at most (sigma0 owns thousands of frames).
+const MOST_TREES: usize = 48;
+const NODE_WIDTH: f64 = 132.0;
+const INDENT: f64 = 26.0;
+const ROW: f64 = 22.0;
+
+/// Nodes in drawing order: (depth, node, parent row).
+fn flatten<'a>(
+    node: &'a MappingNodeView,
+    depth: usize,
+    parent: Option<usize>,
+    rows: &mut Vec<(usize, &'a MappingNodeView, Option<usize>)>,
+) {
+    let row = rows.len();
+    rows.push((depth, node, parent));
+    for child in &node.children {
+        flatten(child, depth + 1, Some(row), rows);
+    }
+}
+
+fn tree_svg(tree: &MappingTreeView, position: usize) -> Html {
+    let mut rows = Vec::new();
+    flatten(&tree.root, 0, None, &mut rows);
+    let depth = rows.iter().map(|(depth, ..)| *depth).max().unwrap_or(0);
+    let width = depth as f64 * INDENT + NODE_WIDTH + 4.0;
+    let height = rows.len() as f64 * ROW + 4.0;
+    let links = rows.iter().enumerate().filter_map(|(row, (depth, _, parent))| {
+        let parent = (*parent)?;
+        let parent_x = (*depth as f64 - 1.0) * INDENT + 8.0;
+        let parent_y = parent as f64 * ROW + ROW - 2.0;
+        let y = row as f64 * ROW + ROW / 2.0 + 2.0;
+        let x = *depth as f64 * INDENT;
+        Some(html! { <path class="tree-link" d={format!("M{parent_x},{parent_y} V{y} H{x}")} /> })
+    });
+    let nodes = rows.iter().enumerate().map(|(row, (depth, node, _))| {
+        let x = *depth as f64 * INDENT + 2.0;
+        let y = row as f64 * ROW + 3.0;
+        let rights = if node.writable { "rw" } else { "ro" };
+        let size = if node.large { " 4M" } else { "" };
+        html! {
+            <g key={format!("{}-{}-{}", node.index, node.task, node.address)} class={classes!("tree-node", (*depth == 0).then_some("root"), (!node.writable).then_some("read-only"))}
+                data-test="mapping-node" data-task={node.task.to_string()} data-address={hex(node.address)} data-writable={node.writable.to_string()}
+                transform={format!("translate({x},{y})")}>
+                <rect width={(NODE_WIDTH - 4.0).to_string()} height={(ROW - 4.0).to_string()} rx="3" />
+                <text x="5" y="13">{ format!("task {} @ {:#x} {rights}{size}", node.task, node.address) }</text>
+                <title>{ format!("task {} maps frame {:#x} at {:#x}, {}", node.task, tree.frame, node.address, if node.writable { "read-write" } else { "read-only" }) }</title>
+            </g>
+        }
+    });
+    html! {
+        <figure class="tree" data-test="mapping-tree" data-frame={hex(tree.frame)} data-size={tree.size.to_string()}>
+            <figcaption>{ format!("frame {:#x} · {} mapping{}", tree.frame, tree.size, if tree.size == 1 { "" } else { "s" }) }</figcaption>
+            <svg id={format!("mapping-tree-{position}")} xmlns="http://www.w3.org/2000/svg" width={width.to_string()} height={height.to_string()}
+                viewBox={format!("0 0 {width} {height}")} role="img" aria-label={format!("mapping tree of frame {:#x}", tree.frame)}>
+                { for links }
+                { for nodes }
+            </svg>
+        </figure>
+    }
+}
+
+fn flags(entry: &EntryView) -> String {
+    let mut text = String::new();
+    text.push(if entry.writable { 'W' } else { 'R' });
+    text.push(if entry.user { 'U' } else { 'S' });
+    if entry.accessed {
+        text.push('A');
+    }
+    if entry.dirty {
+        text.push('D');
+    }
+    if entry.large {
+        text.push_str(" 4M");
+    }
+    text
+}
+
+#[component]
+pub fn SpacesPanel(props: &SpacesPanelProps) -> Html {
+    let on_action = props.on_action.clone();
+    let select_space = |task: u32| {
+        let on_action = on_action.clone();
+        Callback::from(move |_: MouseEvent| on_action.emit(Action::SelectSpace(task)))
+    };
+    let toggle_all = {
+        let on_action = on_action.clone();
+        let all = props.all_trees;
+        Callback::from(move |_: Event| on_action.emit(Action::ShowAllTrees(!all)))
+    };
+    let export = {
+        let on_export_svg = props.on_export_svg.clone();
+        Callback::from(move |_: MouseEvent| on_export_svg.emit(("mapping-trees".into(), "l4-mapping-trees.svg".into())))
+    };
+    let shown = props.trees.len().min(MOST_TREES);
+    html! {
+        <section class="panel spaces" data-test="spaces" aria-label="Address spaces">
+            <header class="panel-header">
+                <h2>{ "Mapping database" }</h2>
+                <label><input type="checkbox" checked={props.all_trees} onchange={toggle_all} />{ " frames sigma0 alone holds" }</label>
+                <button data-test="trees-export" title="Save the trees as SVG" onclick={export}>{ "SVG" }</button>
+            </header>
+            <p class="note">{ format!("{} tree{} (one per frame, rooted in sigma0){}", props.trees.len(), if props.trees.len() == 1 { "" } else { "s" },
+                if props.trees.len() > shown { format!("; the first {shown} are drawn") } else { String::new() }) }</p>
+            <div class="trees" id="mapping-trees" data-test="mapping-trees">
+                { for props.trees.iter().take(shown).enumerate().map(|(position, tree)| tree_svg(tree, position)) }
+            </div>
+            <h2>{ "Address spaces" }</h2>
+            <div class="space-list" role="listbox" aria-label="Address spaces">
+                { for props.spaces.iter().map(|space| html! {
+                    <button role="option" aria-selected={(space.task == props.selected_space).to_string()} data-test="space" data-task={space.task.to_string()}
+                        class={classes!("space", (space.task == props.selected_space).then_some("selected"))} onclick={select_space(space.task)}
+                        title={format!("directory at {:#x}, chief task {}", space.directory, space.chief)}>
+                        { format!("task {} · {} thread{}{}", space.task, space.threads, if space.threads == 1 { "" } else { "s" },
+                            if space.small != 0 { format!(" · small space {}", space.small) } else { String::new() }) }
+                    </button>
+                }) }
+            </div>
+            <h3>{ format!("Memory map of task {}", props.selected_space) }</h3>
+            <table class="memory-map" data-test="memory-map">
+                <thead><tr><th>{ "virtual" }</th><th>{ "frames" }</th><th>{ "rights" }</th></tr></thead>
+                <tbody>
+                    { for props.memory_map.iter().map(|range| html! {
+                        <tr data-test="range">
+                            <td>{ format!("{:#010x}–{:#010x}", range.virtual_start, range.virtual_end.saturating_sub(1)) }</td>
+                            <td>{ format!("{:#010x}", range.physical_start) }</td>
+                            <td>{ format!("{}{}{}", if range.writable { "rw" } else { "ro" }, if range.user { " user" } else { " kernel" }, if range.large { " 4M" } else { "" }) }</td>
+                        </tr>
+                    }) }
+                    if props.memory_map.is_empty() {
+                        <tr><td colspan="3">{ "nothing mapped below 3 GB" }</td></tr>
+                    }
+                </tbody>
+            </table>
+            <div class="tables">
+                <div>
+                    <h3>{ "Page directory" }</h3>
+                    <table class="entries" data-test="page-directory">
+                        <thead><tr><th>{ "#" }</th><th>{ "covers" }</th><th>{ "table / frame" }</th><th>{ "flags" }</th></tr></thead>
+                        <tbody>
+                            { for props.directory.iter().map(|entry| {
+                                let index = entry.index;
+                                let on_action = on_action.clone();
+                                let select = Callback::from(move |_: MouseEvent| on_action.emit(Action::SelectDirectoryEntry(Some(index))));
+                                let selected = props.selected_entry == Some(index);
+                                html! {
+                                    <tr class={classes!(selected.then_some("selected"))} data-test="directory-entry" data-index={index.to_string()}>
+                                        <td><button onclick={select} aria-pressed={selected.to_string()} title="Show this page table">{ index }</button></td>
+                                        <td>{ hex(index << 22) }</td>
+                                        <td>{ hex(entry.address) }</td>
+                                        <td title={format!("raw {:#010x}", entry.raw)}>{ flags(entry) }</td>
+                                    </tr>
+                                }
+                            }) }
+                        </tbody>
+                    </table>
+                </div>
+                <div>
+                    <h3>{ match props.selected_entry { Some(index) => format!("Page table {index}"), None => "Page table (pick a directory entry)".into() } }</h3>
+                    <table class="entries" data-test="page-table">
+                        <thead><tr><th>{ "page" }</th><th>{ "frame" }</th><th>{ "flags" }</th></tr></thead>
+                        <tbody>
+                            { for props.table.iter().map(|entry| html! {
+                                <tr data-test="table-entry">
+                                    <td>{ hex((props.selected_entry.unwrap_or(0) << 22) | (entry.index << 12)) }</td>
+                                    <td>{ hex(entry.address) }</td>
+                                    <td title={format!("raw {:#010x}", entry.raw)}>{ flags(entry) }</td>
+                                </tr>
+                            }) }
+                        </tbody>
+                    </table>
+                </div>
+            </div>
+        </section>
+    }
+}

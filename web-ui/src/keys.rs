@@ -1,0 +1,54 @@
+//! Keyboard first: every action has a key that the browser does not use
+//! (no F5, no Ctrl/Alt combinations), listed by the `?` overlay.
+
+use crate::state::Action;
+
+/// (key, what it does) for the help overlay.
+pub const SHORTCUTS: &[(&str, &str)] = &[
+    ("s", "step one instruction"),
+    ("e", "step to the next kernel event"),
+    ("i", "step over an IPC (to the next delivered message)"),
+    ("r / space", "run or pause"),
+    ("b", "back one instruction"),
+    ("B", "back to the previous kernel event"),
+    ("+ / -", "run faster / slower"),
+    ("] / [", "timeline: zoom in / out"),
+    (", / .", "timeline: earlier / later"),
+    ("f", "timeline: follow the present"),
+    ("1 2 3 4", "address spaces, TLB, CPU, costs"),
+    ("c / d / o", "code, editor, console"),
+    ("t", "light or dark theme"),
+    ("0", "reset (boot again)"),
+    ("?", "this help"),
+];
+
+/// The action for a key press (`None`: not ours, let the browser have it).
+pub fn action(key: &str, speed: usize) -> Option<Action> {
+    use crate::state::{CodeTab, MachineTab};
+    Some(match key {
+        "s" => Action::StepInstruction,
+        "e" => Action::StepEvent,
+        "i" => Action::StepIpc,
+        "r" | " " => Action::ToggleRun,
+        "b" => Action::ReverseStep,
+        "B" => Action::ReverseEvent,
+        "+" | "=" => Action::SetSpeed(speed + 1),
+        "-" => Action::SetSpeed(speed.saturating_sub(1)),
+        "]" => Action::ZoomTimeline { closer: true },
+        "[" => Action::ZoomTimeline { closer: false },
+        "," => Action::PanTimeline { later: false },
+        "." => Action::PanTimeline { later: true },
+        "f" => Action::FollowTimeline,
+        "1" => Action::ShowMachineTab(MachineTab::Spaces),
+        "2" => Action::ShowMachineTab(MachineTab::Tlb),
+        "3" => Action::ShowMachineTab(MachineTab::Cpu),
+        "4" => Action::ShowMachineTab(MachineTab::Costs),
+        "c" => Action::ShowCodeTab(CodeTab::Code),
+        "d" => Action::ShowCodeTab(CodeTab::Editor),
+        "o" => Action::ShowCodeTab(CodeTab::Console),
+        "t" => Action::ToggleTheme,
+        "0" => Action::Reset,
+        "?" => Action::ToggleHelp,
+        _ => return None,
+    })
+}
