@@ -400,10 +400,10 @@ fn run(cpu: CpuModel, epochs: u32) {
 
 #[test]
 fn hostile_tasks_cannot_break_the_kernel_on_the_486() {
-    run(CpuModel::I486, 90);
+    run(CpuModel::I486, 240);
 }
 
 #[test]
 fn hostile_tasks_cannot_break_the_kernel_on_the_pentium() {
-    run(CpuModel::Pentium, 50);
+    run(CpuModel::Pentium, 150);
 }
