@@ -137,6 +137,8 @@ test("the URL reproduces a view", async () => {
   assert.match(await page.locator("[data-test=status-bar]").innerText(), /Pentium at 166 MHz/);
   for (let step = 0; step < 7; step++) await press(page, "s");
   await press(page, "3");
+  // The URL is written once the user pauses.
+  await page.waitForFunction(() => location.hash.endsWith("at=20007"), null, { timeout: 5000 });
   const address = page.url();
   assert.match(address, /#scenario=ping-pong&cpu=pentium&small=0&at=20007$/);
   const cpu = await page.locator("[data-test=cpu] .registers").first().innerText();

@@ -8,13 +8,21 @@
 //! forward to it. Console input typed by the user is recorded with its
 //! position and fed again on replay, so replay reaches exactly the same state.
 
-use crate::timeline::Timeline;
+use crate::timeline::{Timeline, TimelineMark};
 use crate::view::{CpuChoice, EventView, ProgramErrorView, ProgramView};
 use sim::{Budget, EventFilter, LoggedEvent, Module, RunResult, Source, System, SystemConfig, SystemSnapshot};
 use std::collections::VecDeque;
 
 /// User instructions between two checkpoints.
 const CHECKPOINT_INTERVAL: u64 = 20_000;
+/// While replaying towards an earlier position, a short-lived checkpoint is
+/// kept every this many instructions, so that the next step back (usually
+/// to just before the last) replays at most this far.
+const FINE_INTERVAL: u64 = 1_000;
+/// Short-lived checkpoints are taken only this many intervals before the target.
+const FINE_NEAR_TARGET: u64 = 8;
+/// At most this many short-lived checkpoints (the oldest go first).
+const MAX_FINE_CHECKPOINTS: usize = 32;
 /// At most this many checkpoints (besides boot); beyond, every other one goes.
 const MAX_CHECKPOINTS: usize = 96;
 /// Machine events kept for the views (TLB marks, the log); kernel events are all kept.
@@ -72,6 +80,7 @@ impl Breakpoint {
 struct Checkpoint {
     snapshot: SystemSnapshot,
     statistics: Statistics,
+    timeline: TimelineMark,
 }
 
 /// Running sums for the costs view.
@@ -94,10 +103,10 @@ pub struct Session {
     pub(crate) system: System,
     boot: Option<Checkpoint>,
     checkpoints: Vec<Checkpoint>,
+    /// Short-lived checkpoints taken while replaying (see [`FINE_INTERVAL`]).
+    fine_checkpoints: std::collections::VecDeque<Checkpoint>,
     /// Kernel and console events since boot.
     pub(crate) history: Vec<EventView>,
-    /// The kernel events again, typed (cycle, index, instruction), to rebuild the timeline.
-    kernel_log: Vec<(sim::KernelEvent, u64, u64, u64)>,
     /// The latest machine events.
     pub(crate) machine_events: VecDeque<EventView>,
     /// Machine events of the last step (for marking the TLB view).
@@ -157,8 +166,8 @@ impl Session {
             errors: Vec::new(),
             boot: None,
             checkpoints: Vec::new(),
+            fine_checkpoints: std::collections::VecDeque::new(),
             history: Vec::new(),
-            kernel_log: Vec::new(),
             machine_events: VecDeque::new(),
             last_step: Vec::new(),
             timeline: Timeline::default(),
@@ -218,7 +227,6 @@ impl Session {
         self.system = System::new(config);
         self.system.log_mut().capacity = 1 << 16;
         self.history.clear();
-        self.kernel_log.clear();
         self.machine_events.clear();
         self.last_step.clear();
         self.timeline = Timeline::default();
@@ -227,6 +235,7 @@ impl Session {
         self.stop.clear();
         self.statistics = Statistics::default();
         self.checkpoints.clear();
+        self.fine_checkpoints.clear();
         self.boot = None;
         self.inputs.clear();
         let Some(modules) = self.modules() else {
@@ -249,7 +258,7 @@ impl Session {
     }
 
     fn checkpoint(&self) -> Checkpoint {
-        Checkpoint { snapshot: self.system.snapshot(), statistics: self.statistics }
+        Checkpoint { snapshot: self.system.snapshot(), statistics: self.statistics, timeline: self.timeline.mark() }
     }
 
     pub fn booted(&self) -> bool {
@@ -266,7 +275,6 @@ impl Session {
             match &entry.source {
                 Source::Kernel(event) => {
                     self.timeline.add(event, entry.cycle, entry.sequence, entry.instruction);
-                    self.kernel_log.push((*event, entry.cycle, entry.sequence, entry.instruction));
                     self.history.push(view);
                 }
                 Source::Console(_) => self.history.push(view),
@@ -446,34 +454,52 @@ impl Session {
 
     /// Go to `position` (user instructions retired), forwards or backwards.
     pub fn seek(&mut self, position: u64) {
-        if position < self.position() {
-            let checkpoint = self
-                .checkpoints
-                .iter()
-                .rev()
-                .find(|checkpoint| checkpoint.snapshot.instructions() <= position)
-                .or(self.boot.as_ref())
-                .cloned();
-            let Some(checkpoint) = checkpoint else { return };
+        let replaying = position < self.position();
+        if replaying {
+            let coarse =
+                self.checkpoints.iter().rev().find(|checkpoint| checkpoint.snapshot.instructions() <= position);
+            let fine =
+                self.fine_checkpoints.iter().rev().find(|checkpoint| checkpoint.snapshot.instructions() <= position);
+            let nearest = match (coarse, fine) {
+                (Some(coarse), Some(fine)) => {
+                    Some(if fine.snapshot.instructions() > coarse.snapshot.instructions() { fine } else { coarse })
+                }
+                (coarse, fine) => coarse.or(fine),
+            };
+            let Some(checkpoint) = nearest.or(self.boot.as_ref()).cloned() else { return };
             self.system.restore(&checkpoint.snapshot);
             self.statistics = checkpoint.statistics;
             self.seen = checkpoint.snapshot.next_sequence();
             let seen = self.seen;
             self.history.retain(|event| event.index < seen);
-            self.kernel_log.retain(|(_, _, index, _)| *index < seen);
-            let mut timeline = Timeline::default();
-            for (event, cycle, index, instruction) in &self.kernel_log {
-                timeline.add(event, *cycle, *index, *instruction);
-            }
-            self.timeline = timeline;
+            self.timeline.rewind(&checkpoint.timeline);
             self.machine_events.retain(|event| event.index < seen);
             self.last_step.clear();
         }
         while self.position() < position {
-            let result = self.advance(Budget::instructions(position - self.position()));
+            let mut budget = position - self.position();
+            if replaying && budget > FINE_INTERVAL {
+                budget = FINE_INTERVAL - self.position() % FINE_INTERVAL;
+            }
+            let result = self.advance(Budget::instructions(budget));
             if Self::finished(&result) {
                 self.stop = Self::describe(&result);
                 return;
+            }
+            let here = self.position();
+            // Only near the target: earlier ones would be pushed out unused
+            // (and each costs a copy of the kernel's tables).
+            let near = position - here.min(position) <= FINE_INTERVAL * FINE_NEAR_TARGET;
+            if replaying && near && here < position && here.is_multiple_of(FINE_INTERVAL) {
+                let known = self.fine_checkpoints.iter().any(|checkpoint| checkpoint.snapshot.instructions() == here);
+                if !known {
+                    if self.fine_checkpoints.len() == MAX_FINE_CHECKPOINTS {
+                        self.fine_checkpoints.pop_front();
+                    }
+                    let checkpoint = self.checkpoint();
+                    let at = self.fine_checkpoints.partition_point(|other| other.snapshot.instructions() < here);
+                    self.fine_checkpoints.insert(at, checkpoint);
+                }
             }
         }
         self.stop.clear();
@@ -518,8 +544,12 @@ impl Session {
     /// Type into the kernel-debugger console.
     pub fn type_input(&mut self, bytes: &[u8]) {
         let position = self.position();
-        // Input typed here replaces whatever was typed at later positions before going back.
+        // Input typed here replaces whatever was typed at later positions
+        // before going back; the checkpoints beyond here saw that other
+        // future, so they go too.
         self.inputs.retain(|(at, _)| *at < position);
+        self.checkpoints.retain(|checkpoint| checkpoint.snapshot.instructions() <= position);
+        self.fine_checkpoints.retain(|checkpoint| checkpoint.snapshot.instructions() <= position);
         self.inputs.push((position, bytes.to_vec()));
         self.system.feed_input(bytes);
         // A thread blocked in inchar takes it at the next timer tick.

@@ -26,7 +26,45 @@ pub struct Timeline {
     last_cycle: u64,
 }
 
+/// Where the timeline stood at a checkpoint: its lists only grow, so going
+/// back is cutting them to these lengths and restoring the small state of
+/// the lanes — no rebuilding from the start (which made every step back cost
+/// as much as the whole run so far).
+#[derive(Clone, Debug)]
+pub struct TimelineMark {
+    lanes: usize,
+    segments: usize,
+    arrows: usize,
+    open: BTreeMap<u32, Lane>,
+    faulting: Vec<u32>,
+    first_cycle: u64,
+    last_cycle: u64,
+}
+
 impl Timeline {
+    pub fn mark(&self) -> TimelineMark {
+        TimelineMark {
+            lanes: self.lanes.len(),
+            segments: self.segments.len(),
+            arrows: self.arrows.len(),
+            open: self.open.clone(),
+            faulting: self.faulting.clone(),
+            first_cycle: self.first_cycle,
+            last_cycle: self.last_cycle,
+        }
+    }
+
+    /// Back to `mark` (taken earlier on this same timeline).
+    pub fn rewind(&mut self, mark: &TimelineMark) {
+        self.lanes.truncate(mark.lanes);
+        self.segments.truncate(mark.segments);
+        self.arrows.truncate(mark.arrows);
+        self.open = mark.open.clone();
+        self.faulting = mark.faulting.clone();
+        self.first_cycle = mark.first_cycle;
+        self.last_cycle = mark.last_cycle;
+    }
+
     fn set(&mut self, thread: u32, state: &'static str, cycle: u64) {
         if let Some(lane) = self.open.get(&thread) {
             if lane.state == state {

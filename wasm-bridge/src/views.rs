@@ -139,14 +139,17 @@ impl Session {
                 && query.kind.as_ref().is_none_or(|kind| event.kind == kind.as_str())
                 && query.frame.is_none_or(|frame| event.frame == Some(frame & !0xFFF))
         };
-        let mut list: Vec<EventView> = self.history.iter().filter(matches).cloned().collect();
+        // The latest matches only, found from the end: cloning every event of
+        // a long run on each repaint was most of a step's cost.
+        let limit = if query.limit == 0 { 200 } else { query.limit };
+        let mut list: Vec<EventView> = self.history.iter().rev().filter(matches).take(limit).cloned().collect();
         if query.machine {
-            list.extend(self.machine_events.iter().filter(matches).cloned());
-            list.sort_by_key(|event| event.index);
+            list.extend(self.machine_events.iter().rev().filter(matches).take(limit).cloned());
+            list.sort_by_key(|event| std::cmp::Reverse(event.index));
+            list.truncate(limit);
         }
-        let limit = if query.limit == 0 { 500 } else { query.limit };
-        let skip = list.len().saturating_sub(limit);
-        list.split_off(skip)
+        list.reverse();
+        list
     }
 
     /// The mapping database as trees (frames with more than sigma0's mapping,

@@ -9,10 +9,12 @@ fn session(scenario: &str, cpu: CpuChoice) -> Session {
 }
 
 /// Everything the views show, as comparable values (the TLB view's marks of
-/// what the last step did are left out: they describe a step, not a state).
+/// what the last step did, and its "flushed" banner, are left out: they
+/// describe a step, not a state).
 fn picture(session: &Session) -> Vec<(&'static str, String)> {
     let mut tlbs = session.tlbs();
     for tlb in &mut tlbs {
+        tlb.flushed = false;
         for entry in &mut tlb.entries {
             entry.mark = "";
         }
@@ -169,4 +171,28 @@ fn seeking_an_event_stops_just_after_it() {
     // And forwards again, to the fifth.
     session.seek_event(ipcs[4].index, ipcs[4].instruction);
     assert_eq!(session.events(&EventQuery { kind: Some("ipc".into()), limit: 100, ..EventQuery::default() }), ipcs);
+}
+
+#[test]
+fn going_back_across_checkpoints_restores_the_timeline_and_the_log() {
+    // many-threads: tens of thousands of instructions, so going back crosses
+    // several checkpoints (every 20,000 instructions) and rewinds the
+    // timeline to one of them before replaying.
+    let mut fresh = session("many-threads", CpuChoice::I486);
+    fresh.seek(45_123);
+    let expected = picture(&fresh);
+    let expected_events = fresh.events(&EventQuery { limit: 100_000, ..EventQuery::default() });
+    let mut travelled = session("many-threads", CpuChoice::I486);
+    travelled.seek(90_000);
+    assert!(travelled.timeline(0, u64::MAX).arrows.len() > fresh.timeline(0, u64::MAX).arrows.len());
+    travelled.seek(45_123);
+    assert_same(&picture(&travelled), &expected);
+    assert_eq!(travelled.events(&EventQuery { limit: 100_000, ..EventQuery::default() }), expected_events);
+    // Steps back from there start at the short-lived checkpoints taken on the way.
+    for _ in 0..3 {
+        travelled.reverse_step();
+    }
+    let mut direct = session("many-threads", CpuChoice::I486);
+    direct.seek(45_120);
+    assert_same(&picture(&travelled), &picture(&direct));
 }

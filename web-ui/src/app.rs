@@ -28,16 +28,30 @@ pub enum Message {
         bytes: Result<Vec<u8>, String>,
     },
     ExportTrace,
+    /// The user paused: write the view into the URL.
+    WriteHash,
     ExportSvg {
         element: String,
         file: String,
     },
 }
 
+/// The callbacks handed to the panels, made once: a callback made anew on
+/// each render compares unequal, which would re-render every panel on every
+/// step whether its data changed or not.
+struct Callbacks {
+    on_action: Callback<Action>,
+    on_file: Callback<web_sys::File>,
+    on_export_trace: Callback<()>,
+    on_export_svg: Callback<(String, String)>,
+}
+
 pub struct App {
     explorer: Explorer,
+    callbacks: Callbacks,
     frame: Option<AnimationFrame>,
     reader: Option<FileReader>,
+    hash_timer: Option<gloo::timers::callback::Timeout>,
     _keys: EventListener,
     _hash: EventListener,
     /// The hash we wrote last (so our own change is not read back).
@@ -102,6 +116,17 @@ impl App {
         self.written_hash = hash;
     }
 
+    /// Write the URL once the user pauses (200 ms): `history.replaceState`
+    /// cost a millisecond on every step.
+    fn write_hash_soon(&mut self, context: &Context<Self>) {
+        if self.explorer.running {
+            return;
+        }
+        let link = context.link().clone();
+        self.hash_timer =
+            Some(gloo::timers::callback::Timeout::new(200, move || link.send_message(Message::WriteHash)));
+    }
+
     fn schedule(&mut self, context: &Context<Self>) {
         if self.explorer.running && self.frame.is_none() {
             let link = context.link().clone();
@@ -131,13 +156,43 @@ impl App {
     fn svg_text(element: &str) -> Option<String> {
         let root = gloo::utils::document().get_element_by_id(element)?;
         let drawings: Vec<web_sys::Element> = if root.tag_name().eq_ignore_ascii_case("svg") {
-            vec![root]
+            vec![root.clone()]
         } else {
             let list = root.query_selector_all("svg").ok()?;
             (0..list.length()).filter_map(|index| list.item(index)?.dyn_into().ok()).collect()
         };
         let mut body = String::new();
         let (mut width, mut height) = (0.0f64, 0.0f64);
+        if root.has_attribute("data-layered") {
+            // Layers drawn over each other (the timeline): a layer that shows a
+            // window of a wider drawing says where (`data-x`) and which part
+            // (`data-view-box`); it becomes a nested `svg` with that viewBox.
+            for layer in &drawings {
+                let number =
+                    |name: &str| layer.get_attribute(name).and_then(|value| value.parse::<f64>().ok()).unwrap_or(0.0);
+                match layer.get_attribute("data-view-box") {
+                    Some(view_box) => {
+                        let shown_width =
+                            view_box.split_whitespace().nth(2).and_then(|value| value.parse::<f64>().ok());
+                        body.push_str(&format!(
+                            "<svg x=\"{}\" y=\"0\" width=\"{}\" height=\"{}\" viewBox=\"{view_box}\" preserveAspectRatio=\"none\">{}</svg>",
+                            number("data-x"),
+                            shown_width.unwrap_or(0.0),
+                            number("height"),
+                            layer.inner_html()
+                        ));
+                    }
+                    None => {
+                        width = width.max(number("width"));
+                        height = height.max(number("height"));
+                        body.push_str(&format!("<g>{}</g>", layer.inner_html()));
+                    }
+                }
+            }
+            return Some(format!(
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\"><style>{SVG_STYLE}</style><rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>{body}</svg>"
+            ));
+        }
         for drawing in drawings {
             let number =
                 |name: &str| drawing.get_attribute(name).and_then(|value| value.parse::<f64>().ok()).unwrap_or(0.0);
@@ -204,7 +259,23 @@ impl Component for App {
             .ok()
             .flatten()
             .is_some_and(|query| query.matches());
-        let mut app = Self { explorer, frame: None, reader: None, _keys: keys, _hash: hash, written_hash };
+        let link = context.link();
+        let callbacks = Callbacks {
+            on_action: link.callback(Message::Do),
+            on_file: link.callback(Message::PickedFile),
+            on_export_trace: link.callback(|_| Message::ExportTrace),
+            on_export_svg: link.callback(|(element, file)| Message::ExportSvg { element, file }),
+        };
+        let mut app = Self {
+            explorer,
+            callbacks,
+            frame: None,
+            reader: None,
+            hash_timer: None,
+            _keys: keys,
+            _hash: hash,
+            written_hash,
+        };
         app.write_hash();
         app
     }
@@ -214,19 +285,22 @@ impl Component for App {
             Message::Do(action) => {
                 self.explorer.apply(action);
                 self.schedule(context);
-                if !self.explorer.running {
-                    self.write_hash();
-                }
+                self.write_hash_soon(context);
                 true
             }
             Message::Frame => {
                 self.frame = None;
                 self.explorer.apply(Action::Tick);
                 self.schedule(context);
+                self.write_hash_soon(context);
+                true
+            }
+            Message::WriteHash => {
+                self.hash_timer = None;
                 if !self.explorer.running {
                     self.write_hash();
                 }
-                true
+                false
             }
             Message::Key(event) => {
                 if event.ctrl_key() || event.meta_key() || event.alt_key() {
@@ -248,8 +322,10 @@ impl Component for App {
                 match keys::action(&event.key(), self.explorer.speed) {
                     Some(action) => {
                         event.prevent_default();
-                        context.link().send_message(Message::Do(action));
-                        false
+                        self.explorer.apply(action);
+                        self.schedule(context);
+                        self.write_hash_soon(context);
+                        true
                     }
                     None => false,
                 }
@@ -305,20 +381,23 @@ impl Component for App {
         }
     }
 
-    fn view(&self, context: &Context<Self>) -> Html {
+    fn view(&self, _context: &Context<Self>) -> Html {
         let explorer = &self.explorer;
         let session = &explorer.session;
-        let link = context.link();
-        let on_action = link.callback(Message::Do);
-        let on_file = link.callback(Message::PickedFile);
-        let on_export_trace = link.callback(|_| Message::ExportTrace);
-        let on_export_svg = link.callback(|(element, file)| Message::ExportSvg { element, file });
+        let on_action = self.callbacks.on_action.clone();
+        let on_file = self.callbacks.on_file.clone();
+        let on_export_trace = self.callbacks.on_export_trace.clone();
+        let on_export_svg = self.callbacks.on_export_svg.clone();
         let status = session.status();
         let scenarios: Vec<(String, String)> = wasm_bridge::scenarios()
             .into_iter()
             .map(|(name, title, _)| (name.to_string(), title.to_string()))
             .collect();
         let (from, to) = explorer.timeline_window();
+        let drawn = drawn_range(from, to);
+        let events = session.events(&explorer.event_filter);
+        // Events after the machine's position are in its future (after a step back).
+        let present = events.iter().take_while(|event| event.instruction <= status.instructions).count();
         let code_tab = |tab: CodeTab, label: &str, key: &str| {
             let on_action = on_action.clone();
             let selected = explorer.code_tab == tab;
@@ -378,7 +457,7 @@ impl Component for App {
                         <BreakpointPanel breakpoints={session.breakpoint_list()} on_action={on_action.clone()} />
                     </div>
                     <div class="column middle">
-                        <TimelinePanel view={session.timeline(from, to)} {from} {to} now={status.cycles} following={explorer.timeline_window.is_none()}
+                        <TimelinePanel view={session.timeline(drawn.0, drawn.1)} {from} {to} now={status.cycles} following={explorer.timeline_window.is_none()}
                             on_action={on_action.clone()} on_export_svg={on_export_svg.clone()} />
                         <div class="tabs" role="tablist" aria-label="Machine views">
                             { machine_tab(MachineTab::Spaces, "Spaces", "1") }
@@ -389,8 +468,8 @@ impl Component for App {
                         <div class="tab-body">{ middle }</div>
                     </div>
                     <div class="column right">
-                        <EventList events={session.events(&explorer.event_filter)} filter={explorer.event_filter.clone()} total={status.events}
-                            position={status.instructions} on_action={on_action.clone()} />
+                        <EventList events={events} filter={explorer.event_filter.clone()} total={status.events}
+                            {present} on_action={on_action.clone()} />
                     </div>
                 </main>
                 <StatusBar status={status} notice={explorer.notice.clone()} />
@@ -401,9 +480,13 @@ impl Component for App {
         }
     }
 
-    fn rendered(&mut self, _context: &Context<Self>, _first: bool) {
+    fn rendered(&mut self, _context: &Context<Self>, first: bool) {
         // For the benchmarks and tests: when the page last finished a render.
         if let Some(body) = gloo::utils::document().body() {
+            if first && let Some(performance) = gloo::utils::window().performance() {
+                // Milliseconds since navigation began: `cargo xtask bench explorer` reads it.
+                let _ = body.set_attribute("data-first-render-ms", &format!("{:.1}", performance.now()));
+            }
             let count = body.get_attribute("data-renders").and_then(|value| value.parse::<u64>().ok()).unwrap_or(0) + 1;
             let _ = body.set_attribute("data-renders", &count.to_string());
             let _ = body.set_attribute("data-running", &self.explorer.running.to_string());

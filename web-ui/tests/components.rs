@@ -242,7 +242,8 @@ async fn event_list_filters_and_seeks() {
         events: events.clone(),
         filter,
         total: session.status().events,
-        position: session.position(),
+        // As after a step back to before the last of them.
+        present: 3,
         on_action,
     };
     yew::Renderer::<EventList>::with_root_and_props(root.clone(), props).render();
@@ -250,6 +251,11 @@ async fn event_list_filters_and_seeks() {
     let items = all(&root, "[data-test=event]");
     assert_eq!(items.len(), 4);
     assert!(items.iter().all(|item| item.get_attribute("data-kind").as_deref() == Some("ipc")));
+    let future: Vec<bool> = items
+        .iter()
+        .map(|item| item.get_attribute("class").unwrap_or_default().split_whitespace().any(|class| class == "future"))
+        .collect();
+    assert_eq!(future, [false, false, false, true], "the event after the position is marked as the future");
     click(&all(&root, "[data-test=event] button")[1]);
     assert_eq!(
         actions.borrow().last(),

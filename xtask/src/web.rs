@@ -50,3 +50,9 @@ fn copy_folder(from: &Path, to: &Path) -> Result<()> {
     }
     Ok(())
 }
+
+/// The size of `path` after `gzip -9`, as a server would send it; `None` without gzip.
+pub fn gzipped_size(path: &Path) -> Option<u64> {
+    let output = std::process::Command::new("gzip").arg("-9").arg("-c").arg(path).output().ok()?;
+    output.status.success().then_some(output.stdout.len() as u64)
+}

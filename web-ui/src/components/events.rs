@@ -2,7 +2,7 @@
 //! last, filtered by thread, kind and frame. Clicking an event moves the
 //! whole machine to that moment.
 
-use super::parse_number;
+use super::{clicked_event, escape, parse_number};
 use crate::state::Action;
 use wasm_bridge::{EventQuery, EventView};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -45,14 +45,19 @@ pub const KINDS: &[&str] = &[
     "port-write",
 ];
 
+/// Event indices per piece of markup.
+const EVENTS_PER_PIECE: u64 = 32;
+
 #[derive(Properties, PartialEq, Debug)]
 pub struct EventListProps {
     pub events: Vec<EventView>,
     pub filter: EventQuery,
     /// Events so far (before filtering).
     pub total: u64,
-    /// The machine's position (events after it are in the future).
-    pub position: u64,
+    /// How many of `events` are at or before the machine's position (the
+    /// rest are in its future, after a step back). A count, not the
+    /// position, so that a step that adds no event does not re-render the list.
+    pub present: usize,
     pub on_action: Callback<Action>,
 }
 
@@ -85,26 +90,48 @@ pub fn EventList(props: &EventListProps) -> Html {
             on_action.emit(Action::SetEventFilter(EventQuery { machine: !filter.machine, ..filter.clone() }))
         })
     };
-    let items = props.events.iter().map(|event| {
-        let on_action = props.on_action.clone();
-        let (index, instruction) = (event.index, event.instruction);
-        let onclick = Callback::from(move |_: MouseEvent| on_action.emit(Action::SeekEvent { index, instruction }));
-        let future = event.instruction > props.position;
-        html! {
-            <li class={classes!("event", format!("source-{}", event.source), future.then_some("future"))} data-test="event" data-kind={event.kind}
-                data-source={event.source} data-instruction={event.instruction.to_string()} data-index={event.index.to_string()}>
-                <button {onclick} title={format!("Go to instruction {} (cycle {})", event.instruction, event.cycle)}>
-                    <span class="cycle">{ event.cycle }</span>
-                    <span class="text">{ &event.text }</span>
-                </button>
-            </li>
+    // The rows as pieces of markup (see the timeline's drawing for why), one
+    // piece per 32 event indices so that a new event re-parses only the last
+    // piece, with one click listener for the whole list.
+    let mut pieces: Vec<(u64, String)> = Vec::new();
+    for (number, event) in props.events.iter().enumerate() {
+        use std::fmt::Write;
+        let piece = event.index / EVENTS_PER_PIECE;
+        if pieces.last().is_none_or(|(last, _)| *last != piece) {
+            pieces.push((piece, String::with_capacity(220 * EVENTS_PER_PIECE as usize)));
         }
+        let Some((_, markup)) = pieces.last_mut() else { continue };
+        let future = if number >= props.present { " future" } else { "" };
+        let _ = write!(
+            markup,
+            r#"<li class="event source-{source}{future}" data-test="event" data-kind="{kind}" data-source="{source}" data-instruction="{instruction}" data-index="{index}"><button type="button" title="Go to instruction {instruction} (cycle {cycle})"><span class="cycle">{cycle}</span> <span class="text">{text}</span></button></li>"#,
+            source = event.source,
+            kind = event.kind,
+            instruction = event.instruction,
+            index = event.index,
+            cycle = event.cycle,
+            text = escape(&event.text),
+        );
+    }
+    let rows = pieces.into_iter().map(|(piece, markup)| {
+        html! { <ol key={piece} class="event-piece">{ Html::from_html_unchecked(AttrValue::from(markup)) }</ol> }
     });
+    let on_row = {
+        let on_action = props.on_action.clone();
+        Callback::from(move |event: MouseEvent| {
+            if let Some((index, instruction)) = clicked_event(event.target(), "[data-test=event]") {
+                on_action.emit(Action::SeekEvent { index, instruction });
+            }
+        })
+    };
     html! {
         <section class="panel events" aria-label="Event log">
             <header class="panel-header">
                 <h2>{ format!("Events ({} of {})", props.events.len(), props.total) }</h2>
             </header>
+            if (props.events.len() as u64) < props.total {
+                <p class="note" data-test="events-latest">{ "The latest matching events; filter by thread, kind or frame to find older ones." }</p>
+            }
             <div class="filters" role="group" aria-label="Filter the events">
                 <label>{ "thread " }<input data-test="filter-thread" size="10" placeholder="0x04040001" onchange={on_thread}
                     value={props.filter.thread.map(|thread| format!("{thread:#010x}")).unwrap_or_default()} /></label>
@@ -118,7 +145,7 @@ pub fn EventList(props: &EventListProps) -> Html {
                     value={props.filter.frame.map(|frame| format!("{frame:#x}")).unwrap_or_default()} /></label>
                 <label><input type="checkbox" data-test="filter-machine" checked={props.filter.machine} onchange={on_machine} />{ " machine events" }</label>
             </div>
-            <ol class="event-list" data-test="event-list">{ for items }</ol>
+            <div class="event-list" data-test="event-list" role="group" aria-label="Events, oldest first" onclick={on_row}>{ for rows }</div>
         </section>
     }
 }

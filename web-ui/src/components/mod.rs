@@ -27,7 +27,7 @@ pub use help::{HelpOverlay, HelpOverlayProps};
 pub use mapping::{SpacesPanel, SpacesPanelProps};
 pub use scrubber::{Scrubber, ScrubberProps};
 pub use status::{StatusBar, StatusBarProps};
-pub use timeline::{TimelinePanel, TimelinePanelProps};
+pub use timeline::{TimelinePanel, TimelinePanelProps, drawn_range};
 pub use tlb::{TlbPanel, TlbPanelProps};
 pub use toolbar::{Toolbar, ToolbarProps};
 
@@ -46,6 +46,34 @@ pub fn thread_name(id: u32) -> String {
 /// `0x0040_0000` style: eight hex digits.
 pub fn hex(value: u32) -> String {
     format!("{value:#010x}")
+}
+
+/// Text made safe inside HTML or SVG markup (element content and quoted
+/// attribute values), for the views drawn as markup strings.
+pub fn escape(text: &str) -> String {
+    let mut safe = String::with_capacity(text.len());
+    for character in text.chars() {
+        match character {
+            '&' => safe.push_str("&amp;"),
+            '<' => safe.push_str("&lt;"),
+            '>' => safe.push_str("&gt;"),
+            '"' => safe.push_str("&quot;"),
+            '\'' => safe.push_str("&#39;"),
+            other => safe.push(other),
+        }
+    }
+    safe
+}
+
+/// The `data-index` and `data-instruction` of the nearest element around an
+/// event's target that matches `selector`: how the views drawn as markup
+/// find what was clicked (one listener for the whole drawing).
+pub fn clicked_event(target: Option<web_sys::EventTarget>, selector: &str) -> Option<(u64, u64)> {
+    use wasm_bindgen::JsCast;
+    let element = target?.dyn_into::<web_sys::Element>().ok()?.closest(selector).ok()??;
+    let index = element.get_attribute("data-index")?.parse().ok()?;
+    let instruction = element.get_attribute("data-instruction")?.parse().ok()?;
+    Some((index, instruction))
 }
 
 /// Parse a number typed by a user: hex with `0x`, else decimal.
@@ -69,5 +97,6 @@ mod tests {
         assert_eq!(parse_number("0x1000"), Some(0x1000));
         assert_eq!(parse_number("4_096"), Some(4096));
         assert_eq!(parse_number("zz"), None);
+        assert_eq!(escape("a<b & \"c\" 'd'>"), "a&lt;b &amp; &quot;c&quot; &#39;d&#39;&gt;");
     }
 }

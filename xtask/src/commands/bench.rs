@@ -1,12 +1,19 @@
+//! Benchmarks, each printing figures measured side by side in one run.
+//!
 //! `cargo xtask bench native`: the kernel's one-way IPC on the native image —
 //! instructions from the entry stub to the iret into the partner, counted
 //! exactly by single-stepping in QEMU, and the cycles the model's cost tables
 //! give that instruction sequence — beside the paper's figures.
+//!
+//! `cargo xtask bench explorer`: the explorer's goals (load, step → repaint,
+//! scrubbing, frames while running, bundle size) in headless Chromium, by
+//! `tests/e2e/bench.mjs` against the release build.
 
 use crate::arguments::Arguments;
 use xtask::modules::Programs;
 use xtask::qemu::Cpu;
-use xtask::{Result, TaskError, calibrate};
+use xtask::server::Server;
+use xtask::{Result, TaskError, calibrate, install, paths, web};
 
 pub fn run(mut arguments: Arguments) -> Result<i32> {
     let what = arguments.subcommand();
@@ -15,23 +22,33 @@ pub fn run(mut arguments: Arguments) -> Result<i32> {
             arguments.finish("bench native", "no options")?;
             native()
         }
-        other => {
-            Err(TaskError::new(format!("unknown benchmark `{}`: use `cargo xtask bench native`", other.unwrap_or(""))))
+        Some("explorer") => {
+            arguments.finish("bench explorer", "no options")?;
+            explorer()
         }
+        other => Err(TaskError::new(format!(
+            "unknown benchmark `{}`: use `cargo xtask bench native` or `cargo xtask bench explorer`",
+            other.unwrap_or("")
+        ))),
     }
 }
 
-/// The address of ping's loop in the ping-pong program: tracing starts there.
-fn ping_loop() -> Result<u32> {
+/// The address of `symbol` in module `module` (0: sigma0) of `programs`.
+pub(crate) fn symbol_address(programs: &Programs, module: usize, symbol: &str) -> Result<u32> {
     use object::{Object, ObjectSymbol};
-    let modules = xtask::modules::export(&Programs::Scenario("ping-pong".into()))?;
-    let elf = modules.last().ok_or_else(|| TaskError::new("ping-pong has no modules"))?;
+    let modules = xtask::modules::export(programs)?;
+    let elf = modules.get(module).ok_or_else(|| TaskError::new(format!("{programs:?} has no module {module}")))?;
     let data = std::fs::read(elf)?;
     let file = object::File::parse(&*data).map_err(|error| TaskError::new(format!("{}: {error}", elf.display())))?;
     file.symbols()
-        .find(|symbol| symbol.name() == Ok("ping.call"))
-        .map(|symbol| symbol.address() as u32)
-        .ok_or_else(|| TaskError::new("ping-pong.elf has no symbol `ping.call`"))
+        .find(|candidate| candidate.name() == Ok(symbol))
+        .map(|candidate| candidate.address() as u32)
+        .ok_or_else(|| TaskError::new(format!("{} has no symbol `{symbol}`", elf.display())))
+}
+
+/// The address of ping's loop in the ping-pong program: tracing starts there.
+pub(crate) fn ping_loop() -> Result<u32> {
+    symbol_address(&Programs::Scenario("ping-pong".into()), 1, "ping.call")
 }
 
 fn native() -> Result<i32> {
@@ -58,5 +75,31 @@ fn native() -> Result<i32> {
          the cost tables; the model adds the int and iret, the CR3 load, and the TLB and cache misses\n\
          the kernel's accesses cause, when it runs it. The paper's figures are for the whole IPC."
     );
+    Ok(0)
+}
+
+fn explorer() -> Result<i32> {
+    install::ensure_debian(&[install::CHROMIUM])?;
+    install::ensure_node_modules()?;
+    let site = web::build_site()?;
+    let wasm = site.folder.join("pkg").join("explorer_bg.wasm");
+    let gzipped = web::gzipped_size(&wasm).ok_or_else(|| TaskError::new("gzip is missing: `apt-get install gzip`"))?;
+    println!("Explorer, release build, headless Chromium, 1280×800, served from localhost.");
+    println!(
+        "bundle: {} KB wasm after wasm-bindgen, {} KB gzipped (goal ≤ 2048 KB gzipped)",
+        site.wasm_bytes / 1024,
+        gzipped / 1024
+    );
+    let server = Server::start(&site.folder, 0)?;
+    let status = std::process::Command::new("node")
+        .arg("bench.mjs")
+        .current_dir(paths::e2e_sources())
+        .env("L4_EXPLORER_URL", server.url())
+        .env("L4_CHROMIUM", "/usr/bin/chromium")
+        .status()?;
+    drop(server);
+    if !status.success() {
+        return Err(TaskError::new(format!("tests/e2e/bench.mjs failed ({status})")));
+    }
     Ok(0)
 }

@@ -219,15 +219,10 @@ fn stage_qemu() -> Result<Tally> {
     run_counting(&mut cargo_test_targets(&targets))
 }
 
-fn gzipped_size(path: &std::path::Path) -> Option<u64> {
-    let output = Command::new("gzip").arg("-9").arg("-c").arg(path).output().ok()?;
-    output.status.success().then_some(output.stdout.len() as u64)
-}
-
 fn stage_wasm() -> Result<Tally> {
     let site = web::build_site()?;
     let wasm = site.folder.join("pkg").join("explorer_bg.wasm");
-    let gzipped = gzipped_size(&wasm).map(|bytes| format!("{} KB gzipped", bytes / 1024)).unwrap_or_default();
+    let gzipped = web::gzipped_size(&wasm).map(|bytes| format!("{} KB gzipped", bytes / 1024)).unwrap_or_default();
     Ok(Tally { passed: 1, failed: 0, note: format!("bundle {} KB, {gzipped}", site.wasm_bytes / 1024) })
 }
 
@@ -256,13 +251,17 @@ fn stage_browser() -> Result<Tally> {
     let site = web::build_site()?;
     let server = Server::start(&site.folder, 0)?;
     std::fs::create_dir_all(paths::e2e_artifacts())?;
+    // A program for the "load an ELF from disk" test: hello, as `cargo xtask boot` would load it.
+    let modules = xtask::modules::export(&xtask::modules::Programs::Scenario("hello".into()))?;
+    let elf = modules.last().ok_or_else(|| TaskError::new("the hello scenario exported no program"))?;
     let mut command = Command::new("node");
     command
         .args(["--test", "--test-reporter=tap", "--test-concurrency=1"])
         .current_dir(paths::e2e_sources())
         .env("L4_EXPLORER_URL", server.url())
         .env("L4_CHROMIUM", "/usr/bin/chromium")
-        .env("L4_E2E_ARTIFACTS", paths::e2e_artifacts());
+        .env("L4_E2E_ARTIFACTS", paths::e2e_artifacts())
+        .env("L4_E2E_ELF", elf);
     let tally = run_counting(&mut command);
     drop(server);
     tally

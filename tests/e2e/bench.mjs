@@ -1,0 +1,195 @@
+// `cargo xtask bench explorer`: the explorer's performance goals, measured in
+// headless Chromium against the release build served from localhost.
+//
+// - first load to interactive: navigation start → the app's first render
+//   (the `data-first-render-ms` mark the app sets), fresh profile each time;
+// - step → repaint on many-threads (64 threads) after ≥ 10,000 kernel events:
+//   "work" is key press → DOM updated, style and layout done; "frame" adds the
+//   wait for the next painted frame (which includes vsync alignment);
+// - scrubbing: a jump to a random earlier position (checkpoint + replay);
+// - running: animation frames per second while the machine runs (from boot,
+//   at 1,000 instructions per frame, then as fast as possible), and the
+//   longest frame.
+//
+// Prints a report on stdout (and the raw figures as JSON with --json).
+import { launch, openExplorer } from "./harness.mjs";
+
+const LOADS = 5;
+const STEPS = 200;
+const EVENT_STEPS = 60;
+const REVERSE_STEPS = 60;
+const SEEKS = 20;
+const RUN_SECONDS = 2;
+const EVENTS_WANTED = 10000;
+
+function percentile(values, fraction) {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return null;
+  const index = Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1);
+  return sorted[Math.max(0, index)];
+}
+
+function summary(values) {
+  const round = (value) => Math.round(value * 100) / 100;
+  return { count: values.length, p50: round(percentile(values, 0.5)), p95: round(percentile(values, 0.95)), max: round(Math.max(...values)) };
+}
+
+async function eventCount(page) {
+  const text = await page.locator("[data-test=status-bar]").innerText();
+  const match = /(\d+) events/.exec(text);
+  return match ? Number(match[1]) : 0;
+}
+
+/** Time `count` key presses in the page: [work ms, frame ms] each. */
+async function timeKeys(page, key, count) {
+  return page.evaluate(async ({ key, count }) => {
+    const channel = new MessageChannel();
+    const macrotask = () => new Promise((resolve) => {
+      channel.port1.onmessage = () => resolve();
+      channel.port2.postMessage(null);
+    });
+    const work = [];
+    const frame = [];
+    for (let index = 0; index < count; index++) {
+      const before = Number(document.body.dataset.renders ?? 0);
+      const start = performance.now();
+      document.body.dispatchEvent(new KeyboardEvent("keydown", { key, bubbles: true, cancelable: true }));
+      for (let spins = 0; Number(document.body.dataset.renders ?? 0) === before && spins < 10000; spins++) {
+        await macrotask();
+      }
+      void document.body.offsetHeight; // style and layout
+      work.push(performance.now() - start);
+      await new Promise((resolve) => requestAnimationFrame(() => macrotask().then(resolve)));
+      frame.push(performance.now() - start);
+    }
+    return { work, frame };
+  }, { key, count });
+}
+
+/** Time `count` scrubber jumps to pseudo-random earlier positions. */
+async function timeSeeks(page, count) {
+  return page.evaluate(async (count) => {
+    const channel = new MessageChannel();
+    const macrotask = () => new Promise((resolve) => {
+      channel.port1.onmessage = () => resolve();
+      channel.port2.postMessage(null);
+    });
+    const range = document.querySelector("[data-test=scrubber-range]");
+    const end = Number(range.max);
+    const work = [];
+    let seed = 12345;
+    for (let index = 0; index < count; index++) {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      const target = Math.floor((seed / 2147483648) * end);
+      const before = Number(document.body.dataset.renders ?? 0);
+      const start = performance.now();
+      range.value = String(target);
+      range.dispatchEvent(new Event("change", { bubbles: true }));
+      for (let spins = 0; Number(document.body.dataset.renders ?? 0) === before && spins < 10000; spins++) {
+        await macrotask();
+      }
+      void document.body.offsetHeight;
+      work.push(performance.now() - start);
+    }
+    // Back to the end, for what follows.
+    range.value = String(end);
+    range.dispatchEvent(new Event("change", { bubbles: true }));
+    return work;
+  }, count);
+}
+
+/** Animation frames during `seconds` of a run already going. */
+async function runFrames(page, seconds) {
+  return page.evaluate(async (seconds) => {
+    const stamps = [];
+    const until = performance.now() + seconds * 1000;
+    await new Promise((resolve) => {
+      const frame = (now) => {
+        stamps.push(now);
+        if (now < until && document.body.dataset.running === "true") requestAnimationFrame(frame);
+        else resolve();
+      };
+      requestAnimationFrame(frame);
+    });
+    const intervals = stamps.slice(1).map((stamp, index) => stamp - stamps[index]);
+    const elapsed = (stamps[stamps.length - 1] - stamps[0]) / 1000;
+    return { frames: stamps.length - 1, elapsed, intervals, stillRunning: document.body.dataset.running === "true" };
+  }, seconds);
+}
+
+const browser = await launch();
+const result = {};
+try {
+  const loads = [];
+  for (let index = 0; index < LOADS; index++) {
+    const page = await openExplorer(browser);
+    await page.waitForSelector("body[data-first-render-ms]", { timeout: 30000 });
+    loads.push(Number(await page.evaluate(() => document.body.dataset.firstRenderMs)));
+    await page.context().close();
+  }
+  result.load = summary(loads);
+
+  const page = await openExplorer(browser, "#scenario=many-threads&cpu=486&small=0&at=0");
+  // Frames while running, at two speeds, from the start of the run.
+  await page.selectOption("[data-test=speed]", { index: 3 });
+  await page.keyboard.press("r");
+  const measureRun = async (name) => {
+    const run = await runFrames(page, RUN_SECONDS);
+    result[`run ${name}`] = {
+      fps: Math.round((run.frames / run.elapsed) * 10) / 10,
+      frame: summary(run.intervals),
+      stillRunning: run.stillRunning,
+      events: await eventCount(page),
+    };
+  };
+  await measureRun("1,000 per frame");
+  // Go on as fast as possible until the log holds enough events, then pause.
+  await page.selectOption("[data-test=speed]", { index: 5 });
+  const runStart = Date.now();
+  while ((await eventCount(page)) < EVENTS_WANTED) {
+    if (Date.now() - runStart > 240000) throw new Error(`many-threads produced only ${await eventCount(page)} events in 240 s`);
+    if ((await page.evaluate(() => document.body.dataset.running)) !== "true") {
+      throw new Error(`the run stopped after ${await eventCount(page)} events, before ${EVENTS_WANTED}`);
+    }
+    await page.waitForTimeout(100);
+  }
+  await page.keyboard.press("r");
+  await page.waitForFunction(() => document.body.dataset.running === "false");
+  result.events = await eventCount(page);
+  result.threads = await page.locator("[data-test=lane]").count();
+
+  const steps = await timeKeys(page, "s", STEPS);
+  result.step = { work: summary(steps.work), frame: summary(steps.frame) };
+  const events = await timeKeys(page, "e", EVENT_STEPS);
+  result.stepEvent = { work: summary(events.work), frame: summary(events.frame) };
+  const reverse = await timeKeys(page, "b", REVERSE_STEPS);
+  result.reverseStep = { work: summary(reverse.work), frame: summary(reverse.frame) };
+  result.seek = summary(await timeSeeks(page, SEEKS));
+  // Running as fast as possible, from where the run was paused.
+  await page.keyboard.press("r");
+  await measureRun("as fast as possible");
+
+  if (page.problems.length > 0) result.problems = page.problems;
+} finally {
+  await browser.close();
+}
+if (process.argv.includes("--json")) {
+  console.log(JSON.stringify(result));
+} else {
+  const ms = (value) => (value === null || value === undefined ? "?" : `${value.toFixed(1)} ms`).padStart(9);
+  const line = (label, figures) =>
+    console.log(`${label.padEnd(46)} p50 ${ms(figures.p50)}   p95 ${ms(figures.p95)}   max ${ms(figures.max)}   (n = ${figures.count})`);
+  line("first load → first render (goal ≤ 2000 ms)", result.load);
+  console.log(`many-threads on the 486, paused after ${result.events} kernel events, ${result.threads} thread lanes:`);
+  for (const [key, name] of [["step", "step"], ["stepEvent", "step to event"], ["reverseStep", "reverse step"]]) {
+    line(`  ${name}: key → DOM updated and laid out`, result[key].work);
+    line(`  ${name}: key → next frame painted`, result[key].frame);
+  }
+  line("  scrub to a random earlier position", result.seek);
+  for (const name of ["1,000 per frame", "as fast as possible"]) {
+    const run = result[`run ${name}`];
+    console.log(`  running at ${name}: ${run.fps} frames/s (goal ≥ 30), ${run.events} events by the end${run.stillRunning ? "" : " — the run stopped early"}`);
+    line("    frame interval", run.frame);
+  }
+  if (result.problems) console.log(`page problems: ${result.problems.join("; ")}`);
+}
