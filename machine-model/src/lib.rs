@@ -33,6 +33,7 @@ pub mod pricing;
 pub mod snapshot;
 pub mod tlb;
 mod transitions;
+pub mod workload;
 
 pub use events::{EventFilter, MachineEvent};
 pub use fault::{EntryCause, Fault, FaultKind, KernelEntry, MachineError, UserFrame};

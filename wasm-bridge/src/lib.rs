@@ -39,6 +39,36 @@ pub fn compare_costs(scenario: &str, cpu: CpuChoice, small_spaces: bool) -> Resu
     Ok(session.costs())
 }
 
+/// The model's speed benchmark, run in the page by `cargo xtask bench model`:
+/// `benchModel("486", "integer", 50000000)` → JSON `{instructions,
+/// milliseconds, mips}`. The workload is "integer" (a tight loop) or
+/// "paging" (64 pages, a CR3 load every 1,000 instructions).
+#[wasm_bindgen(js_name = benchModel)]
+pub fn bench_model(cpu: &str, workload: &str, instructions: f64) -> Result<String, JsError> {
+    use sim::model::workload::{Workload, measure};
+    let model = match cpu {
+        "486" => sim::CpuModel::I486,
+        "pentium" => sim::CpuModel::Pentium,
+        other => return Err(JsError::new(&format!("unknown CPU `{other}`: choose `486` or `pentium`"))),
+    };
+    let workload = match workload {
+        "integer" => Workload::IntegerLoop,
+        "paging" => Workload::PagesWithCr3Loads,
+        other => return Err(JsError::new(&format!("unknown workload `{other}`: choose `integer` or `paging`"))),
+    };
+    if !(instructions.is_finite() && instructions >= 1.0) {
+        return Err(JsError::new("the instruction count must be a positive number"));
+    }
+    let result =
+        measure(model, workload, instructions as u64, js_sys::Date::now).map_err(|error| JsError::new(&error))?;
+    Ok(serde_json::json!({
+        "instructions": result.instructions,
+        "milliseconds": result.milliseconds,
+        "mips": result.millions_per_second(),
+    })
+    .to_string())
+}
+
 /// The JavaScript handle: `new L4Simulator("ping-pong", "486", false)`.
 #[wasm_bindgen(js_name = L4Simulator)]
 #[derive(Debug)]

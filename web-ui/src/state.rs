@@ -307,7 +307,7 @@ fn run_for_milliseconds(session: &mut Session, milliseconds: f64) -> bool {
     }
 }
 
-/// Milliseconds from the page's clock (or a constant on the host, in tests).
+/// Milliseconds from the page's clock (on the host, in tests: since first asked).
 fn now() -> f64 {
     #[cfg(target_arch = "wasm32")]
     {
@@ -318,5 +318,83 @@ fn now() -> f64 {
         use std::sync::OnceLock;
         static START: OnceLock<std::time::Instant> = OnceLock::new();
         START.get_or_init(std::time::Instant::now).elapsed().as_secs_f64() * 1000.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn explorer() -> Explorer {
+        Explorer::new("ping-pong", CpuChoice::I486, false).expect("ping-pong boots")
+    }
+
+    #[test]
+    fn stepping_and_going_back_return_to_the_same_position() {
+        let mut explorer = explorer();
+        explorer.apply(Action::StepIpc);
+        explorer.apply(Action::StepIpc);
+        let position = explorer.session.position();
+        let registers = explorer.session.cpu();
+        for _ in 0..3 {
+            explorer.apply(Action::StepInstruction);
+        }
+        assert_eq!(explorer.session.position(), position + 3);
+        assert!(explorer.previous_cpu.is_some(), "the change marks compare with the step before");
+        for _ in 0..3 {
+            explorer.apply(Action::ReverseStep);
+        }
+        assert_eq!(explorer.session.position(), position);
+        assert_eq!(explorer.session.cpu(), registers);
+    }
+
+    #[test]
+    fn the_timeline_window_zooms_pans_and_follows() {
+        let mut explorer = explorer();
+        explorer.apply(Action::StepIpc);
+        let now = explorer.session.system().machine().cycles;
+        let (from, to) = explorer.timeline_window();
+        assert_eq!(to - from, TIMELINE_SPAN.min(to), "following shows the latest cycles");
+        assert!(to >= now);
+        explorer.apply(Action::ZoomTimeline { closer: true });
+        let (zoomed_from, zoomed_to) = explorer.timeline_window();
+        assert_eq!(zoomed_to - zoomed_from, (to - from) / 2);
+        explorer.apply(Action::PanTimeline { later: false });
+        let (panned_from, _) = explorer.timeline_window();
+        assert!(panned_from < zoomed_from);
+        explorer.apply(Action::FollowTimeline);
+        assert_eq!(explorer.timeline_window, None);
+    }
+
+    #[test]
+    fn a_run_stops_at_an_event_breakpoint() {
+        let mut explorer = explorer();
+        explorer.apply(Action::AddEventBreakpoint { kind: "ipc".into(), thread: None, frame: None });
+        explorer.apply(Action::ToggleRun);
+        assert!(explorer.running);
+        for _ in 0..1_000 {
+            if !explorer.running {
+                break;
+            }
+            explorer.apply(Action::Tick);
+        }
+        assert!(!explorer.running, "the breakpoint stopped the run");
+        assert!(
+            explorer.session.status().stop.starts_with("breakpoint: next ipc"),
+            "{}",
+            explorer.session.status().stop
+        );
+    }
+
+    #[test]
+    fn a_bad_choice_keeps_the_machine_and_says_why() {
+        let mut explorer = explorer();
+        explorer.apply(Action::StepIpc);
+        let position = explorer.session.position();
+        explorer.apply(Action::SelectScenario("nonesuch".into()));
+        assert_eq!(explorer.session.position(), position, "the running machine is kept");
+        assert!(explorer.notice.contains("nonesuch"), "{}", explorer.notice);
+        explorer.apply(Action::SetSpeed(99));
+        assert_eq!(explorer.speed, SPEEDS.len() - 1);
     }
 }

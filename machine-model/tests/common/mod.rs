@@ -3,96 +3,21 @@
 //! assembled with iced-x86's `CodeAssembler`.
 #![allow(dead_code)]
 
-use ia32::paging::{Entry, PRESENT, USER, WRITABLE};
-use ia32::registers::{cr0, eflags};
-use ia32::segment::{GateDescriptor, SegmentDescriptor, Selector, access};
-use ia32::{Frame, PhysAddr};
+use ia32::PhysAddr;
+use ia32::paging::{PRESENT, USER, WRITABLE};
 use iced_x86::code_asm::CodeAssembler;
-use machine_model::{CpuModel, Exit, KernelEntry, Machine, MachineConfig, RunLimit, UserFrame};
+use machine_model::{CpuModel, Exit, KernelEntry, Machine, RunLimit};
 
-pub const GDT: u32 = 0x1000;
-pub const IDT: u32 = 0x2000;
-pub const TSS: u32 = 0x3000;
-pub const KERNEL_STACK_TOP: u32 = 0x9000;
-pub const PAGE_DIRECTORY: u32 = 0x10000;
-/// Page tables for the first 8 MB follow the directory.
-pub const PAGE_TABLES: u32 = 0x11000;
-pub const CODE: u32 = 0x0040_0000;
-pub const DATA: u32 = 0x0050_0000;
-pub const STACK_TOP: u32 = 0x0060_0000;
-
-pub const KERNEL_CODE: u16 = 0x08;
-pub const KERNEL_DATA: u16 = 0x10;
-pub const USER_CODE: u16 = 0x1B;
-pub const USER_DATA: u16 = 0x23;
-pub const TSS_SELECTOR: u16 = 0x28;
-/// A second user data segment for descriptor-cache tests.
-pub const SPARE_DATA: u16 = 0x33;
+#[allow(unused_imports)] // each test file uses a different part
+pub use machine_model::workload::{
+    CODE, DATA, GDT, IDT, KERNEL_CODE, KERNEL_DATA, KERNEL_STACK_TOP, PAGE_DIRECTORY, PAGE_TABLES, SPARE_DATA,
+    STACK_TOP, TSS, TSS_SELECTOR, USER_CODE, USER_DATA, user_frame,
+};
 
 /// A machine with everything a user program needs, in ring 0, ready for
-/// `start` to enter user code.
+/// `start` to enter user code (the same set-up the benchmarks use).
 pub fn machine(model: CpuModel) -> Machine {
-    let mut machine = Machine::new(MachineConfig::new(model));
-    let gdt = [
-        0,
-        SegmentDescriptor::flat(0, 1 << 32, true, 0).encode(),
-        SegmentDescriptor::flat(0, 1 << 32, false, 0).encode(),
-        SegmentDescriptor::flat(0, 1 << 32, true, 3).encode(),
-        SegmentDescriptor::flat(0, 1 << 32, false, 3).encode(),
-        SegmentDescriptor {
-            base: TSS,
-            raw_limit: 103,
-            access: access::PRESENT | access::TSS32_AVAILABLE,
-            granularity: false,
-            default_big: false,
-        }
-        .encode(),
-        SegmentDescriptor::flat(0, 1 << 32, false, 3).encode(),
-    ];
-    for (index, descriptor) in gdt.iter().enumerate() {
-        machine.memory.write(PhysAddr(GDT + 8 * index as u32), &descriptor.to_le_bytes());
-    }
-    for vector in 0..256u32 {
-        let dpl = if vector == 3 || (0x30..=0x36).contains(&vector) { 3 } else { 0 };
-        let gate = GateDescriptor::new(Selector(KERNEL_CODE), 0xC000_0000 + vector * 16, access::INTERRUPT_GATE32, dpl);
-        machine.memory.write(PhysAddr(IDT + 8 * vector), &gate.encode().to_le_bytes());
-    }
-    machine.memory.write_u32(TSS + 4, KERNEL_STACK_TOP);
-    machine.memory.write_u32(TSS + 8, KERNEL_DATA as u32);
-    machine.memory.write_u32(TSS + 100, 104 << 16); // I/O map base beyond the limit: no ports
-    // Identity-map 8 MB: the first 4 MB supervisor-only, the next 4 MB user.
-    for table in 0..2u32 {
-        let flags = if table == 0 { WRITABLE } else { WRITABLE | USER };
-        let table_address = PAGE_TABLES + table * 4096;
-        machine
-            .memory
-            .write_u32(PAGE_DIRECTORY + table * 4, Entry::new(PhysAddr(table_address).frame(), WRITABLE | USER).raw());
-        for page in 0..1024u32 {
-            let frame = Frame(table * 1024 + page);
-            machine.memory.write_u32(table_address + page * 4, Entry::new(frame, flags).raw());
-        }
-    }
-    machine.load_descriptor_tables(GDT, (gdt.len() * 8 - 1) as u16, IDT, 256 * 8 - 1);
-    machine.cpu.cr3 = PAGE_DIRECTORY;
-    machine.write_control(cr0::PE | cr0::PG | cr0::WP | cr0::ET, 0);
-    machine.load_segment_register(2, Selector(KERNEL_DATA)).expect("kernel SS loads");
-    machine.cpu.registers[4] = KERNEL_STACK_TOP;
-    machine.load_task_register(Selector(TSS_SELECTOR)).expect("TSS loads");
-    for seg in [0, 3, 4, 5] {
-        machine.load_segment_register(seg, Selector(USER_DATA)).expect("user data loads");
-    }
-    machine.cycles = 0;
-    machine
-}
-
-/// The initial user frame: EIP at CODE, ESP at STACK_TOP, user selectors, IF set.
-pub fn user_frame() -> UserFrame {
-    UserFrame {
-        registers: [0, 0, 0, 0, STACK_TOP, 0, 0, 0],
-        eip: CODE,
-        eflags: eflags::RESERVED_ONE | eflags::IF,
-        segments: [USER_DATA, USER_CODE, USER_DATA, USER_DATA, USER_DATA, USER_DATA],
-    }
+    machine_model::workload::bare_machine(model)
 }
 
 /// Assemble with iced's CodeAssembler at CODE.

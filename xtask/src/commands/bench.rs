@@ -5,6 +5,11 @@
 //! exactly by single-stepping in QEMU, and the cycles the model's cost tables
 //! give that instruction sequence — beside the paper's figures.
 //!
+//! `cargo xtask bench model`: the model's speed (simulated instructions per
+//! host second) on a tight integer loop and on a loop over 64 pages with a
+//! CR3 load every 1,000 instructions — natively (release build) and in
+//! headless Chromium (the explorer's release bundle), side by side.
+//!
 //! `cargo xtask bench explorer`: the explorer's goals (load, step → repaint,
 //! scrubbing, frames while running, bundle size) in headless Chromium, by
 //! `tests/e2e/bench.mjs` against the release build.
@@ -22,12 +27,22 @@ pub fn run(mut arguments: Arguments) -> Result<i32> {
             arguments.finish("bench native", "no options")?;
             native()
         }
+        Some("model") => {
+            let instructions = arguments
+                .value("--instructions")?
+                .map(|text| text.parse::<u64>())
+                .transpose()
+                .map_err(|_| TaskError::new("--instructions takes a number, e.g. --instructions 50000000"))?
+                .unwrap_or(20_000_000);
+            arguments.finish("bench model", "[--instructions N]")?;
+            model(instructions)
+        }
         Some("explorer") => {
             arguments.finish("bench explorer", "no options")?;
             explorer()
         }
         other => Err(TaskError::new(format!(
-            "unknown benchmark `{}`: use `cargo xtask bench native` or `cargo xtask bench explorer`",
+            "unknown benchmark `{}`: use `cargo xtask bench native`, `model` or `explorer`",
             other.unwrap_or("")
         ))),
     }
@@ -101,5 +116,60 @@ fn explorer() -> Result<i32> {
     if !status.success() {
         return Err(TaskError::new(format!("tests/e2e/bench.mjs failed ({status})")));
     }
+    Ok(0)
+}
+
+/// Lines `cpu<TAB>workload<TAB>instructions<TAB>milliseconds` → (cpu, workload, M instructions/s).
+fn speeds(text: &str) -> Vec<(String, String, f64)> {
+    text.lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split('\t').collect();
+            let [cpu, workload, instructions, milliseconds] = fields[..] else { return None };
+            let (instructions, milliseconds) = (instructions.parse::<f64>().ok()?, milliseconds.parse::<f64>().ok()?);
+            Some((cpu.to_string(), workload.to_string(), instructions / milliseconds / 1000.0))
+        })
+        .collect()
+}
+
+fn model(instructions: u64) -> Result<i32> {
+    install::ensure_debian(&[install::CHROMIUM])?;
+    install::ensure_node_modules()?;
+    let native = xtask::process::cargo()
+        .args(["run", "--quiet", "--release", "--package", "machine-model", "--example", "speed", "--"])
+        .arg(instructions.to_string())
+        .current_dir(paths::root())
+        .stderr(std::process::Stdio::inherit())
+        .output()?;
+    if !native.status.success() {
+        return Err(TaskError::new(format!("the native speed run failed ({})", native.status)));
+    }
+    let site = web::build_site()?;
+    let server = Server::start(&site.folder, 0)?;
+    let browser = std::process::Command::new("node")
+        .arg("bench-model.mjs")
+        .arg(instructions.to_string())
+        .current_dir(paths::e2e_sources())
+        .env("L4_EXPLORER_URL", server.url())
+        .env("L4_CHROMIUM", "/usr/bin/chromium")
+        .stderr(std::process::Stdio::inherit())
+        .output()?;
+    drop(server);
+    if !browser.status.success() {
+        return Err(TaskError::new(format!("tests/e2e/bench-model.mjs failed ({})", browser.status)));
+    }
+    let native = speeds(&String::from_utf8_lossy(&native.stdout));
+    let browser = speeds(&String::from_utf8_lossy(&browser.stdout));
+    println!("Simulated user instructions per host second, {instructions} per run, kernel events off:");
+    println!("{:8} {:32} {:>12} {:>12} {:>8}", "cpu", "workload", "native M/s", "browser M/s", "ratio");
+    for (cpu, workload, native_speed) in &native {
+        let in_browser =
+            browser.iter().find(|(other_cpu, other, _)| other_cpu == cpu && other == workload).map(|entry| entry.2);
+        let (browser_text, ratio) = match in_browser {
+            Some(speed) => (format!("{speed:.1}"), format!("{:.2}", speed / native_speed)),
+            None => ("?".into(), "?".into()),
+        };
+        println!("{cpu:8} {workload:32} {native_speed:>12.1} {browser_text:>12} {ratio:>8}");
+    }
+    println!("Goals: 150 M/s natively and 75 M/s in the browser on the integer loop.");
     Ok(0)
 }
