@@ -235,3 +235,49 @@ test("the JavaScript API boots a simulator and rejects an unknown CPU clearly", 
   assert.match(error, /unknown CPU `z80`: choose `486` or `pentium`/);
   assert.deepEqual(page.problems, []);
 });
+
+test("text contrast is at least 4.5:1 in both themes, in every view", async () => {
+  const page = await openExplorer(browser, "#scenario=ping-pong&cpu=486", { reducedMotion: "reduce" });
+  await press(page, "i");
+  await press(page, "i");
+  // WCAG 2 contrast of every visible piece of text against the first opaque
+  // background behind it (SVG text: its fill against the drawing's background).
+  const failures = () => page.evaluate(() => {
+    const channel = (value) => { const c = value / 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+    const parse = (color) => { const [r, g, b, a = 1] = color.match(/[\d.]+/g).map(Number); return { r, g, b, a }; };
+    const luminance = ({ r, g, b }) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+    const background = (element) => {
+      for (let node = element; node; node = node.parentElement) {
+        const color = parse(getComputedStyle(node).backgroundColor);
+        if (color.a >= 1) return color;
+      }
+      return parse(getComputedStyle(document.documentElement).backgroundColor);
+    };
+    const found = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+      const element = text.parentElement;
+      if (!text.textContent.trim() || !element || element.closest("title, option, [aria-hidden=true]")) continue;
+      if (element.closest("button:disabled, input:disabled, select:disabled")) continue; // inactive controls are exempt
+      const box = element.getBoundingClientRect();
+      if (box.width === 0 || box.height === 0 || getComputedStyle(element).visibility === "hidden") continue;
+      const style = getComputedStyle(element);
+      const foreground = parse(element instanceof SVGElement ? style.fill : style.color);
+      const [light, dark] = [luminance(foreground), luminance(background(element))].sort((a, b) => b - a);
+      const ratio = (light + 0.05) / (dark + 0.05);
+      if (ratio < 4.5) found.push(`${ratio.toFixed(2)}:1 ${element.tagName.toLowerCase()}.${element.getAttribute("class") ?? ""} "${text.textContent.trim().slice(0, 30)}"`);
+    }
+    return [...new Set(found)];
+  });
+  for (const theme of ["first", "second"]) {
+    for (const key of ["1", "2", "3", "4"]) {
+      for (const left of ["c", "d", "o"]) {
+        await press(page, key);
+        await press(page, left);
+        assert.deepEqual(await failures(), [], `the ${theme} theme, view ${key}${left}`);
+      }
+    }
+    await press(page, "t");
+  }
+  assert.deepEqual(page.problems, []);
+});
