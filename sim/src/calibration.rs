@@ -80,6 +80,11 @@ impl KernelCosts {
     pub fn calibrated(&self) -> bool {
         self.costs.iter().all(Option::is_some)
     }
+
+    /// The paths never measured (the model charges nothing for their instructions).
+    pub fn unmeasured(&self) -> Vec<&'static str> {
+        Path::ALL.iter().zip(&self.costs).filter(|(_, cost)| cost.is_none()).map(|(path, _)| path.name()).collect()
+    }
 }
 
 #[cfg(test)]
@@ -93,6 +98,7 @@ mod tests {
         assert_eq!(costs.cost(Path::IpcShort).unwrap().instructions, 91);
         assert_eq!(costs.cycles(Path::PageFault), 0);
         assert!(!costs.calibrated());
+        assert!(costs.unmeasured().contains(&"page-fault") && !costs.unmeasured().contains(&"ipc-short"));
         assert!(KernelCosts::parse("ipc-long 1 2\n", CpuModel::I486).unwrap_err().contains("line 1"));
         assert!(KernelCosts::parse("warp 1 2 3 4\n", CpuModel::I486).unwrap_err().contains("unknown kernel path"));
         assert!(KernelCosts::parse("ipc-long x 2 3 4\n", CpuModel::I486).unwrap_err().contains("not a number"));

@@ -311,7 +311,11 @@ fn print_summary(system: &System) {
         statistics.page_faults,
         statistics.space_switches,
         statistics.small_space_switches,
-        if system.kernel_costs().calibrated() { "" } else { " (kernel instructions uncalibrated: not charged)" }
+        match system.kernel_costs().unmeasured() {
+            unmeasured if unmeasured.is_empty() => String::new(),
+            unmeasured =>
+                format!(" (kernel paths never measured, their instructions not charged: {})", unmeasured.join(", ")),
+        }
     );
     for thread in system.kernel().thread_summaries() {
         eprintln!(
