@@ -1,8 +1,7 @@
 ; kdebug — the kernel-debugger interface (int3 protocol): every output
 ; operation, enter_kdebug logging and going on (a headless kernel does not
-; stop), trace notes, blocking and non-blocking input, and every register
-; preserved across each call.
-; test: input=xy\n
+; stop), trace notes, and every register preserved across each call.
+; Input is tested by kdebug-input.asm.
 %include "testing.inc"
 
 ; kdebug_raw N — `int3; cmp al, N` with the argument in EAX.
@@ -56,15 +55,6 @@ _start:
     enter_kdebug "enter_kdebug: logged, and the program goes on"
     check_eq ebx, 0xB0B0B0B0, "enter_kdebug preserves the registers"
 
-; Input: "xy\n" was queued for the console.
-    inchar
-    check_masked eax, 0xFF, 'x', "inchar: the first character"
-    inchar
-    check_masked eax, 0xFF, 'y', "inchar: the second"
-    kdebug_raw 12                   ; non-blocking read
-    check_eq eax, 10, "non-blocking read: the newline"
-    kdebug_raw 12
-    check_eq eax, 0xFFFFFFFF, "non-blocking read with nothing left: -1"
     check_done
 
 section .data

@@ -74,6 +74,7 @@ pub const TESTS: &[Program] = &[
     program!("tests/exceptions.asm"),
     program!("tests/sigma0-protocol.asm"),
     program!("tests/kdebug.asm"),
+    program!("tests/kdebug-input.asm"),
     program!("tests/interrupts.asm"),
     program!("tests/small-spaces.asm"),
 ];

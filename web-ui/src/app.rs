@@ -10,7 +10,7 @@ use crate::url::{self, Place};
 use gloo::events::EventListener;
 use gloo::file::callbacks::FileReader;
 use gloo::render::{AnimationFrame, request_animation_frame};
-use wasm_bindgen::JsCast;
+use web_sys::wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 /// What the root reacts to.
@@ -111,7 +111,7 @@ impl App {
             return;
         }
         if let Ok(history) = gloo::utils::window().history() {
-            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&hash));
+            let _ = history.replace_state_with_url(&web_sys::wasm_bindgen::JsValue::NULL, "", Some(&hash));
         }
         self.written_hash = hash;
     }
@@ -135,7 +135,7 @@ impl App {
     }
 
     fn download(name: &str, mime: &str, text: &str) -> Result<(), String> {
-        let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+        let parts = js_sys::Array::of1(&web_sys::wasm_bindgen::JsValue::from_str(text));
         let options = web_sys::BlobPropertyBag::new();
         options.set_type(mime);
         let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)

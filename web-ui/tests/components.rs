@@ -6,9 +6,9 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 use wasm_bridge::{Breakpoint, CpuChoice, EventQuery, Session, SessionConfig};
+use web_sys::wasm_bindgen::JsCast;
 use web_ui::components::*;
 use web_ui::state::Action;
 use yew::Callback;

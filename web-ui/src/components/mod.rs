@@ -69,7 +69,7 @@ pub fn escape(text: &str) -> String {
 /// event's target that matches `selector`: how the views drawn as markup
 /// find what was clicked (one listener for the whole drawing).
 pub fn clicked_event(target: Option<web_sys::EventTarget>, selector: &str) -> Option<(u64, u64)> {
-    use wasm_bindgen::JsCast;
+    use web_sys::wasm_bindgen::JsCast;
     let element = target?.dyn_into::<web_sys::Element>().ok()?.closest(selector).ok()??;
     let index = element.get_attribute("data-index")?.parse().ok()?;
     let instruction = element.get_attribute("data-instruction")?.parse().ok()?;

@@ -328,7 +328,7 @@ fn TimelineDrawing(props: &TimelineDrawingProps) -> Html {
 
 /// What the bar or arrow under the pointer (or with the focus) is, in words.
 fn describe_target(target: Option<web_sys::EventTarget>) -> Option<String> {
-    use wasm_bindgen::JsCast;
+    use web_sys::wasm_bindgen::JsCast;
     let element = target?.dyn_into::<web_sys::Element>().ok()?;
     if let Some(arrow) = element.closest("[data-test=ipc-arrow]").ok()? {
         return arrow.get_attribute("aria-label");
