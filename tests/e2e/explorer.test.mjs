@@ -231,6 +231,13 @@ test("the JavaScript API boots a simulator and rejects an unknown CPU clearly", 
   });
   assert.equal(view.status.cpu, "Pentium");
   assert.match(view.console, /on Pentium/);
+  assert.equal(view.tlbs.length, 3, "the Pentium's I-TLB, D-TLB and 4 MB TLB");
+  assert.ok(view.costs.ipcs > 0 && view.costs.cycles_per_ipc > 0, JSON.stringify(view.costs));
+  assert.ok(view.mapping_trees.length > 0, "the root task's pages came from sigma0");
+  const speed = await page.evaluate(() => JSON.parse(window.l4.benchModel("486", "integer", 100000)));
+  assert.equal(speed.instructions, 100000);
+  const badWorkload = await page.evaluate(() => { try { window.l4.benchModel("486", "spin", 10); return ""; } catch (e) { return String(e.message ?? e); } });
+  assert.match(badWorkload, /unknown workload `spin`/);
   const error = await page.evaluate(() => { try { new window.l4.L4Simulator("hello", "z80", false); return ""; } catch (e) { return String(e.message ?? e); } });
   assert.match(error, /unknown CPU `z80`: choose `486` or `pentium`/);
   assert.deepEqual(page.problems, []);

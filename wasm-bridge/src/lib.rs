@@ -91,7 +91,7 @@ impl JsSimulator {
         Ok(Self { inner })
     }
 
-    /// Status, threads, CPU and console as JSON.
+    /// Status, threads, CPU, console, TLBs, mapping trees and costs as JSON.
     #[wasm_bindgen(js_name = viewJson)]
     pub fn view_json(&self) -> String {
         #[derive(serde::Serialize)]
@@ -100,12 +100,18 @@ impl JsSimulator {
             threads: Vec<ThreadView>,
             cpu: CpuView,
             console: String,
+            tlbs: Vec<TlbView>,
+            mapping_trees: Vec<MappingTreeView>,
+            costs: CostsView,
         }
         json(&Whole {
             status: self.inner.status(),
             threads: self.inner.threads(),
             cpu: self.inner.cpu(),
             console: self.inner.console(),
+            tlbs: self.inner.tlbs(),
+            mapping_trees: self.inner.mapping_trees(false),
+            costs: self.inner.costs(),
         })
     }
 
