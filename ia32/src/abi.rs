@@ -242,6 +242,18 @@ impl Timeouts {
             _ => Some(1u64 << (2 * (15 - exponent))),
         }
     }
+    /// The timeouts of the kernel's page-fault RPC for a transfer fault: the
+    /// pagefault timeout with exponent `p` as both its send and its receive
+    /// timeout (p=0 → ∞, p=15 → 0, else 4^(15−p) µs).
+    pub const fn pagefault_rpc(p: u32) -> Self {
+        let p = p & 0xF;
+        let (exponent, mantissa) = match p {
+            0 => (0, 0),
+            15 => (15, 0),
+            _ => (p, 1),
+        };
+        Self(exponent | (exponent << 4) | (mantissa << 16) | (mantissa << 24))
+    }
     /// Encode a send and a receive timeout (pagefault timeouts ∞). `None` = ∞.
     /// Chooses the smallest exponent-mantissa pair that is at least the request.
     pub const fn encode(send: Microseconds, receive: Microseconds) -> Self {

@@ -74,7 +74,7 @@ impl Kernel {
                 return Path::PageFault;
             }
         }
-        self.page_fault_ipc(hardware, thread, address, write)
+        self.page_fault_ipc(hardware, thread, address, write, ia32::abi::Timeouts::INFINITE)
     }
 
     /// The kernel needed user memory of `thread` that is not mapped (the
@@ -115,7 +115,7 @@ impl Kernel {
             }
             return Path::Sigma0Fault;
         }
-        self.page_fault_ipc(hardware, thread, address, write)
+        self.page_fault_ipc(hardware, thread, address, write, ia32::abi::Timeouts::INFINITE)
     }
 
     /// Decode the ModRM memory operand at `bytes[at..]` (32-bit addressing).
@@ -271,7 +271,7 @@ impl Kernel {
             return Path::Exception;
         }
         // page_fault_ipc puts bit 1 for writes; an I/O fpage goes as it is.
-        let path = self.page_fault_ipc(hardware, thread, fpage.raw() & !2, false);
+        let path = self.page_fault_ipc(hardware, thread, fpage.raw() & !2, false, ia32::abi::Timeouts::INFINITE);
         self.threads.tcb_mut(thread).fault_address = fpage.raw();
         path
     }

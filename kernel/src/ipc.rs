@@ -81,6 +81,13 @@ impl Kernel {
 
     /// End a thread's IPC with an error code in EAX; it becomes ready.
     fn ipc_failed<H: Hardware>(&mut self, hardware: &mut H, thread: u16, code: u32) {
+        let flags = self.threads.tcb(thread).flags;
+        let in_transfer_fault =
+            flags & flag::PAGE_FAULT != 0 && flags & (flag::TRANSFER_AS_SENDER | flag::TRANSFER_AS_RECEIVER) != 0;
+        if in_transfer_fault && (code == ipc_error::SEND_TIMEOUT || code == ipc_error::RECEIVE_TIMEOUT) {
+            self.transfer_fault_timed_out(hardware, thread);
+            return;
+        }
         let id = self.threads.tcb(thread).id;
         hardware.emit(&KernelEvent::IpcError { thread: id, code });
         let tcb = self.threads.tcb_mut(thread);
@@ -174,7 +181,9 @@ impl Kernel {
             return self.deliver(hardware, sender, receiver, flags);
         }
         let timeouts = Timeouts(self.threads.tcb(sender).timeouts);
-        let timeout = if self.threads.tcb(sender).flags & flag::PAGE_FAULT != 0 { None } else { timeouts.send() };
+        // The kernel's page-fault RPC carries its own timeouts (∞ for a user
+        // fault, the pagefault timeout for a transfer's fault).
+        let timeout = timeouts.send();
         if timeout == Some(0) {
             return SendOutcome::Failed(ipc_error::SEND_TIMEOUT);
         }
@@ -294,7 +303,7 @@ impl Kernel {
         let (thread_id, page_fault) = (tcb.id, tcb.flags & flag::PAGE_FAULT != 0);
         let receive = ReceiveDescriptor(tcb.receive_descriptor);
         let timeouts = Timeouts(tcb.timeouts);
-        let timeout = if page_fault { None } else { timeouts.receive() };
+        let timeout = timeouts.receive();
         let open = receive.is_open() && !page_fault;
         let source = tcb.receive_from;
         if open {
@@ -444,6 +453,7 @@ impl Kernel {
         thread: u16,
         address: u32,
         write: bool,
+        timeouts: Timeouts,
     ) -> Path {
         let tcb = *self.threads.tcb(thread);
         let word = (address & !2) | if write { 2 } else { 0 };
@@ -454,7 +464,7 @@ impl Kernel {
             tcb.flags &= !flag::RECEIVE_PHASE;
             tcb.fault_address = word;
             tcb.receive_descriptor = PAGE_FAULT_WINDOW;
-            tcb.timeouts = 0;
+            tcb.timeouts = timeouts.0;
             tcb.receive_from = tcb.pager;
         }
         match self.send_phase(hardware, thread, tcb.pager, SendDescriptor(0)) {
@@ -463,6 +473,12 @@ impl Kernel {
                 Path::PageFault
             }
             SendOutcome::Blocked => Path::PageFault,
+            SendOutcome::Failed(ipc_error::SEND_TIMEOUT) => {
+                // A transfer's fault with pagefault timeout 0 and a pager not
+                // waiting: the transfer fails for both parties.
+                self.ipc_failed(hardware, thread, ipc_error::SEND_TIMEOUT);
+                Path::PageFault
+            }
             SendOutcome::Failed(_) => {
                 // The pager does not exist (any more): the thread cannot go on.
                 self.threads.tcb_mut(thread).flags &= !flag::PAGE_FAULT;
@@ -484,6 +500,14 @@ impl Kernel {
         write: bool,
     ) {
         let other = if faulting == sender { receiver } else { sender };
+        // A fault in the receiver's space is bounded by the sender's send-
+        // pagefault timeout, one in the sender's space by the receiver's
+        // receive-pagefault timeout (both as the RPC's send and receive timeout).
+        let rpc_timeouts = if faulting == receiver {
+            Timeouts::pagefault_rpc(Timeouts(self.threads.tcb(sender).timeouts).send_pagefault_exponent())
+        } else {
+            Timeouts::pagefault_rpc(Timeouts(self.threads.tcb(receiver).timeouts).receive_pagefault_exponent())
+        };
         // The other party waits, marked so that nothing else takes it.
         if other == sender {
             // The sender goes (back) to the front of the receiver's queue.
@@ -505,13 +529,14 @@ impl Kernel {
             let tcb = self.threads.tcb_mut(faulting);
             tcb.flags |= role;
             tcb.saved_descriptor = tcb.receive_descriptor;
+            tcb.saved_timeouts = tcb.timeouts;
             tcb.saved_from = tcb.receive_from;
             tcb.transfer_partner = other;
         }
         if faulting == sender {
             self.dequeue_sender(receiver, sender);
         }
-        self.page_fault_ipc(hardware, faulting, address, write);
+        self.page_fault_ipc(hardware, faulting, address, write, rpc_timeouts);
     }
 
     /// The pager resolved a transfer's page fault: retry the IPC.
@@ -522,6 +547,7 @@ impl Kernel {
             let tcb = self.threads.tcb_mut(thread);
             tcb.flags &= !(flag::TRANSFER_AS_SENDER | flag::TRANSFER_AS_RECEIVER);
             tcb.receive_descriptor = tcb.saved_descriptor;
+            tcb.timeouts = tcb.saved_timeouts;
             tcb.receive_from = tcb.saved_from;
             tcb.saved_from = ThreadId::NIL;
             tcb.transfer_partner = NONE;
@@ -540,6 +566,50 @@ impl Kernel {
             self.threads.tcb_mut(thread).state = State::Receiving;
             self.receive_phase(hardware, thread);
         }
+    }
+
+    /// The page-fault RPC of a suspended transfer ran out of time: the
+    /// transfer fails for both parties — a fault in the receiver's space with
+    /// the send-pagefault timeout (receiver 0x80, sender 0x90), one in the
+    /// sender's space with the receive-pagefault timeout (0xA0, 0xB0).
+    fn transfer_fault_timed_out<H: Hardware>(&mut self, hardware: &mut H, faulting: u16) {
+        let tcb = *self.threads.tcb(faulting);
+        let as_sender = tcb.flags & flag::TRANSFER_AS_SENDER != 0;
+        let other = tcb.transfer_partner;
+        {
+            let tcb = self.threads.tcb_mut(faulting);
+            tcb.flags &= !(flag::PAGE_FAULT | flag::TRANSFER_AS_SENDER | flag::TRANSFER_AS_RECEIVER);
+            tcb.receive_descriptor = tcb.saved_descriptor;
+            tcb.timeouts = tcb.saved_timeouts;
+            tcb.receive_from = tcb.saved_from;
+            tcb.saved_from = ThreadId::NIL;
+            tcb.transfer_partner = NONE;
+        }
+        self.remove_wakeup(faulting);
+        let receiver_code = if as_sender {
+            ipc_error::RECEIVE_PAGEFAULT_TIMEOUT
+        } else {
+            ipc_error::RECEIVE_PAGEFAULT_TIMEOUT_IN_SENDER
+        };
+        let (faulting_code, other_code) = if as_sender {
+            (receiver_code | ipc_error::SEND_PHASE, receiver_code)
+        } else {
+            (receiver_code, receiver_code | ipc_error::SEND_PHASE)
+        };
+        if other != NONE {
+            let other_tcb = *self.threads.tcb(other);
+            self.threads.tcb_mut(other).transfer_partner = NONE;
+            self.remove_wakeup(other);
+            if other_tcb.state == State::Sending
+                && let Some(receiver) = self.threads.find(other_tcb.partner)
+            {
+                self.dequeue_sender(receiver, other);
+            }
+            if matches!(other_tcb.state, State::Sending | State::Receiving) {
+                self.ipc_failed(hardware, other, other_code);
+            }
+        }
+        self.ipc_failed(hardware, faulting, faulting_code);
     }
 
     /// A blocked IPC's timeout expired.

@@ -150,8 +150,10 @@ pub struct Tcb {
     pub idt_limit: u32,
     /// The source of the receive phase (ESI of the ipc, or the pager for a page fault).
     pub receive_from: ThreadId,
-    /// The IPC a transfer page fault interrupted: its receive descriptor and source.
+    /// The IPC a transfer page fault interrupted: its receive descriptor,
+    /// source and timeout word.
     pub saved_descriptor: u32,
+    pub saved_timeouts: u32,
     pub saved_from: ThreadId,
     /// The other party of a suspended transfer (TCB index).
     pub transfer_partner: u16,
@@ -188,6 +190,7 @@ impl Tcb {
         idt_limit: 0,
         receive_from: ThreadId::NIL,
         saved_descriptor: 0,
+        saved_timeouts: 0,
         saved_from: ThreadId::NIL,
         transfer_partner: NONE,
     };

@@ -75,6 +75,7 @@ pub const TESTS: &[Program] = &[
     program!("tests/sigma0-protocol.asm"),
     program!("tests/kdebug.asm"),
     program!("tests/kdebug-input.asm"),
+    program!("tests/pagefault-timeouts.asm"),
     program!("tests/interrupts.asm"),
     program!("tests/small-spaces.asm"),
 ];
