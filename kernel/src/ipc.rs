@@ -543,15 +543,7 @@ impl Kernel {
     fn resume_transfer<H: Hardware>(&mut self, hardware: &mut H, thread: u16) {
         let other = self.threads.tcb(thread).transfer_partner;
         let as_sender = self.threads.tcb(thread).flags & flag::TRANSFER_AS_SENDER != 0;
-        {
-            let tcb = self.threads.tcb_mut(thread);
-            tcb.flags &= !(flag::TRANSFER_AS_SENDER | flag::TRANSFER_AS_RECEIVER);
-            tcb.receive_descriptor = tcb.saved_descriptor;
-            tcb.timeouts = tcb.saved_timeouts;
-            tcb.receive_from = tcb.saved_from;
-            tcb.saved_from = ThreadId::NIL;
-            tcb.transfer_partner = NONE;
-        }
+        self.threads.tcb_mut(thread).leave_transfer_fault();
         if other != NONE {
             let tcb = self.threads.tcb_mut(other);
             tcb.flags &= !flag::TRANSFER_WAITING;
@@ -578,12 +570,8 @@ impl Kernel {
         let other = tcb.transfer_partner;
         {
             let tcb = self.threads.tcb_mut(faulting);
-            tcb.flags &= !(flag::PAGE_FAULT | flag::TRANSFER_AS_SENDER | flag::TRANSFER_AS_RECEIVER);
-            tcb.receive_descriptor = tcb.saved_descriptor;
-            tcb.timeouts = tcb.saved_timeouts;
-            tcb.receive_from = tcb.saved_from;
-            tcb.saved_from = ThreadId::NIL;
-            tcb.transfer_partner = NONE;
+            tcb.flags &= !flag::PAGE_FAULT;
+            tcb.leave_transfer_fault();
         }
         self.remove_wakeup(faulting);
         let receiver_code = if as_sender {

@@ -160,6 +160,18 @@ pub struct Tcb {
 }
 
 impl Tcb {
+    /// The page-fault RPC of a suspended transfer is over (answered or timed
+    /// out): back to the IPC it interrupted — its receive descriptor, source
+    /// and timeouts — and no longer part of a transfer.
+    pub(crate) fn leave_transfer_fault(&mut self) {
+        self.flags &= !(flag::TRANSFER_AS_SENDER | flag::TRANSFER_AS_RECEIVER);
+        self.receive_descriptor = self.saved_descriptor;
+        self.timeouts = self.saved_timeouts;
+        self.receive_from = self.saved_from;
+        self.saved_from = ThreadId::NIL;
+        self.transfer_partner = NONE;
+    }
+
     pub const EMPTY: Tcb = Tcb {
         id: ThreadId::NIL,
         state: State::Free,

@@ -4,12 +4,6 @@
 ; Input is tested by kdebug-input.asm.
 %include "testing.inc"
 
-; kdebug_raw N — `int3; cmp al, N` with the argument in EAX.
-%macro kdebug_raw 1
-    int3
-    cmp al, %1
-%endmacro
-
 section .text
 _start:
     start_pager

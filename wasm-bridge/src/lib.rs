@@ -46,11 +46,7 @@ pub fn compare_costs(scenario: &str, cpu: CpuChoice, small_spaces: bool) -> Resu
 #[wasm_bindgen(js_name = benchModel)]
 pub fn bench_model(cpu: &str, workload: &str, instructions: f64) -> Result<String, JsError> {
     use sim::model::workload::{Workload, measure};
-    let model = match cpu {
-        "486" => sim::CpuModel::I486,
-        "pentium" => sim::CpuModel::Pentium,
-        other => return Err(JsError::new(&format!("unknown CPU `{other}`: choose `486` or `pentium`"))),
-    };
+    let model = CpuChoice::parse(cpu).map_err(|message| JsError::new(&message))?.model();
     let workload = match workload {
         "integer" => Workload::IntegerLoop,
         "paging" => Workload::PagesWithCr3Loads,

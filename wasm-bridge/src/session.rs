@@ -404,17 +404,21 @@ impl Session {
         }
     }
 
-    /// Run at most `instructions` user instructions, stopping at breakpoints.
-    /// Returns whether the run can go on (no breakpoint hit, not finished).
-    pub fn run_slice(&mut self, instructions: u64) -> bool {
-        let addresses: Vec<u32> = self
-            .breakpoints
+    /// The addresses of the address breakpoints.
+    pub(crate) fn address_breakpoints(&self) -> Vec<u32> {
+        self.breakpoints
             .iter()
             .filter_map(|(_, breakpoint)| match breakpoint {
                 Breakpoint::Address(address) => Some(*address),
-                _ => None,
+                Breakpoint::Event { .. } => None,
             })
-            .collect();
+            .collect()
+    }
+
+    /// Run at most `instructions` user instructions, stopping at breakpoints.
+    /// Returns whether the run can go on (no breakpoint hit, not finished).
+    pub fn run_slice(&mut self, instructions: u64) -> bool {
+        let addresses = self.address_breakpoints();
         let events = self.breakpoints.iter().any(|(_, breakpoint)| matches!(breakpoint, Breakpoint::Event { .. }));
         let end = self.position().saturating_add(instructions);
         while self.position() < end {
@@ -456,16 +460,12 @@ impl Session {
     pub fn seek(&mut self, position: u64) {
         let replaying = position < self.position();
         if replaying {
-            let coarse =
-                self.checkpoints.iter().rev().find(|checkpoint| checkpoint.snapshot.instructions() <= position);
-            let fine =
-                self.fine_checkpoints.iter().rev().find(|checkpoint| checkpoint.snapshot.instructions() <= position);
-            let nearest = match (coarse, fine) {
-                (Some(coarse), Some(fine)) => {
-                    Some(if fine.snapshot.instructions() > coarse.snapshot.instructions() { fine } else { coarse })
-                }
-                (coarse, fine) => coarse.or(fine),
-            };
+            let nearest = self
+                .checkpoints
+                .iter()
+                .chain(&self.fine_checkpoints)
+                .filter(|checkpoint| checkpoint.snapshot.instructions() <= position)
+                .max_by_key(|checkpoint| checkpoint.snapshot.instructions());
             let Some(checkpoint) = nearest.or(self.boot.as_ref()).cloned() else { return };
             self.system.restore(&checkpoint.snapshot);
             self.statistics = checkpoint.statistics;

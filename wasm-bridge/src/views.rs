@@ -1,6 +1,6 @@
 //! Everything a session shows, built on demand as plain view types.
 
-use crate::session::{Breakpoint, Session};
+use crate::session::Session;
 use crate::view::*;
 use sim::kernel_crate::thread::NONE;
 use sim::model::tlb::TlbKind;
@@ -390,14 +390,7 @@ impl Session {
         // A small-space thread's EIP is relative to its segment base.
         let base = system.machine().cpu.segments[1].cache.base;
         let linear = eip.wrapping_add(base);
-        let breakpoints: Vec<u32> = self
-            .breakpoints
-            .iter()
-            .filter_map(|(_, breakpoint)| match breakpoint {
-                Breakpoint::Address(address) => Some(*address),
-                _ => None,
-            })
-            .collect();
+        let breakpoints = self.address_breakpoints();
         let lines = system
             .disassemble(directory, linear, count)
             .into_iter()

@@ -219,10 +219,6 @@ impl App {
     }
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-}
-
 /// The drawing styles of `style.css` that an exported SVG needs (light theme).
 const SVG_STYLE: &str = "text{font:11px monospace;fill:#1a1a1a}.caption{font-weight:bold}\
 .lane-rule{stroke:#ddd}.segment-label{fill:#1a1a1a;font-size:9px}\

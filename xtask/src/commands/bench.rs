@@ -105,18 +105,28 @@ fn explorer() -> Result<i32> {
         site.wasm_bytes / 1024,
         gzipped / 1024
     );
+    let report = browser_script(&site, "bench.mjs", &[])?;
+    print!("{}", String::from_utf8_lossy(&report));
+    Ok(0)
+}
+
+/// Run `tests/e2e/SCRIPT` with node against `site` served on a free port,
+/// in Debian's Chromium; its standard output.
+fn browser_script(site: &web::Site, script: &str, arguments: &[String]) -> Result<Vec<u8>> {
     let server = Server::start(&site.folder, 0)?;
-    let status = std::process::Command::new("node")
-        .arg("bench.mjs")
+    let output = std::process::Command::new("node")
+        .arg(script)
+        .args(arguments)
         .current_dir(paths::e2e_sources())
         .env("L4_EXPLORER_URL", server.url())
         .env("L4_CHROMIUM", "/usr/bin/chromium")
-        .status()?;
+        .stderr(std::process::Stdio::inherit())
+        .output()?;
     drop(server);
-    if !status.success() {
-        return Err(TaskError::new(format!("tests/e2e/bench.mjs failed ({status})")));
+    if !output.status.success() {
+        return Err(TaskError::new(format!("tests/e2e/{script} failed ({})", output.status)));
     }
-    Ok(0)
+    Ok(output.stdout)
 }
 
 /// Lines `cpu<TAB>workload<TAB>instructions<TAB>milliseconds` → (cpu, workload, M instructions/s).
@@ -144,26 +154,14 @@ fn model(instructions: u64) -> Result<i32> {
         return Err(TaskError::new(format!("the native speed run failed ({})", native.status)));
     }
     let site = web::build_site()?;
-    let server = Server::start(&site.folder, 0)?;
-    let browser = std::process::Command::new("node")
-        .arg("bench-model.mjs")
-        .arg(instructions.to_string())
-        .current_dir(paths::e2e_sources())
-        .env("L4_EXPLORER_URL", server.url())
-        .env("L4_CHROMIUM", "/usr/bin/chromium")
-        .stderr(std::process::Stdio::inherit())
-        .output()?;
-    drop(server);
-    if !browser.status.success() {
-        return Err(TaskError::new(format!("tests/e2e/bench-model.mjs failed ({})", browser.status)));
-    }
+    let browser = browser_script(&site, "bench-model.mjs", &[instructions.to_string()])?;
     let native_text = String::from_utf8_lossy(&native.stdout).into_owned();
     let snapshot = native_text
         .lines()
         .find_map(|line| line.strip_prefix("snapshot\t"))
         .map(|rest| rest.replace('\t', " µs, restore "));
     let native = speeds(&native_text);
-    let browser = speeds(&String::from_utf8_lossy(&browser.stdout));
+    let browser = speeds(&String::from_utf8_lossy(&browser));
     println!("Simulated user instructions per host second, {instructions} per run, kernel events off:");
     println!("{:8} {:32} {:>12} {:>12} {:>8}", "cpu", "workload", "native M/s", "browser M/s", "ratio");
     for (cpu, workload, native_speed) in &native {
