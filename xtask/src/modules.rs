@@ -34,11 +34,17 @@ pub fn export(programs: &Programs) -> Result<Vec<PathBuf>> {
                 arguments.push("--module".to_string());
                 arguments.push(absolute(file).display().to_string());
             }
-            ("custom".to_string(), arguments)
+            // One folder per set of files: different sets exported at the
+            // same time never share one.
+            use std::hash::{Hash, Hasher};
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            arguments.hash(&mut hasher);
+            (format!("custom-{:016x}", hasher.finish()), arguments)
         }
     };
+    // Not emptied first: exports of the same programs may run at the same
+    // time (the tests run in parallel); each file is replaced atomically.
     let directory = paths::target().join("modules").join(&name);
-    let _ = std::fs::remove_dir_all(&directory);
     arguments.push("--export-modules".into());
     arguments.push(directory.display().to_string());
     let output = std::process::Command::new(&runner)

@@ -196,8 +196,13 @@ fn main() -> ExitCode {
 fn export(modules: &[Module], directory: &str) -> Result<u8, String> {
     std::fs::create_dir_all(directory).map_err(|error| format!("{directory}: {error}"))?;
     for module in modules {
+        // Written beside and renamed into place: another export of the same
+        // programs running at the same time (tests run in parallel) never
+        // leaves a reader with a half-written file.
         let path = std::path::Path::new(directory).join(format!("{}.elf", module.name));
-        std::fs::write(&path, &module.elf).map_err(|error| format!("{}: {error}", path.display()))?;
+        let partial = std::path::Path::new(directory).join(format!(".{}.elf.{}", module.name, std::process::id()));
+        std::fs::write(&partial, &module.elf).map_err(|error| format!("{}: {error}", partial.display()))?;
+        std::fs::rename(&partial, &path).map_err(|error| format!("{}: {error}", path.display()))?;
         println!("{}", path.display());
     }
     Ok(0)
