@@ -71,8 +71,11 @@ test("reverse step restores the earlier state exactly", async () => {
     texts.code = await page.locator("[data-test=code]").innerText();
     texts.events = await page.locator("[data-test=event-list]").innerText();
     // Attribute order in the DOM depends on how it was patched: compare sorted attributes.
-    texts.timeline = await page.locator("#timeline-svg").evaluate((svg) => [...svg.querySelectorAll("g, line, rect")]
-      .map((node) => [...node.attributes].map((attribute) => `${attribute.name}=${attribute.value}`).sort().join(" ") + "|" + node.textContent).join("\n"));
+    // The timeline: its lanes and messages (attributes sorted: their order
+    // depends on how the DOM was patched), and the canvas, pixel for pixel.
+    texts.timeline = await page.locator("[data-test=timeline]").evaluate((panel) => [...panel.querySelectorAll("[data-test=lane], [data-test=ipc-arrow]")]
+      .map((node) => [...node.attributes].map((attribute) => `${attribute.name}=${attribute.value}`).sort().join(" ") + "|" + node.textContent).join("\n")
+      + "\n" + panel.querySelector("[data-test=timeline-canvas]").toDataURL());
     // The scrubber's end (the furthest point reached) moves on; the rest must not.
     texts.position = (await page.locator("[data-test=position]").innerText()).replace(/ of \d+/, "");
     return texts;

@@ -46,8 +46,10 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: false });
 }
 
-/** The machine's position (user instructions retired) from the scrubber. */
+/** The machine's position (user instructions retired) from the scrubber, once any seek has arrived. */
 export async function statusPosition(page) {
+  // A long seek replays across frames: wait until it has arrived and is shown.
+  await page.waitForFunction(() => document.body.dataset.seeking !== "true", null, { timeout: 20000 });
   const text = await page.locator("[data-test=position]").innerText();
   return Number(/instruction (\d+)/.exec(text)[1]);
 }

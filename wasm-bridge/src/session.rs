@@ -92,6 +92,16 @@ pub(crate) struct Statistics {
     pub tlb_misses: u64,
 }
 
+/// Where a seek under way is going.
+#[derive(Clone, Copy, Debug)]
+struct Seek {
+    position: u64,
+    /// Then on to just after this event.
+    event: Option<u64>,
+    /// Going back (from a checkpoint): keep short-lived checkpoints near the target.
+    replaying: bool,
+}
+
 /// A session.
 #[derive(Debug)]
 pub struct Session {
@@ -118,6 +128,8 @@ pub struct Session {
     next_breakpoint: u32,
     pub(crate) stop: String,
     pub(crate) statistics: Statistics,
+    /// A seek under way (see [`Session::begin_seek`]).
+    seeking: Option<Seek>,
     /// Console input with the position it was typed at.
     inputs: Vec<(u64, Vec<u8>)>,
 }
@@ -177,6 +189,7 @@ impl Session {
             next_breakpoint: 1,
             stop: String::new(),
             statistics: Statistics::default(),
+            seeking: None,
             inputs: Vec::new(),
         };
         session.restart();
@@ -238,6 +251,7 @@ impl Session {
         self.fine_checkpoints.clear();
         self.boot = None;
         self.inputs.clear();
+        self.seeking = None;
         let Some(modules) = self.modules() else {
             self.stop = "the programs have errors: fix them and assemble again".into();
             return;
@@ -270,14 +284,19 @@ impl Session {
         let mut new_machine = Vec::new();
         let entries: Vec<LoggedEvent> = self.system.log().since(self.seen).cloned().collect();
         self.seen = self.system.log().next_sequence();
+        // Only the latest machine events are kept, so only they are described
+        // (describing every one was a third of the cost of a replay) — unless
+        // a breakpoint may be waiting for one of the others.
+        let machine_count = entries.iter().filter(|entry| matches!(entry.source, Source::Machine(_))).count();
+        let watched = self.breakpoints.iter().any(|(_, breakpoint)| matches!(breakpoint, Breakpoint::Event { .. }));
+        let mut skip_machine = if watched { 0 } else { machine_count.saturating_sub(MACHINE_EVENTS_KEPT) };
         for entry in &entries {
-            let view = event_view(entry);
             match &entry.source {
                 Source::Kernel(event) => {
                     self.timeline.add(event, entry.cycle, entry.sequence, entry.instruction);
-                    self.history.push(view);
+                    self.history.push(event_view(entry));
                 }
-                Source::Console(_) => self.history.push(view),
+                Source::Console(_) => self.history.push(event_view(entry)),
                 Source::Machine(event) => {
                     match *event {
                         sim::MachineEvent::KernelEntry { vector: 0x30, .. } => {
@@ -292,7 +311,11 @@ impl Session {
                         sim::MachineEvent::TlbMiss { .. } => self.statistics.tlb_misses += 1,
                         _ => {}
                     }
-                    new_machine.push(view);
+                    if skip_machine > 0 {
+                        skip_machine -= 1;
+                    } else {
+                        new_machine.push(event_view(entry));
+                    }
                 }
             }
         }
@@ -378,18 +401,21 @@ impl Session {
 
     /// Execute one user instruction (and the kernel entry it causes).
     pub fn step_instruction(&mut self) {
+        self.finish_seek();
         let result = self.advance(Budget::instructions(1));
         self.stop = Self::describe(&result);
     }
 
     /// Run to the next kernel event.
     pub fn step_event(&mut self) {
+        self.finish_seek();
         let result = self.advance(Budget { stop_at_kernel_event: true, ..Budget::instructions(50_000_000) });
         self.stop = Self::describe(&result);
     }
 
     /// Run until a message is delivered (a whole IPC, from send to delivery).
     pub fn step_ipc(&mut self) {
+        self.finish_seek();
         for _ in 0..100_000 {
             let before = self.history.len();
             let result = self.advance(Budget { stop_at_kernel_event: true, ..Budget::instructions(50_000_000) });
@@ -418,6 +444,7 @@ impl Session {
     /// Run at most `instructions` user instructions, stopping at breakpoints.
     /// Returns whether the run can go on (no breakpoint hit, not finished).
     pub fn run_slice(&mut self, instructions: u64) -> bool {
+        self.finish_seek();
         let addresses = self.address_breakpoints();
         let events = self.breakpoints.iter().any(|(_, breakpoint)| matches!(breakpoint, Breakpoint::Event { .. }));
         let end = self.position().saturating_add(instructions);
@@ -458,6 +485,25 @@ impl Session {
 
     /// Go to `position` (user instructions retired), forwards or backwards.
     pub fn seek(&mut self, position: u64) {
+        self.begin_seek(position, None);
+        self.finish_seek();
+    }
+
+    /// Go to the moment just after event `index` happened (it happened
+    /// while the machine stood at `instruction`): seek there, then run on to
+    /// the kernel entry that emitted it.
+    pub fn seek_event(&mut self, index: u64, instruction: u64) {
+        self.begin_seek(instruction, Some(index));
+        self.finish_seek();
+    }
+
+    /// Start going to `position` (and then on to just after event `event`,
+    /// if given) without getting there yet: going back restores the nearest
+    /// checkpoint at once; the replay from there is done by
+    /// [`Session::continue_seek`], in slices the caller sizes — so that a
+    /// long way back never blocks the page for more than a frame. A seek
+    /// begun while another is under way replaces it.
+    pub fn begin_seek(&mut self, position: u64, event: Option<u64>) {
         let replaying = position < self.position();
         if replaying {
             let nearest = self
@@ -466,25 +512,48 @@ impl Session {
                 .chain(&self.fine_checkpoints)
                 .filter(|checkpoint| checkpoint.snapshot.instructions() <= position)
                 .max_by_key(|checkpoint| checkpoint.snapshot.instructions());
-            let Some(checkpoint) = nearest.or(self.boot.as_ref()).cloned() else { return };
-            self.system.restore(&checkpoint.snapshot);
-            self.statistics = checkpoint.statistics;
-            self.seen = checkpoint.snapshot.next_sequence();
-            let seen = self.seen;
-            self.history.retain(|event| event.index < seen);
-            self.timeline.rewind(&checkpoint.timeline);
-            self.machine_events.retain(|event| event.index < seen);
-            self.last_step.clear();
+            if let Some(checkpoint) = nearest.or(self.boot.as_ref()).cloned() {
+                self.system.restore(&checkpoint.snapshot);
+                self.statistics = checkpoint.statistics;
+                self.seen = checkpoint.snapshot.next_sequence();
+                let seen = self.seen;
+                self.history.retain(|event| event.index < seen);
+                self.timeline.rewind(&checkpoint.timeline);
+                self.machine_events.retain(|event| event.index < seen);
+                self.last_step.clear();
+            }
         }
+        // A replay continues a replay: its short-lived checkpoints are still wanted.
+        let replaying = replaying || self.seeking.as_ref().is_some_and(|seek| seek.replaying);
+        self.seeking = Some(Seek { position, event, replaying });
+    }
+
+    /// Where a seek under way is going (user instructions retired).
+    pub fn seeking(&self) -> Option<u64> {
+        self.seeking.as_ref().map(|seek| seek.position)
+    }
+
+    /// Go on with the seek under way for about `instructions` user
+    /// instructions (a slice ends at a short-lived checkpoint). Returns
+    /// whether it has arrived (or no seek is under way).
+    pub fn continue_seek(&mut self, instructions: u64) -> bool {
+        let Some(Seek { position, event, replaying }) = self.seeking else { return true };
+        let mut done = 0u64;
         while self.position() < position {
-            let mut budget = position - self.position();
+            if done >= instructions {
+                return false;
+            }
+            let mut budget = (position - self.position()).min(instructions.saturating_sub(done).max(1));
             if replaying && budget > FINE_INTERVAL {
                 budget = FINE_INTERVAL - self.position() % FINE_INTERVAL;
             }
+            let before = self.position();
             let result = self.advance(Budget::instructions(budget));
+            done += (self.position() - before).max(1);
             if Self::finished(&result) {
                 self.stop = Self::describe(&result);
-                return;
+                self.seeking = None;
+                return true;
             }
             let here = self.position();
             // Only near the target: earlier ones would be pushed out unused
@@ -503,25 +572,29 @@ impl Session {
             }
         }
         self.stop.clear();
+        if let Some(index) = event {
+            while self.seen <= index {
+                let result = self.advance(Budget { stop_at_kernel_event: true, ..Budget::instructions(50_000_000) });
+                if Self::finished(&result) {
+                    self.stop = Self::describe(&result);
+                    self.seeking = None;
+                    return true;
+                }
+            }
+            self.stop = format!("at event {index}");
+        }
+        self.seeking = None;
+        true
     }
 
-    /// Go to the moment just after event `index` happened (it happened
-    /// while the machine stood at `instruction`): seek there, then run on to
-    /// the kernel entry that emitted it.
-    pub fn seek_event(&mut self, index: u64, instruction: u64) {
-        self.seek(instruction);
-        while self.seen <= index {
-            let result = self.advance(Budget { stop_at_kernel_event: true, ..Budget::instructions(50_000_000) });
-            if Self::finished(&result) {
-                self.stop = Self::describe(&result);
-                return;
-            }
-        }
-        self.stop = format!("at event {index}");
+    /// Finish the seek under way at once.
+    pub fn finish_seek(&mut self) {
+        while !self.continue_seek(u64::MAX) {}
     }
 
     /// Back one instruction.
     pub fn reverse_step(&mut self) {
+        self.finish_seek();
         let position = self.position();
         if position > 0 {
             self.seek(position - 1);
@@ -530,6 +603,7 @@ impl Session {
 
     /// Back to the kernel event before the current position.
     pub fn reverse_event(&mut self) {
+        self.finish_seek();
         let position = self.position();
         let target = self
             .history
@@ -543,6 +617,7 @@ impl Session {
 
     /// Type into the kernel-debugger console.
     pub fn type_input(&mut self, bytes: &[u8]) {
+        self.finish_seek();
         let position = self.position();
         // Input typed here replaces whatever was typed at later positions
         // before going back; the checkpoints beyond here saw that other

@@ -196,3 +196,37 @@ fn going_back_across_checkpoints_restores_the_timeline_and_the_log() {
     direct.seek(45_120);
     assert_same(&picture(&travelled), &picture(&direct));
 }
+
+#[test]
+fn a_seek_in_slices_arrives_where_a_seek_at_once_does() {
+    let mut direct = session("many-threads", CpuChoice::I486);
+    direct.seek(31_007);
+    let expected = picture(&direct);
+    let mut sliced = session("many-threads", CpuChoice::I486);
+    sliced.seek(70_000);
+    // Back in slices of at most 1,000 instructions: each slice makes progress.
+    sliced.begin_seek(31_007, None);
+    assert_eq!(sliced.seeking(), Some(31_007));
+    let mut slices = 0;
+    let mut last = sliced.position();
+    while !sliced.continue_seek(1_000) {
+        slices += 1;
+        assert!(sliced.position() > last, "slice {slices} made no progress");
+        assert!(sliced.position() - last <= 1_000, "a slice ran {} instructions", sliced.position() - last);
+        last = sliced.position();
+    }
+    assert!(slices >= 5, "the replay from the checkpoint at 20,000 took {slices} slices");
+    assert_eq!(sliced.seeking(), None);
+    assert_same(&picture(&sliced), &expected);
+    // A new seek replaces one under way; a step first finishes it.
+    sliced.begin_seek(60_000, None);
+    assert!(!sliced.continue_seek(500));
+    sliced.begin_seek(5_000, None);
+    assert!(!sliced.continue_seek(500));
+    assert_eq!(sliced.seeking(), Some(5_000));
+    sliced.step_instruction();
+    assert_eq!(sliced.seeking(), None);
+    direct.seek(5_000);
+    direct.step_instruction();
+    assert_same(&picture(&sliced), &picture(&direct));
+}

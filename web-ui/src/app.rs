@@ -5,7 +5,7 @@
 
 use crate::components::*;
 use crate::keys;
-use crate::state::{Action, CodeTab, Explorer, MachineTab};
+use crate::state::{Action, CodeTab, Explorer, MachineTab, SEEK_SLICE_MILLISECONDS};
 use crate::url::{self, Place};
 use gloo::events::EventListener;
 use gloo::file::callbacks::FileReader;
@@ -34,6 +34,11 @@ pub enum Message {
         element: String,
         file: String,
     },
+    /// Save an SVG drawing a panel made itself.
+    SaveSvg {
+        file: String,
+        text: String,
+    },
 }
 
 /// The callbacks handed to the panels, made once: a callback made anew on
@@ -44,6 +49,7 @@ struct Callbacks {
     on_file: Callback<web_sys::File>,
     on_export_trace: Callback<()>,
     on_export_svg: Callback<(String, String)>,
+    on_save_svg: Callback<(String, String)>,
 }
 
 pub struct App {
@@ -56,6 +62,8 @@ pub struct App {
     _hash: EventListener,
     /// The hash we wrote last (so our own change is not read back).
     written_hash: String,
+    /// A seek arrived in this frame; it is shown in the next.
+    seek_arrived: bool,
 }
 
 impl std::fmt::Debug for App {
@@ -88,6 +96,7 @@ fn explorer_for(hash: &str) -> Explorer {
     };
     if place.position > 0 {
         explorer.apply(Action::Seek(place.position));
+        explorer.session.finish_seek();
     }
     explorer.notice = problems.join("; ");
     explorer
@@ -127,8 +136,45 @@ impl App {
             Some(gloo::timers::callback::Timeout::new(200, move || link.send_message(Message::WriteHash)));
     }
 
+    /// The theme on the document's root, before the panels render (the
+    /// timeline's canvas reads its colours from it).
+    fn apply_theme(&self) {
+        let theme = if self.explorer.dark { "dark" } else { "light" };
+        if let Some(root) = gloo::utils::document().document_element()
+            && root.get_attribute("data-theme").as_deref() != Some(theme)
+        {
+            let _ = root.set_attribute("data-theme", theme);
+        }
+    }
+
+    /// Do what the user asked; returns whether to render.
+    fn act(&mut self, context: &Context<Self>, action: Action) -> bool {
+        self.explorer.apply(action);
+        self.seek_arrived = false;
+        self.after_action(context)
+    }
+
+    /// After the explorer changed: ask for the next frame if running or
+    /// seeking, and say (for the page and the tests) whether a seek is
+    /// under way. While it is, nothing is rendered: the views would show
+    /// the replay's way through the past, and drawing them would take the
+    /// time the replay needs. Returns whether to render.
+    fn after_action(&mut self, context: &Context<Self>) -> bool {
+        self.schedule(context);
+        self.apply_theme();
+        let seeking = self.explorer.session.seeking().is_some() || self.seek_arrived;
+        if let Some(body) = gloo::utils::document().body() {
+            let _ = body.set_attribute("data-seeking", &seeking.to_string());
+        }
+        if !seeking {
+            self.write_hash_soon(context);
+        }
+        !seeking
+    }
+
     fn schedule(&mut self, context: &Context<Self>) {
-        if self.explorer.running && self.frame.is_none() {
+        let seeking = self.explorer.session.seeking().is_some() || self.seek_arrived;
+        if (self.explorer.running || seeking) && self.frame.is_none() {
             let link = context.link().clone();
             self.frame = Some(request_animation_frame(move |_| link.send_message(Message::Frame)));
         }
@@ -163,36 +209,6 @@ impl App {
         };
         let mut body = String::new();
         let (mut width, mut height) = (0.0f64, 0.0f64);
-        if root.has_attribute("data-layered") {
-            // Layers drawn over each other (the timeline): a layer that shows a
-            // window of a wider drawing says where (`data-x`) and which part
-            // (`data-view-box`); it becomes a nested `svg` with that viewBox.
-            for layer in &drawings {
-                let number =
-                    |name: &str| layer.get_attribute(name).and_then(|value| value.parse::<f64>().ok()).unwrap_or(0.0);
-                match layer.get_attribute("data-view-box") {
-                    Some(view_box) => {
-                        let shown_width =
-                            view_box.split_whitespace().nth(2).and_then(|value| value.parse::<f64>().ok());
-                        body.push_str(&format!(
-                            "<svg x=\"{}\" y=\"0\" width=\"{}\" height=\"{}\" viewBox=\"{view_box}\" preserveAspectRatio=\"none\">{}</svg>",
-                            number("data-x"),
-                            shown_width.unwrap_or(0.0),
-                            number("height"),
-                            layer.inner_html()
-                        ));
-                    }
-                    None => {
-                        width = width.max(number("width"));
-                        height = height.max(number("height"));
-                        body.push_str(&format!("<g>{}</g>", layer.inner_html()));
-                    }
-                }
-            }
-            return Some(format!(
-                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\"><style>{SVG_STYLE}</style><rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>{body}</svg>"
-            ));
-        }
         for drawing in drawings {
             let number =
                 |name: &str| drawing.get_attribute(name).and_then(|value| value.parse::<f64>().ok()).unwrap_or(0.0);
@@ -261,6 +277,7 @@ impl Component for App {
             on_file: link.callback(Message::PickedFile),
             on_export_trace: link.callback(|_| Message::ExportTrace),
             on_export_svg: link.callback(|(element, file)| Message::ExportSvg { element, file }),
+            on_save_svg: link.callback(|(file, text)| Message::SaveSvg { file, text }),
         };
         let mut app = Self {
             explorer,
@@ -271,25 +288,30 @@ impl Component for App {
             _keys: keys,
             _hash: hash,
             written_hash,
+            seek_arrived: false,
         };
         app.write_hash();
+        app.apply_theme();
         app
     }
 
     fn update(&mut self, context: &Context<Self>, message: Message) -> bool {
         match message {
-            Message::Do(action) => {
-                self.explorer.apply(action);
-                self.schedule(context);
-                self.write_hash_soon(context);
-                true
-            }
+            Message::Do(action) => self.act(context, action),
             Message::Frame => {
                 self.frame = None;
+                if self.explorer.session.seeking().is_some() {
+                    // A seek that arrives is shown in the next frame: a slice
+                    // of replay and a render of a new moment together would
+                    // not fit in one.
+                    self.seek_arrived = self.explorer.continue_seek_for(SEEK_SLICE_MILLISECONDS);
+                    return self.after_action(context);
+                }
+                if std::mem::take(&mut self.seek_arrived) {
+                    return self.after_action(context);
+                }
                 self.explorer.apply(Action::Tick);
-                self.schedule(context);
-                self.write_hash_soon(context);
-                true
+                self.after_action(context)
             }
             Message::WriteHash => {
                 self.hash_timer = None;
@@ -318,10 +340,7 @@ impl Component for App {
                 match keys::action(&event.key(), self.explorer.speed) {
                     Some(action) => {
                         event.prevent_default();
-                        self.explorer.apply(action);
-                        self.schedule(context);
-                        self.write_hash_soon(context);
-                        true
+                        self.act(context, action)
                     }
                     None => false,
                 }
@@ -329,7 +348,9 @@ impl Component for App {
             Message::HashChanged => {
                 let hash = current_hash();
                 if hash != self.written_hash {
+                    let dark = self.explorer.dark;
                     self.explorer = explorer_for(&hash);
+                    self.explorer.dark = dark;
                     self.written_hash = hash;
                     self.write_hash();
                     return true;
@@ -357,6 +378,12 @@ impl Component for App {
             Message::ExportTrace => {
                 let trace = wasm_bridge::export::perfetto(&self.explorer.session);
                 if let Err(message) = Self::download("l4-trace.json", "application/json", &trace) {
+                    self.explorer.notice = message;
+                }
+                true
+            }
+            Message::SaveSvg { file, text } => {
+                if let Err(message) = Self::download(&file, "image/svg+xml", &text) {
                     self.explorer.notice = message;
                 }
                 true
@@ -390,7 +417,6 @@ impl Component for App {
             .map(|(name, title, _)| (name.to_string(), title.to_string()))
             .collect();
         let (from, to) = explorer.timeline_window();
-        let drawn = drawn_range(from, to);
         let events = session.events(&explorer.event_filter);
         // Events after the machine's position are in its future (after a step back).
         let present = events.iter().take_while(|event| event.instruction <= status.instructions).count();
@@ -453,8 +479,8 @@ impl Component for App {
                         <BreakpointPanel breakpoints={session.breakpoint_list()} on_action={on_action.clone()} />
                     </div>
                     <div class="column middle">
-                        <TimelinePanel view={session.timeline(drawn.0, drawn.1)} {from} {to} now={status.cycles} following={explorer.timeline_window.is_none()}
-                            on_action={on_action.clone()} on_export_svg={on_export_svg.clone()} />
+                        <TimelinePanel view={session.timeline(from, to)} {from} {to} now={status.cycles} following={explorer.timeline_window.is_none()}
+                            dark={explorer.dark} on_action={on_action.clone()} on_save_svg={self.callbacks.on_save_svg.clone()} />
                         <div class="tabs" role="tablist" aria-label="Machine views">
                             { machine_tab(MachineTab::Spaces, "Spaces", "1") }
                             { machine_tab(MachineTab::Tlb, "TLB", "2") }
@@ -486,10 +512,6 @@ impl Component for App {
             let count = body.get_attribute("data-renders").and_then(|value| value.parse::<u64>().ok()).unwrap_or(0) + 1;
             let _ = body.set_attribute("data-renders", &count.to_string());
             let _ = body.set_attribute("data-running", &self.explorer.running.to_string());
-            let theme = if self.explorer.dark { "dark" } else { "light" };
-            if let Some(root) = gloo::utils::document().document_element() {
-                let _ = root.set_attribute("data-theme", theme);
-            }
         }
     }
 }

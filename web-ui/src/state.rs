@@ -190,6 +190,10 @@ impl Explorer {
         if !matches!(action, Action::Tick) {
             self.notice.clear();
         }
+        if !matches!(action, Action::Seek(_) | Action::SeekEvent { .. } | Action::Tick) {
+            // Everything else acts on the machine where the seek was going.
+            self.session.finish_seek();
+        }
         let budget = self.frame_budget();
         let session = &mut self.session;
         match action {
@@ -200,11 +204,13 @@ impl Explorer {
             Action::ReverseEvent => session.reverse_event(),
             Action::Seek(position) => {
                 self.running = false;
-                session.seek(position);
+                session.begin_seek(position, None);
+                self.continue_seek_for(SEEK_SLICE_MILLISECONDS);
             }
             Action::SeekEvent { index, instruction } => {
                 self.running = false;
-                session.seek_event(index, instruction);
+                session.begin_seek(instruction, Some(index));
+                self.continue_seek_for(SEEK_SLICE_MILLISECONDS);
             }
             Action::ToggleRun => self.running = !self.running && session.booted(),
             Action::Tick => {
@@ -293,6 +299,28 @@ impl Explorer {
         }
     }
 }
+
+impl Explorer {
+    /// Go on with a seek under way for about `milliseconds` (in slices of
+    /// [`SEEK_SLICE_INSTRUCTIONS`]); returns whether it has arrived.
+    pub fn continue_seek_for(&mut self, milliseconds: f64) -> bool {
+        let started = now();
+        loop {
+            if self.session.continue_seek(SEEK_SLICE_INSTRUCTIONS) {
+                return true;
+            }
+            if now() - started >= milliseconds {
+                return false;
+            }
+        }
+    }
+}
+
+/// Milliseconds of replay done at once when the user seeks (the rest is
+/// done a frame at a time, so the page never blocks for long).
+pub const SEEK_SLICE_MILLISECONDS: f64 = 5.0;
+/// User instructions replayed between two looks at the clock while seeking.
+const SEEK_SLICE_INSTRUCTIONS: u64 = 500;
 
 /// Run in slices until `milliseconds` have passed (the page must repaint).
 fn run_for_milliseconds(session: &mut Session, milliseconds: f64) -> bool {
@@ -384,6 +412,24 @@ mod tests {
             "{}",
             explorer.session.status().stop
         );
+    }
+
+    #[test]
+    fn a_long_seek_goes_on_in_slices_and_any_other_action_finishes_it_first() {
+        let mut explorer = Explorer::new("many-threads", CpuChoice::I486, false).expect("many-threads boots");
+        explorer.session.seek(60_000);
+        explorer.apply(Action::Seek(30_500));
+        // Some of the way (or all of it, on a fast machine) is done at once.
+        if explorer.session.seeking().is_some() {
+            assert!(explorer.session.position() <= 30_500);
+        }
+        explorer.apply(Action::ShowMachineTab(MachineTab::Tlb));
+        assert_eq!(explorer.session.seeking(), None);
+        assert_eq!(explorer.session.position(), 30_500);
+        // A seek in frames arrives too.
+        explorer.apply(Action::Seek(10_000));
+        while !explorer.continue_seek_for(1.0) {}
+        assert_eq!(explorer.session.position(), 10_000);
     }
 
     #[test]

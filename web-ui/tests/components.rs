@@ -3,6 +3,7 @@
 //! components`). They assert what the component says (text, attributes) and
 //! that its controls emit the right actions.
 #![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used)]
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -69,44 +70,97 @@ async fn status_bar_names_the_cpu_the_run_and_the_build() {
 
 #[wasm_bindgen_test]
 async fn timeline_draws_lanes_and_the_ipc_between_the_right_threads() {
+    use web_ui::components::timeline_drawing::{LANE_HEIGHT, Plot};
     let mut session = session("ping-pong", CpuChoice::I486);
     session.step_ipc();
     session.step_ipc();
     let view = session.timeline(0, u64::MAX);
     let root = mount_point();
     let (on_action, actions) = recorder();
+    let (from, to, now) = (0, view.last_cycle + 1, view.last_cycle);
     let props = TimelinePanelProps {
-        to: view.last_cycle + 1,
-        from: 0,
-        now: view.last_cycle,
+        to,
+        from,
+        now,
         following: true,
+        dark: false,
         view: view.clone(),
         on_action,
-        on_export_svg: Callback::noop(),
+        on_save_svg: Callback::noop(),
     };
     yew::Renderer::<TimelinePanel>::with_root_and_props(root.clone(), props).render();
     settle().await;
     let lanes: Vec<String> =
         all(&root, "[data-test=lane]").iter().filter_map(|lane| lane.get_attribute("data-thread")).collect();
     assert_eq!(lanes, ["0x04020001", "0x04040001"], "sigma0 and the root task");
+    // The messages, as the list of buttons screen readers see.
     let arrows = all(&root, "[data-test=ipc-arrow]");
     assert_eq!(arrows.len(), 2);
     assert_eq!(arrows[0].get_attribute("data-kind").as_deref(), Some("pagefault"));
     assert_eq!(arrows[0].get_attribute("data-from").as_deref(), Some("0x04040001"));
     assert_eq!(arrows[1].get_attribute("data-kind").as_deref(), Some("map"));
     assert_eq!(arrows[1].get_attribute("data-to").as_deref(), Some("0x04040001"));
-    // States are labelled (not colour alone): each segment names its state.
-    let states: Vec<String> =
-        all(&root, ".segment").iter().filter_map(|segment| segment.get_attribute("data-state")).collect();
-    assert!(
-        states.iter().any(|state| state == "receiving") && states.iter().any(|state| state == "running"),
-        "{states:?}"
-    );
     click(&arrows[1]);
-    assert_eq!(
-        actions.borrow().last(),
-        Some(&Action::SeekEvent { index: view.arrows[1].event, instruction: view.arrows[1].instruction })
-    );
+    let second = Action::SeekEvent { index: view.arrows[1].event, instruction: view.arrows[1].instruction };
+    assert_eq!(actions.borrow().last(), Some(&second));
+
+    // The canvas: painted where the first arrow is, and pointing at it or at
+    // a bar reads out what it is (states are named, not told by colour).
+    let canvas: web_sys::HtmlCanvasElement = all(&root, "[data-test=timeline-canvas]")[0].clone().dyn_into().unwrap();
+    let plot = Plot::new(&view, from, to, now);
+    let (x, from_y, to_y) = plot.arrow(&view.arrows[0]).expect("both threads have lanes");
+    let ratio = gloo::utils::window().device_pixel_ratio();
+    let context: web_sys::CanvasRenderingContext2d = canvas.get_context("2d").unwrap().unwrap().dyn_into().unwrap();
+    let middle = (from_y + to_y) / 2.0;
+    let pixel = context.get_image_data(x * ratio, middle * ratio, 1.0, 1.0).unwrap().data();
+    assert!(pixel[3] > 0, "the arrow is painted at ({x}, {middle})");
+    let readout = || all(&root, "[data-test=timeline-readout]")[0].text_content().unwrap_or_default();
+    let mouse = |kind: &str, x: f64, y: f64| {
+        let bounds = canvas.get_bounding_client_rect();
+        let init = web_sys::MouseEventInit::new();
+        init.set_bubbles(true);
+        init.set_client_x((bounds.left() + x).round() as i32);
+        init.set_client_y((bounds.top() + y).round() as i32);
+        let event = web_sys::MouseEvent::new_with_mouse_event_init_dict(kind, &init).unwrap();
+        canvas.dispatch_event(&event).unwrap();
+    };
+    mouse("mousemove", x, middle);
+    settle().await;
+    assert!(readout().starts_with("pagefault from 4.0 to 2.0"), "{}", readout());
+    // A point in a bar, away from the arrows: the read-out names the state.
+    let arrow_xs: Vec<f64> = view.arrows.iter().filter_map(|arrow| Some(plot.arrow(arrow)?.0)).collect();
+    let (segment, bar_x, top) = view
+        .segments
+        .iter()
+        .filter_map(|segment| Some((segment, plot.bar(segment)?)))
+        .flat_map(|(segment, (start, width, top))| {
+            (0..width as usize).map(move |step| (segment, start + step as f64 + 0.5, top))
+        })
+        .find(|(_, x, _)| arrow_xs.iter().all(|arrow_x| (arrow_x - x).abs() > 8.0))
+        .expect("some bar is away from the arrows");
+    mouse("mousemove", bar_x, top + LANE_HEIGHT / 2.0);
+    settle().await;
+    let expected = format!("{}: {} from cycle", web_ui::components::thread_name(segment.thread), segment.state);
+    assert!(readout().starts_with(&expected), "{} (expected {expected})", readout());
+    mouse("click", x, middle);
+    let first = Action::SeekEvent { index: view.arrows[0].event, instruction: view.arrows[0].instruction };
+    assert_eq!(actions.borrow().last(), Some(&first));
+    // By keyboard: → chooses the latest message, ← the one before, Enter goes there.
+    let key = |name: &str| {
+        let init = web_sys::KeyboardEventInit::new();
+        init.set_key(name);
+        init.set_bubbles(true);
+        init.set_cancelable(true);
+        let event = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+        canvas.dispatch_event(&event).unwrap();
+    };
+    key("ArrowRight");
+    settle().await;
+    assert!(readout().starts_with("map from 2.0 to 4.0"), "{}", readout());
+    key("ArrowLeft");
+    settle().await;
+    key("Enter");
+    assert_eq!(actions.borrow().last(), Some(&first));
 }
 
 #[wasm_bindgen_test]

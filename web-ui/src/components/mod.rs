@@ -13,6 +13,8 @@ mod mapping;
 mod scrubber;
 mod status;
 mod timeline;
+mod timeline_canvas;
+pub mod timeline_drawing;
 mod tlb;
 mod toolbar;
 
@@ -27,7 +29,7 @@ pub use help::{HelpOverlay, HelpOverlayProps};
 pub use mapping::{SpacesPanel, SpacesPanelProps};
 pub use scrubber::{Scrubber, ScrubberProps};
 pub use status::{StatusBar, StatusBarProps};
-pub use timeline::{TimelinePanel, TimelinePanelProps, drawn_range};
+pub use timeline::{TimelinePanel, TimelinePanelProps};
 pub use tlb::{TlbPanel, TlbPanelProps};
 pub use toolbar::{Toolbar, ToolbarProps};
 

@@ -27,6 +27,9 @@ pub fn StatusBar(props: &StatusBarProps) -> Html {
             <span>{ format!("{} at {} MHz, {} KB", status.cpu.label(), status.clock_mhz, status.memory_kb) }</span>
             <span>{ if status.small_spaces { "small spaces on" } else { "small spaces off" } }</span>
             <span data-test="run-state">{ &status.state }</span>
+            // Shown by the style sheet while a seek replays (the page is not
+            // re-rendered until it arrives).
+            <span class="seeking" data-test="seeking">{ "replaying to the chosen moment…" }</span>
             if !status.stop.is_empty() {
                 <span data-test="stop-reason" class="stop">{ &status.stop }</span>
             }
