@@ -163,6 +163,73 @@ async fn timeline_draws_lanes_and_the_ipc_between_the_right_threads() {
     assert_eq!(actions.borrow().last(), Some(&first));
 }
 
+/// A mapping node for hand-made trees.
+fn mapping_node(
+    index: u32,
+    task: u32,
+    address: u32,
+    children: Vec<wasm_bridge::MappingNodeView>,
+) -> wasm_bridge::MappingNodeView {
+    wasm_bridge::MappingNodeView { index, task, address, writable: true, large: false, children }
+}
+
+#[wasm_bindgen_test]
+async fn mapping_trees_animate_a_grant_as_a_move_and_an_unmap_as_a_removal() {
+    use wasm_bridge::MappingTreeView;
+    let props = |trees: Vec<MappingTreeView>| SpacesPanelProps {
+        trees,
+        spaces: Vec::new(),
+        memory_map: Vec::new(),
+        directory: Vec::new(),
+        table: Vec::new(),
+        selected_space: 4,
+        selected_entry: None,
+        all_trees: false,
+        on_action: Callback::noop(),
+        on_export_svg: Callback::noop(),
+    };
+    let tree = |children| MappingTreeView { frame: 0x7000, root: mapping_node(0, 2, 0x7000, children), size: 3 };
+    let other = MappingTreeView {
+        frame: 0x8000,
+        root: mapping_node(3, 2, 0x8000, vec![mapping_node(4, 4, 0x3000, vec![])]),
+        size: 2,
+    };
+    let root = mount_point();
+    let mut handle = yew::Renderer::<SpacesPanel>::with_root_and_props(
+        root.clone(),
+        props(vec![tree(vec![mapping_node(1, 4, 0x1000, vec![mapping_node(2, 5, 0x2000, vec![])])]), other.clone()]),
+    )
+    .render();
+    settle().await;
+    let granted_before = all(&root, "[data-test=mapping-node][data-index='1']")[0].clone();
+    assert_eq!(granted_before.get_attribute("data-task").as_deref(), Some("4"));
+
+    // Task 4 grants its page to task 7: the same node, moved, marked.
+    handle.update(props(vec![tree(vec![mapping_node(1, 7, 0x9000, vec![mapping_node(2, 5, 0x2000, vec![])])]), other]));
+    settle().await;
+    let granted = all(&root, "[data-test=mapping-node][data-index='1']")[0].clone();
+    assert!(granted.is_same_node(Some(&granted_before)), "a grant keeps the node (it moves, it is not replaced)");
+    assert_eq!(granted.get_attribute("data-task").as_deref(), Some("7"));
+    let classes = granted.get_attribute("class").unwrap_or_default();
+    assert!(classes.split_whitespace().any(|class| class == "moved"), "{classes}");
+
+    // Task 7 unmaps: task 5's node (its child) is removed, and fades out where
+    // it was; frame 0x8000's tree, left with sigma0 alone, goes the same way.
+    handle.update(props(vec![tree(vec![mapping_node(1, 7, 0x9000, vec![])])]));
+    settle().await;
+    assert_eq!(all(&root, "[data-test=mapping-node]").len(), 2, "sigma0's node and task 7's");
+    let leaving = all(&root, "[data-test=mapping-node-leaving]");
+    let leaving_tasks: Vec<String> = leaving.iter().filter_map(|node| node.get_attribute("data-task")).collect();
+    assert_eq!(leaving_tasks, ["5", "2", "4"], "task 5's node, then the emptied tree's two");
+    assert_eq!(all(&root, "[data-test=mapping-tree]").len(), 1);
+    assert_eq!(all(&root, "[data-test=mapping-tree-leaving]").len(), 1);
+    // A moment later they are gone.
+    yew::platform::time::sleep(std::time::Duration::from_millis(700)).await;
+    assert!(all(&root, "[data-test=mapping-node-leaving], [data-test=mapping-tree-leaving]").is_empty());
+    assert_eq!(all(&root, "[data-test=mapping-node]").len(), 2);
+    assert!(all(&root, ".moved").is_empty(), "the grant's mark is dropped too");
+}
+
 #[wasm_bindgen_test]
 async fn mapping_trees_show_nodes_rooted_in_sigma0() {
     let mut session = session("ping-pong", CpuChoice::I486);

@@ -1,12 +1,11 @@
 //! Address spaces: the mapping database as one tree per physical frame,
-//! rooted in sigma0 (map adds a child, grant moves a node, unmap removes a
-//! subtree — new and moved nodes animate in, unless the user asked for
-//! reduced motion); the selected space's memory map; its page directory and
-//! one page table.
+//! rooted in sigma0 (drawn and animated by [`MappingTrees`]); the selected
+//! space's memory map; its page directory and one page table.
 
 use super::hex;
+use super::mapping_trees::MappingTrees;
 use crate::state::Action;
-use wasm_bridge::{EntryView, MappingNodeView, MappingTreeView, RangeView, SpaceView};
+use wasm_bridge::{EntryView, MappingTreeView, RangeView, SpaceView};
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq, Debug)]
@@ -25,64 +24,6 @@ pub struct SpacesPanelProps {
 
 /// Trees drawn at most (sigma0 owns thousands of frames).
 const MOST_TREES: usize = 48;
-const NODE_WIDTH: f64 = 132.0;
-const INDENT: f64 = 26.0;
-const ROW: f64 = 22.0;
-
-/// Nodes in drawing order: (depth, node, parent row).
-fn flatten<'a>(
-    node: &'a MappingNodeView,
-    depth: usize,
-    parent: Option<usize>,
-    rows: &mut Vec<(usize, &'a MappingNodeView, Option<usize>)>,
-) {
-    let row = rows.len();
-    rows.push((depth, node, parent));
-    for child in &node.children {
-        flatten(child, depth + 1, Some(row), rows);
-    }
-}
-
-fn tree_svg(tree: &MappingTreeView, position: usize) -> Html {
-    let mut rows = Vec::new();
-    flatten(&tree.root, 0, None, &mut rows);
-    let depth = rows.iter().map(|(depth, ..)| *depth).max().unwrap_or(0);
-    let width = depth as f64 * INDENT + NODE_WIDTH + 4.0;
-    let height = rows.len() as f64 * ROW + 4.0;
-    let links = rows.iter().enumerate().filter_map(|(row, (depth, _, parent))| {
-        let parent = (*parent)?;
-        let parent_x = (*depth as f64 - 1.0) * INDENT + 8.0;
-        let parent_y = parent as f64 * ROW + ROW - 2.0;
-        let y = row as f64 * ROW + ROW / 2.0 + 2.0;
-        let x = *depth as f64 * INDENT;
-        Some(html! { <path class="tree-link" d={format!("M{parent_x},{parent_y} V{y} H{x}")} /> })
-    });
-    let nodes = rows.iter().enumerate().map(|(row, (depth, node, _))| {
-        let x = *depth as f64 * INDENT + 2.0;
-        let y = row as f64 * ROW + 3.0;
-        let rights = if node.writable { "rw" } else { "ro" };
-        let size = if node.large { " 4M" } else { "" };
-        html! {
-            <g key={format!("{}-{}-{}", node.index, node.task, node.address)} class={classes!("tree-node", (*depth == 0).then_some("root"), (!node.writable).then_some("read-only"))}
-                data-test="mapping-node" data-task={node.task.to_string()} data-address={hex(node.address)} data-writable={node.writable.to_string()}
-                transform={format!("translate({x},{y})")}>
-                <rect width={(NODE_WIDTH - 4.0).to_string()} height={(ROW - 4.0).to_string()} rx="3" />
-                <text x="5" y="13">{ format!("task {} @ {:#x} {rights}{size}", node.task, node.address) }</text>
-                <title>{ format!("task {} maps frame {:#x} at {:#x}, {}", node.task, tree.frame, node.address, if node.writable { "read-write" } else { "read-only" }) }</title>
-            </g>
-        }
-    });
-    html! {
-        <figure class="tree" data-test="mapping-tree" data-frame={hex(tree.frame)} data-size={tree.size.to_string()}>
-            <figcaption>{ format!("frame {:#x} · {} mapping{}", tree.frame, tree.size, if tree.size == 1 { "" } else { "s" }) }</figcaption>
-            <svg id={format!("mapping-tree-{position}")} xmlns="http://www.w3.org/2000/svg" width={width.to_string()} height={height.to_string()}
-                viewBox={format!("0 0 {width} {height}")} role="img" aria-label={format!("mapping tree of frame {:#x}", tree.frame)}>
-                { for links }
-                { for nodes }
-            </svg>
-        </figure>
-    }
-}
 
 fn flags(entry: &EntryView) -> String {
     let mut text = String::new();
@@ -126,9 +67,7 @@ pub fn SpacesPanel(props: &SpacesPanelProps) -> Html {
             </header>
             <p class="note">{ format!("{} tree{} (one per frame, rooted in sigma0){}", props.trees.len(), if props.trees.len() == 1 { "" } else { "s" },
                 if props.trees.len() > shown { format!("; the first {shown} are drawn") } else { String::new() }) }</p>
-            <div class="trees" id="mapping-trees" data-test="mapping-trees">
-                { for props.trees.iter().take(shown).enumerate().map(|(position, tree)| tree_svg(tree, position)) }
-            </div>
+            <MappingTrees trees={props.trees[..shown].to_vec()} />
             <h2>{ "Address spaces" }</h2>
             <div class="space-list" role="listbox" aria-label="Address spaces">
                 { for props.spaces.iter().map(|space| html! {

@@ -10,6 +10,7 @@ mod editor;
 mod events;
 mod help;
 mod mapping;
+mod mapping_trees;
 mod scrubber;
 mod status;
 mod timeline;

@@ -1,0 +1,214 @@
+//! The mapping database drawn as trees, one per physical frame, rooted in
+//! sigma0 — and how they change: a map adds a node (it fades in), a grant
+//! moves one (the kernel moves the node itself, so it keeps its identity:
+//! it slides to its new place and its box flashes), an unmap removes a
+//! subtree (the removed nodes stay a moment where they were and fade out;
+//! a tree left with sigma0 alone does the same). With reduced motion there
+//! is no movement and nothing lingers.
+//!
+//! What changed is found by comparing with the trees drawn last; the nodes
+//! on their way out are dropped by a re-render shortly after.
+
+use super::hex;
+use wasm_bridge::{MappingNodeView, MappingTreeView};
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq, Debug)]
+pub struct MappingTreesProps {
+    /// The trees to draw.
+    pub trees: Vec<MappingTreeView>,
+}
+
+const NODE_WIDTH: f64 = 132.0;
+const INDENT: f64 = 26.0;
+const ROW: f64 = 22.0;
+/// How long nodes on their way out stay (a little longer than the fade).
+const LEAVING_MILLISECONDS: u32 = 450;
+
+/// A node where it is drawn.
+#[derive(Clone, PartialEq, Debug)]
+struct Placed {
+    index: u32,
+    task: u32,
+    address: u32,
+    writable: bool,
+    large: bool,
+    depth: usize,
+    row: usize,
+    parent_row: Option<usize>,
+}
+
+/// Nodes in drawing order, each with its depth and its parent's row.
+fn place(tree: &MappingTreeView) -> Vec<Placed> {
+    fn walk(node: &MappingNodeView, depth: usize, parent_row: Option<usize>, rows: &mut Vec<Placed>) {
+        let row = rows.len();
+        rows.push(Placed {
+            index: node.index,
+            task: node.task,
+            address: node.address,
+            writable: node.writable,
+            large: node.large,
+            depth,
+            row,
+            parent_row,
+        });
+        for child in &node.children {
+            walk(child, depth + 1, Some(row), rows);
+        }
+    }
+    let mut rows = Vec::new();
+    walk(&tree.root, 0, None, &mut rows);
+    rows
+}
+
+/// What changed since the trees drawn last.
+#[derive(Default, Debug)]
+struct Changes {
+    /// Per frame: nodes that are gone, where they were.
+    leaving: Vec<(u32, Placed)>,
+    /// (frame, node index) of nodes granted elsewhere.
+    moved: Vec<(u32, u32)>,
+    /// Trees that are gone altogether.
+    vanished: Vec<MappingTreeView>,
+}
+
+fn changes(before: &[MappingTreeView], now: &[MappingTreeView]) -> Changes {
+    let mut found = Changes::default();
+    for old in before {
+        let Some(new) = now.iter().find(|tree| tree.frame == old.frame) else {
+            found.vanished.push(old.clone());
+            continue;
+        };
+        let new_nodes = place(new);
+        for node in place(old) {
+            match new_nodes.iter().find(|other| other.index == node.index) {
+                None => found.leaving.push((old.frame, node)),
+                Some(other) if (other.task, other.address) != (node.task, node.address) => {
+                    found.moved.push((old.frame, node.index));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    found
+}
+
+fn link(node: &Placed, class: &'static str) -> Option<Html> {
+    let parent = node.parent_row?;
+    let parent_x = (node.depth as f64 - 1.0) * INDENT + 8.0;
+    let parent_y = parent as f64 * ROW + ROW - 2.0;
+    let y = node.row as f64 * ROW + ROW / 2.0 + 2.0;
+    let x = node.depth as f64 * INDENT;
+    Some(html! { <path class={class} d={format!("M{parent_x},{parent_y} V{y} H{x}")} /> })
+}
+
+fn node_html(frame: u32, node: &Placed, moved: bool, leaving: bool) -> Html {
+    let x = node.depth as f64 * INDENT + 2.0;
+    let y = node.row as f64 * ROW + 3.0;
+    let rights = if node.writable { "rw" } else { "ro" };
+    let size = if node.large { " 4M" } else { "" };
+    // The position twice: as an attribute for SVG viewers, and as a CSS
+    // transform, which the browser animates when it changes (a grant).
+    let position = format!("translate({x}px,{y}px)");
+    html! {
+        <g key={format!("{}{}", if leaving { "leaving-" } else { "" }, node.index)}
+            class={classes!("tree-node", (node.depth == 0).then_some("root"), (!node.writable).then_some("read-only"),
+                moved.then_some("moved"), leaving.then_some("leaving"))}
+            data-test={if leaving { "mapping-node-leaving" } else { "mapping-node" }} data-index={node.index.to_string()}
+            data-task={node.task.to_string()} data-address={hex(node.address)} data-writable={node.writable.to_string()}
+            transform={format!("translate({x},{y})")} style={format!("transform:{position}")} aria-hidden={leaving.then_some("true")}>
+            <rect width={(NODE_WIDTH - 4.0).to_string()} height={(ROW - 4.0).to_string()} rx="3" />
+            <text x="5" y="13">{ format!("task {} @ {:#x} {rights}{size}", node.task, node.address) }</text>
+            <title>{ format!("task {} maps frame {:#x} at {:#x}, {}", node.task, frame, node.address, if node.writable { "read-write" } else { "read-only" }) }</title>
+        </g>
+    }
+}
+
+fn tree_html(tree: &MappingTreeView, position: usize, changes: &Changes, vanished: bool) -> Html {
+    let rows = place(tree);
+    let leaving: Vec<&Placed> =
+        changes.leaving.iter().filter(|(frame, _)| *frame == tree.frame).map(|(_, node)| node).collect();
+    let depth = rows.iter().chain(leaving.iter().copied()).map(|node| node.depth).max().unwrap_or(0);
+    let height_rows = rows.iter().chain(leaving.iter().copied()).map(|node| node.row + 1).max().unwrap_or(1);
+    let width = depth as f64 * INDENT + NODE_WIDTH + 4.0;
+    let height = height_rows as f64 * ROW + 4.0;
+    let moved = |node: &Placed| changes.moved.contains(&(tree.frame, node.index));
+    let (figure_test, node_class) = if vanished { ("mapping-tree-leaving", "leaving") } else { ("mapping-tree", "") };
+    html! {
+        <figure key={format!("{}{:#x}", if vanished { "leaving-" } else { "" }, tree.frame)}
+            class={classes!("tree", vanished.then_some("leaving"))} data-test={figure_test} data-frame={hex(tree.frame)} data-size={tree.size.to_string()}
+            aria-hidden={vanished.then_some("true")}>
+            <figcaption>{ format!("frame {:#x} · {} mapping{}", tree.frame, tree.size, if tree.size == 1 { "" } else { "s" }) }</figcaption>
+            <svg id={(!vanished).then(|| format!("mapping-tree-{position}"))} xmlns="http://www.w3.org/2000/svg" width={width.to_string()} height={height.to_string()}
+                viewBox={format!("0 0 {width} {height}")} role="img" aria-label={format!("mapping tree of frame {:#x}", tree.frame)}>
+                { for leaving.iter().filter_map(|node| link(node, "tree-link leaving")) }
+                { for rows.iter().filter_map(|node| link(node, "tree-link")) }
+                { for leaving.iter().map(|node| node_html(tree.frame, node, false, true)) }
+                { for rows.iter().map(|node| node_html(tree.frame, node, moved(node), !node_class.is_empty())) }
+            </svg>
+        </figure>
+    }
+}
+
+#[component]
+pub fn MappingTrees(props: &MappingTreesProps) -> Html {
+    let drawn = use_mut_ref(|| None::<Vec<MappingTreeView>>);
+    let force_update = use_force_update();
+    let found = {
+        let mut drawn = drawn.borrow_mut();
+        let found = match drawn.as_ref() {
+            Some(before) if *before != props.trees => changes(before, &props.trees),
+            _ => Changes::default(),
+        };
+        if drawn.as_ref() != Some(&props.trees) {
+            *drawn = Some(props.trees.clone());
+        }
+        found
+    };
+    let lingering = !found.leaving.is_empty() || !found.vanished.is_empty() || !found.moved.is_empty();
+    // Drop the nodes on their way out (and the grant marks) a moment later.
+    use_effect_with(props.trees.clone(), move |_| {
+        let timeout = lingering
+            .then(|| gloo::timers::callback::Timeout::new(LEAVING_MILLISECONDS, move || force_update.force_update()));
+        move || drop(timeout)
+    });
+    html! {
+        <div class="trees" id="mapping-trees" data-test="mapping-trees">
+            { for props.trees.iter().enumerate().map(|(position, tree)| tree_html(tree, position, &found, false)) }
+            { for found.vanished.iter().map(|tree| tree_html(tree, 0, &found, true)) }
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(index: u32, task: u32, address: u32, children: Vec<MappingNodeView>) -> MappingNodeView {
+        MappingNodeView { index, task, address, writable: true, large: false, children }
+    }
+
+    #[test]
+    fn grants_unmaps_and_emptied_trees_are_told_apart() {
+        let before = vec![
+            MappingTreeView {
+                frame: 0x7000,
+                root: node(0, 2, 0x7000, vec![node(1, 4, 0x1000, vec![node(2, 5, 0x2000, vec![])])]),
+                size: 3,
+            },
+            MappingTreeView { frame: 0x8000, root: node(3, 2, 0x8000, vec![node(4, 4, 0x3000, vec![])]), size: 2 },
+        ];
+        // Node 1 granted to task 7; node 2 unmapped; frame 0x8000 back to sigma0 alone.
+        let now = vec![MappingTreeView {
+            frame: 0x7000,
+            root: node(0, 2, 0x7000, vec![node(1, 7, 0x9000, vec![])]),
+            size: 2,
+        }];
+        let found = changes(&before, &now);
+        assert_eq!(found.moved, vec![(0x7000, 1)]);
+        assert_eq!(found.leaving.len(), 1);
+        assert_eq!((found.leaving[0].0, found.leaving[0].1.task, found.leaving[0].1.row), (0x7000, 5, 2));
+        assert_eq!(found.vanished.iter().map(|tree| tree.frame).collect::<Vec<_>>(), vec![0x8000]);
+        assert!(changes(&now, &now).leaving.is_empty());
+    }
+}
