@@ -5,7 +5,10 @@
 
 use crate::components::*;
 use crate::keys;
-use crate::state::{Action, CodeTab, Explorer, MachineTab, SEEK_SLICE_MILLISECONDS};
+use crate::state::{
+    Action, CodeTab, Explorer, MAX_FULL_SPEED_MILLISECONDS, MIN_FULL_SPEED_MILLISECONDS, MachineTab,
+    SEEK_SLICE_MILLISECONDS,
+};
 use crate::url::{self, Place};
 use gloo::events::EventListener;
 use gloo::file::callbacks::FileReader;
@@ -64,7 +67,26 @@ pub struct App {
     written_hash: String,
     /// A seek arrived in this frame; it is shown in the next.
     seek_arrived: bool,
+    /// A seek's moment is shown but the event log and the message list are
+    /// not yet: they follow in the next frame.
+    settling: bool,
+    /// When the last animation frame came (for the full-speed slice).
+    last_frame: Option<f64>,
+    /// The event log as last shown while running fast (see [`App::event_log`]).
+    log_snapshot: std::cell::RefCell<Option<LogSnapshot>>,
 }
+
+/// The event log's rows at one moment.
+#[derive(Debug)]
+struct LogSnapshot {
+    taken: f64,
+    events: Vec<wasm_bridge::EventView>,
+    present: usize,
+    total: u64,
+}
+
+/// How often the event log is brought up to date while running fast.
+const LOG_REFRESH_MILLISECONDS: f64 = 250.0;
 
 impl std::fmt::Debug for App {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -147,10 +169,57 @@ impl App {
         }
     }
 
+    /// Running as fast as possible: simulate for as long per frame as the
+    /// page can afford and still repaint at 30 frames/s or more — less when
+    /// the last frame came late (rendering what the slice did took long),
+    /// more again when frames come on time.
+    fn adapt_full_speed_slice(&mut self) {
+        let now = gloo::utils::window().performance().map_or(0.0, |performance| performance.now());
+        let previous = self.last_frame.replace(now);
+        if !self.explorer.running || self.explorer.frame_budget() != 0 {
+            return;
+        }
+        let Some(previous) = previous else { return };
+        let interval = now - previous;
+        let slice = &mut self.explorer.full_speed_milliseconds;
+        if interval > 34.0 {
+            *slice = (*slice * 0.7).max(MIN_FULL_SPEED_MILLISECONDS);
+        } else if interval < 20.0 {
+            *slice = (*slice + 1.0).min(MAX_FULL_SPEED_MILLISECONDS);
+        }
+    }
+
+    /// The event log's rows, how many are at or before the machine's
+    /// position (the rest are its future, after a step back), and the
+    /// number of events. Running fast (20,000 instructions a frame or as
+    /// fast as possible) the log is brought up to date four times a
+    /// second, not on every frame: rebuilding 200 rows per frame was the
+    /// largest part of a frame's rendering, and no one reads rows at that
+    /// speed. When a seek arrives, the log follows one frame after the
+    /// rest. Paused or slower, it is always current.
+    fn event_log(&self) -> (Vec<wasm_bridge::EventView>, usize, u64) {
+        let explorer = &self.explorer;
+        let fast = explorer.running && (explorer.frame_budget() == 0 || explorer.frame_budget() >= 20_000);
+        let now = gloo::utils::window().performance().map_or(0.0, |performance| performance.now());
+        let mut snapshot = self.log_snapshot.borrow_mut();
+        let recent = |kept: &&LogSnapshot| self.settling || now - kept.taken < LOG_REFRESH_MILLISECONDS;
+        if (fast || self.settling)
+            && let Some(kept) = snapshot.as_ref().filter(recent)
+        {
+            return (kept.events.clone(), kept.present, kept.total);
+        }
+        let status = explorer.session.status();
+        let events = explorer.session.events(&explorer.event_filter);
+        let present = events.iter().take_while(|event| event.instruction <= status.instructions).count();
+        *snapshot = Some(LogSnapshot { taken: now, events: events.clone(), present, total: status.events });
+        (events, present, status.events)
+    }
+
     /// Do what the user asked; returns whether to render.
     fn act(&mut self, context: &Context<Self>, action: Action) -> bool {
         self.explorer.apply(action);
         self.seek_arrived = false;
+        self.settling = false;
         self.after_action(context)
     }
 
@@ -162,7 +231,7 @@ impl App {
     fn after_action(&mut self, context: &Context<Self>) -> bool {
         self.schedule(context);
         self.apply_theme();
-        let seeking = self.explorer.session.seeking().is_some() || self.seek_arrived;
+        let seeking = self.explorer.session.seeking().is_some() || self.seek_arrived || self.settling;
         if let Some(body) = gloo::utils::document().body() {
             let _ = body.set_attribute("data-seeking", &seeking.to_string());
         }
@@ -173,7 +242,7 @@ impl App {
     }
 
     fn schedule(&mut self, context: &Context<Self>) {
-        let seeking = self.explorer.session.seeking().is_some() || self.seek_arrived;
+        let seeking = self.explorer.session.seeking().is_some() || self.seek_arrived || self.settling;
         if (self.explorer.running || seeking) && self.frame.is_none() {
             let link = context.link().clone();
             self.frame = Some(request_animation_frame(move |_| link.send_message(Message::Frame)));
@@ -289,6 +358,9 @@ impl Component for App {
             _hash: hash,
             written_hash,
             seek_arrived: false,
+            settling: false,
+            last_frame: None,
+            log_snapshot: std::cell::RefCell::new(None),
         };
         app.write_hash();
         app.apply_theme();
@@ -308,8 +380,17 @@ impl Component for App {
                     return self.after_action(context);
                 }
                 if std::mem::take(&mut self.seek_arrived) {
+                    // The new moment, but the event log and the timeline's
+                    // message list as they were (the most costly to
+                    // rebuild): those in the next frame.
+                    self.settling = true;
+                    self.after_action(context);
+                    return true;
+                }
+                if std::mem::take(&mut self.settling) {
                     return self.after_action(context);
                 }
+                self.adapt_full_speed_slice();
                 self.explorer.apply(Action::Tick);
                 self.after_action(context)
             }
@@ -417,9 +498,7 @@ impl Component for App {
             .map(|(name, title, _)| (name.to_string(), title.to_string()))
             .collect();
         let (from, to) = explorer.timeline_window();
-        let events = session.events(&explorer.event_filter);
-        // Events after the machine's position are in its future (after a step back).
-        let present = events.iter().take_while(|event| event.instruction <= status.instructions).count();
+        let (events, present, total) = self.event_log();
         let code_tab = |tab: CodeTab, label: &str, key: &str| {
             let on_action = on_action.clone();
             let selected = explorer.code_tab == tab;
@@ -452,7 +531,7 @@ impl Component for App {
                     <SpacesPanel trees={session.mapping_trees(explorer.all_trees)} spaces={session.spaces()} memory_map={session.memory_map(task)}
                         directory={session.page_directory(task)} table={explorer.selected_directory_entry.map(|index| session.page_table(task, index)).unwrap_or_default()}
                         selected_space={task} selected_entry={explorer.selected_directory_entry} all_trees={explorer.all_trees}
-                        on_action={on_action.clone()} on_export_svg={on_export_svg.clone()} />
+                        animate={explorer.moving_forward} on_action={on_action.clone()} on_export_svg={on_export_svg.clone()} />
                 }
             }
             MachineTab::Tlb => html! { <TlbPanel tlbs={session.tlbs()} /> },
@@ -465,7 +544,7 @@ impl Component for App {
         };
         html! {
             <div class="explorer" data-theme={if explorer.dark { "dark" } else { "light" }}>
-                <Toolbar status={status.clone()} scenarios={scenarios} running={explorer.running} speed={explorer.speed} booted={session.booted()}
+                <Toolbar status={status.clone()} scenarios={scenarios} running={explorer.running || self.settling} speed={explorer.speed} booted={session.booted()}
                     on_action={on_action.clone()} {on_file} {on_export_trace} />
                 <Scrubber status={status.clone()} on_action={on_action.clone()} />
                 <main class="columns">
@@ -479,7 +558,7 @@ impl Component for App {
                         <BreakpointPanel breakpoints={session.breakpoint_list()} on_action={on_action.clone()} />
                     </div>
                     <div class="column middle">
-                        <TimelinePanel view={session.timeline(from, to)} {from} {to} now={status.cycles} following={explorer.timeline_window.is_none()}
+                        <TimelinePanel view={session.timeline(from, to)} {from} {to} now={status.cycles} following={explorer.timeline_window.is_none()} running={explorer.running || self.settling}
                             dark={explorer.dark} on_action={on_action.clone()} on_save_svg={self.callbacks.on_save_svg.clone()} />
                         <div class="tabs" role="tablist" aria-label="Machine views">
                             { machine_tab(MachineTab::Spaces, "Spaces", "1") }
@@ -490,7 +569,7 @@ impl Component for App {
                         <div class="tab-body">{ middle }</div>
                     </div>
                     <div class="column right">
-                        <EventList events={events} filter={explorer.event_filter.clone()} total={status.events}
+                        <EventList events={events} filter={explorer.event_filter.clone()} {total}
                             {present} on_action={on_action.clone()} />
                     </div>
                 </main>

@@ -116,7 +116,17 @@ pub struct Explorer {
     pub notice: String,
     /// The CPU before the last step, for the change marks.
     pub previous_cpu: Option<wasm_bridge::CpuView>,
+    /// Milliseconds simulated per frame "as fast as possible" (the page
+    /// adapts it to keep repainting at 30 frames/s or more).
+    pub full_speed_milliseconds: f64,
+    /// Whether the machine last moved by a step or a run forward (its
+    /// changes are then shown as movement), not by a jump in time.
+    pub moving_forward: bool,
 }
+
+/// Bounds of the full-speed slice per frame.
+pub const MIN_FULL_SPEED_MILLISECONDS: f64 = 3.0;
+pub const MAX_FULL_SPEED_MILLISECONDS: f64 = 12.0;
 
 /// Cycles the timeline shows when it follows the present.
 pub const TIMELINE_SPAN: u64 = 150_000;
@@ -140,6 +150,8 @@ impl Explorer {
             comparison: None,
             notice: String::new(),
             previous_cpu: None,
+            full_speed_milliseconds: 10.0,
+            moving_forward: true,
         })
     }
 
@@ -194,6 +206,22 @@ impl Explorer {
             // Everything else acts on the machine where the seek was going.
             self.session.finish_seek();
         }
+        match action {
+            Action::StepInstruction | Action::StepEvent | Action::StepIpc | Action::Tick | Action::ToggleRun => {
+                self.moving_forward = true;
+            }
+            Action::ReverseStep
+            | Action::ReverseEvent
+            | Action::Seek(_)
+            | Action::SeekEvent { .. }
+            | Action::Reset
+            | Action::SelectScenario(_)
+            | Action::SelectCpu(_)
+            | Action::ToggleSmallSpaces
+            | Action::EditProgram { .. }
+            | Action::LoadElf { .. } => self.moving_forward = false,
+            _ => {}
+        }
         let budget = self.frame_budget();
         let session = &mut self.session;
         match action {
@@ -215,8 +243,11 @@ impl Explorer {
             Action::ToggleRun => self.running = !self.running && session.booted(),
             Action::Tick => {
                 if self.running {
-                    let going =
-                        if budget == 0 { run_for_milliseconds(session, 10.0) } else { session.run_slice(budget) };
+                    let going = if budget == 0 {
+                        run_for_milliseconds(session, self.full_speed_milliseconds)
+                    } else {
+                        session.run_slice(budget)
+                    };
                     self.running = going;
                 }
             }
@@ -326,7 +357,7 @@ const SEEK_SLICE_INSTRUCTIONS: u64 = 500;
 fn run_for_milliseconds(session: &mut Session, milliseconds: f64) -> bool {
     let started = now();
     loop {
-        if !session.run_slice(5_000) {
+        if !session.run_slice(1_000) {
             return false;
         }
         if now() - started >= milliseconds {

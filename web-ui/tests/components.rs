@@ -84,6 +84,7 @@ async fn timeline_draws_lanes_and_the_ipc_between_the_right_threads() {
         now,
         following: true,
         dark: false,
+        running: false,
         view: view.clone(),
         on_action,
         on_save_svg: Callback::noop(),
@@ -178,6 +179,7 @@ async fn mapping_trees_animate_a_grant_as_a_move_and_an_unmap_as_a_removal() {
     use wasm_bridge::MappingTreeView;
     let props = |trees: Vec<MappingTreeView>| SpacesPanelProps {
         trees,
+        animate: true,
         spaces: Vec::new(),
         memory_map: Vec::new(),
         directory: Vec::new(),
@@ -228,6 +230,18 @@ async fn mapping_trees_animate_a_grant_as_a_move_and_an_unmap_as_a_removal() {
     assert!(all(&root, "[data-test=mapping-node-leaving], [data-test=mapping-tree-leaving]").is_empty());
     assert_eq!(all(&root, "[data-test=mapping-node]").len(), 2);
     assert!(all(&root, ".moved").is_empty(), "the grant's mark is dropped too");
+
+    // A map: the new node fades in. After a jump in time (a seek), nothing
+    // moves, fades or lingers: the trees are shown as they are.
+    handle.update(props(vec![tree(vec![mapping_node(1, 7, 0x9000, vec![mapping_node(5, 6, 0x4000, vec![])])])]));
+    settle().await;
+    let entering: Vec<String> =
+        all(&root, ".entering").iter().filter_map(|node| node.get_attribute("data-task")).collect();
+    assert_eq!(entering, ["6"]);
+    handle.update(SpacesPanelProps { animate: false, ..props(vec![tree(vec![])]) });
+    settle().await;
+    assert!(all(&root, "[data-test=mapping-node-leaving], .entering, .moved").is_empty());
+    assert_eq!(all(&root, "[data-test=mapping-node]").len(), 1);
 }
 
 #[wasm_bindgen_test]
@@ -247,6 +261,7 @@ async fn mapping_trees_show_nodes_rooted_in_sigma0() {
         selected_space: task,
         selected_entry: Some(1),
         all_trees: false,
+        animate: true,
         on_action,
         on_export_svg: Callback::noop(),
     };

@@ -18,6 +18,9 @@ pub struct SpacesPanelProps {
     pub selected_space: u32,
     pub selected_entry: Option<u32>,
     pub all_trees: bool,
+    /// Whether changes to the trees are shown as movement (see [`MappingTrees`]).
+    #[prop_or(true)]
+    pub animate: bool,
     pub on_action: Callback<Action>,
     pub on_export_svg: Callback<(String, String)>,
 }
@@ -67,7 +70,7 @@ pub fn SpacesPanel(props: &SpacesPanelProps) -> Html {
             </header>
             <p class="note">{ format!("{} tree{} (one per frame, rooted in sigma0){}", props.trees.len(), if props.trees.len() == 1 { "" } else { "s" },
                 if props.trees.len() > shown { format!("; the first {shown} are drawn") } else { String::new() }) }</p>
-            <MappingTrees trees={props.trees[..shown].to_vec()} />
+            <MappingTrees trees={props.trees[..shown].to_vec()} animate={props.animate} />
             <h2>{ "Address spaces" }</h2>
             <div class="space-list" role="listbox" aria-label="Address spaces">
                 { for props.spaces.iter().map(|space| html! {

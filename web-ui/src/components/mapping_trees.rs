@@ -7,7 +7,9 @@
 //! is no movement and nothing lingers.
 //!
 //! What changed is found by comparing with the trees drawn last; the nodes
-//! on their way out are dropped by a re-render shortly after.
+//! on their way out are dropped by a re-render shortly after. Only steps
+//! and runs forward animate: a seek or a step back shows the trees as they
+//! are at once (and animating them cost every frame of a seek a repaint).
 
 use super::hex;
 use wasm_bridge::{MappingNodeView, MappingTreeView};
@@ -17,6 +19,11 @@ use yew::prelude::*;
 pub struct MappingTreesProps {
     /// The trees to draw.
     pub trees: Vec<MappingTreeView>,
+    /// Whether to show the change from the trees drawn last as movement:
+    /// yes after a step or a run forward, no after a seek or a step back
+    /// (those are jumps, not things the kernel did).
+    #[prop_or(true)]
+    pub animate: bool,
 }
 
 const NODE_WIDTH: f64 = 132.0;
@@ -68,12 +75,22 @@ struct Changes {
     leaving: Vec<(u32, Placed)>,
     /// (frame, node index) of nodes granted elsewhere.
     moved: Vec<(u32, u32)>,
+    /// (frame, node index) of new nodes (a map; or a tree that is new).
+    entering: Vec<(u32, u32)>,
     /// Trees that are gone altogether.
     vanished: Vec<MappingTreeView>,
 }
 
 fn changes(before: &[MappingTreeView], now: &[MappingTreeView]) -> Changes {
     let mut found = Changes::default();
+    for new in now {
+        let old_nodes = before.iter().find(|tree| tree.frame == new.frame).map(place).unwrap_or_default();
+        for node in place(new) {
+            if !old_nodes.iter().any(|other| other.index == node.index) {
+                found.entering.push((new.frame, node.index));
+            }
+        }
+    }
     for old in before {
         let Some(new) = now.iter().find(|tree| tree.frame == old.frame) else {
             found.vanished.push(old.clone());
@@ -102,7 +119,7 @@ fn link(node: &Placed, class: &'static str) -> Option<Html> {
     Some(html! { <path class={class} d={format!("M{parent_x},{parent_y} V{y} H{x}")} /> })
 }
 
-fn node_html(frame: u32, node: &Placed, moved: bool, leaving: bool) -> Html {
+fn node_html(frame: u32, node: &Placed, moved: bool, entering: bool, leaving: bool) -> Html {
     let x = node.depth as f64 * INDENT + 2.0;
     let y = node.row as f64 * ROW + 3.0;
     let rights = if node.writable { "rw" } else { "ro" };
@@ -113,7 +130,7 @@ fn node_html(frame: u32, node: &Placed, moved: bool, leaving: bool) -> Html {
     html! {
         <g key={format!("{}{}", if leaving { "leaving-" } else { "" }, node.index)}
             class={classes!("tree-node", (node.depth == 0).then_some("root"), (!node.writable).then_some("read-only"),
-                moved.then_some("moved"), leaving.then_some("leaving"))}
+                moved.then_some("moved"), entering.then_some("entering"), leaving.then_some("leaving"))}
             data-test={if leaving { "mapping-node-leaving" } else { "mapping-node" }} data-index={node.index.to_string()}
             data-task={node.task.to_string()} data-address={hex(node.address)} data-writable={node.writable.to_string()}
             transform={format!("translate({x},{y})")} style={format!("transform:{position}")} aria-hidden={leaving.then_some("true")}>
@@ -133,6 +150,7 @@ fn tree_html(tree: &MappingTreeView, position: usize, changes: &Changes, vanishe
     let width = depth as f64 * INDENT + NODE_WIDTH + 4.0;
     let height = height_rows as f64 * ROW + 4.0;
     let moved = |node: &Placed| changes.moved.contains(&(tree.frame, node.index));
+    let entering = |node: &Placed| changes.entering.contains(&(tree.frame, node.index));
     let (figure_test, node_class) = if vanished { ("mapping-tree-leaving", "leaving") } else { ("mapping-tree", "") };
     html! {
         <figure key={format!("{}{:#x}", if vanished { "leaving-" } else { "" }, tree.frame)}
@@ -143,8 +161,8 @@ fn tree_html(tree: &MappingTreeView, position: usize, changes: &Changes, vanishe
                 viewBox={format!("0 0 {width} {height}")} role="img" aria-label={format!("mapping tree of frame {:#x}", tree.frame)}>
                 { for leaving.iter().filter_map(|node| link(node, "tree-link leaving")) }
                 { for rows.iter().filter_map(|node| link(node, "tree-link")) }
-                { for leaving.iter().map(|node| node_html(tree.frame, node, false, true)) }
-                { for rows.iter().map(|node| node_html(tree.frame, node, moved(node), !node_class.is_empty())) }
+                { for leaving.iter().map(|node| node_html(tree.frame, node, false, false, true)) }
+                { for rows.iter().map(|node| node_html(tree.frame, node, moved(node), entering(node), !node_class.is_empty())) }
             </svg>
         </figure>
     }
@@ -157,7 +175,7 @@ pub fn MappingTrees(props: &MappingTreesProps) -> Html {
     let found = {
         let mut drawn = drawn.borrow_mut();
         let found = match drawn.as_ref() {
-            Some(before) if *before != props.trees => changes(before, &props.trees),
+            Some(before) if props.animate && *before != props.trees => changes(before, &props.trees),
             _ => Changes::default(),
         };
         if drawn.as_ref() != Some(&props.trees) {
@@ -165,7 +183,10 @@ pub fn MappingTrees(props: &MappingTreesProps) -> Html {
         }
         found
     };
-    let lingering = !found.leaving.is_empty() || !found.vanished.is_empty() || !found.moved.is_empty();
+    let lingering = !found.leaving.is_empty()
+        || !found.vanished.is_empty()
+        || !found.moved.is_empty()
+        || !found.entering.is_empty();
     // Drop the nodes on their way out (and the grant marks) a moment later.
     use_effect_with(props.trees.clone(), move |_| {
         let timeout = lingering
@@ -209,6 +230,9 @@ mod tests {
         assert_eq!(found.leaving.len(), 1);
         assert_eq!((found.leaving[0].0, found.leaving[0].1.task, found.leaving[0].1.row), (0x7000, 5, 2));
         assert_eq!(found.vanished.iter().map(|tree| tree.frame).collect::<Vec<_>>(), vec![0x8000]);
+        assert!(found.entering.is_empty(), "nothing new: {:?}", found.entering);
         assert!(changes(&now, &now).leaving.is_empty());
+        let mapped = changes(&now, &before);
+        assert_eq!(mapped.entering, vec![(0x7000, 2), (0x8000, 3), (0x8000, 4)], "a new child, and a new tree's nodes");
     }
 }

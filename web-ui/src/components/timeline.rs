@@ -31,6 +31,10 @@ pub struct TimelinePanelProps {
     /// The theme (the canvas is repainted in its colours when it changes).
     #[prop_or_default]
     pub dark: bool,
+    /// Whether the machine is running (the message list then stays as it
+    /// was when the run started, and is brought up to date on pause).
+    #[prop_or_default]
+    pub running: bool,
     pub on_action: Callback<Action>,
     /// Save a drawing: (file name, SVG text).
     pub on_save_svg: Callback<(String, String)>,
@@ -58,6 +62,11 @@ struct Drawn {
     to: u64,
     now: u64,
 }
+
+/// Messages in the (hidden) list: the latest of the window. Parsing the
+/// list is most of the cost of showing a new moment after a seek; the
+/// keyboard cursor on the canvas reaches every message drawn.
+const LISTED_MESSAGES: usize = 100;
 
 /// Messages per piece of the (hidden) message list, by event index: when
 /// one message arrives, only the last piece is parsed again.
@@ -209,7 +218,20 @@ pub fn TimelinePanel(props: &TimelinePanelProps) -> Html {
             </g>
         }
     });
-    let (_, shown) = plot.shown_arrows();
+    // The listed messages: the latest of the window — kept as they were
+    // while running (parsing a new list on every frame cost more than
+    // painting the whole canvas; a screen reader cannot follow a run
+    // anyway).
+    let listed = use_mut_ref(Vec::<wasm_bridge::ArrowView>::new);
+    if !props.running || listed.borrow().is_empty() {
+        let (_, shown) = plot.shown_arrows();
+        let latest = &shown[shown.len().saturating_sub(LISTED_MESSAGES)..];
+        if listed.borrow().as_slice() != latest {
+            *listed.borrow_mut() = latest.to_vec();
+        }
+    }
+    let listed = listed.borrow();
+    let shown = listed.as_slice();
     let pieces = shown.chunk_by(|one, other| one.event / EVENTS_PER_PIECE == other.event / EVENTS_PER_PIECE).map(|piece| {
         use std::fmt::Write;
         let mut markup = String::with_capacity(300 * piece.len());
@@ -282,7 +304,8 @@ pub fn TimelinePanel(props: &TimelinePanelProps) -> Html {
                         onmousemove={on_move} onmouseleave={on_leave} onclick={on_click} onkeydown={on_key} />
                 </div>
             </div>
-            <div class="visually-hidden" data-test="timeline-messages" role="group" aria-label="Messages in this window" onclick={on_list_click}>
+            <div class="visually-hidden" data-test="timeline-messages" role="group" onclick={on_list_click}
+                aria-label={if props.running { "Messages (brought up to date when the run pauses)" } else { "The latest messages in this window" }}>
                 { for pieces }
             </div>
         </section>
