@@ -304,17 +304,11 @@ impl App {
     }
 }
 
-/// The drawing styles of `style.css` that an exported SVG needs (light theme).
+/// The drawing styles of `style.css` that an exported mapping-tree SVG needs
+/// (light theme; the timeline makes its own SVG, see `timeline_drawing`).
 const SVG_STYLE: &str = "text{font:11px monospace;fill:#1a1a1a}.caption{font-weight:bold}\
-.lane-rule{stroke:#ddd}.segment-label{fill:#1a1a1a;font-size:9px}\
-.state-running rect,.state-running path,.state-running circle{fill:#0072B2;stroke:#0072B2}\
-.state-ready path{stroke:#009E73;stroke-width:1.5}.state-sending path{stroke:#D55E00;stroke-width:1.2}\
-.state-receiving circle{fill:#56B4E9}.state-waiting path{stroke:#CC79A7}.state-inactive path,.state-dead path,.state-interrupt path{stroke:#999}\
-.arrow line{stroke:#1a1a1a;stroke-width:1.5}.kind-pagefault line{stroke:#D55E00;stroke-dasharray:4 2}\
-.kind-interrupt line{stroke:#CC79A7;stroke-dasharray:1 2}.kind-map line{stroke:#009E73;stroke-width:2.5}\
-.head path{fill:#1a1a1a}.now{stroke:#E69F00;stroke-width:2}\
 .tree-node rect{fill:#e8f1f8;stroke:#0072B2}.tree-node.root rect{fill:#fff4d6;stroke:#E69F00}\
-.tree-node.read-only rect{stroke-dasharray:3 2}.tree-link{fill:none;stroke:#777}";
+.tree-node.read-only rect{stroke-dasharray:3 2}.tree-link{fill:none;stroke:#777}.leaving{display:none}";
 
 impl Component for App {
     type Message = Message;
