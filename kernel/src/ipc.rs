@@ -585,17 +585,9 @@ impl Kernel {
             (receiver_code, receiver_code | ipc_error::SEND_PHASE)
         };
         if other != NONE {
-            let other_tcb = *self.threads.tcb(other);
             self.threads.tcb_mut(other).transfer_partner = NONE;
             self.remove_wakeup(other);
-            if other_tcb.state == State::Sending
-                && let Some(receiver) = self.threads.find(other_tcb.partner)
-            {
-                self.dequeue_sender(receiver, other);
-            }
-            if matches!(other_tcb.state, State::Sending | State::Receiving) {
-                self.ipc_failed(hardware, other, other_code);
-            }
+            self.fail_blocked_ipc(hardware, other, other_code);
         }
         self.ipc_failed(hardware, faulting, faulting_code);
     }
@@ -648,16 +640,23 @@ impl Kernel {
             } else {
                 ipc_error::SEND_ABORTED
             };
-            if partner_tcb.state == State::Sending
-                && let Some(receiver) = self.threads.find(partner_tcb.partner)
-            {
-                self.dequeue_sender(receiver, partner);
-            }
-            if matches!(partner_tcb.state, State::Sending | State::Receiving) {
-                self.ipc_failed(hardware, partner, partner_code);
-            }
+            self.fail_blocked_ipc(hardware, partner, partner_code);
         }
         self.ipc_failed(hardware, thread, code);
+    }
+
+    /// Fail the IPC a thread is blocked in (if it is): out of its
+    /// receiver's queue first if it was sending.
+    fn fail_blocked_ipc<H: Hardware>(&mut self, hardware: &mut H, thread: u16, code: u32) {
+        let tcb = *self.threads.tcb(thread);
+        if tcb.state == State::Sending
+            && let Some(receiver) = self.threads.find(tcb.partner)
+        {
+            self.dequeue_sender(receiver, thread);
+        }
+        if matches!(tcb.state, State::Sending | State::Receiving) {
+            self.ipc_failed(hardware, thread, code);
+        }
     }
 }
 

@@ -174,7 +174,7 @@ impl App {
     /// the last frame came late (rendering what the slice did took long),
     /// more again when frames come on time.
     fn adapt_full_speed_slice(&mut self) {
-        let now = gloo::utils::window().performance().map_or(0.0, |performance| performance.now());
+        let now = crate::state::now();
         let previous = self.last_frame.replace(now);
         if !self.explorer.running || self.explorer.frame_budget() != 0 {
             return;
@@ -200,7 +200,7 @@ impl App {
     fn event_log(&self) -> (Vec<wasm_bridge::EventView>, usize, u64) {
         let explorer = &self.explorer;
         let fast = explorer.running && (explorer.frame_budget() == 0 || explorer.frame_budget() >= 20_000);
-        let now = gloo::utils::window().performance().map_or(0.0, |performance| performance.now());
+        let now = crate::state::now();
         let mut snapshot = self.log_snapshot.borrow_mut();
         let recent = |kept: &&LogSnapshot| self.settling || now - kept.taken < LOG_REFRESH_MILLISECONDS;
         if (fast || self.settling)

@@ -367,7 +367,7 @@ fn run_for_milliseconds(session: &mut Session, milliseconds: f64) -> bool {
 }
 
 /// Milliseconds from the page's clock (on the host, in tests: since first asked).
-fn now() -> f64 {
+pub(crate) fn now() -> f64 {
     #[cfg(target_arch = "wasm32")]
     {
         web_sys::window().and_then(|window| window.performance()).map_or(0.0, |performance| performance.now())

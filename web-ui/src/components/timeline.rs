@@ -63,6 +63,12 @@ struct Drawn {
     now: u64,
 }
 
+impl Drawn {
+    fn plot(&self) -> Plot<'_> {
+        Plot::new(&self.view, self.from, self.to, self.now)
+    }
+}
+
 /// Messages in the (hidden) list: the latest of the window. Parsing the
 /// list is most of the cost of showing a new moment after a seek; the
 /// keyboard cursor on the canvas reaches every message drawn.
@@ -92,7 +98,7 @@ pub fn TimelinePanel(props: &TimelinePanelProps) -> Html {
         use_effect(move || {
             if let Some(element) = canvas.cast::<web_sys::HtmlCanvasElement>() {
                 let drawn = drawn.borrow();
-                let plot = Plot::new(&drawn.view, drawn.from, drawn.to, drawn.now);
+                let plot = drawn.plot();
                 let chosen = selected.and_then(|event| drawn.view.arrows.iter().position(|arrow| arrow.event == event));
                 let _ = paint(&element, &plot, chosen);
             }
@@ -103,7 +109,7 @@ pub fn TimelinePanel(props: &TimelinePanelProps) -> Html {
         let drawn = drawn.clone();
         move |event: &MouseEvent| {
             let drawn = drawn.borrow();
-            let plot = Plot::new(&drawn.view, drawn.from, drawn.to, drawn.now);
+            let plot = drawn.plot();
             plot.hit(f64::from(event.offset_x()), f64::from(event.offset_y())).map(|hit| {
                 let words = plot.describe(hit);
                 let target = match hit {
@@ -139,7 +145,7 @@ pub fn TimelinePanel(props: &TimelinePanelProps) -> Html {
         let on_action = props.on_action.clone();
         Callback::from(move |event: KeyboardEvent| {
             let drawn = drawn.borrow();
-            let plot = Plot::new(&drawn.view, drawn.from, drawn.to, drawn.now);
+            let plot = drawn.plot();
             let (first, arrows) = plot.shown_arrows();
             if arrows.is_empty() {
                 return;
@@ -202,7 +208,7 @@ pub fn TimelinePanel(props: &TimelinePanelProps) -> Html {
         let drawn = drawn.clone();
         Callback::from(move |_: MouseEvent| {
             let drawn = drawn.borrow();
-            let text = Plot::new(&drawn.view, drawn.from, drawn.to, drawn.now).svg(SVG_STYLE);
+            let text = drawn.plot().svg(SVG_STYLE);
             on_save_svg.emit(("l4-timeline.svg".into(), text));
         })
     };

@@ -153,8 +153,7 @@ fn draw(context: &CanvasRenderingContext2d, plot: &Plot, selected: Option<usize>
     let background = palette.colour("--background");
     context.set_font("9px ui-monospace, \"DejaVu Sans Mono\", Menlo, Consolas, monospace");
     context.set_text_baseline("alphabetic");
-    for state in super::timeline_drawing::STATES.iter().chain(["interrupt"].iter()) {
-        let Some((_, fill)) = palette.patterns.iter().find(|(known, _)| known == state) else { continue };
+    for (state, fill) in &palette.patterns {
         context.set_fill_style_canvas_pattern(fill);
         let mut labels = Vec::new();
         for segment in plot.view.segments.iter().filter(|segment| segment.state == *state) {
