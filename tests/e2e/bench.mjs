@@ -69,7 +69,8 @@ async function timeKeys(page, key, count) {
 
 /**
  * Time `count` scrubber jumps to pseudo-random earlier positions: how long
- * until the page shows the new position ("shown"), and the longest frame
+ * until the page shows the new position in every view, the event log whole
+ * ("shown"), and the longest frame
  * while getting there ("frame": the page repaints in between while a long
  * replay goes on in slices; a frame longer than ~17 ms means it blocked).
  */
@@ -102,7 +103,7 @@ async function timeSeeks(page, count) {
       const start = performance.now();
       range.value = String(target);
       range.dispatchEvent(new Event("change", { bubbles: true }));
-      for (let spins = 0; (Number(document.body.dataset.renders ?? 0) === before || document.body.dataset.seeking === "true") && spins < 100000; spins++) {
+      for (let spins = 0; (Number(document.body.dataset.renders ?? 0) === before || document.body.dataset.seeking === "true" || document.querySelector("[data-test=event-list][aria-busy=true]")) && spins < 100000; spins++) {
         await macrotask();
       }
       void document.body.offsetHeight;

@@ -50,8 +50,14 @@ export async function screenshot(page, name) {
 export async function statusPosition(page) {
   // A long seek replays across frames: wait until it has arrived and is shown.
   await page.waitForFunction(() => document.body.dataset.seeking !== "true", null, { timeout: 20000 });
+  await eventLogFilled(page);
   const text = await page.locator("[data-test=position]").innerText();
   return Number(/instruction (\d+)/.exec(text)[1]);
+}
+
+/** Wait until the event log is whole (it fills across frames after a jump). */
+export async function eventLogFilled(page) {
+  await page.waitForFunction(() => !document.querySelector("[data-test=event-list][aria-busy=true]"), null, { timeout: 10000 });
 }
 
 /** Press a key and wait until the page has rendered the result. */
@@ -59,6 +65,7 @@ export async function press(page, key) {
   const renders = await page.evaluate(() => Number(document.body.dataset.renders ?? 0));
   await page.keyboard.press(key);
   await page.waitForFunction((before) => Number(document.body.dataset.renders ?? 0) > before, renders, { timeout: 10000 }).catch(() => {});
+  await eventLogFilled(page);
 }
 
 /** Press `key` until `done()` holds (at most `limit` times); whether it did. */

@@ -65,15 +65,32 @@ pub struct App {
     _hash: EventListener,
     /// The hash we wrote last (so our own change is not read back).
     written_hash: String,
-    /// A seek arrived in this frame; it is shown in the next.
-    seek_arrived: bool,
-    /// A seek's moment is shown but the event log and the message list are
-    /// not yet: they follow in the next frame.
-    settling: bool,
+    /// How much of a moment a seek arrived at is shown yet.
+    showing: Showing,
+    /// The machine tab as last rendered (kept while [`Showing::Timeline`]).
+    kept_machine_tab: std::cell::RefCell<Option<Html>>,
     /// When the last animation frame came (for the full-speed slice).
     last_frame: Option<f64>,
     /// The event log as last shown while running fast (see [`App::event_log`]).
     log_snapshot: std::cell::RefCell<Option<LogSnapshot>>,
+}
+
+/// Showing the moment a seek arrived at changes every view at once — more
+/// than one frame's work — so it is shown over three frames, a part in each:
+/// the timeline, code, scrubber and status first; then the machine tab;
+/// then the event log and the timeline's message list (the log then fills
+/// itself a few pieces a frame). Until the last, `body[data-seeking]` stays
+/// true. Any action shows everything at once.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Showing {
+    /// Everything shown is current.
+    Current,
+    /// A seek arrived; nothing of it is shown yet.
+    Arrived,
+    /// Shown: all but the machine tab, the event log and the message list.
+    Timeline,
+    /// Shown: all but the event log and the message list.
+    MachineTab,
 }
 
 /// The event log's rows at one moment.
@@ -202,8 +219,9 @@ impl App {
         let fast = explorer.running && (explorer.frame_budget() == 0 || explorer.frame_budget() >= 20_000);
         let now = crate::state::now();
         let mut snapshot = self.log_snapshot.borrow_mut();
-        let recent = |kept: &&LogSnapshot| self.settling || now - kept.taken < LOG_REFRESH_MILLISECONDS;
-        if (fast || self.settling)
+        let keep = matches!(self.showing, Showing::Timeline | Showing::MachineTab);
+        let recent = |kept: &&LogSnapshot| keep || now - kept.taken < LOG_REFRESH_MILLISECONDS;
+        if (fast || keep)
             && let Some(kept) = snapshot.as_ref().filter(recent)
         {
             return (kept.events.clone(), kept.present, kept.total);
@@ -217,9 +235,12 @@ impl App {
 
     /// Do what the user asked; returns whether to render.
     fn act(&mut self, context: &Context<Self>, action: Action) -> bool {
+        let seek = matches!(action, Action::Seek(_) | Action::SeekEvent { .. });
         self.explorer.apply(action);
-        self.seek_arrived = false;
-        self.settling = false;
+        // A seek that arrived within its first slice of replay is shown from
+        // the next frame on, like a longer one.
+        self.showing =
+            if seek && self.explorer.session.seeking().is_none() { Showing::Arrived } else { Showing::Current };
         self.after_action(context)
     }
 
@@ -231,7 +252,7 @@ impl App {
     fn after_action(&mut self, context: &Context<Self>) -> bool {
         self.schedule(context);
         self.apply_theme();
-        let seeking = self.explorer.session.seeking().is_some() || self.seek_arrived || self.settling;
+        let seeking = self.explorer.session.seeking().is_some() || self.showing != Showing::Current;
         if let Some(body) = gloo::utils::document().body() {
             let _ = body.set_attribute("data-seeking", &seeking.to_string());
         }
@@ -242,7 +263,7 @@ impl App {
     }
 
     fn schedule(&mut self, context: &Context<Self>) {
-        let seeking = self.explorer.session.seeking().is_some() || self.seek_arrived || self.settling;
+        let seeking = self.explorer.session.seeking().is_some() || self.showing != Showing::Current;
         if (self.explorer.running || seeking) && self.frame.is_none() {
             let link = context.link().clone();
             self.frame = Some(request_animation_frame(move |_| link.send_message(Message::Frame)));
@@ -351,8 +372,8 @@ impl Component for App {
             _keys: keys,
             _hash: hash,
             written_hash,
-            seek_arrived: false,
-            settling: false,
+            showing: Showing::Current,
+            kept_machine_tab: std::cell::RefCell::new(None),
             last_frame: None,
             log_snapshot: std::cell::RefCell::new(None),
         };
@@ -367,22 +388,24 @@ impl Component for App {
             Message::Frame => {
                 self.frame = None;
                 if self.explorer.session.seeking().is_some() {
-                    // A seek that arrives is shown in the next frame: a slice
-                    // of replay and a render of a new moment together would
-                    // not fit in one.
-                    self.seek_arrived = self.explorer.continue_seek_for(SEEK_SLICE_MILLISECONDS);
+                    // A seek that arrives is shown from the next frame on: a
+                    // slice of replay and a render of a new moment together
+                    // would not fit in one.
+                    if self.explorer.continue_seek_for(SEEK_SLICE_MILLISECONDS) {
+                        self.showing = Showing::Arrived;
+                    }
                     return self.after_action(context);
                 }
-                if std::mem::take(&mut self.seek_arrived) {
-                    // The new moment, but the event log and the timeline's
-                    // message list as they were (the most costly to
-                    // rebuild): those in the next frame.
-                    self.settling = true;
+                let next = match self.showing {
+                    Showing::Current => None,
+                    Showing::Arrived => Some(Showing::Timeline),
+                    Showing::Timeline => Some(Showing::MachineTab),
+                    Showing::MachineTab => Some(Showing::Current),
+                };
+                if let Some(next) = next {
+                    self.showing = next;
                     self.after_action(context);
                     return true;
-                }
-                if std::mem::take(&mut self.settling) {
-                    return self.after_action(context);
                 }
                 self.adapt_full_speed_slice();
                 self.explorer.apply(Action::Tick);
@@ -518,7 +541,9 @@ impl Component for App {
                 html! { <ConsolePanel console={session.console()} vga={session.vga()} on_action={on_action.clone()} /> }
             }
         };
-        let middle = match explorer.machine_tab {
+        let kept_machine_tab =
+            (self.showing == Showing::Timeline).then(|| self.kept_machine_tab.borrow().clone()).flatten();
+        let middle = kept_machine_tab.unwrap_or_else(|| match explorer.machine_tab {
             MachineTab::Spaces => {
                 let task = explorer.selected_space;
                 html! {
@@ -535,10 +560,12 @@ impl Component for App {
             MachineTab::Costs => html! {
                 <CostsPanel costs={session.costs()} comparison={explorer.comparison.clone()} calibrated={status.calibrated} on_action={on_action.clone()} />
             },
-        };
+        });
+        *self.kept_machine_tab.borrow_mut() = Some(middle.clone());
+        let freeze_messages = explorer.running || matches!(self.showing, Showing::Timeline | Showing::MachineTab);
         html! {
             <div class="explorer" data-theme={if explorer.dark { "dark" } else { "light" }}>
-                <Toolbar status={status.clone()} scenarios={scenarios} running={explorer.running || self.settling} speed={explorer.speed} booted={session.booted()}
+                <Toolbar status={status.clone()} scenarios={scenarios} running={explorer.running} speed={explorer.speed} booted={session.booted()}
                     on_action={on_action.clone()} {on_file} {on_export_trace} />
                 <Scrubber status={status.clone()} on_action={on_action.clone()} />
                 <main class="columns">
@@ -552,7 +579,7 @@ impl Component for App {
                         <BreakpointPanel breakpoints={session.breakpoint_list()} on_action={on_action.clone()} />
                     </div>
                     <div class="column middle">
-                        <TimelinePanel view={session.timeline(from, to)} {from} {to} now={status.cycles} following={explorer.timeline_window.is_none()} running={explorer.running || self.settling}
+                        <TimelinePanel view={session.timeline(from, to)} {from} {to} now={status.cycles} following={explorer.timeline_window.is_none()} running={freeze_messages}
                             dark={explorer.dark} on_action={on_action.clone()} on_save_svg={self.callbacks.on_save_svg.clone()} />
                         <div class="tabs" role="tablist" aria-label="Machine views">
                             { machine_tab(MachineTab::Spaces, "Spaces", "1") }

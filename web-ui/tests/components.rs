@@ -466,3 +466,62 @@ async fn console_shows_the_kernel_banner_and_sends_input() {
     settle().await;
     assert_eq!(actions.borrow().last(), Some(&Action::TypeInput("g\r".into())));
 }
+
+/// Waits (a frame at a time, a second at most) until the event list is whole.
+async fn until_filled(root: &web_sys::Element) {
+    for _ in 0..60 {
+        if all(root, "[data-test=event-list][aria-busy=true]").is_empty() {
+            return;
+        }
+        yew::platform::time::sleep(std::time::Duration::from_millis(17)).await;
+    }
+    panic!("the event list was still filling after a second");
+}
+
+fn row_indices(root: &web_sys::Element) -> Vec<u64> {
+    all(root, "[data-test=event]").iter().filter_map(|row| row.get_attribute("data-index")?.parse().ok()).collect()
+}
+
+#[wasm_bindgen_test]
+async fn event_list_fills_across_frames_and_never_shows_rows_of_another_moment() {
+    let mut session = session("ping-pong", CpuChoice::I486);
+    let filter = EventQuery { limit: 200, ..EventQuery::default() };
+    while session.status().events < 260 {
+        session.step_ipc();
+    }
+    let earlier = session.events(&filter);
+    while session.status().events < 700 {
+        session.step_ipc();
+    }
+    let later = session.events(&filter);
+    assert_eq!((earlier.len(), later.len()), (200, 200));
+    assert!(earlier.last().unwrap().index < later[0].index, "two stretches of history with no event in common");
+    let root = mount_point();
+    let (on_action, _) = recorder();
+    let props = |events: &Vec<wasm_bridge::EventView>| EventListProps {
+        events: events.clone(),
+        filter: filter.clone(),
+        total: session.status().events,
+        present: events.len(),
+        on_action: on_action.clone(),
+    };
+    let mut handle = yew::Renderer::<EventList>::with_root_and_props(root.clone(), props(&earlier)).render();
+    yew::platform::time::sleep(std::time::Duration::ZERO).await;
+    // 200 new rows: not all in one frame.
+    assert!(!all(&root, "[data-test=event-list][aria-busy=true]").is_empty(), "the list says it is filling");
+    assert!(!all(&root, ".event-piece.pending").is_empty(), "pieces still to come hold their place");
+    assert!(row_indices(&root).len() < 200, "only part of the rows at first");
+    until_filled(&root).await;
+    let indices: Vec<u64> = earlier.iter().map(|event| event.index).collect();
+    assert_eq!(row_indices(&root), indices, "then every row, in order");
+    assert!(all(&root, ".event-piece.pending").is_empty());
+
+    // Another moment: no row of the first may stay in the page meanwhile.
+    handle.update(props(&later));
+    yew::platform::time::sleep(std::time::Duration::ZERO).await;
+    let wanted: Vec<u64> = later.iter().map(|event| event.index).collect();
+    let shown = row_indices(&root);
+    assert!(shown.iter().all(|index| wanted.contains(index)), "rows of the earlier moment are gone at once: {shown:?}");
+    until_filled(&root).await;
+    assert_eq!(row_indices(&root), wanted);
+}

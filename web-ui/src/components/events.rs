@@ -1,11 +1,22 @@
 //! The event log: the kernel's events (and, if asked, the machine's), newest
 //! last, filtered by thread, kind and frame. Clicking an event moves the
 //! whole machine to that moment.
+//!
+//! The rows are put into the page a few pieces per frame: after a jump (or
+//! a new filter) all 200 rows are new, and parsing, laying out and painting
+//! them at once made that frame late. Pieces not yet in the page are empty
+//! placeholders of about their height (never the rows they had before, which
+//! belong to another moment); the list says `aria-busy` until it is whole.
+//! Those near where the list is scrolled come first.
 
 use super::{clicked_event, escape, parse_number};
 use crate::state::Action;
+use gloo::render::{AnimationFrame, request_animation_frame};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
 use wasm_bridge::{EventQuery, EventView};
-use web_sys::{HtmlInputElement, HtmlSelectElement};
+use web_sys::{Element, HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 /// The kinds a user can filter on (kernel, then machine).
@@ -47,6 +58,45 @@ pub const KINDS: &[&str] = &[
 
 /// Event indices per piece of markup.
 const EVENTS_PER_PIECE: u64 = 32;
+
+/// Rows of new markup put into the page per frame (two full pieces: a few
+/// milliseconds of parsing, layout and paint).
+const ROWS_PER_FRAME: usize = 64;
+
+/// Which pieces to put into the page now: those whose markup is already
+/// there (`changed` false) always; of the changed ones, all if they hold at
+/// most `budget` rows, or else the nearest to piece `focus` first, as many
+/// as the budget allows (at least one, so that the list always fills).
+pub fn pieces_to_show(changed: &[bool], rows: &[usize], focus: usize, budget: usize) -> Vec<bool> {
+    let changed_rows: usize = changed.iter().zip(rows).filter(|(changed, _)| **changed).map(|(_, rows)| rows).sum();
+    if changed_rows <= budget {
+        return vec![true; changed.len()];
+    }
+    let mut show: Vec<bool> = changed.iter().map(|changed| !changed).collect();
+    let mut nearest: Vec<usize> = (0..changed.len()).filter(|&index| changed[index]).collect();
+    nearest.sort_by_key(|&index| index.abs_diff(focus));
+    let mut spent = 0;
+    for index in nearest {
+        if spent > 0 && spent + rows[index] > budget {
+            break;
+        }
+        spent += rows[index];
+        show[index] = true;
+    }
+    show
+}
+
+/// What the list keeps between renders to fill itself across frames.
+#[derive(Default)]
+struct Filling {
+    /// The markup of each piece in the page, by key.
+    shown: RefCell<HashMap<u64, AttrValue>>,
+    /// How far down the list was scrolled (0 top, 1 bottom), at the last scroll.
+    scrolled: Cell<f64>,
+    /// Whether a frame is asked for to go on filling.
+    waiting: Cell<bool>,
+    frame: RefCell<Option<AnimationFrame>>,
+}
 
 #[derive(Properties, PartialEq, Debug)]
 pub struct EventListProps {
@@ -93,14 +143,15 @@ pub fn EventList(props: &EventListProps) -> Html {
     // The rows as pieces of markup (see the timeline's drawing for why), one
     // piece per 32 event indices so that a new event re-parses only the last
     // piece, with one click listener for the whole list.
-    let mut pieces: Vec<(u64, String)> = Vec::new();
+    let mut pieces: Vec<(u64, String, usize)> = Vec::new();
     for (number, event) in props.events.iter().enumerate() {
         use std::fmt::Write;
         let piece = event.index / EVENTS_PER_PIECE;
-        if pieces.last().is_none_or(|(last, _)| *last != piece) {
-            pieces.push((piece, String::with_capacity(220 * EVENTS_PER_PIECE as usize)));
+        if pieces.last().is_none_or(|(last, _, _)| *last != piece) {
+            pieces.push((piece, String::with_capacity(220 * EVENTS_PER_PIECE as usize), 0));
         }
-        let Some((_, markup)) = pieces.last_mut() else { continue };
+        let Some((_, markup, rows)) = pieces.last_mut() else { continue };
+        *rows += 1;
         let future = if number >= props.present { " future" } else { "" };
         let _ = write!(
             markup,
@@ -113,9 +164,55 @@ pub fn EventList(props: &EventListProps) -> Html {
             text = escape(&event.text),
         );
     }
-    let rows = pieces.into_iter().map(|(piece, markup)| {
-        html! { <ol key={piece} class="event-piece">{ Html::from_html_unchecked(AttrValue::from(markup)) }</ol> }
-    });
+    let filling = use_memo((), |_| Filling::default());
+    let redraw = use_force_update();
+    let list = use_node_ref();
+    let pieces: Vec<(u64, AttrValue, usize)> =
+        pieces.into_iter().map(|(key, markup, rows)| (key, AttrValue::from(markup), rows)).collect();
+    let mut shown = filling.shown.borrow_mut();
+    let changed: Vec<bool> = pieces.iter().map(|(key, markup, _)| shown.get(key) != Some(markup)).collect();
+    let counts: Vec<usize> = pieces.iter().map(|(_, _, rows)| *rows).collect();
+    let focus = (filling.scrolled.get() * pieces.len().saturating_sub(1) as f64).round() as usize;
+    let show = pieces_to_show(&changed, &counts, focus, ROWS_PER_FRAME);
+    shown.retain(|key, _| pieces.iter().any(|(piece, _, _)| piece == key));
+    let busy = show.contains(&false);
+    let rows: Vec<Html> = pieces
+        .into_iter()
+        .zip(show)
+        .map(|((key, markup, rows), show)| {
+            if show {
+                shown.insert(key, markup.clone());
+                html! { <ol key={key} class="event-piece">{ Html::from_html_unchecked(markup) }</ol> }
+            } else {
+                shown.remove(&key);
+                let style = format!("--rows: {rows}");
+                html! { <ol key={key} class="event-piece pending" {style}></ol> }
+            }
+        })
+        .collect();
+    drop(shown);
+    if busy && !filling.waiting.get() {
+        filling.waiting.set(true);
+        // Weak: the frame is kept in what it refers to.
+        let waiting = Rc::downgrade(&filling);
+        let redraw = redraw.clone();
+        *filling.frame.borrow_mut() = Some(request_animation_frame(move |_| {
+            if let Some(filling) = waiting.upgrade() {
+                filling.waiting.set(false);
+                redraw.force_update();
+            }
+        }));
+    }
+    let on_scroll = {
+        let filling = filling.clone();
+        let list = list.clone();
+        Callback::from(move |_: Event| {
+            if let Some(list) = list.cast::<Element>() {
+                let range = (list.scroll_height() - list.client_height()).max(1);
+                filling.scrolled.set((f64::from(list.scroll_top()) / f64::from(range)).clamp(0.0, 1.0));
+            }
+        })
+    };
     let on_row = {
         let on_action = props.on_action.clone();
         Callback::from(move |event: MouseEvent| {
@@ -145,7 +242,34 @@ pub fn EventList(props: &EventListProps) -> Html {
                     value={props.filter.frame.map(|frame| format!("{frame:#x}")).unwrap_or_default()} /></label>
                 <label><input type="checkbox" data-test="filter-machine" checked={props.filter.machine} onchange={on_machine} />{ " machine events" }</label>
             </div>
-            <div class="event-list" data-test="event-list" role="group" aria-label="Events, oldest first" onclick={on_row}>{ for rows }</div>
+            <div class="event-list" data-test="event-list" role="group" aria-label="Events, oldest first" aria-busy={busy.then_some("true")}
+                ref={list} onclick={on_row} onscroll={on_scroll}>{ for rows }</div>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pieces_to_show;
+
+    #[test]
+    fn a_few_changed_rows_are_all_shown_at_once() {
+        let show = pieces_to_show(&[false, false, true], &[32, 32, 5], 0, 64);
+        assert_eq!(show, [true, true, true]);
+    }
+
+    #[test]
+    fn many_changed_rows_are_shown_nearest_the_focus_first() {
+        let changed = [true; 7];
+        let rows = [32, 32, 32, 32, 32, 32, 8];
+        assert_eq!(pieces_to_show(&changed, &rows, 6, 64), [false, false, false, false, false, true, true]);
+        assert_eq!(pieces_to_show(&changed, &rows, 0, 64), [true, true, false, false, false, false, false]);
+        assert_eq!(pieces_to_show(&changed, &rows, 3, 64), [false, false, true, true, false, false, false]);
+    }
+
+    #[test]
+    fn unchanged_pieces_stay_and_one_piece_always_fits() {
+        let show = pieces_to_show(&[false, true, true], &[32, 100, 100], 2, 64);
+        assert_eq!(show, [true, false, true], "a piece larger than the budget is still shown");
     }
 }

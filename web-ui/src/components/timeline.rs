@@ -55,7 +55,7 @@ const SVG_STYLE: &str = "text{font:10px monospace;fill:#1a1a1a}.lane-rule{stroke
 
 /// What the panel draws from, kept for the canvas's event handlers (so that
 /// they need not be made anew, with a copy of the view, on every render).
-#[derive(Default)]
+#[derive(Default, PartialEq)]
 struct Drawn {
     view: TimelineView,
     from: u64,
@@ -84,7 +84,18 @@ pub fn TimelinePanel(props: &TimelinePanelProps) -> Html {
     let (from, to) = (props.from, props.to.max(props.from + 1));
     let canvas = use_node_ref();
     let drawn = use_mut_ref(Drawn::default);
-    *drawn.borrow_mut() = Drawn { view: view.clone(), from, to, now: props.now };
+    // Which drawing this is: the canvas is repainted only when it changes
+    // (the panel also renders when only its message list or a note does).
+    let generation = use_mut_ref(|| 0u64);
+    {
+        let next = Drawn { view: view.clone(), from, to, now: props.now };
+        let mut kept = drawn.borrow_mut();
+        if *kept != next {
+            *kept = next;
+            *generation.borrow_mut() += 1;
+        }
+    }
+    let painted = use_mut_ref(|| None::<(u64, Option<usize>, String)>);
     // The message chosen with the keyboard, by event index.
     let selected = use_state(|| None::<u64>);
     let readout = use_state(|| None::<String>);
@@ -95,12 +106,23 @@ pub fn TimelinePanel(props: &TimelinePanelProps) -> Html {
         let canvas = canvas.clone();
         let drawn = drawn.clone();
         let selected = *selected;
+        let generation = *generation.borrow();
         use_effect(move || {
             if let Some(element) = canvas.cast::<web_sys::HtmlCanvasElement>() {
                 let drawn = drawn.borrow();
                 let plot = drawn.plot();
                 let chosen = selected.and_then(|event| drawn.view.arrows.iter().position(|arrow| arrow.event == event));
-                let _ = paint(&element, &plot, chosen);
+                // The theme and the device's pixel ratio change the picture too.
+                let look = format!(
+                    "{} {}",
+                    gloo::utils::document_element().get_attribute("data-theme").unwrap_or_default(),
+                    gloo::utils::window().device_pixel_ratio()
+                );
+                let key = Some((generation, chosen, look));
+                if *painted.borrow() != key {
+                    let _ = paint(&element, &plot, chosen);
+                    *painted.borrow_mut() = key;
+                }
             }
         });
     }

@@ -16,6 +16,9 @@ struct Palette {
     patterns: Vec<(&'static str, CanvasPattern)>,
 }
 
+/// The bars' labels' font.
+const LABEL_FONT: &str = "9px ui-monospace, \"DejaVu Sans Mono\", Menlo, Consolas, monospace";
+
 const COLOURS: [&str; 11] = [
     "--blue",
     "--green",
@@ -132,6 +135,19 @@ pub fn paint(canvas: &HtmlCanvasElement, plot: &Plot, selected: Option<usize>) -
     Palette::current(&context, |palette| draw(&context, plot, selected, palette, ratio))
 }
 
+/// Each message kind's colour, line width and dash ("ipc": every kind not
+/// named after it).
+const ARROW_STYLES: [(&str, &str, f64, &[f64]); 4] = [
+    ("ipc", "--text", 1.5, &[]),
+    ("pagefault", "--vermillion", 1.5, &[4.0, 2.0]),
+    ("interrupt", "--purple", 1.5, &[1.0, 2.0]),
+    ("map", "--green", 2.5, &[]),
+];
+
+fn dash(pattern: &[f64]) -> js_sys::Array {
+    pattern.iter().map(|length| JsValue::from_f64(*length)).collect()
+}
+
 fn draw(context: &CanvasRenderingContext2d, plot: &Plot, selected: Option<usize>, palette: &Palette, ratio: f64) {
     let height = plot.height();
     let _ = context.set_transform(ratio, 0.0, 0.0, ratio, 0.0, 0.0);
@@ -148,76 +164,85 @@ fn draw(context: &CanvasRenderingContext2d, plot: &Plot, selected: Option<usize>
     }
     context.stroke();
 
-    // Bars, a pattern per state, each labelled where there is room.
-    let text = palette.colour("--text");
-    let background = palette.colour("--background");
-    context.set_font("9px ui-monospace, \"DejaVu Sans Mono\", Menlo, Consolas, monospace");
+    // Bars, a pattern per state, each labelled where there is room, with a
+    // halo in the background colour (as the SVG export draws them).
+    context.set_font(LABEL_FONT);
     context.set_text_baseline("alphabetic");
+    context.set_line_width(3.0);
     for (state, fill) in &palette.patterns {
         context.set_fill_style_canvas_pattern(fill);
+        let label = state_label(state);
         let mut labels = Vec::new();
         for segment in plot.view.segments.iter().filter(|segment| segment.state == *state) {
             let Some((start, width, top)) = plot.bar(segment) else { continue };
             context.fill_rect(start, top + 3.0, width, LANE_HEIGHT - 6.0);
-            let label = state_label(state);
             if width > 36.0 && !label.is_empty() {
-                labels.push((label, start + 3.0, top + 14.0));
+                labels.push((start + 3.0, top + 14.0));
             }
         }
-        // Labels with a halo in the background colour, like the SVG's.
-        context.set_line_width(3.0);
-        context.set_stroke_style_str(background);
-        context.set_fill_style_str(text);
-        for (label, x, y) in labels {
+        context.set_stroke_style_str(palette.colour("--background"));
+        context.set_fill_style_str(palette.colour("--text"));
+        for (x, y) in labels {
             let _ = context.stroke_text(label, x, y);
             let _ = context.fill_text(label, x, y);
         }
     }
 
-    // Messages: line style by kind, a dot at the sender, a head at the receiver.
-    let dash = |pattern: &[f64]| {
-        let array = js_sys::Array::new();
-        for length in pattern {
-            array.push(&JsValue::from_f64(*length));
-        }
-        array
-    };
+    // Messages: line style by kind, a dot at the sender, a head at the
+    // receiver — one path per kind for the lines and one for the dots and
+    // heads (a path per arrow cost a dozen calls into the browser each).
     let (first, arrows) = plot.shown_arrows();
-    for (offset, arrow) in arrows.iter().enumerate() {
-        let Some((x, from_y, to_y)) = plot.arrow(arrow) else { continue };
-        let (colour, width, pattern) = match arrow.kind {
-            "pagefault" => ("--vermillion", 1.5, dash(&[4.0, 2.0])),
-            "interrupt" => ("--purple", 1.5, dash(&[1.0, 2.0])),
-            "map" => ("--green", 2.5, dash(&[])),
-            _ => ("--text", 1.5, dash(&[])),
+    let chosen = selected.and_then(|index| index.checked_sub(first)).and_then(|offset| arrows.get(offset));
+    for (kind, colour, width, pattern) in ARROW_STYLES {
+        let of_kind = |arrow: &&wasm_bridge::ArrowView| match kind {
+            "ipc" => !ARROW_STYLES[1..].iter().any(|(other, ..)| *other == arrow.kind),
+            kind => arrow.kind == kind,
         };
-        let chosen = selected == Some(first + offset);
+        let placed: Vec<(f64, f64, f64)> =
+            arrows.iter().filter(of_kind).filter_map(|arrow| plot.arrow(arrow)).collect();
+        if placed.is_empty() {
+            continue;
+        }
         let colour = palette.colour(colour);
         context.set_stroke_style_str(colour);
         context.set_fill_style_str(colour);
-        context.set_line_width(if chosen { width + 1.5 } else { width });
-        let _ = context.set_line_dash(&pattern);
+        context.set_line_width(width);
+        let _ = context.set_line_dash(&dash(pattern));
+        context.begin_path();
+        for (x, from_y, to_y) in &placed {
+            context.move_to(*x, *from_y);
+            context.line_to(*x, *to_y);
+        }
+        context.stroke();
+        let _ = context.set_line_dash(&dash(&[]));
+        context.begin_path();
+        for (x, from_y, to_y) in &placed {
+            context.move_to(x + 2.5, *from_y);
+            let _ = context.arc(*x, *from_y, 2.5, 0.0, std::f64::consts::TAU);
+            let direction = if to_y >= from_y { 1.0 } else { -1.0 };
+            context.move_to(*x, *to_y);
+            context.line_to(x - 3.5, to_y - 6.0 * direction);
+            context.line_to(x + 3.5, to_y - 6.0 * direction);
+            context.close_path();
+        }
+        context.fill();
+    }
+    // The arrow chosen with the keyboard: thicker, and ringed.
+    if let Some((arrow, (x, from_y, to_y))) = chosen.and_then(|arrow| Some((arrow, plot.arrow(arrow)?))) {
+        let (_, colour, width, pattern) =
+            ARROW_STYLES.iter().find(|(kind, ..)| *kind == arrow.kind).unwrap_or(&ARROW_STYLES[0]);
+        context.set_stroke_style_str(palette.colour(colour));
+        context.set_line_width(width + 1.5);
+        let _ = context.set_line_dash(&dash(pattern));
         context.begin_path();
         context.move_to(x, from_y);
         context.line_to(x, to_y);
         context.stroke();
         let _ = context.set_line_dash(&dash(&[]));
-        context.begin_path();
-        let _ = context.arc(x, from_y, 2.5, 0.0, std::f64::consts::TAU);
-        context.fill();
-        let direction = if to_y >= from_y { 1.0 } else { -1.0 };
-        context.begin_path();
-        context.move_to(x, to_y);
-        context.line_to(x - 3.5, to_y - 6.0 * direction);
-        context.line_to(x + 3.5, to_y - 6.0 * direction);
-        context.close_path();
-        context.fill();
-        if chosen {
-            context.set_stroke_style_str(palette.colour("--focus"));
-            context.set_line_width(2.0);
-            let (top, bottom) = (from_y.min(to_y) - 5.0, from_y.max(to_y) + 5.0);
-            context.stroke_rect(x - 6.0, top, 12.0, bottom - top);
-        }
+        context.set_stroke_style_str(palette.colour("--focus"));
+        context.set_line_width(2.0);
+        let (top, bottom) = (from_y.min(to_y) - 5.0, from_y.max(to_y) + 5.0);
+        context.stroke_rect(x - 6.0, top, 12.0, bottom - top);
     }
 
     // The present.
