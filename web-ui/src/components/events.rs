@@ -56,11 +56,12 @@ pub const KINDS: &[&str] = &[
     "port-write",
 ];
 
-/// Event indices per piece of markup.
-const EVENTS_PER_PIECE: u64 = 32;
+/// Event indices per piece of markup: at most sixteen rows, fewer where
+/// machine events took indices (a step re-parses one small piece).
+const EVENTS_PER_PIECE: u64 = 16;
 
-/// Rows of new markup put into the page per frame (two full pieces: a few
-/// milliseconds of parsing, layout and paint).
+/// Rows of new markup put into the page per frame (a few milliseconds of
+/// parsing, layout and paint).
 const ROWS_PER_FRAME: usize = 64;
 
 /// Which pieces to put into the page now: those whose markup is already
@@ -141,7 +142,7 @@ pub fn EventList(props: &EventListProps) -> Html {
         })
     };
     // The rows as pieces of markup (see the timeline's drawing for why), one
-    // piece per 32 event indices so that a new event re-parses only the last
+    // piece per 16 event indices so that a new event re-parses only the last
     // piece, with one click listener for the whole list.
     let mut pieces: Vec<(u64, String, usize)> = Vec::new();
     for (number, event) in props.events.iter().enumerate() {

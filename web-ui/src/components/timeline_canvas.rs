@@ -166,7 +166,12 @@ fn draw(context: &CanvasRenderingContext2d, plot: &Plot, selected: Option<usize>
 
     // Bars, a pattern per state, each labelled where there is room, with a
     // halo in the background colour (as the SVG export draws them).
-    context.set_font(LABEL_FONT);
+    // Setting a font makes the browser bring the page's style up to date
+    // there and then (in the middle of a render); the context keeps it
+    // until the canvas is resized.
+    if context.font() != LABEL_FONT {
+        context.set_font(LABEL_FONT);
+    }
     context.set_text_baseline("alphabetic");
     context.set_line_width(3.0);
     for (state, fill) in &palette.patterns {
