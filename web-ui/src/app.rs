@@ -212,8 +212,8 @@ impl App {
     /// fast as possible) the log is brought up to date four times a
     /// second, not on every frame: rebuilding 200 rows per frame was the
     /// largest part of a frame's rendering, and no one reads rows at that
-    /// speed. When a seek arrives, the log follows one frame after the
-    /// rest. Paused or slower, it is always current.
+    /// speed. When a seek arrives, the log is shown last (see [`Showing`]).
+    /// Paused or slower, it is always current.
     fn event_log(&self) -> (Vec<wasm_bridge::EventView>, usize, u64) {
         let explorer = &self.explorer;
         let fast = explorer.running && (explorer.frame_budget() == 0 || explorer.frame_budget() >= 20_000);

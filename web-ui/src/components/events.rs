@@ -170,13 +170,15 @@ pub fn EventList(props: &EventListProps) -> Html {
     let list = use_node_ref();
     let pieces: Vec<(u64, AttrValue, usize)> =
         pieces.into_iter().map(|(key, markup, rows)| (key, AttrValue::from(markup), rows)).collect();
-    let mut shown = filling.shown.borrow_mut();
-    let changed: Vec<bool> = pieces.iter().map(|(key, markup, _)| shown.get(key) != Some(markup)).collect();
+    let changed: Vec<bool> = {
+        let shown = filling.shown.borrow();
+        pieces.iter().map(|(key, markup, _)| shown.get(key) != Some(markup)).collect()
+    };
     let counts: Vec<usize> = pieces.iter().map(|(_, _, rows)| *rows).collect();
     let focus = (filling.scrolled.get() * pieces.len().saturating_sub(1) as f64).round() as usize;
     let show = pieces_to_show(&changed, &counts, focus, ROWS_PER_FRAME);
-    shown.retain(|key, _| pieces.iter().any(|(piece, _, _)| piece == key));
     let busy = show.contains(&false);
+    let mut shown = HashMap::new();
     let rows: Vec<Html> = pieces
         .into_iter()
         .zip(show)
@@ -185,13 +187,12 @@ pub fn EventList(props: &EventListProps) -> Html {
                 shown.insert(key, markup.clone());
                 html! { <ol key={key} class="event-piece">{ Html::from_html_unchecked(markup) }</ol> }
             } else {
-                shown.remove(&key);
                 let style = format!("--rows: {rows}");
                 html! { <ol key={key} class="event-piece pending" {style}></ol> }
             }
         })
         .collect();
-    drop(shown);
+    *filling.shown.borrow_mut() = shown;
     if busy && !filling.waiting.get() {
         filling.waiting.set(true);
         // Weak: the frame is kept in what it refers to.

@@ -84,29 +84,24 @@ struct Changes {
 fn changes(before: &[MappingTreeView], now: &[MappingTreeView]) -> Changes {
     let mut found = Changes::default();
     for new in now {
+        let new_nodes = place(new);
         let old_nodes = before.iter().find(|tree| tree.frame == new.frame).map(place).unwrap_or_default();
-        for node in place(new) {
+        for node in &new_nodes {
             if !old_nodes.iter().any(|other| other.index == node.index) {
                 found.entering.push((new.frame, node.index));
             }
         }
-    }
-    for old in before {
-        let Some(new) = now.iter().find(|tree| tree.frame == old.frame) else {
-            found.vanished.push(old.clone());
-            continue;
-        };
-        let new_nodes = place(new);
-        for node in place(old) {
+        for node in old_nodes {
             match new_nodes.iter().find(|other| other.index == node.index) {
-                None => found.leaving.push((old.frame, node)),
+                None => found.leaving.push((new.frame, node)),
                 Some(other) if (other.task, other.address) != (node.task, node.address) => {
-                    found.moved.push((old.frame, node.index));
+                    found.moved.push((new.frame, node.index));
                 }
                 Some(_) => {}
             }
         }
     }
+    found.vanished = before.iter().filter(|old| !now.iter().any(|tree| tree.frame == old.frame)).cloned().collect();
     found
 }
 

@@ -144,6 +144,11 @@ const ARROW_STYLES: [(&str, &str, f64, &[f64]); 4] = [
     ("map", "--green", 2.5, &[]),
 ];
 
+/// The style an arrow of `kind` is drawn in.
+fn arrow_style(kind: &str) -> &'static (&'static str, &'static str, f64, &'static [f64]) {
+    ARROW_STYLES.iter().find(|(known, ..)| *known == kind).unwrap_or(&ARROW_STYLES[0])
+}
+
 fn dash(pattern: &[f64]) -> js_sys::Array {
     pattern.iter().map(|length| JsValue::from_f64(*length)).collect()
 }
@@ -199,12 +204,11 @@ fn draw(context: &CanvasRenderingContext2d, plot: &Plot, selected: Option<usize>
     let (first, arrows) = plot.shown_arrows();
     let chosen = selected.and_then(|index| index.checked_sub(first)).and_then(|offset| arrows.get(offset));
     for (kind, colour, width, pattern) in ARROW_STYLES {
-        let of_kind = |arrow: &&wasm_bridge::ArrowView| match kind {
-            "ipc" => !ARROW_STYLES[1..].iter().any(|(other, ..)| *other == arrow.kind),
-            kind => arrow.kind == kind,
-        };
-        let placed: Vec<(f64, f64, f64)> =
-            arrows.iter().filter(of_kind).filter_map(|arrow| plot.arrow(arrow)).collect();
+        let placed: Vec<(f64, f64, f64)> = arrows
+            .iter()
+            .filter(|arrow| arrow_style(arrow.kind).0 == kind)
+            .filter_map(|arrow| plot.arrow(arrow))
+            .collect();
         if placed.is_empty() {
             continue;
         }
@@ -234,8 +238,7 @@ fn draw(context: &CanvasRenderingContext2d, plot: &Plot, selected: Option<usize>
     }
     // The arrow chosen with the keyboard: thicker, and ringed.
     if let Some((arrow, (x, from_y, to_y))) = chosen.and_then(|arrow| Some((arrow, plot.arrow(arrow)?))) {
-        let (_, colour, width, pattern) =
-            ARROW_STYLES.iter().find(|(kind, ..)| *kind == arrow.kind).unwrap_or(&ARROW_STYLES[0]);
+        let (_, colour, width, pattern) = arrow_style(arrow.kind);
         context.set_stroke_style_str(palette.colour(colour));
         context.set_line_width(width + 1.5);
         let _ = context.set_line_dash(&dash(pattern));
