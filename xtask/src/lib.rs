@@ -16,6 +16,7 @@
 //! them; it does not link them).
 
 pub mod calibrate;
+pub mod disk;
 pub mod gdb;
 pub mod install;
 pub mod iso;
