@@ -236,7 +236,8 @@ pub struct CpuView {
     pub cr0: u32,
     pub cr2: u32,
     pub cr3: u32,
-    pub cr4: u32,
+    /// `None` on the i486, which has no CR4 (it came with the Pentium).
+    pub cr4: Option<u32>,
     pub segments: Vec<SegmentRegisterView>,
     pub gdt: Vec<DescriptorView>,
 }

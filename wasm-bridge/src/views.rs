@@ -311,7 +311,7 @@ impl Session {
             cr0: cpu.cr0,
             cr2: cpu.cr2,
             cr3: cpu.cr3,
-            cr4: cpu.cr4,
+            cr4: (self.config.cpu == CpuChoice::Pentium).then_some(cpu.cr4),
             segments,
             gdt,
         }

@@ -321,6 +321,25 @@ async fn cpu_panel_shows_registers_segments_and_what_changed() {
     assert_eq!(all(&root, "[data-test=segment]").len(), 6);
     assert!(!all(&root, "tr.changed").is_empty(), "EIP changed at least");
     assert!(all(&root, "[data-test=thread]").len() >= 2);
+    // The i486 has no CR4: the row says so instead of showing zeros.
+    let cr4 = root.query_selector("[data-test=control-cr4]").ok().flatten().expect("a CR4 row");
+    assert_eq!(cr4.get_attribute("data-absent").as_deref(), Some("true"));
+    assert!(cr4.text_content().unwrap_or_default().contains("none on the i486"), "{:?}", cr4.text_content());
+}
+
+#[wasm_bindgen_test]
+async fn cpu_panel_decodes_the_pentiums_cr4() {
+    let mut session = session("hello", CpuChoice::Pentium);
+    session.step_ipc();
+    let root = mount_point();
+    let props = CpuPanelProps { cpu: session.cpu(), previous: None, threads: session.threads() };
+    yew::Renderer::<CpuPanel>::with_root_and_props(root.clone(), props).render();
+    settle().await;
+    let cr4 = root.query_selector("[data-test=control-cr4]").ok().flatten().expect("a CR4 row");
+    assert_eq!(cr4.get_attribute("data-absent"), None);
+    // The kernel turns on 4 MB pages (CR4.PSE, bit 4) on the Pentium.
+    let text = cr4.text_content().unwrap_or_default();
+    assert!(text.contains("0x00000010") && text.contains("PSE"), "{text}");
 }
 
 #[wasm_bindgen_test]

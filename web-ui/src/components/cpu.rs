@@ -51,9 +51,21 @@ pub fn CpuPanel(props: &CpuPanelProps) -> Html {
         ("CR0", cpu.cr0, cr0_bits(cpu.cr0)),
         ("CR2", cpu.cr2, "last page-fault address".to_string()),
         ("CR3", cpu.cr3, "page directory".to_string()),
-        ("CR4", cpu.cr4, cr4_bits(cpu.cr4)),
     ];
-    let control_before = previous.map(|previous| [previous.cr0, previous.cr2, previous.cr3, previous.cr4]);
+    let control_before = previous.map(|previous| [previous.cr0, previous.cr2, previous.cr3]);
+    // The i486 has no CR4: say so rather than show a register of zeros.
+    let cr4 = match cpu.cr4 {
+        Some(value) => html! {
+            <tr class={changed(value, previous.and_then(|previous| previous.cr4))} data-test="control-cr4">
+                <th scope="row">{ "CR4" }</th><td>{ hex(value) }</td><td>{ cr4_bits(value) }</td>
+            </tr>
+        },
+        None => html! {
+            <tr data-test="control-cr4" data-absent="true">
+                <th scope="row">{ "CR4" }</th><td>{ "—" }</td><td>{ "none on the i486 (it came with the Pentium)" }</td>
+            </tr>
+        },
+    };
     let segments = cpu.segments.iter().enumerate().map(|(index, segment)| {
         let before = previous.and_then(|previous| previous.segments.get(index));
         let class = classes!(
@@ -95,6 +107,7 @@ pub fn CpuPanel(props: &CpuPanelProps) -> Html {
                                     <th scope="row">{ *name }</th><td>{ hex(*value) }</td><td>{ meaning.clone() }</td>
                                 </tr>
                             }) }
+                            { cr4 }
                         </tbody>
                     </table>
                 </div>
