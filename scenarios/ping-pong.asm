@@ -7,6 +7,14 @@
 ; page at the same address. Ping calls pong 10,000 times with a counter;
 ; pong answers with the counter plus one. Ping reports to the root task,
 ; which prints the result and ends the run.
+;
+; Ping and pong ask for small address spaces (thread_schedule's small-space
+; id: 2 = the first 8 MB slot, 6 = the second). A kernel with small spaces
+; on (the explorer's "small spaces", `--small-spaces`, the native image's
+; `small-spaces` option) then switches between them by reloading the user
+; segment descriptors, without a CR3 load and so without a TLB flush —
+; Liedtke's segment trick; with small spaces off it ignores the request and
+; every switch loads CR3.
 %include "l4.inc"
 %include "check.inc"
 
@@ -14,6 +22,10 @@ ROUND_TRIPS equ 10000
 PING_ID     equ 0x04050001          ; task 5, chief 4 (the root task), version 1
 PONG_ID     equ 0x04060001          ; task 6
 DONE        equ 0x454E4F44          ; "DONE" in w2: ping's report, not a page fault
+READ_ONLY   equ 0xFFFFFFFF          ; thread_schedule: change nothing, read the parameters
+SMALL_SPACE equ 0x0000FF00          ; thread_schedule's small-space id field
+PING_SMALL  equ 2 << 8              ; the first 8 MB small space
+PONG_SMALL  equ 6 << 8              ; the second
 
 section .text
 image_start:
@@ -24,6 +36,24 @@ _start:
     check_eq esi, PONG_ID, "task_new created pong"
     l4_task_new PING_ID, 255, ping_stack_top, ping, ROOT_TASK_ID
     check_eq esi, PING_ID, "task_new created ping"
+    ; Small spaces for both (ignored by a kernel with small spaces off).
+    l4_thread_schedule READ_ONLY, 0, PING_ID
+    and eax, 0xFFF000FF
+    or eax, PING_SMALL
+    l4_thread_schedule eax, 0, PING_ID
+    l4_thread_schedule READ_ONLY, 0, PONG_ID
+    and eax, 0xFFF000FF
+    or eax, PONG_SMALL
+    l4_thread_schedule eax, 0, PONG_ID
+    l4_thread_schedule READ_ONLY, 0, PING_ID
+    and eax, SMALL_SPACE
+    cmp eax, PING_SMALL
+    jne .large_spaces
+    outstring small_spaces
+    jmp .pager
+.large_spaces:
+    outstring large_spaces
+.pager:
 
 ; The pager: map the faulting page of the root's image, 1:1.
     ipc_wait
@@ -90,6 +120,8 @@ ping:
 
 section .data
 banner:  db "ping-pong: the root task pages tasks 5 and 6", 13, 10, 0
+small_spaces: db "ping and pong run in small spaces 2 and 6: switching between them reloads segments, not CR3", 13, 10, 0
+large_spaces: db "ping and pong run in large spaces (small spaces are off): every switch loads CR3", 13, 10, 0
 outside: db "FAIL a page fault outside the root task's image at ", 0
 newline: db 13, 10, 0
 

@@ -188,6 +188,54 @@ test("a breakpoint on the next TLB flush stops the run there", async () => {
   assert.deepEqual(page.problems, []);
 });
 
+test("small spaces: ping and pong switch by reloading segments, CR3 stays; off, CR3 is loaded", async () => {
+  // Run to the next switch of `kind`, go back over the instruction that
+  // entered the kernel and step it again, so that the CPU view's change
+  // marks compare the switch with the moment before it.
+  const stepOverSwitch = async (page, kind) => {
+    assert.equal(await statusPosition(page), 100000);
+    await page.selectOption("[data-test=breakpoint-kind]", kind);
+    await page.click("[data-test=breakpoint-add]");
+    await press(page, "3");
+    await press(page, "r");
+    await page.waitForFunction(() => /breakpoint/.test(document.querySelector("[data-test=stop-reason]")?.textContent ?? ""), null, { timeout: 20000 });
+    await statusPosition(page);
+    const cr3 = page.locator("[data-test=control-cr3]");
+    const data = page.locator("[data-test=segment][data-name=DS]");
+    const read = async () => ({
+      cr3: (await cr3.innerText()).trim().split(/\s+/)[1],
+      cr3Changed: /\bchanged\b/.test((await cr3.getAttribute("class")) ?? ""),
+      dataBase: await data.getAttribute("data-base"),
+      dataChanged: /\bchanged\b/.test((await data.getAttribute("class")) ?? ""),
+    });
+    await press(page, "b");
+    const before = await read();
+    await press(page, "s");
+    return { before, after: await read() };
+  };
+  // Instruction 100,000 is well inside the 10,000 round trips (sigma0's start
+  // and the first page faults are over). Ping's and pong's small spaces (ids 2
+  // and 6) start at these bases; the root task, a large space, is not running.
+  const SMALL_SPACES = ["0xc0000000", "0xc0800000"];
+
+  const small = await openExplorer(browser, "#scenario=ping-pong&cpu=pentium&small=1&at=100000");
+  assert.match(await small.locator("[data-test=status-bar]").innerText(), /small spaces on/);
+  const { before, after } = await stepOverSwitch(small, "small-space");
+  assert.ok(after.dataChanged, "the step that switched reloaded DS's descriptor cache");
+  assert.ok(SMALL_SPACES.includes(before.dataBase) && SMALL_SPACES.includes(after.dataBase), `small spaces' bases: ${before.dataBase} → ${after.dataBase}`);
+  assert.notEqual(after.dataBase, before.dataBase, "from one small space to the other");
+  assert.ok(!after.cr3Changed, "no CR3 load");
+  assert.equal(after.cr3, before.cr3, "the same CR3 before and after the switch");
+  await screenshot(small, "ping-pong-pentium-small-spaces-cpu");
+
+  const large = await openExplorer(browser, "#scenario=ping-pong&cpu=pentium&small=0&at=100000");
+  const loaded = await stepOverSwitch(large, "space");
+  assert.ok(loaded.after.cr3Changed && loaded.after.cr3 !== loaded.before.cr3, "with small spaces off the switch loads CR3");
+  assert.equal(loaded.after.dataBase, "0x00000000", "and the segments stay flat");
+  assert.ok(!loaded.after.dataChanged, "DS's cache keeps its flat descriptor");
+  assert.deepEqual([...small.problems, ...large.problems], []);
+});
+
 test("keyboard: ? lists the shortcuts, Escape closes; the theme toggles", async () => {
   const page = await openExplorer(browser);
   await press(page, "?");

@@ -1,6 +1,6 @@
-//! The same kernel: for every deterministic scenario, the kernel's event
-//! sequence on the machine model and in QEMU (`-cpu 486` and `-cpu pentium`)
-//! must be identical. QEMU runs with its clock derived from the instruction
+//! The same kernel: for every deterministic scenario (with small spaces off
+//! and on) and ABI test, the kernel's event sequence on the machine model
+//! and in QEMU (`-cpu 486` and `-cpu pentium`) must be identical. QEMU runs with its clock derived from the instruction
 //! count, so the timer cannot preempt at host-dependent moments.
 #![allow(clippy::unwrap_used)]
 
@@ -12,7 +12,7 @@ use xtask::qemu::{Cpu, QemuConfig, run_captured};
 
 /// A deterministic program: a scenario or an ABI test.
 struct Case {
-    name: &'static str,
+    name: String,
     programs: Programs,
     modules: Vec<Module>,
     directives: Directives,
@@ -21,12 +21,14 @@ struct Case {
 fn cases() -> Vec<Case> {
     let mut cases = Vec::new();
     for scenario in scenarios::SCENARIOS.iter().filter(|scenario| scenario.deterministic) {
-        cases.push(Case {
-            name: scenario.name,
-            programs: Programs::Scenario(scenario.name.into()),
-            modules: scenario.modules().unwrap(),
-            directives: Directives::default(),
-        });
+        for small_spaces in [false, true] {
+            cases.push(Case {
+                name: if small_spaces { format!("{}-small-spaces", scenario.name) } else { scenario.name.into() },
+                programs: Programs::Scenario(scenario.name.into()),
+                modules: scenario.modules().unwrap(),
+                directives: Directives { small_spaces, ..Directives::default() },
+            });
+        }
     }
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
     for program in scenarios::TESTS {
@@ -35,7 +37,7 @@ fn cases() -> Vec<Case> {
             continue;
         }
         cases.push(Case {
-            name: program.name(),
+            name: program.name().into(),
             programs: Programs::Files(vec![root.join("scenarios").join(program.file)]),
             modules: program.modules().unwrap(),
             directives,
@@ -45,7 +47,7 @@ fn cases() -> Vec<Case> {
 }
 
 fn qemu_events(case: &Case, cpu: Cpu) -> Vec<String> {
-    let scenario = case.name;
+    let scenario = &case.name;
     let image = xtask::native::build_image().expect("the native image builds");
     let mut config = QemuConfig::new(cpu, &image);
     config.modules = modules::export(&case.programs).expect("the modules export");
@@ -66,7 +68,7 @@ fn qemu_events(case: &Case, cpu: Cpu) -> Vec<String> {
 }
 
 fn model_events(case: &Case, cpu: CpuModel, memory_kb: u32) -> Vec<String> {
-    let scenario = case.name;
+    let scenario = &case.name;
     let mut config = SystemConfig::new(cpu);
     config.memory_kb = memory_kb;
     config.small_spaces = case.directives.small_spaces;
@@ -94,7 +96,7 @@ fn reported_memory_kb(events: &[String]) -> u32 {
 }
 
 fn compare(case: &Case, cpu: Cpu, model: CpuModel) {
-    let scenario = case.name;
+    let scenario = &case.name;
     let native = qemu_events(case, cpu);
     let simulated = model_events(case, model, reported_memory_kb(&native));
     let first_difference = native.iter().zip(&simulated).position(|(left, right)| left != right);

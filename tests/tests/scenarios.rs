@@ -50,6 +50,41 @@ fn ping_pong_makes_ten_thousand_round_trips_through_a_user_level_pager() {
     }
 }
 
+/// Ping and pong ask for small spaces: with small spaces on, the switches
+/// between them reload segments and leave CR3 (and so the TLB) alone — the
+/// explorer's "small spaces" toggle shows the difference; with them off the
+/// kernel ignores the request and every switch loads CR3.
+#[test]
+fn ping_pong_switches_by_segments_only_with_small_spaces_on() {
+    for cpu in [CpuModel::I486, CpuModel::Pentium] {
+        let large = run("ping-pong", cpu, false);
+        let small = run("ping-pong", cpu, true);
+        let (large_console, small_console) = (
+            String::from_utf8_lossy(large.console()).into_owned(),
+            String::from_utf8_lossy(small.console()).into_owned(),
+        );
+        assert!(large_console.contains("run in large spaces"), "{cpu:?}:\n{large_console}");
+        assert!(small_console.contains("run in small spaces 2 and 6"), "{cpu:?}:\n{small_console}");
+        let tlb_counters =
+            |system: &System| {
+                system.machine().mmu.tlbs().iter().fold((0, 0), |(flushes, misses), tlb| {
+                    (flushes + tlb.counters.flushes, misses + tlb.counters.misses)
+                })
+            };
+        let ((large_flushes, large_misses), (small_flushes, small_misses)) =
+            (tlb_counters(&large), tlb_counters(&small));
+        let (large, small) = (large.kernel().statistics, small.kernel().statistics);
+        assert_eq!(large.small_space_switches, 0, "{cpu:?}: small spaces off");
+        assert!(large.space_switches >= 20_000, "{cpu:?}: {} CR3 switches with small spaces off", large.space_switches);
+        assert!(small.small_space_switches >= 20_000, "{cpu:?}: {} segment switches", small.small_space_switches);
+        // Only the switches to and from the root task (the pager) load CR3.
+        assert!(small.space_switches < 100, "{cpu:?}: {} CR3 switches with small spaces on", small.space_switches);
+        // No CR3 load, no TLB flush: the TLB keeps ping's and pong's entries.
+        assert!(small_flushes * 100 < large_flushes, "{cpu:?}: TLB flushes {small_flushes} against {large_flushes}");
+        assert!(small_misses * 10 < large_misses, "{cpu:?}: TLB misses {small_misses} against {large_misses}");
+    }
+}
+
 #[test]
 fn the_same_scenarios_run_with_small_spaces() {
     for scenario in scenarios::SCENARIOS {

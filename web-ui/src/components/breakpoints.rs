@@ -55,7 +55,8 @@ pub fn BreakpointPanel(props: &BreakpointPanelProps) -> Html {
                         <option value="map">{ "map or grant" }</option>
                         <option value="pagefault">{ "page fault" }</option>
                         <option value="tlb-flush">{ "TLB flush" }</option>
-                        <option value="space">{ "address-space switch" }</option>
+                        <option value="space">{ "address-space switch (CR3 load)" }</option>
+                        <option value="small-space">{ "small-space switch (segment reload)" }</option>
                         <option value="irq">{ "interrupt" }</option>
                         <option value="exception">{ "exception" }</option>
                     </select>
