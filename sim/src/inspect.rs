@@ -176,17 +176,22 @@ impl System {
     }
 
     /// `count` instructions starting at the nearest label at or before
-    /// `linear` (within 256 bytes), or at `linear`, in the space of
-    /// `directory`, with the window moved so that `linear` is included.
-    pub fn disassemble(&self, directory: u32, linear: u32, count: usize) -> Vec<Disassembled> {
+    /// `eip` (within 256 bytes), or at `eip`, in the space of `directory`,
+    /// with the window moved so that `eip` is included. Addresses, branch
+    /// targets and labels are the thread's own, relative to its code
+    /// segment's `base` (0 in a large space; a small space's base there),
+    /// as the ELF symbols are; the bytes are read at `base + address`.
+    pub fn disassemble(&self, directory: u32, base: u32, eip: u32, count: usize) -> Vec<Disassembled> {
         let labels = self.labels();
         let start = labels
             .iter()
             .rev()
-            .find(|label| label.address <= linear && linear - label.address <= 256)
-            .map_or(linear, |label| label.address);
+            .find(|label| label.address <= eip && eip - label.address <= 256)
+            .map_or(eip, |label| label.address);
         let window = 16 * (count + 64);
-        let bytes: Vec<u8> = self.read_linear(directory, start, window).into_iter().map_while(|byte| byte).collect();
+        let bytes: Vec<u8> =
+            self.read_linear(directory, base.wrapping_add(start), window).into_iter().map_while(|byte| byte).collect();
+        // Decoded at the thread's own addresses, so that branch targets are too.
         let mut decoder = Decoder::with_ip(32, &bytes, start as u64, DecoderOptions::NONE);
         let mut formatter = NasmFormatter::new();
         formatter.options_mut().set_space_after_operand_separator(true);
@@ -208,13 +213,12 @@ impl System {
                 text,
                 label,
             });
-            // Keep `linear` inside the window: drop from the front when it is far behind.
-            if lines.len() > count
-                && lines.iter().position(|line| line.address >= linear).is_some_and(|at| at > count / 2)
+            // Keep `eip` inside the window: drop from the front when it is far behind.
+            if lines.len() > count && lines.iter().position(|line| line.address >= eip).is_some_and(|at| at > count / 2)
             {
                 lines.remove(0);
             }
-            if lines.len() >= count && lines.iter().any(|line| line.address >= linear) {
+            if lines.len() >= count && lines.iter().any(|line| line.address >= eip) {
                 break;
             }
         }

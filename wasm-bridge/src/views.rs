@@ -387,15 +387,14 @@ impl Session {
             Some(thread) => (thread.eip, system.machine().cpu.cr3),
             None => (system.machine().cpu.eip, system.machine().cpu.cr3),
         };
-        // A small-space thread's EIP is relative to its segment base.
+        // A small-space thread's EIP is relative to its code segment's base.
         let base = system.machine().cpu.segments[1].cache.base;
-        let linear = eip.wrapping_add(base);
         let breakpoints = self.address_breakpoints();
         let lines = system
-            .disassemble(directory, linear, count)
+            .disassemble(directory, base, eip, count)
             .into_iter()
             .map(|line| {
-                let address = line.address.wrapping_sub(base);
+                let address = line.address;
                 CodeLineView {
                     address,
                     bytes: line.bytes.iter().map(|byte| format!("{byte:02x}")).collect::<Vec<_>>().join(" "),

@@ -230,3 +230,37 @@ fn a_seek_in_slices_arrives_where_a_seek_at_once_does() {
     direct.step_instruction();
     assert_same(&picture(&sliced), &picture(&direct));
 }
+
+/// A thread in a small space runs at offsets from its segment base: the code
+/// view lists the thread's own addresses, as its ELF symbols are, so labels
+/// are found and branch targets read as the program wrote them — in a large
+/// space and a small one alike.
+#[test]
+fn the_code_of_a_small_space_thread_is_shown_at_its_own_addresses() {
+    for small_spaces in [false, true] {
+        let mut session =
+            Session::new(SessionConfig { scenario: "ping-pong".into(), cpu: CpuChoice::Pentium, small_spaces })
+                .unwrap();
+        // Well inside the round trips: ping or pong is running.
+        session.seek(100_000);
+        let code_segment_base = session.cpu().segments[1].base;
+        assert_eq!(code_segment_base != 0, small_spaces, "CS base {code_segment_base:#x}");
+        let code = session.code(40);
+        let current: Vec<_> = code.lines.iter().filter(|line| line.current).collect();
+        assert_eq!(current.len(), 1, "{code:#?}");
+        assert_eq!(current[0].address, code.eip);
+        assert!(code.lines[0].address < code.eip, "the listing starts before EIP, at a label: {code:#?}");
+        assert!(code.lines.iter().any(|line| line.label.is_some()), "labels from the ELF symbols: {code:#?}");
+        let mut targets = 0;
+        for line in &code.lines {
+            let Some(operand) = line.text.strip_prefix('j').and_then(|rest| rest.split_whitespace().last()) else {
+                continue;
+            };
+            let Some(hex) = operand.strip_suffix('h') else { continue };
+            let target = u32::from_str_radix(hex, 16).unwrap();
+            assert!((0x40_0000..0x50_0000).contains(&target), "{}: a target in the root's image", line.text);
+            targets += 1;
+        }
+        assert!(targets > 0, "the listing has branches: {code:#?}");
+    }
+}
