@@ -62,8 +62,13 @@ impl Arguments {
         }
     }
 
-    /// Fail on anything not taken.
+    /// Fail on anything not taken. `--help` or `-h` prints the command's
+    /// usage and ends the process successfully instead.
     pub fn finish(self, command: &str, accepted: &str) -> Result<()> {
+        if self.help_requested() {
+            println!("{}", usage(command, accepted));
+            std::process::exit(0);
+        }
         match self.rest.first() {
             None => Ok(()),
             Some(extra) => {
@@ -73,10 +78,50 @@ impl Arguments {
     }
 }
 
+impl Arguments {
+    fn help_requested(&self) -> bool {
+        self.rest.iter().any(|argument| argument == "--help" || argument == "-h")
+    }
+}
+
+/// What `cargo xtask COMMAND --help` prints.
+fn usage(command: &str, accepted: &str) -> String {
+    format!(
+        "usage: cargo xtask {command} [options]\noptions: {accepted}\n(`cargo xtask help` lists the commands; the README says what each does)"
+    )
+}
+
 fn example(name: &str) -> &'static str {
     match name {
         "--port" => "8081",
         "--cpu" => "pentium",
         _ => "VALUE",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arguments(words: &[&str]) -> Arguments {
+        Arguments { command: Some("boot".into()), rest: words.iter().map(|word| word.to_string()).collect() }
+    }
+
+    #[test]
+    fn help_is_asked_for_by_either_spelling_wherever_it_stands() {
+        assert!(arguments(&["--help"]).help_requested());
+        assert!(arguments(&["--cpu", "486", "-h"]).help_requested());
+        assert!(!arguments(&["--cpu", "486"]).help_requested());
+        assert!(!arguments(&["--helpful"]).help_requested());
+        let text = usage("boot", "--scenario NAME, --cpu 486|pentium");
+        assert!(text.starts_with("usage: cargo xtask boot") && text.contains("--cpu 486|pentium"), "{text}");
+    }
+
+    #[test]
+    fn anything_not_taken_is_an_error_naming_it_and_what_is_accepted() {
+        let mut taken = arguments(&["--cpu", "486", "--bogus"]);
+        assert_eq!(taken.value("--cpu").ok().flatten().as_deref(), Some("486"));
+        let error = taken.finish("boot", "--cpu 486|pentium").err().map(|error| error.message).unwrap_or_default();
+        assert!(error.contains("does not take `--bogus`") && error.contains("--cpu 486|pentium"), "{error}");
     }
 }

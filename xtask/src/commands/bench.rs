@@ -41,9 +41,13 @@ pub fn run(mut arguments: Arguments) -> Result<i32> {
             arguments.finish("bench explorer", "no options")?;
             explorer()
         }
-        other => Err(TaskError::new(format!(
-            "unknown benchmark `{}`: use `cargo xtask bench native`, `model` or `explorer`",
-            other.unwrap_or("")
+        None => {
+            // `--help` prints the usage and ends here.
+            arguments.finish("bench native|model|explorer", "`model` takes --instructions N; the others none")?;
+            Err(TaskError::new("name a benchmark: `cargo xtask bench native`, `model` or `explorer`"))
+        }
+        Some(other) => Err(TaskError::new(format!(
+            "unknown benchmark `{other}`: use `cargo xtask bench native`, `model` or `explorer`"
         ))),
     }
 }
