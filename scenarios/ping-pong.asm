@@ -24,8 +24,8 @@ PONG_ID     equ 0x04060001          ; task 6
 DONE        equ 0x454E4F44          ; "DONE" in w2: ping's report, not a page fault
 READ_ONLY   equ 0xFFFFFFFF          ; thread_schedule: change nothing, read the parameters
 SMALL_SPACE equ 0x0000FF00          ; thread_schedule's small-space id field
-PING_SMALL  equ 2 << 8              ; the first 8 MB small space
-PONG_SMALL  equ 6 << 8              ; the second
+PING_SMALL  equ 2                   ; small-space id: the first 8 MB slot
+PONG_SMALL  equ 6                   ; the second
 
 section .text
 image_start:
@@ -37,17 +37,11 @@ _start:
     l4_task_new PING_ID, 255, ping_stack_top, ping, ROOT_TASK_ID
     check_eq esi, PING_ID, "task_new created ping"
     ; Small spaces for both (ignored by a kernel with small spaces off).
-    l4_thread_schedule READ_ONLY, 0, PING_ID
-    and eax, 0xFFF000FF
-    or eax, PING_SMALL
-    l4_thread_schedule eax, 0, PING_ID
-    l4_thread_schedule READ_ONLY, 0, PONG_ID
-    and eax, 0xFFF000FF
-    or eax, PONG_SMALL
-    l4_thread_schedule eax, 0, PONG_ID
+    l4_set_small_space PING_ID, PING_SMALL
+    l4_set_small_space PONG_ID, PONG_SMALL
     l4_thread_schedule READ_ONLY, 0, PING_ID
     and eax, SMALL_SPACE
-    cmp eax, PING_SMALL
+    cmp eax, PING_SMALL << 8
     jne .large_spaces
     outstring small_spaces
     jmp .pager

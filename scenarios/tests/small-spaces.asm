@@ -16,14 +16,8 @@ _start:
     start_pager
     l4_task_new PONG_ID, 255, pong_stack_top, pong, PAGER_ID
     l4_task_new PING_ID, 255, ping_stack_top, ping, PAGER_ID
-    l4_thread_schedule READ_ONLY, 0, PONG_ID
-    and eax, 0xFFF000FF
-    or eax, 6 << 8
-    l4_thread_schedule eax, 0, PONG_ID
-    l4_thread_schedule READ_ONLY, 0, PING_ID
-    and eax, 0xFFF000FF
-    or eax, 2 << 8
-    l4_thread_schedule eax, 0, PING_ID
+    l4_set_small_space PONG_ID, 6
+    l4_set_small_space PING_ID, 2
     l4_thread_schedule READ_ONLY, 0, PING_ID
     check_masked eax, 0xFF00, 2 << 8, "ping's task has small space 2 (8 MB, slot 0)"
     l4_thread_schedule READ_ONLY, 0, PONG_ID

@@ -1,7 +1,8 @@
 //! The same kernel: for every deterministic scenario (with small spaces off
 //! and on) and ABI test, the kernel's event sequence on the machine model
-//! and in QEMU (`-cpu 486` and `-cpu pentium`) must be identical. QEMU runs with its clock derived from the instruction
-//! count, so the timer cannot preempt at host-dependent moments.
+//! and in QEMU (`-cpu 486` and `-cpu pentium`) must be identical. QEMU runs
+//! with its clock derived from the instruction count, so the timer cannot
+//! preempt at host-dependent moments.
 #![allow(clippy::unwrap_used)]
 
 use sim::scenarios::{self, Directives};

@@ -62,6 +62,10 @@ impl Arguments {
         }
     }
 
+    fn help_requested(&self) -> bool {
+        self.rest.iter().any(|argument| argument == "--help" || argument == "-h")
+    }
+
     /// Fail on anything not taken. `--help` or `-h` prints the command's
     /// usage and ends the process successfully instead.
     pub fn finish(self, command: &str, accepted: &str) -> Result<()> {
@@ -75,12 +79,6 @@ impl Arguments {
                 Err(TaskError::new(format!("`cargo xtask {command}` does not take `{extra}`. It accepts: {accepted}")))
             }
         }
-    }
-}
-
-impl Arguments {
-    fn help_requested(&self) -> bool {
-        self.rest.iter().any(|argument| argument == "--help" || argument == "-h")
     }
 }
 

@@ -11,7 +11,7 @@
 //! these commands support), so no `unsafe` `statvfs` call is needed here.
 
 use crate::{Result, TaskError};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 const GIGABYTE: u64 = 1 << 30;
@@ -19,9 +19,9 @@ const GIGABYTE: u64 = 1 << 30;
 /// Bytes available to an unprivileged writer on the filesystem holding
 /// `path` (or its nearest existing ancestor, since `target/` may not exist
 /// yet). `None` when `df` is missing or says something unexpected.
-pub fn available_bytes(path: &Path) -> Option<u64> {
-    let existing = nearest_existing(path)?;
-    let output = Command::new("df").arg("-Pk").arg(&existing).output().ok()?;
+fn available_bytes(path: &Path) -> Option<u64> {
+    let existing = path.ancestors().find(|folder| folder.exists())?;
+    let output = Command::new("df").arg("-Pk").arg(existing).output().ok()?;
     if !output.status.success() {
         return None;
     }
@@ -38,20 +38,9 @@ fn parse_df_available(text: &str) -> Option<u64> {
     available.parse::<u64>().ok().map(|blocks| blocks * 1024)
 }
 
-fn nearest_existing(path: &Path) -> Option<PathBuf> {
-    let mut candidate = Some(path);
-    while let Some(folder) = candidate {
-        if folder.exists() {
-            return Some(folder.to_path_buf());
-        }
-        candidate = folder.parent();
-    }
-    None
-}
-
 /// The bytes of every file below `folder` (0 when it does not exist).
 /// Links are not followed.
-pub fn size_of_folder(folder: &Path) -> u64 {
+fn size_of_folder(folder: &Path) -> u64 {
     let mut total = 0;
     let mut pending = vec![folder.to_path_buf()];
     while let Some(current) = pending.pop() {
@@ -78,14 +67,15 @@ pub struct Space {
 /// A run that writes `full_run` bytes into a `target/` that already holds
 /// `built` bytes (a warm tree rebuilds little) needs the difference, plus a
 /// margin of one gigabyte for temporary files (linker output, Chromium).
-pub fn space_needed(full_run: u64, built: u64) -> u64 {
+fn space_needed(full_run: u64, built: u64) -> u64 {
     full_run.saturating_sub(built) + GIGABYTE
 }
 
 /// Fail with an error a person can act on when the filesystem of `target`
-/// has less free than `full_run` bytes of work still need. Returns what
-/// was measured (or `None` when free space cannot be read: then the check
-/// says so and lets the run go on, as it would have without the check).
+/// has less free space than a run writing `full_run` bytes still needs.
+/// Returns what was measured (or `None` when free space cannot be read:
+/// then the check says so and lets the run go on, as it would have without
+/// the check).
 pub fn ensure_space(target: &Path, full_run: u64, purpose: &str) -> Result<Option<Space>> {
     let Some(available) = available_bytes(target) else {
         eprintln!("xtask: cannot read the free space under {} (no `df`?); not checked", target.display());
@@ -122,10 +112,11 @@ mod tests {
         let text = "Filesystem     1024-blocks     Used Available Capacity Mounted on\n\
                     /dev/vda         264137692 11534336  83886080      13% /\n";
         assert_eq!(parse_df_available(text), Some(83_886_080 * 1024));
-        // A device name with a space still yields the right column.
+        // A mount point with a space shifts the columns counted from the right.
         let spaced = "Filesystem 1024-blocks Used Available Capacity Mounted on\n\
                       my disk 100 60 40 60% /mnt/my disk\n";
         assert_eq!(parse_df_available(spaced), None, "a mount point with a space is ambiguous: not guessed");
+        // A device name with a space still yields the right column.
         let plain = "Filesystem 1024-blocks Used Available Capacity Mounted on\nmy disk 100 60 40 60% /mnt\n";
         assert_eq!(parse_df_available(plain), Some(40 * 1024));
         assert_eq!(parse_df_available("garbage"), None);

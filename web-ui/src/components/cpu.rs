@@ -47,25 +47,27 @@ pub fn CpuPanel(props: &CpuPanelProps) -> Html {
         let before = previous.and_then(|previous| previous.registers.get(index)).map(|(_, value)| *value);
         html! { <tr class={changed(*value, before)}><th scope="row">{ *name }</th><td>{ hex(*value) }</td><td>{ *value as i32 }</td></tr> }
     });
-    let control = [
-        ("CR0", cpu.cr0, cr0_bits(cpu.cr0)),
-        ("CR2", cpu.cr2, "last page-fault address".to_string()),
-        ("CR3", cpu.cr3, "page directory".to_string()),
-    ];
-    let control_before = previous.map(|previous| [previous.cr0, previous.cr2, previous.cr3]);
-    // The i486 has no CR4: say so rather than show a register of zeros.
-    let cr4 = match cpu.cr4 {
-        Some(value) => html! {
-            <tr class={changed(value, previous.and_then(|previous| previous.cr4))} data-test="control-cr4">
-                <th scope="row">{ "CR4" }</th><td>{ hex(value) }</td><td>{ cr4_bits(value) }</td>
+    let control_row = |name: &'static str, value: u32, before: Option<u32>, meaning: String| {
+        html! {
+            <tr class={changed(value, before)} data-test={format!("control-{}", name.to_lowercase())}>
+                <th scope="row">{ name }</th><td>{ hex(value) }</td><td>{ meaning }</td>
             </tr>
-        },
-        None => html! {
-            <tr data-test="control-cr4" data-absent="true">
-                <th scope="row">{ "CR4" }</th><td>{ "—" }</td><td>{ "none on the i486 (it came with the Pentium)" }</td>
-            </tr>
-        },
+        }
     };
+    let control = [
+        control_row("CR0", cpu.cr0, previous.map(|previous| previous.cr0), cr0_bits(cpu.cr0)),
+        control_row("CR2", cpu.cr2, previous.map(|previous| previous.cr2), "last page-fault address".to_string()),
+        control_row("CR3", cpu.cr3, previous.map(|previous| previous.cr3), "page directory".to_string()),
+        // The i486 has no CR4: say so rather than show a register of zeros.
+        match cpu.cr4 {
+            Some(value) => control_row("CR4", value, previous.and_then(|previous| previous.cr4), cr4_bits(value)),
+            None => html! {
+                <tr data-test="control-cr4" data-absent="true">
+                    <th scope="row">{ "CR4" }</th><td>{ "—" }</td><td>{ "none on the i486 (it came with the Pentium)" }</td>
+                </tr>
+            },
+        },
+    ];
     let segments = cpu.segments.iter().enumerate().map(|(index, segment)| {
         let before = previous.and_then(|previous| previous.segments.get(index));
         let class = classes!(
@@ -102,12 +104,7 @@ pub fn CpuPanel(props: &CpuPanelProps) -> Html {
                     <h2>{ "Control registers" }</h2>
                     <table class="registers">
                         <tbody>
-                            { for control.iter().enumerate().map(|(index, (name, value, meaning))| html! {
-                                <tr class={changed(*value, control_before.map(|before| before[index]))} data-test={format!("control-{}", name.to_lowercase())}>
-                                    <th scope="row">{ *name }</th><td>{ hex(*value) }</td><td>{ meaning.clone() }</td>
-                                </tr>
-                            }) }
-                            { cr4 }
+                            { for control }
                         </tbody>
                     </table>
                 </div>

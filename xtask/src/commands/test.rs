@@ -80,7 +80,7 @@ pub fn run(mut arguments: Arguments) -> Result<i32> {
         }
         eprintln!("{line}");
         summary.push(line);
-        let stop = name == &"disk" && tally.failed > 0;
+        let stop = *name == "disk" && tally.failed > 0;
         total.add(Tally { note: String::new(), ..tally });
         if stop {
             // Every later stage writes into target/ and would fail half way.
