@@ -249,7 +249,13 @@ pub struct ProgramError {
 
 /// Assemble one source with the library; on failure, every error with its place.
 pub fn assemble_detailed(file: &str, source: &str) -> Result<Vec<u8>, Vec<ProgramError>> {
-    let files = crate::scenarios::files_with(&[(file, source)]);
+    assemble_detailed_with(file, &[(file, source)])
+}
+
+/// Assemble `file`, one of `sources` (which it may `%include`, as it may the
+/// library); on failure, every error with its place.
+pub fn assemble_detailed_with(file: &str, sources: &[(&str, &str)]) -> Result<Vec<u8>, Vec<ProgramError>> {
+    let files = crate::scenarios::files_with(sources);
     let program = asm::assemble(file, &files, &asm::Options::default()).map_err(|diagnostics| {
         diagnostics
             .list

@@ -18,8 +18,10 @@
 pub mod calibration;
 pub mod hardware;
 pub mod inspect;
+pub mod lesson;
 pub mod loading;
 pub mod log;
+pub mod names;
 pub mod scenarios;
 
 /// The kernel's hardware over the system's fields (a macro, so that the
@@ -44,9 +46,10 @@ pub use kernel as kernel_crate;
 pub use kernel::event::LINE_PREFIX as EVENT_LINE_PREFIX;
 pub use kernel::{Config as KernelConfig, Kernel, KernelEvent, Statistics, StopReason};
 pub use loading::{BootError, Module};
-pub use log::{EventLog, LoggedEvent, Source};
+pub use log::{EventLog, KernelCounts, LoggedEvent, Source};
 pub use machine_model as model;
 pub use machine_model::{CpuModel, EventFilter, Machine, MachineEvent};
+pub use names::ThreadNames;
 
 use kernel::{Cause, Frame, Outcome, Trap, layout};
 use machine_model::{EntryCause, Exit, KernelEntry, MachineConfig, MachineError, RunLimit, UserFrame};
@@ -177,6 +180,8 @@ pub struct System {
     kernel_entries: u64,
     /// System calls (`int 0x30`..`0x36`, `int3`) made by each task.
     system_calls: Box<[u64; 256]>,
+    /// What the views call each thread.
+    names: ThreadNames,
 }
 
 impl System {
@@ -197,6 +202,7 @@ impl System {
             modules: Vec::new(),
             kernel_entries: 0,
             system_calls: Box::new([0; 256]),
+            names: ThreadNames::default(),
         }
     }
 
@@ -206,6 +212,8 @@ impl System {
         let info = loading::load_modules(&mut self.machine, modules)?;
         loading::write_descriptor_tables(&mut self.machine);
         self.modules = modules.to_vec();
+        let module_names: Vec<&str> = modules.iter().map(|module| module.name.as_str()).collect();
+        self.names = ThreadNames::defaults(&module_names);
         self.kernel.config = KernelConfig {
             small_spaces: self.config.small_spaces,
             stop_in_debugger: self.config.stop_in_debugger,
@@ -379,6 +387,16 @@ impl System {
     pub fn kernel(&self) -> &Kernel {
         &self.kernel
     }
+    /// What the views call each thread (defaults from the modules at boot).
+    pub fn thread_names(&self) -> &ThreadNames {
+        &self.names
+    }
+
+    /// Replace the names (a lesson's, or a program's `; threads:` lines).
+    pub fn set_thread_names(&mut self, names: ThreadNames) {
+        self.names = names;
+    }
+
     pub fn modules(&self) -> &[Module] {
         &self.modules
     }

@@ -201,6 +201,43 @@ fn json_escape(text: &str) -> String {
     escaped
 }
 
+/// Running counts of kernel events since boot, kept with the log (so a
+/// snapshot carries them and forgetting old entries does not lose them):
+/// what a lesson's checks count.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KernelCounts {
+    pub messages: u64,
+    pub space_switches: u64,
+    pub small_space_switches: u64,
+    pub thread_switches: u64,
+    pub page_faults: u64,
+    pub maps: u64,
+    pub grants: u64,
+    pub unmaps: u64,
+    /// (from, to) of the last message delivered.
+    pub last_message: Option<(u32, u32)>,
+}
+
+impl KernelCounts {
+    fn count(&mut self, event: &kernel::KernelEvent) {
+        use kernel::KernelEvent;
+        match *event {
+            KernelEvent::Ipc { from, to, .. } => {
+                self.messages += 1;
+                self.last_message = Some((from.raw(), to.raw()));
+            }
+            KernelEvent::SpaceSwitch { .. } => self.space_switches += 1,
+            KernelEvent::SmallSpace { .. } => self.small_space_switches += 1,
+            KernelEvent::ThreadSwitch { .. } => self.thread_switches += 1,
+            KernelEvent::PageFault { .. } => self.page_faults += 1,
+            KernelEvent::Map { grant: false, .. } => self.maps += 1,
+            KernelEvent::Map { grant: true, .. } => self.grants += 1,
+            KernelEvent::Unmap { .. } => self.unmaps += 1,
+            _ => {}
+        }
+    }
+}
+
 /// The log, with an optional bound on how many entries it keeps.
 #[derive(Clone, Debug, Default)]
 pub struct EventLog {
@@ -208,10 +245,19 @@ pub struct EventLog {
     next_sequence: u64,
     /// Keep at most this many entries (the oldest go first); 0 = unbounded.
     pub capacity: usize,
+    counts: KernelCounts,
 }
 
 impl EventLog {
+    /// Counts of kernel events since boot.
+    pub fn counts(&self) -> &KernelCounts {
+        &self.counts
+    }
+
     pub fn push(&mut self, cycle: u64, instruction: u64, source: Source) {
+        if let Source::Kernel(event) = &source {
+            self.counts.count(event);
+        }
         if self.capacity != 0 && self.entries.len() >= self.capacity {
             self.entries.pop_front();
         }

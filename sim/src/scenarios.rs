@@ -81,7 +81,8 @@ pub const TESTS: &[Program] = &[
 ];
 
 /// How a program wants to be run: `; test: small-spaces`, `; test: input=TEXT`
-/// (with `\n` for a newline), `; test: nondeterministic` lines at its top.
+/// (with `\n` for a newline), `; test: nondeterministic` lines at its top;
+/// and what its threads are called: `; threads: ping=5.0 pong=0x04060001`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Directives {
     pub small_spaces: bool,
@@ -89,12 +90,20 @@ pub struct Directives {
     /// Its kernel events depend on timing (interrupts from devices, timer
     /// preemption): not compared between the model and QEMU.
     pub nondeterministic: bool,
+    /// (name, task, lthread) from `; threads:` lines.
+    pub names: Vec<(String, u8, u8)>,
 }
 
 impl Directives {
     pub fn parse(source: &str) -> Result<Self, String> {
         let mut directives = Directives::default();
         for (number, line) in source.lines().enumerate() {
+            if let Some(rest) = line.trim().strip_prefix("; threads:") {
+                let names =
+                    crate::names::parse_directive(rest).map_err(|error| format!("line {}: {error}", number + 1))?;
+                directives.names.extend(names);
+                continue;
+            }
             let Some(rest) = line.trim().strip_prefix("; test:") else { continue };
             for word in rest.split_whitespace() {
                 match word.split_once('=') {
@@ -108,6 +117,19 @@ impl Directives {
             }
         }
         Ok(directives)
+    }
+}
+
+impl Directives {
+    /// The names of every program's `; threads:` lines over `names`.
+    pub fn name_threads(sources: &[&str], names: &mut crate::names::ThreadNames) {
+        for source in sources {
+            if let Ok(directives) = Directives::parse(source) {
+                for (name, task, lthread) in directives.names {
+                    names.declare(task, lthread, &name);
+                }
+            }
+        }
     }
 }
 

@@ -21,7 +21,8 @@ const RULES: &[Rule] = &[
     Rule { krate: "kernel", workspace: &["ia32"], external: Some(&[]) },
     Rule { krate: "machine-model", workspace: &["ia32"], external: Some(&["iced-x86"]) },
     Rule { krate: "asm", workspace: &["ia32"], external: Some(&["iced-x86", "object"]) },
-    Rule { krate: "sim", workspace: &["kernel", "machine-model", "asm", "ia32"], external: None },
+    Rule { krate: "lessons", workspace: &[], external: Some(&["pulldown-cmark", "miniz_oxide", "base64"]) },
+    Rule { krate: "sim", workspace: &["kernel", "machine-model", "asm", "ia32", "lessons"], external: None },
     Rule {
         krate: "wasm-bridge",
         workspace: &["sim"],
@@ -37,7 +38,7 @@ const RULES: &[Rule] = &[
     Rule { krate: "wasm-tools", workspace: &[], external: None },
     Rule {
         krate: "tests",
-        workspace: &["ia32", "kernel", "machine-model", "asm", "sim", "wasm-bridge", "xtask"],
+        workspace: &["ia32", "kernel", "machine-model", "asm", "lessons", "sim", "wasm-bridge", "xtask"],
         external: None,
     },
 ];

@@ -2,22 +2,28 @@
 //! with our sigma0 and the given modules, print the kernel-debugger console,
 //! and exit with the program's verdict.
 
+use sim::lesson::{self, Prepared};
 use sim::{Budget, CpuModel, EventFilter, Module, RunResult, System, SystemConfig, scenarios};
 use std::io::Write;
 use std::process::ExitCode;
 
 const USAGE: &str = "\
-usage: cargo xtask run [--scenario NAME | --module FILE …] [options]
+usage: cargo xtask run [--scenario NAME | --lesson NAME|FILE.md | --module FILE …] [options]
 
 Boots the L4 kernel on the machine model with sigma0 and the given modules
 (the first module is the root task; .elf files are loaded as they are, .asm
 files are assembled first), prints the kernel-debugger console, and exits
 with the program's isa-debug-exit verdict.
 
+A lesson is first followed step by step — each step's go, then each check
+with what the machine shows — and then its programs run to their verdict.
+
 options:
   --scenario NAME        a built-in scenario (hello, ping-pong, …)
+  --lesson NAME|FILE     a built-in lesson (ipc, …) or a lesson file (docs/LESSONS.md)
+  --no-steps             with --lesson: only run its programs, do not follow the steps
   --module FILE          a boot module after sigma0 (repeat for more)
-  --cpu 486|pentium      the processor (default 486)
+  --cpu 486|pentium      the processor (default 486; a lesson's first CPU)
   --small-spaces         honour small-space ids (segment-based switching)
   --memory MB            installed memory (default 16)
   --memory-kb KB         installed memory in KB (QEMU's -m 16 gives a multiboot kernel 16256)
@@ -32,10 +38,17 @@ options:
 
 exit status: 0 verdict success (0x10), 1 verdict failure (0x11), other verdicts
 as QEMU reports them ((value << 1) | 1); 2 stopped in the kernel debugger,
-3 dead system, 4 cycle limit, 5 model failure, 64 usage or boot error.";
+3 dead system, 4 cycle limit, 5 model failure, 6 a lesson step not reached or
+a check not met, 64 usage, lesson or boot error.";
 
+#[derive(Clone)]
 struct Options {
     scenario: Option<String>,
+    lesson: Option<String>,
+    steps: bool,
+    /// Whether --cpu, --small-spaces and --input were given (they win over a lesson's).
+    cpu_given: bool,
+    input_given: bool,
     modules: Vec<String>,
     config: SystemConfig,
     input: Vec<u8>,
@@ -49,6 +62,10 @@ struct Options {
 fn parse(arguments: &[String]) -> Result<Options, String> {
     let mut options = Options {
         scenario: None,
+        lesson: None,
+        steps: true,
+        cpu_given: false,
+        input_given: false,
         modules: Vec::new(),
         config: SystemConfig::new(CpuModel::I486),
         input: Vec::new(),
@@ -68,8 +85,11 @@ fn parse(arguments: &[String]) -> Result<Options, String> {
         };
         match flag {
             "--scenario" => options.scenario = Some(value()?),
+            "--lesson" => options.lesson = Some(value()?),
+            "--no-steps" => options.steps = false,
             "--module" => options.modules.push(value()?),
             "--cpu" => {
+                options.cpu_given = true;
                 options.config.cpu = match value()?.as_str() {
                     "486" | "i486" => CpuModel::I486,
                     "pentium" | "586" => CpuModel::Pentium,
@@ -96,7 +116,10 @@ fn parse(arguments: &[String]) -> Result<Options, String> {
             }
             "--events" => options.events = Some(value()?),
             "--export-modules" => options.export = Some(value()?),
-            "--input" => options.input = unescape(&value()?),
+            "--input" => {
+                options.input_given = true;
+                options.input = unescape(&value()?);
+            }
             "--trace" => options.trace = Some(value()?),
             "--machine-events" => machine_events = true,
             "--max-cycles" => {
@@ -111,11 +134,12 @@ fn parse(arguments: &[String]) -> Result<Options, String> {
         }
         index += 1;
     }
-    if options.scenario.is_none() && options.modules.is_empty() {
-        return Err("name a --scenario or at least one --module (the root task)".into());
+    let sources = options.scenario.is_some() as u8 + options.lesson.is_some() as u8 + !options.modules.is_empty() as u8;
+    if sources == 0 {
+        return Err("name a --scenario, a --lesson or at least one --module (the root task)".into());
     }
-    if options.scenario.is_some() && !options.modules.is_empty() {
-        return Err("give either --scenario or --module, not both".into());
+    if sources > 1 {
+        return Err("give one of --scenario, --lesson or --module, not several".into());
     }
     if machine_events {
         options.config.machine_events = EventFilter::CHANGES;
@@ -158,7 +182,45 @@ fn load_module(path: &str) -> Result<Module, String> {
     Ok(Module::new(name, bytes))
 }
 
+/// A built-in lesson by name, or a lesson file; its errors rendered.
+fn prepare_lesson(name: &str) -> Result<Prepared, String> {
+    let (file, text) = match lesson::find(name) {
+        Some(builtin) => (builtin.file.to_string(), builtin.text.to_string()),
+        None if name.ends_with(".md") || std::path::Path::new(name).exists() => {
+            let text = std::fs::read_to_string(name).map_err(|error| format!("{name}: {error}"))?;
+            (name.to_string(), text)
+        }
+        None => {
+            return Err(format!("no lesson called `{name}`; the lessons are: {} (or give a .md file)", lesson::names()));
+        }
+    };
+    lesson::prepare(&file, &text).map_err(|errors| errors.render().trim_end().to_string())
+}
+
+/// Follow a lesson's steps, printing each; whether all were reached and met.
+fn follow_steps(prepared: &Prepared) -> Result<bool, String> {
+    let lesson = &prepared.lesson;
+    println!("lesson: {} ({} steps, {})", lesson.title, lesson.steps.len(), lesson.cpu().key());
+    let reports = lesson::walk(prepared, |report, _| {
+        let total = lesson.steps.len();
+        println!("step {}/{total}: {}", report.index + 1, report.title);
+        if let Err(problem) = &report.reached {
+            println!("  ✘ go: {problem}");
+        }
+        for (text, line, outcome) in &report.checks {
+            let mark = if outcome.met { "✔" } else { "✘" };
+            println!("  {mark} {text}   ({}; line {line})", outcome.found);
+        }
+    })?;
+    let passed = reports.iter().filter(|report| report.passed()).count();
+    println!("lesson: {passed} of {} steps reached with every check met\n", reports.len());
+    Ok(passed == reports.len())
+}
+
 fn modules(options: &Options) -> Result<Vec<Module>, String> {
+    if let Some(name) = &options.lesson {
+        return Ok(prepare_lesson(name)?.modules);
+    }
     if let Some(name) = &options.scenario {
         let scenario = scenarios::find(name)
             .ok_or_else(|| format!("no scenario called `{name}`; the scenarios are: {}", scenarios::names()))?;
@@ -193,8 +255,22 @@ fn main() -> ExitCode {
     }
 }
 
-fn export(modules: &[Module], directory: &str) -> Result<u8, String> {
+fn export(modules: &[Module], directory: &str, options: &Options) -> Result<u8, String> {
     std::fs::create_dir_all(directory).map_err(|error| format!("{directory}: {error}"))?;
+    if options.lesson.is_some() {
+        // How the native image must run them: `cargo xtask boot --lesson` reads this.
+        let settings = format!(
+            "cpu={}\nsmall-spaces={}\ninput={}\n",
+            match options.config.cpu {
+                CpuModel::I486 => "486",
+                CpuModel::Pentium => "pentium",
+            },
+            options.config.small_spaces as u8,
+            String::from_utf8_lossy(&options.input).replace('\\', "\\\\").replace('\n', "\\n").replace('\r', "\\r"),
+        );
+        let path = std::path::Path::new(directory).join("lesson.settings");
+        std::fs::write(&path, settings).map_err(|error| format!("{}: {error}", path.display()))?;
+    }
     for module in modules {
         // Written beside and renamed into place: another export of the same
         // programs running at the same time (tests run in parallel) never
@@ -209,9 +285,36 @@ fn export(modules: &[Module], directory: &str) -> Result<u8, String> {
 }
 
 fn run(options: &Options) -> Result<u8, String> {
+    let mut options_for_lesson;
+    let mut options = options;
+    let mut steps_met = true;
+    let mut names = None;
+    if let Some(name) = &options.lesson {
+        let mut prepared = prepare_lesson(name)?;
+        options_for_lesson = options.clone();
+        if options.cpu_given {
+            let chosen = match options.config.cpu {
+                CpuModel::I486 => lessons_cpu::I486,
+                CpuModel::Pentium => lessons_cpu::Pentium,
+            };
+            prepared.lesson.cpus.retain(|cpu| *cpu != chosen);
+            prepared.lesson.cpus.insert(0, chosen);
+        } else {
+            options_for_lesson.config.cpu = lesson::cpu_model(prepared.lesson.cpu());
+        }
+        options_for_lesson.config.small_spaces |= prepared.lesson.small_spaces;
+        if !options.input_given {
+            options_for_lesson.input = prepared.lesson.input.clone().into_bytes();
+        }
+        if options.export.is_none() && options.steps {
+            steps_met = follow_steps(&prepared)?;
+        }
+        names = Some(prepared.names.clone());
+        options = &options_for_lesson;
+    }
     let modules = modules(options)?;
     if let Some(directory) = &options.export {
-        return export(&modules, directory);
+        return export(&modules, directory, options);
     }
     let mut events = match &options.events {
         Some(path) => Some(std::io::BufWriter::new(
@@ -228,6 +331,9 @@ fn run(options: &Options) -> Result<u8, String> {
     let mut system = System::new(options.config);
     system.feed_input(&options.input);
     system.boot(&modules).map_err(|error| error.to_string())?;
+    if let Some(names) = names {
+        system.set_thread_names(names);
+    }
     let mut printed = 0;
     let mut written = 0;
     let outcome = loop {
@@ -268,6 +374,10 @@ fn run(options: &Options) -> Result<u8, String> {
     }
     let cycles = system.machine().cycles;
     Ok(match outcome {
+        RunResult::Exited { value: 0x10 } if !steps_met => {
+            eprintln!("l4-run: the programs succeeded, but a lesson step was not reached or a check not met");
+            6
+        }
         RunResult::Exited { value: 0x10 } => 0,
         RunResult::Exited { value: 0x11 } => 1,
         RunResult::Exited { value } => {
@@ -335,6 +445,8 @@ fn print_summary(system: &System) {
         );
     }
 }
+
+use sim::lesson::format::Cpu as lessons_cpu;
 
 /// The prefix of an event line on the native image's serial port.
 fn kernel_line_prefix() -> &'static str {
