@@ -47,3 +47,15 @@ fn a_lesson_whose_check_does_not_hold_is_reported_with_what_the_machine_shows() 
     assert!(!reports[0].passed());
     assert_eq!(Cpu::parse("pentium"), Some(Cpu::Pentium));
 }
+
+#[test]
+fn the_example_in_docs_lessons_runs_with_every_check_met() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let guide = std::fs::read_to_string(root.join("docs/LESSONS.md")).unwrap();
+    let start = guide.find("````markdown\n").expect("docs/LESSONS.md has its example") + "````markdown\n".len();
+    let end = start + guide[start..].find("\n````").unwrap();
+    let prepared =
+        lesson::prepare("one-page.md", &guide[start..end]).unwrap_or_else(|errors| panic!("{}", errors.render()));
+    let reports = lesson::walk(&prepared, |_, _| {}).unwrap();
+    assert!(reports.iter().all(|report| report.passed()), "{reports:?}");
+}

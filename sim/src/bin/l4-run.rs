@@ -191,7 +191,10 @@ fn prepare_lesson(name: &str) -> Result<Prepared, String> {
             (name.to_string(), text)
         }
         None => {
-            return Err(format!("no lesson called `{name}`; the lessons are: {} (or give a .md file)", lesson::names()));
+            return Err(format!(
+                "no lesson called `{name}`; the lessons are: {} (or give a .md file)",
+                lesson::names()
+            ));
         }
     };
     lesson::prepare(&file, &text).map_err(|errors| errors.render().trim_end().to_string())
