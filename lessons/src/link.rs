@@ -15,23 +15,33 @@ pub const DECODED_LIMIT: usize = 1 << 20;
 
 /// Compress `text` for a link.
 pub fn encode(text: &str) -> String {
-    let compressed = miniz_oxide::deflate::compress_to_vec(text.as_bytes(), 9);
+    encode_bytes(text.as_bytes())
+}
+
+/// Compress bytes (an ELF file) for a link.
+pub fn encode_bytes(bytes: &[u8]) -> String {
+    let compressed = miniz_oxide::deflate::compress_to_vec(bytes, 9);
     URL_SAFE_NO_PAD.encode(compressed)
 }
 
 /// The text a link carries, or why it cannot be read.
 pub fn decode(encoded: &str) -> Result<String, String> {
+    let bytes = decode_bytes(encoded)?;
+    String::from_utf8(bytes).map_err(|_| "the link's text is not UTF-8 text".to_string())
+}
+
+/// The bytes a link carries, or why they cannot be read.
+pub fn decode_bytes(encoded: &str) -> Result<Vec<u8>, String> {
     let compressed = URL_SAFE_NO_PAD
         .decode(encoded.trim().trim_end_matches('='))
         .map_err(|error| format!("the link's text is damaged ({error}); ask for the link again"))?;
-    let bytes = miniz_oxide::inflate::decompress_to_vec_with_limit(&compressed, DECODED_LIMIT).map_err(|error| {
+    miniz_oxide::inflate::decompress_to_vec_with_limit(&compressed, DECODED_LIMIT).map_err(|error| {
         if matches!(error.status, miniz_oxide::inflate::TINFLStatus::HasMoreOutput) {
             format!("the link's text is larger than {} KB; it is not opened", DECODED_LIMIT / 1024)
         } else {
             "the link's text is damaged (it does not decompress); ask for the link again".to_string()
         }
-    })?;
-    String::from_utf8(bytes).map_err(|_| "the link's text is not UTF-8 text".to_string())
+    })
 }
 
 #[cfg(test)]

@@ -119,8 +119,11 @@ fn blocks(source: &str) -> Vec<Block> {
             Event::End(tag) => {
                 depth = depth.saturating_sub(1);
                 if depth == 0 {
+                    // `**Key:**`: one word and a colon, bold, opening the paragraph.
                     if let Some(Opening::AfterBold(text)) = opening.take()
-                        && text.trim_end().ends_with(':')
+                        && let Some(key) = text.trim().strip_suffix(':')
+                        && !key.trim().is_empty()
+                        && !key.trim().contains(char::is_whitespace)
                     {
                         current = Some(Block::Keyed { range: range.clone() });
                     }

@@ -12,12 +12,16 @@
 //! `machine-model` directly (it sees them only through `sim`).
 
 pub mod export;
+pub mod lesson;
 pub mod session;
 pub mod timeline;
 pub mod view;
 pub mod views;
 
+pub use lesson::{LessonSource, lessons};
 pub use session::{Breakpoint, Session, SessionConfig};
+/// The share-link codec (deflate + base64url) for lessons and programs.
+pub use sim::lesson::format::link;
 pub use view::*;
 pub use views::EventQuery;
 

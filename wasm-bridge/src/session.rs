@@ -43,18 +43,32 @@ pub enum Breakpoint {
     /// Before the instruction at this user address executes.
     Address(u32),
     /// At the next kernel event of `kind` (e.g. "unmap", "ipc", "tlb-flush"),
-    /// optionally naming a thread or a frame.
-    Event { kind: String, thread: Option<u32>, frame: Option<u32> },
+    /// optionally from (or of) a thread, to a thread, of a frame. Threads
+    /// are matched by task and thread number (not version or chief).
+    Event { kind: String, thread: Option<u32>, to: Option<u32>, frame: Option<u32> },
+}
+
+/// A thread id's (task, lthread), or the id itself for interrupt senders.
+fn thread_key(raw: u32) -> (u32, u32) {
+    if raw <= 16 { (raw, u32::MAX) } else { ((raw >> 16) & 0xFF, (raw >> 10) & 0x3F) }
+}
+
+pub(crate) fn same_thread(left: u32, right: u32) -> bool {
+    thread_key(left) == thread_key(right)
 }
 
 impl Breakpoint {
-    pub fn describe(&self) -> String {
+    /// In words, with the threads' names.
+    pub fn describe(&self, names: &sim::ThreadNames) -> String {
         match self {
             Breakpoint::Address(address) => format!("instruction at {address:#010x}"),
-            Breakpoint::Event { kind, thread, frame } => {
+            Breakpoint::Event { kind, thread, to, frame } => {
                 let mut text = format!("next {kind}");
                 if let Some(thread) = thread {
-                    text.push_str(&format!(" of thread {thread:#010x}"));
+                    text.push_str(&format!(" from {}", names.thread(*thread)));
+                }
+                if let Some(to) = to {
+                    text.push_str(&format!(" to {}", names.thread(*to)));
                 }
                 if let Some(frame) = frame {
                     text.push_str(&format!(" of frame {frame:#x}"));
@@ -67,9 +81,15 @@ impl Breakpoint {
     fn matches(&self, event: &EventView) -> bool {
         match self {
             Breakpoint::Address(_) => false,
-            Breakpoint::Event { kind, thread, frame } => {
+            Breakpoint::Event { kind, thread, to, frame } => {
+                // With two threads (ipc, map, switch) the first is the source.
+                let source_matches = |thread: u32| match event.threads.as_slice() {
+                    [from, _] => same_thread(*from, thread),
+                    threads => threads.iter().any(|known| same_thread(*known, thread)),
+                };
                 event.kind == kind.as_str()
-                    && thread.is_none_or(|thread| event.threads.contains(&thread))
+                    && thread.is_none_or(source_matches)
+                    && to.is_none_or(|to| event.threads.get(1).is_some_and(|known| same_thread(*known, to)))
                     && frame.is_none_or(|frame| event.frame == Some(frame & !0xFFF))
             }
         }
@@ -102,6 +122,13 @@ struct Seek {
     replaying: bool,
 }
 
+/// A lesson's go under way: its target and how many more times it must happen.
+#[derive(Clone, Debug)]
+pub(crate) struct Watch {
+    pub target: sim::lesson::ResolvedTarget,
+    pub remaining: u32,
+}
+
 /// A session.
 #[derive(Debug)]
 pub struct Session {
@@ -132,6 +159,10 @@ pub struct Session {
     seeking: Option<Seek>,
     /// Console input with the position it was typed at.
     inputs: Vec<(u64, Vec<u8>)>,
+    /// The lesson being followed, if any.
+    pub(crate) lesson: Option<crate::lesson::LessonRun>,
+    /// A lesson's go under way.
+    pub(crate) watch: Option<Watch>,
 }
 
 fn event_view(entry: &LoggedEvent) -> EventView {
@@ -154,6 +185,7 @@ fn event_view(entry: &LoggedEvent) -> EventView {
         source: entry.origin(),
         kind: entry.kind(),
         text: entry.describe(),
+        detail: String::new(),
         threads,
         frame,
     }
@@ -191,6 +223,8 @@ impl Session {
             statistics: Statistics::default(),
             seeking: None,
             inputs: Vec::new(),
+            lesson: None,
+            watch: None,
         };
         session.restart();
         Ok(session)
@@ -216,8 +250,11 @@ impl Session {
         }
         let mut modules = vec![sigma0];
         let mut errors = Vec::new();
-        for program in &self.programs {
-            match sim::inspect::assemble_detailed(&program.file, &program.source) {
+        // `.inc` files are not booted: the others include them.
+        let sources: Vec<(&str, &str)> =
+            self.programs.iter().map(|program| (program.file.as_str(), program.source.as_str())).collect();
+        for program in self.programs.iter().filter(|program| !program.file.ends_with(".inc")) {
+            match sim::inspect::assemble_detailed_with(&program.file, &sources) {
                 Ok(elf) => modules.push(Module::new(program.file.trim_end_matches(".asm"), elf)),
                 Err(list) => errors.extend(list.into_iter().map(|error| ProgramErrorView {
                     file: error.file,
@@ -256,7 +293,9 @@ impl Session {
             self.stop = "the programs have errors: fix them and assemble again".into();
             return;
         };
-        if let Err(error) = self.system.boot(&modules) {
+        let booted = self.system.boot(&modules);
+        self.system.set_thread_names(self.thread_names_for(&modules));
+        if let Err(error) = booted {
             self.errors = vec![ProgramErrorView {
                 file: modules.last().map_or(String::new(), |module| module.name.clone()),
                 line: 0,
@@ -269,6 +308,21 @@ impl Session {
         }
         self.take_events();
         self.boot = Some(self.checkpoint());
+    }
+
+    /// The names threads go by: the lesson's, or the defaults and the
+    /// programs' `; threads:` lines.
+    fn thread_names_for(&self, modules: &[Module]) -> sim::ThreadNames {
+        if let Some(run) = &self.lesson {
+            return run.prepared.names.clone();
+        }
+        let module_names: Vec<&str> = modules.iter().map(|module| module.name.as_str()).collect();
+        let mut names = sim::ThreadNames::defaults(&module_names);
+        let sources: Vec<&str> = self.programs.iter().map(|program| program.source.as_str()).collect();
+        if self.loaded.is_none() {
+            sim::scenarios::Directives::name_threads(&sources, &mut names);
+        }
+        names
     }
 
     fn checkpoint(&self) -> Checkpoint {
@@ -293,6 +347,12 @@ impl Session {
         for entry in &entries {
             match &entry.source {
                 Source::Kernel(event) => {
+                    if let Some(watch) = self.watch.as_mut()
+                        && watch.remaining > 0
+                        && crate::lesson::matches(&watch.target, entry)
+                    {
+                        watch.remaining -= 1;
+                    }
                     self.timeline.add(event, entry.cycle, entry.sequence, entry.instruction);
                     self.history.push(event_view(entry));
                 }
@@ -359,7 +419,7 @@ impl Session {
     }
 
     /// Run one budget; returns the result and records what happened.
-    fn advance(&mut self, budget: Budget) -> RunResult {
+    pub(crate) fn advance(&mut self, budget: Budget) -> RunResult {
         // Input typed at a position still ahead is fed when it is reached.
         let position = self.position();
         let pending: Vec<Vec<u8>> =
@@ -477,7 +537,9 @@ impl Session {
         let new = self.history[from..].iter().chain(self.last_step.iter());
         for event in new {
             if let Some((_, breakpoint)) = self.breakpoints.iter().find(|(_, breakpoint)| breakpoint.matches(event)) {
-                return Some(format!("{} ({})", breakpoint.describe(), event.text));
+                let names = self.system.thread_names();
+                let text = crate::views::named_text(&event.text, names);
+                return Some(format!("{} ({text})", breakpoint.describe(names)));
             }
         }
         None
@@ -652,10 +714,73 @@ impl Session {
         }
     }
 
+    /// Boot again with another CPU or small spaces, keeping the programs
+    /// (edited or loaded) and the breakpoints; a lesson comes back to its step.
+    pub fn reconfigure(&mut self, cpu: CpuChoice, small_spaces: bool) {
+        self.finish_seek();
+        if self.lesson.is_some() {
+            if small_spaces != self.config.small_spaces {
+                // The lesson decides small spaces; leaving it keeps the machine honest.
+                self.lesson = None;
+            } else {
+                self.lesson_choose_cpu(cpu);
+                return;
+            }
+        }
+        self.config.cpu = cpu;
+        self.config.small_spaces = small_spaces;
+        self.restart();
+    }
+
+    /// Boot again from scratch with the same programs and breakpoints (a
+    /// lesson goes back to its introduction).
+    pub fn reset(&mut self) {
+        self.finish_seek();
+        if self.lesson.is_some() {
+            self.lesson_go_to(None, false);
+        } else {
+            self.restart();
+        }
+    }
+
+    /// What is booted, when it is not a scenario as it ships: "Lesson:
+    /// title", "Ping-pong (edited)", "hello.elf (loaded)".
+    pub fn programs_label(&self) -> Option<String> {
+        if let Some(run) = &self.lesson {
+            return Some(format!("Lesson: {}", run.prepared.lesson.title));
+        }
+        if let Some((name, _)) = &self.loaded {
+            return Some(format!("{name} (loaded)"));
+        }
+        if !self.programs_changed() {
+            return None;
+        }
+        let title = sim::scenarios::find(&self.config.scenario).map_or("programs", |scenario| scenario.title);
+        Some(format!("{title} (edited)"))
+    }
+
+    /// Whether the programs are not the scenario's own (edited, loaded, a lesson's).
+    pub fn programs_changed(&self) -> bool {
+        if self.loaded.is_some() || self.lesson.is_some() {
+            return true;
+        }
+        let Some(scenario) = sim::scenarios::find(&self.config.scenario) else { return true };
+        scenario.programs.len() != self.programs.len()
+            || scenario
+                .programs
+                .iter()
+                .zip(&self.programs)
+                .any(|(original, program)| original.file != program.file || original.source != program.source)
+    }
+
     /// Replace a program's source and boot again.
     pub fn set_program(&mut self, file: &str, source: &str) {
         if let Some(program) = self.programs.iter_mut().find(|program| program.file == file) {
             program.source = source.to_string();
+        }
+        if self.lesson.take().is_some() {
+            // An edited program is not the lesson's any more: its checks would mislead.
+            self.stop = "you edited the lesson's program: the lesson is closed; open it again to follow it".into();
         }
         // Assemble first: with errors, the edit is kept (and shown with its
         // errors) and the machine goes on with the programs it booted.
@@ -669,7 +794,21 @@ impl Session {
 
     /// Boot an ELF32 program from the user's disk as the root task.
     pub fn load_elf(&mut self, name: &str, bytes: Vec<u8>) {
+        self.lesson = None;
         self.loaded = Some((name.to_string(), bytes));
+        self.restart();
+    }
+
+    /// The ELF loaded from disk, if one replaced the programs.
+    pub fn loaded_elf(&self) -> Option<(&str, &[u8])> {
+        self.loaded.as_ref().map(|(name, bytes)| (name.as_str(), bytes.as_slice()))
+    }
+
+    /// Replace every program (a link carried them) and boot again.
+    pub fn set_programs(&mut self, programs: Vec<ProgramView>) {
+        self.lesson = None;
+        self.loaded = None;
+        self.programs = programs;
         self.restart();
     }
 

@@ -183,6 +183,7 @@ impl Timeline {
             arrows,
             first_cycle: self.first_cycle,
             last_cycle: self.last_cycle,
+            names: crate::view::NamesView::default(),
         }
     }
 

@@ -59,8 +59,12 @@ pub struct EventView {
     pub source: &'static str,
     /// The event kind ("ipc", "map", "tlb-fill" …).
     pub kind: &'static str,
-    /// The event as text (the kernel's line format).
+    /// The event as text: the kernel's line format, with thread and task
+    /// names in place of ids where the views name them.
     pub text: String,
+    /// The kernel's line as it is (ids, not names): for hover, and empty
+    /// where the text is already that.
+    pub detail: String,
     /// Thread ids it names (for the filter).
     pub threads: Vec<u32>,
     /// A frame it names, if any (for the filter).
@@ -96,6 +100,10 @@ pub struct StatusView {
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
 pub struct ThreadView {
     pub id: u32,
+    /// What the views call it (`ping`), and its partner and pager.
+    pub name: String,
+    pub partner_name: String,
+    pub pager_name: String,
     pub task: u32,
     pub lthread: u32,
     pub state: &'static str,
@@ -142,6 +150,8 @@ pub struct TimelineView {
     pub arrows: Vec<ArrowView>,
     pub first_cycle: u64,
     pub last_cycle: u64,
+    /// What the lanes and arrows call each thread.
+    pub names: NamesView,
 }
 
 /// One mapping in the mapping database.
@@ -149,6 +159,8 @@ pub struct TimelineView {
 pub struct MappingNodeView {
     pub index: u32,
     pub task: u32,
+    /// The task's name.
+    pub name: String,
     pub address: u32,
     pub writable: bool,
     pub large: bool,
@@ -167,6 +179,7 @@ pub struct MappingTreeView {
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
 pub struct SpaceView {
     pub task: u32,
+    pub name: String,
     pub id: u32,
     pub chief: u32,
     pub small: u32,
@@ -290,6 +303,7 @@ pub struct CodeLineView {
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
 pub struct CodeView {
     pub thread: u32,
+    pub thread_name: String,
     pub eip: u32,
     pub lines: Vec<CodeLineView>,
 }
@@ -332,4 +346,98 @@ pub struct CostsView {
 pub struct BreakpointView {
     pub id: u32,
     pub description: String,
+}
+
+/// What threads and tasks are called (the lesson's names, the programs'
+/// `; threads:` lines, or sigma0 / root / module names).
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct NamesView(pub(crate) sim::ThreadNames);
+
+impl NamesView {
+    /// A thread's name (`pong`, `pong.2`, `task 7`, `irq 4`, `nil`).
+    pub fn thread(&self, raw: u32) -> String {
+        self.0.thread(raw)
+    }
+    /// A task's (space's) name.
+    pub fn task(&self, task: u32) -> String {
+        u8::try_from(task).map_or_else(|_| format!("task {task}"), |task| self.0.task(task))
+    }
+    /// Every declared (task, lthread, name).
+    pub fn declared(&self) -> Vec<(u32, u32, String)> {
+        self.0.iter().map(|(task, lthread, name)| (task as u32, lthread as u32, name.to_string())).collect()
+    }
+    /// A thread by name, as a thread id (version 1, the chief left out).
+    pub fn find(&self, name: &str) -> Option<(u32, u32)> {
+        self.0.find(name).map(|(task, lthread)| (task as u32, lthread as u32))
+    }
+}
+
+impl Serialize for NamesView {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.declared().serialize(serializer)
+    }
+}
+
+/// A built-in lesson in the list.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct LessonSummaryView {
+    pub name: String,
+    pub title: String,
+    pub summary: String,
+    pub cpus: Vec<CpuChoice>,
+    pub steps: u32,
+}
+
+/// A problem with a lesson file, at its line.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct LessonErrorView {
+    pub file: String,
+    /// 0: the file as a whole.
+    pub line: u32,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+/// One check of the current step.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct LessonCheckView {
+    pub text: String,
+    /// None: not evaluated yet (the step's go has not run).
+    pub met: Option<bool>,
+    /// What the machine shows.
+    pub found: String,
+}
+
+/// The current step.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct LessonStepView {
+    pub index: u32,
+    pub title: String,
+    pub text_html: String,
+    pub go: Option<String>,
+    /// The view to look at (`tlb`, `spaces`, …).
+    pub look: Option<&'static str>,
+    pub predict_html: Option<String>,
+    pub reveal_html: Option<String>,
+    pub revealed: bool,
+    pub checks: Vec<LessonCheckView>,
+}
+
+/// The lesson being followed.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct LessonView {
+    /// The built-in lesson's name, or the file's.
+    pub key: String,
+    pub builtin: bool,
+    pub title: String,
+    pub introduction_html: String,
+    pub step_titles: Vec<String>,
+    /// None: the introduction.
+    pub current: Option<LessonStepView>,
+    /// The current step's go has run (or it has none).
+    pub went: bool,
+    /// Why the step's go could not be reached.
+    pub problem: Option<String>,
+    pub cpus: Vec<CpuChoice>,
+    pub cpu: CpuChoice,
 }

@@ -59,6 +59,31 @@ const FLAG_NAMES: [(u32, &str); 13] = [
     (18, "AC"),
 ];
 
+/// A kernel event line with names for ids: `from=0x04050001` becomes
+/// `from=ping`, `task=0x6` (a task number) `task=pong`.
+pub(crate) fn named_text(text: &str, names: &sim::ThreadNames) -> String {
+    const THREADS: &[&str] = &["from", "to", "thread", "partner", "pager", "owner"];
+    const TASKS: &[&str] = &["task", "chief"];
+    let mut named = String::with_capacity(text.len());
+    for (index, word) in text.split(' ').enumerate() {
+        if index > 0 {
+            named.push(' ');
+        }
+        let replaced = word.split_once('=').and_then(|(key, value)| {
+            let number = u32::from_str_radix(value.strip_prefix("0x")?, 16).ok()?;
+            if THREADS.contains(&key) || (TASKS.contains(&key) && number > 0xFF) {
+                Some(format!("{key}={}", names.thread(number)))
+            } else if TASKS.contains(&key) {
+                Some(format!("{key}={}", names.task(number as u8)))
+            } else {
+                None
+            }
+        });
+        named.push_str(replaced.as_deref().unwrap_or(word));
+    }
+    named
+}
+
 fn entry_view(index: u32, raw: u32, large_possible: bool) -> EntryView {
     let large = large_possible && raw & 0x80 != 0;
     EntryView {
@@ -92,10 +117,7 @@ impl Session {
             clock_mhz: config.clock_mhz,
             memory_kb: config.memory_bytes / 1024,
             small_spaces: self.config.small_spaces,
-            scenario: match &self.loaded {
-                Some((name, _)) => name.clone(),
-                None => self.config.scenario.clone(),
-            },
+            scenario: self.programs_label().unwrap_or_else(|| self.config.scenario.clone()),
             cycles: machine.cycles,
             microseconds: machine.cycles / config.clock_mhz.max(1) as u64,
             instructions: machine.instructions,
@@ -109,12 +131,21 @@ impl Session {
         }
     }
 
+    /// What threads and tasks are called.
+    pub fn names(&self) -> NamesView {
+        NamesView(self.system().thread_names().clone())
+    }
+
     pub fn threads(&self) -> Vec<ThreadView> {
+        let names = self.system().thread_names();
         self.system()
             .kernel()
             .thread_summaries()
             .map(|thread| ThreadView {
                 id: thread.id.raw(),
+                name: names.thread(thread.id.raw()),
+                partner_name: names.thread(thread.partner.raw()),
+                pager_name: names.thread(thread.pager.raw()),
                 task: thread.id.task() as u32,
                 lthread: thread.id.lthread() as u32,
                 state: thread.state.name(),
@@ -130,12 +161,16 @@ impl Session {
     }
 
     pub fn timeline(&self, from: u64, to: u64) -> TimelineView {
-        self.timeline.view(from, to)
+        let mut view = self.timeline.view(from, to);
+        view.names = self.names();
+        view
     }
 
     pub fn events(&self, query: &EventQuery) -> Vec<EventView> {
         let matches = |event: &&EventView| {
-            query.thread.is_none_or(|thread| event.threads.contains(&thread))
+            query
+                .thread
+                .is_none_or(|thread| event.threads.iter().any(|known| crate::session::same_thread(*known, thread)))
                 && query.kind.as_ref().is_none_or(|kind| event.kind == kind.as_str())
                 && query.frame.is_none_or(|frame| event.frame == Some(frame & !0xFFF))
         };
@@ -149,6 +184,13 @@ impl Session {
             list.truncate(limit);
         }
         list.reverse();
+        let names = self.system().thread_names();
+        for event in list.iter_mut().filter(|event| event.source == "kernel") {
+            let named = named_text(&event.text, names);
+            if named != event.text {
+                event.detail = std::mem::replace(&mut event.text, named);
+            }
+        }
         list
     }
 
@@ -156,6 +198,7 @@ impl Session {
     /// unless `all`).
     pub fn mapping_trees(&self, all: bool) -> Vec<MappingTreeView> {
         let nodes: Vec<_> = self.system().kernel().mapping_summaries().collect();
+        let names = self.system().thread_names();
         let mut children: BTreeMap<u16, Vec<usize>> = BTreeMap::new();
         for (position, node) in nodes.iter().enumerate() {
             children.entry(node.parent).or_default().push(position);
@@ -164,12 +207,13 @@ impl Session {
             position: usize,
             nodes: &[sim::kernel_crate::inspect::MappingSummary],
             children: &BTreeMap<u16, Vec<usize>>,
+            names: &sim::ThreadNames,
         ) -> (MappingNodeView, u32) {
             let node = &nodes[position];
             let mut size = 1;
             let mut built = Vec::new();
             for child in children.get(&node.index).into_iter().flatten() {
-                let (view, count) = build(*child, nodes, children);
+                let (view, count) = build(*child, nodes, children, names);
                 size += count;
                 built.push(view);
             }
@@ -177,6 +221,7 @@ impl Session {
                 MappingNodeView {
                     index: node.index as u32,
                     task: node.task as u32,
+                    name: names.task(node.task),
                     address: node.address,
                     writable: node.writable,
                     large: node.large,
@@ -190,7 +235,7 @@ impl Session {
             .into_iter()
             .flatten()
             .map(|root| {
-                let (view, size) = build(*root, &nodes, &children);
+                let (view, size) = build(*root, &nodes, &children, names);
                 // Sigma0's space is idempotent: its address is the frame.
                 MappingTreeView { frame: view.address, root: view, size }
             })
@@ -204,6 +249,7 @@ impl Session {
             .task_summaries()
             .map(|task| SpaceView {
                 task: task.number as u32,
+                name: self.system().thread_names().task(task.number),
                 id: task.id.raw(),
                 chief: task.chief as u32,
                 small: task.small as u32,
@@ -405,7 +451,7 @@ impl Session {
                 }
             })
             .collect();
-        CodeView { thread: current.raw(), eip, lines }
+        CodeView { thread: current.raw(), thread_name: system.thread_names().thread(current.raw()), eip, lines }
     }
 
     pub fn console(&self) -> String {
@@ -448,7 +494,10 @@ impl Session {
     pub fn breakpoint_list(&self) -> Vec<BreakpointView> {
         self.breakpoints
             .iter()
-            .map(|(id, breakpoint)| BreakpointView { id: *id, description: breakpoint.describe() })
+            .map(|(id, breakpoint)| BreakpointView {
+                id: *id,
+                description: breakpoint.describe(self.system().thread_names()),
+            })
             .collect()
     }
 }

@@ -89,7 +89,7 @@ fn step_ipc_stops_at_a_delivered_message_and_the_timeline_shows_it() {
 #[test]
 fn event_breakpoints_stop_the_run() {
     let mut session = session("ping-pong", CpuChoice::I486);
-    session.add_breakpoint(Breakpoint::Event { kind: "map".into(), thread: None, frame: None });
+    session.add_breakpoint(Breakpoint::Event { kind: "map".into(), thread: None, to: None, frame: None });
     let going = session.run_slice(10_000_000);
     assert!(!going, "the breakpoint stopped it");
     assert!(session.status().stop.starts_with("breakpoint: next map"), "{}", session.status().stop);
@@ -101,7 +101,7 @@ fn event_breakpoints_stop_the_run() {
 fn the_mapping_trees_grow_as_pages_are_mapped() {
     let mut session = session("ping-pong", CpuChoice::Pentium);
     let before: u32 = session.mapping_trees(false).iter().map(|tree| tree.size).sum();
-    session.add_breakpoint(Breakpoint::Event { kind: "map".into(), thread: None, frame: None });
+    session.add_breakpoint(Breakpoint::Event { kind: "map".into(), thread: None, to: None, frame: None });
     for _ in 0..5 {
         session.run_slice(10_000_000);
     }

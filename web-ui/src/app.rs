@@ -30,6 +30,14 @@ pub enum Message {
         name: String,
         bytes: Result<Vec<u8>, String>,
     },
+    /// A lesson file picked in the Lessons panel.
+    PickedLessonFile(web_sys::File),
+    LessonFileRead {
+        name: String,
+        text: Result<String, String>,
+    },
+    /// Make a link to the lesson at this step.
+    ShareLesson,
     ExportTrace,
     /// The user paused: write the view into the URL.
     WriteHash,
@@ -50,6 +58,8 @@ pub enum Message {
 struct Callbacks {
     on_action: Callback<Action>,
     on_file: Callback<web_sys::File>,
+    on_lesson_file: Callback<web_sys::File>,
+    on_share: Callback<()>,
     on_export_trace: Callback<()>,
     on_export_svg: Callback<(String, String)>,
     on_save_svg: Callback<(String, String)>,
@@ -73,6 +83,18 @@ pub struct App {
     last_frame: Option<f64>,
     /// The event log as last shown while running fast (see [`App::event_log`]).
     log_snapshot: std::cell::RefCell<Option<LogSnapshot>>,
+    /// The built-in lessons (read once).
+    lesson_list: Vec<wasm_bridge::LessonSummaryView>,
+    /// The last share link made (or why none could be), until the lesson moves.
+    share: Option<SharedLink>,
+}
+
+/// A share link and the lesson position it was made at.
+#[derive(Debug)]
+struct SharedLink {
+    /// (step, went) when it was made: the link shows until the lesson moves.
+    at: Option<(Option<usize>, bool)>,
+    link: Result<String, String>,
 }
 
 /// Showing the moment a seek arrived at changes every view at once — more
@@ -133,28 +155,84 @@ fn explorer_for(hash: &str) -> Explorer {
             }
         }
     };
-    if place.position > 0 {
-        explorer.apply(Action::Seek(place.position));
-        explorer.session.finish_seek();
+    if let Some(lesson) = &place.lesson {
+        let source = match &lesson.text {
+            Some(text) => wasm_bridge::LessonSource::File { file: lesson.name.clone(), text: text.clone() },
+            None => wasm_bridge::LessonSource::Builtin(lesson.name.clone()),
+        };
+        match explorer.session.open_lesson(source, Some(place.cpu)) {
+            Ok(()) => {
+                if lesson.step.is_some() || lesson.went {
+                    explorer.apply(Action::LessonGoTo { step: lesson.step, went: lesson.went });
+                }
+            }
+            Err(errors) => {
+                problems.push(format!(
+                    "the lesson in the address cannot be opened ({} mistakes: see the Lessons panel)",
+                    errors.len()
+                ));
+                explorer.lesson_errors = errors;
+            }
+        }
+    } else {
+        if let Some((name, bytes)) = &place.elf {
+            explorer.session.load_elf(name, bytes.clone());
+        } else if let Some(programs) = &place.programs {
+            explorer.session.set_programs(
+                programs
+                    .iter()
+                    .map(|(file, source)| wasm_bridge::ProgramView { file: file.clone(), source: source.clone() })
+                    .collect(),
+            );
+        }
+        if place.position > 0 {
+            explorer.apply(Action::Seek(place.position));
+            explorer.session.finish_seek();
+        }
     }
-    explorer.notice = problems.join("; ");
+    let notice = problems.join("; ");
+    if !notice.is_empty() {
+        explorer.notice = notice;
+    } else if hash.trim_start_matches('#').is_empty() {
+        explorer.notice =
+            "New here? The Lessons panel on the right walks you through the paper: press n to begin".into();
+    }
     explorer
 }
 
 impl App {
     fn place(&self) -> Place {
-        let status = self.explorer.session.status();
+        let session = &self.explorer.session;
+        let status = session.status();
+        let lesson = session.lesson_source().map(|source| {
+            let (step, went) = session.lesson_position().unwrap_or((None, false));
+            match source {
+                wasm_bridge::LessonSource::Builtin(name) => {
+                    url::LessonPlace { name: name.clone(), text: None, step, went }
+                }
+                wasm_bridge::LessonSource::File { file, text } => {
+                    url::LessonPlace { name: file.clone(), text: Some(text.clone()), step, went }
+                }
+            }
+        });
+        let elf = session.loaded_elf().map(|(name, bytes)| (name.to_string(), bytes.to_vec()));
+        let programs = (lesson.is_none() && elf.is_none() && session.programs_changed())
+            .then(|| session.programs().into_iter().map(|program| (program.file, program.source)).collect());
         Place {
-            scenario: self.explorer.session.config().scenario.clone(),
+            scenario: session.config().scenario.clone(),
             cpu: status.cpu,
             small_spaces: status.small_spaces,
             position: status.instructions,
+            programs,
+            elf,
+            lesson,
         }
     }
 
     /// Keep the URL naming the current view (no history entry per step).
+    /// A view too large for a link keeps its last address.
     fn write_hash(&mut self) {
-        let hash = url::format(&self.place());
+        let Ok(hash) = url::format(&self.place()) else { return };
         if hash == self.written_hash {
             return;
         }
@@ -359,6 +437,8 @@ impl Component for App {
         let callbacks = Callbacks {
             on_action: link.callback(Message::Do),
             on_file: link.callback(Message::PickedFile),
+            on_lesson_file: link.callback(Message::PickedLessonFile),
+            on_share: link.callback(|_| Message::ShareLesson),
             on_export_trace: link.callback(|_| Message::ExportTrace),
             on_export_svg: link.callback(|(element, file)| Message::ExportSvg { element, file }),
             on_save_svg: link.callback(|(file, text)| Message::SaveSvg { file, text }),
@@ -376,6 +456,8 @@ impl Component for App {
             kept_machine_tab: std::cell::RefCell::new(None),
             last_frame: None,
             log_snapshot: std::cell::RefCell::new(None),
+            lesson_list: wasm_bridge::lessons(),
+            share: None,
         };
         app.write_hash();
         app.apply_theme();
@@ -384,6 +466,18 @@ impl Component for App {
 
     fn update(&mut self, context: &Context<Self>, message: Message) -> bool {
         match message {
+            Message::Do(Action::SelectScenario(name)) => {
+                // A scenario replaces the programs: ask before an edit or a loaded file is lost.
+                let session = &self.explorer.session;
+                if session.programs_changed() && session.lesson_source().is_none() {
+                    let question =
+                        "Your edited or loaded program goes when another scenario boots. Boot the scenario anyway?";
+                    if !gloo::utils::window().confirm_with_message(question).unwrap_or(false) {
+                        return true;
+                    }
+                }
+                self.act(context, Action::SelectScenario(name))
+            }
             Message::Do(action) => self.act(context, action),
             Message::Frame => {
                 self.frame = None;
@@ -473,6 +567,41 @@ impl Component for App {
                 }
                 true
             }
+            Message::PickedLessonFile(file) => {
+                let name = file.name();
+                let link = context.link().clone();
+                let file = gloo::file::File::from(file);
+                self.reader = Some(gloo::file::callbacks::read_as_text(&file, move |result| {
+                    let text = result.map_err(|error| format!("{error}"));
+                    link.send_message(Message::LessonFileRead { name, text });
+                }));
+                false
+            }
+            Message::LessonFileRead { name, text } => {
+                self.reader = None;
+                match text {
+                    Ok(text) => {
+                        self.act(context, Action::OpenLessonFile { file: name, text });
+                    }
+                    Err(error) => {
+                        self.explorer.notice = format!("could not read {name}: it is not a text file ({error})")
+                    }
+                }
+                true
+            }
+            Message::ShareLesson => {
+                let place = self.place();
+                let made = url::format(&place).map(|hash| {
+                    let location = gloo::utils::window().location();
+                    let base = location.href().unwrap_or_default();
+                    let base = base.split('#').next().unwrap_or_default().to_string();
+                    self.write_hash();
+                    format!("{base}{hash}")
+                });
+                let made = made.map_err(|problem| format!("This lesson is {problem}."));
+                self.share = Some(SharedLink { at: self.explorer.session.lesson_position(), link: made });
+                true
+            }
             Message::ExportTrace => {
                 let trace = wasm_bridge::export::perfetto(&self.explorer.session);
                 if let Err(message) = Self::download("l4-trace.json", "application/json", &trace) {
@@ -532,6 +661,15 @@ impl Component for App {
                     onclick={Callback::from(move |_: MouseEvent| on_action.emit(Action::ShowMachineTab(tab)))} title={format!("{label} ({key})")}>{ label }</button>
             }
         };
+        let names = session.names();
+        let lesson = session.lesson();
+        let look = explorer.look.filter(|_| lesson.is_some());
+        let looking = |views: &[&str]| look.is_some_and(|look| views.contains(&look)).then_some("look-here");
+        let share = self
+            .share
+            .as_ref()
+            .filter(|shared| shared.at == session.lesson_position())
+            .map(|shared| shared.link.clone());
         let left = match explorer.code_tab {
             CodeTab::Code => html! { <CodePanel code={session.code(40)} on_action={on_action.clone()} /> },
             CodeTab::Editor => {
@@ -566,7 +704,7 @@ impl Component for App {
         html! {
             <div class="explorer" data-theme={if explorer.dark { "dark" } else { "light" }}>
                 <Toolbar status={status.clone()} scenarios={scenarios} running={explorer.running} speed={explorer.speed} booted={session.booted()}
-                    on_action={on_action.clone()} {on_file} {on_export_trace} />
+                    programs_label={session.programs_label()} on_action={on_action.clone()} {on_file} {on_export_trace} />
                 <Scrubber status={status.clone()} on_action={on_action.clone()} />
                 <main class="columns">
                     <div class="column left">
@@ -575,10 +713,10 @@ impl Component for App {
                             { code_tab(CodeTab::Editor, "Editor", "d") }
                             { code_tab(CodeTab::Console, "Console", "o") }
                         </div>
-                        <div class="tab-body">{ left }</div>
-                        <BreakpointPanel breakpoints={session.breakpoint_list()} on_action={on_action.clone()} />
+                        <div class={classes!("tab-body", looking(&["code", "editor", "console"]))}>{ left }</div>
+                        <BreakpointPanel breakpoints={session.breakpoint_list()} names={names.clone()} on_action={on_action.clone()} />
                     </div>
-                    <div class="column middle">
+                    <div class={classes!("column", "middle", looking(&["timeline"]).map(|_| "look-timeline"))}>
                         <TimelinePanel view={session.timeline(from, to)} {from} {to} now={status.cycles} following={explorer.timeline_window.is_none()} running={freeze_messages}
                             dark={explorer.dark} on_action={on_action.clone()} on_save_svg={self.callbacks.on_save_svg.clone()} />
                         <div class="tabs" role="tablist" aria-label="Machine views">
@@ -587,11 +725,13 @@ impl Component for App {
                             { machine_tab(MachineTab::Cpu, "CPU", "3") }
                             { machine_tab(MachineTab::Costs, "Costs", "4") }
                         </div>
-                        <div class="tab-body">{ middle }</div>
+                        <div class={classes!("tab-body", looking(&["spaces", "tlb", "cpu", "costs"]))}>{ middle }</div>
                     </div>
-                    <div class="column right">
+                    <div class={classes!("column", "right", lesson.is_some().then_some("in-lesson"), looking(&["event log"]).map(|_| "look-events"))}>
+                        <LessonsPanel lesson={lesson} list={self.lesson_list.clone()} errors={explorer.lesson_errors.clone()} {share}
+                            on_action={on_action.clone()} on_file={self.callbacks.on_lesson_file.clone()} on_share={self.callbacks.on_share.clone()} />
                         <EventList events={events} filter={explorer.event_filter.clone()} {total}
-                            {present} on_action={on_action.clone()} />
+                            {present} names={names} on_action={on_action.clone()} />
                     </div>
                 </main>
                 <StatusBar status={status} notice={explorer.notice.clone()} />

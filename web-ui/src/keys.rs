@@ -5,6 +5,9 @@ use crate::state::Action;
 
 /// (key, what it does) for the help overlay.
 pub const SHORTCUTS: &[(&str, &str)] = &[
+    ("n", "lesson: run to the step's moment, then the next step (starts the first lesson)"),
+    ("p", "lesson: back to where the step began, or the step before"),
+    ("v", "lesson: reveal the answer to the step's question"),
     ("s", "step one instruction"),
     ("e", "step to the next kernel event"),
     ("i", "step over an IPC (to the next delivered message)"),
@@ -49,6 +52,9 @@ pub fn action(key: &str, speed: usize) -> Option<Action> {
         "t" => Action::ToggleTheme,
         "0" => Action::Reset,
         "?" => Action::ToggleHelp,
+        "n" => Action::LessonNext,
+        "p" => Action::LessonPrevious,
+        "v" => Action::LessonReveal,
         _ => return None,
     })
 }

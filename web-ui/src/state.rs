@@ -2,7 +2,7 @@
 //! at. Everything the user can do is an [`Action`]; `Explorer::apply` is the
 //! one place that changes anything.
 
-use wasm_bridge::{Breakpoint, CpuChoice, EventQuery, Session, SessionConfig};
+use wasm_bridge::{Breakpoint, CpuChoice, EventQuery, LessonErrorView, LessonSource, Session, SessionConfig};
 
 /// How fast "run" goes: user instructions per animation frame.
 pub const SPEEDS: [(u64, &str); 6] = [
@@ -63,9 +63,33 @@ pub enum Action {
     },
     AddEventBreakpoint {
         kind: String,
+        /// From (or of) this thread.
         thread: Option<u32>,
+        /// To this thread (a message's, a mapping's destination).
+        to: Option<u32>,
         frame: Option<u32>,
     },
+    /// Open a built-in lesson by name.
+    OpenLesson(String),
+    /// Open a lesson file (from disk or a link).
+    OpenLessonFile {
+        file: String,
+        text: String,
+    },
+    CloseLesson,
+    /// `n`: run to the step's go, or on to the next step.
+    LessonNext,
+    /// `p`: back to the step's start, or to the step before.
+    LessonPrevious,
+    /// `v`: show the answer to the step's question.
+    LessonReveal,
+    /// Go to a step (None: the introduction), its go run or not.
+    LessonGoTo {
+        step: Option<usize>,
+        went: bool,
+    },
+    /// Show the lesson's programs in the editor.
+    ShowLessonPrograms,
     ToggleAddressBreakpoint(u32),
     RemoveBreakpoint(u32),
     TypeInput(String),
@@ -122,6 +146,10 @@ pub struct Explorer {
     /// Whether the machine last moved by a step or a run forward (its
     /// changes are then shown as movement), not by a jump in time.
     pub moving_forward: bool,
+    /// Why the last lesson file could not be opened (each with its line).
+    pub lesson_errors: Vec<LessonErrorView>,
+    /// The view the lesson's step asks the student to look at (outlined).
+    pub look: Option<&'static str>,
 }
 
 /// Bounds of the full-speed slice per frame.
@@ -152,7 +180,25 @@ impl Explorer {
             previous_cpu: None,
             full_speed_milliseconds: 10.0,
             moving_forward: true,
+            lesson_errors: Vec::new(),
+            look: None,
         })
+    }
+
+    /// Open the view the lesson's current step names, and remember it to outline.
+    fn follow_look(&mut self) {
+        let look = self.session.lesson().and_then(|lesson| lesson.current.and_then(|step| step.look));
+        self.look = look;
+        match look {
+            Some("spaces") => self.machine_tab = MachineTab::Spaces,
+            Some("tlb") => self.machine_tab = MachineTab::Tlb,
+            Some("cpu") => self.machine_tab = MachineTab::Cpu,
+            Some("costs") => self.machine_tab = MachineTab::Costs,
+            Some("code") => self.code_tab = CodeTab::Code,
+            Some("editor") => self.code_tab = CodeTab::Editor,
+            Some("console") => self.code_tab = CodeTab::Console,
+            _ => {}
+        }
     }
 
     fn rebuild(&mut self, config: SessionConfig) {
@@ -219,7 +265,12 @@ impl Explorer {
             | Action::SelectCpu(_)
             | Action::ToggleSmallSpaces
             | Action::EditProgram { .. }
-            | Action::LoadElf { .. } => self.moving_forward = false,
+            | Action::LoadElf { .. }
+            | Action::OpenLesson(_)
+            | Action::OpenLessonFile { .. }
+            | Action::LessonPrevious
+            | Action::LessonGoTo { .. } => self.moving_forward = false,
+            Action::LessonNext => self.moving_forward = true,
             _ => {}
         }
         let budget = self.frame_budget();
@@ -252,21 +303,66 @@ impl Explorer {
                 }
             }
             Action::Reset => {
-                let config = session.config().clone();
-                self.rebuild(config);
+                self.running = false;
+                session.reset();
+                self.comparison = None;
+                self.timeline_window = None;
             }
             Action::SelectScenario(name) => {
                 let config = SessionConfig { scenario: name, ..session.config().clone() };
                 self.rebuild(config);
+                self.look = None;
             }
             Action::SelectCpu(cpu) => {
-                let config = SessionConfig { cpu, ..session.config().clone() };
-                self.rebuild(config);
+                self.running = false;
+                let small_spaces = session.config().small_spaces;
+                session.reconfigure(cpu, small_spaces);
+                self.comparison = None;
+                self.timeline_window = None;
             }
             Action::ToggleSmallSpaces => {
+                self.running = false;
                 let config = session.config().clone();
-                self.rebuild(SessionConfig { small_spaces: !config.small_spaces, ..config });
+                session.reconfigure(config.cpu, !config.small_spaces);
+                self.comparison = None;
+                self.timeline_window = None;
             }
+            Action::OpenLesson(name) => {
+                self.running = false;
+                self.open_lesson(LessonSource::Builtin(name));
+            }
+            Action::OpenLessonFile { file, text } => {
+                self.running = false;
+                self.open_lesson(LessonSource::File { file, text });
+            }
+            Action::CloseLesson => {
+                session.close_lesson();
+                self.look = None;
+            }
+            Action::LessonNext => {
+                self.running = false;
+                if session.lesson_position().is_none() {
+                    // `n` with no lesson open starts the first one.
+                    if let Some(first) = wasm_bridge::lessons().first() {
+                        self.open_lesson(LessonSource::Builtin(first.name.clone()));
+                    }
+                } else {
+                    session.lesson_next();
+                }
+                self.follow_look();
+            }
+            Action::LessonPrevious => {
+                self.running = false;
+                session.lesson_previous();
+                self.follow_look();
+            }
+            Action::LessonReveal => session.lesson_reveal(),
+            Action::LessonGoTo { step, went } => {
+                self.running = false;
+                session.lesson_go_to(step, went);
+                self.follow_look();
+            }
+            Action::ShowLessonPrograms => self.code_tab = CodeTab::Editor,
             Action::SetSpeed(speed) => self.speed = speed.min(SPEEDS.len() - 1),
             Action::EditProgram { file, source } => {
                 self.running = false;
@@ -276,8 +372,8 @@ impl Explorer {
                 self.running = false;
                 session.load_elf(&name, bytes);
             }
-            Action::AddEventBreakpoint { kind, thread, frame } => {
-                session.add_breakpoint(Breakpoint::Event { kind, thread, frame });
+            Action::AddEventBreakpoint { kind, thread, to, frame } => {
+                session.add_breakpoint(Breakpoint::Event { kind, thread, to, frame });
             }
             Action::ToggleAddressBreakpoint(address) => session.toggle_address_breakpoint(address),
             Action::RemoveBreakpoint(id) => session.remove_breakpoint(id),
@@ -332,6 +428,30 @@ impl Explorer {
 }
 
 impl Explorer {
+    /// Open a lesson; a file with mistakes keeps the machine and lists them.
+    fn open_lesson(&mut self, source: LessonSource) {
+        match self.session.open_lesson(source, None) {
+            Ok(()) => {
+                self.lesson_errors.clear();
+                self.comparison = None;
+                self.timeline_window = None;
+                self.look = None;
+            }
+            Err(errors) => {
+                self.notice = match errors.first() {
+                    Some(first) => format!(
+                        "the lesson {} has {} mistake{}: see the Lessons panel",
+                        first.file,
+                        errors.len(),
+                        if errors.len() == 1 { "" } else { "s" }
+                    ),
+                    None => "the lesson could not be opened".into(),
+                };
+                self.lesson_errors = errors;
+            }
+        }
+    }
+
     /// Go on with a seek under way for about `milliseconds` (in slices of
     /// [`SEEK_SLICE_INSTRUCTIONS`]); returns whether it has arrived.
     pub fn continue_seek_for(&mut self, milliseconds: f64) -> bool {
@@ -428,7 +548,7 @@ mod tests {
     #[test]
     fn a_run_stops_at_an_event_breakpoint() {
         let mut explorer = explorer();
-        explorer.apply(Action::AddEventBreakpoint { kind: "ipc".into(), thread: None, frame: None });
+        explorer.apply(Action::AddEventBreakpoint { kind: "ipc".into(), thread: None, to: None, frame: None });
         explorer.apply(Action::ToggleRun);
         assert!(explorer.running);
         for _ in 0..1_000 {

@@ -127,7 +127,7 @@ async fn timeline_draws_lanes_and_the_ipc_between_the_right_threads() {
     };
     mouse("mousemove", x, middle);
     settle().await;
-    assert!(readout().starts_with("pagefault from 4.0 to 2.0"), "{}", readout());
+    assert!(readout().starts_with("pagefault from root to sigma0"), "{}", readout());
     // A point in a bar, away from the arrows: the read-out names the state.
     let arrow_xs: Vec<f64> = view.arrows.iter().filter_map(|arrow| Some(plot.arrow(arrow)?.0)).collect();
     let (segment, bar_x, top) = view
@@ -141,7 +141,7 @@ async fn timeline_draws_lanes_and_the_ipc_between_the_right_threads() {
         .expect("some bar is away from the arrows");
     mouse("mousemove", bar_x, top + LANE_HEIGHT / 2.0);
     settle().await;
-    let expected = format!("{}: {} from cycle", web_ui::components::thread_name(segment.thread), segment.state);
+    let expected = format!("{}: {} from cycle", view.names.thread(segment.thread), segment.state);
     assert!(readout().starts_with(&expected), "{} (expected {expected})", readout());
     mouse("click", x, middle);
     let first = Action::SeekEvent { index: view.arrows[0].event, instruction: view.arrows[0].instruction };
@@ -171,7 +171,15 @@ fn mapping_node(
     address: u32,
     children: Vec<wasm_bridge::MappingNodeView>,
 ) -> wasm_bridge::MappingNodeView {
-    wasm_bridge::MappingNodeView { index, task, address, writable: true, large: false, children }
+    wasm_bridge::MappingNodeView {
+        index,
+        task,
+        name: format!("task {task}"),
+        address,
+        writable: true,
+        large: false,
+        children,
+    }
 }
 
 #[wasm_bindgen_test]
@@ -247,7 +255,7 @@ async fn mapping_trees_animate_a_grant_as_a_move_and_an_unmap_as_a_removal() {
 #[wasm_bindgen_test]
 async fn mapping_trees_show_nodes_rooted_in_sigma0() {
     let mut session = session("ping-pong", CpuChoice::I486);
-    session.add_breakpoint(Breakpoint::Event { kind: "map".into(), thread: None, frame: None });
+    session.add_breakpoint(Breakpoint::Event { kind: "map".into(), thread: None, to: None, frame: None });
     session.run_slice(10_000_000);
     let task = 4;
     let root = mount_point();
@@ -399,6 +407,7 @@ async fn event_list_filters_and_seeks() {
         total: session.status().events,
         // As after a step back to before the last of them.
         present: 3,
+        names: session.names(),
         on_action,
     };
     yew::Renderer::<EventList>::with_root_and_props(root.clone(), props).render();
@@ -424,7 +433,7 @@ async fn breakpoint_form_rejects_a_bad_number_and_adds_a_good_one() {
     let (on_action, actions) = recorder();
     yew::Renderer::<BreakpointPanel>::with_root_and_props(
         root.clone(),
-        BreakpointPanelProps { breakpoints: vec![], on_action },
+        BreakpointPanelProps { breakpoints: vec![], names: wasm_bridge::NamesView::default(), on_action },
     )
     .render();
     settle().await;
@@ -440,7 +449,7 @@ async fn breakpoint_form_rejects_a_bad_number_and_adds_a_good_one() {
     click(&all(&root, "[data-test=breakpoint-add]")[0]);
     assert_eq!(
         actions.borrow().last(),
-        Some(&Action::AddEventBreakpoint { kind: "unmap".into(), thread: None, frame: Some(0x1000) })
+        Some(&Action::AddEventBreakpoint { kind: "unmap".into(), thread: None, to: None, frame: Some(0x1000) })
     );
 }
 
@@ -522,6 +531,7 @@ async fn event_list_fills_across_frames_and_never_shows_rows_of_another_moment()
         filter: filter.clone(),
         total: session.status().events,
         present: events.len(),
+        names: session.names(),
         on_action: on_action.clone(),
     };
     let mut handle = yew::Renderer::<EventList>::with_root_and_props(root.clone(), props(&earlier)).render();

@@ -113,11 +113,12 @@ fn bad_lessons_get_every_error_with_its_line_and_a_hint() {
 fn bold_prose_without_a_colon_is_text_and_empty_files_say_what_is_missing() {
     let lesson = parse(
         "prose.md",
-        "# Prose\n\n## One\n\n**Notice** the tree.\n\nA **bold:** word inside.\n\n## Programs\n\n```asm file=a.asm\nnop\n```\n",
+        "# Prose\n\n## One\n\n**Notice** the tree.\n\nA **bold:** word inside.\n\n**A question to take away:** why?\n\n## Programs\n\n```asm file=a.asm\nnop\n```\n",
     )
     .unwrap();
     assert!(lesson.steps[0].text.contains("**Notice** the tree."));
     assert!(lesson.steps[0].text.contains("A **bold:** word inside."));
+    assert!(lesson.steps[0].text.contains("**A question to take away:** why?"), "bold words with a colon are prose");
     let errors = parse("empty.md", "").unwrap_err().render();
     assert!(errors.contains("no title") && errors.contains("no steps") && errors.contains("no program"), "{errors}");
 }

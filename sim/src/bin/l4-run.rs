@@ -251,6 +251,11 @@ fn main() -> ExitCode {
     };
     match run(&options) {
         Ok(code) => ExitCode::from(code),
+        // A lesson's errors are rendered whole already (`file:line: error: …`).
+        Err(message) if message.contains(": error: ") => {
+            eprintln!("{message}");
+            ExitCode::from(64)
+        }
         Err(message) => {
             eprintln!("error: {message}");
             ExitCode::from(64)

@@ -1,16 +1,19 @@
 //! Breakpoints on events ("the next unmap of frame X", "the next IPC from
-//! thread T", "the next TLB flush") and on addresses (set in the code
-//! gutter). Running and stepping stop when one is hit.
+//! ping to pong", "the next TLB flush") and on addresses (set in the code
+//! gutter). Running and stepping stop when one is hit. Threads are typed
+//! by name (`pong`), as `task.thread` (`6.0`) or as an id.
 
-use super::parse_number;
+use super::{parse_number, parse_thread};
 use crate::state::Action;
-use wasm_bridge::BreakpointView;
+use wasm_bridge::{BreakpointView, NamesView};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq, Debug)]
 pub struct BreakpointPanelProps {
     pub breakpoints: Vec<BreakpointView>,
+    /// What threads are called (for the thread fields).
+    pub names: NamesView,
     pub on_action: Callback<Action>,
 }
 
@@ -18,29 +21,32 @@ pub struct BreakpointPanelProps {
 pub fn BreakpointPanel(props: &BreakpointPanelProps) -> Html {
     let kind = use_node_ref();
     let thread = use_node_ref();
+    let to = use_node_ref();
     let frame = use_node_ref();
     let problem = use_state(String::new);
     let on_submit = {
-        let (kind, thread, frame, problem) = (kind.clone(), thread.clone(), frame.clone(), problem.clone());
+        let (kind, thread, to, frame, problem) =
+            (kind.clone(), thread.clone(), to.clone(), frame.clone(), problem.clone());
         let on_action = props.on_action.clone();
+        let names = props.names.clone();
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
             let Some(kind) = kind.cast::<HtmlSelectElement>().map(|select| select.value()) else { return };
-            let read = |node: &NodeRef, what: &str| -> Result<Option<u32>, String> {
-                let text = node.cast::<HtmlInputElement>().map(|input| input.value()).unwrap_or_default();
-                if text.trim().is_empty() {
-                    return Ok(None);
-                }
-                parse_number(&text)
+            let text = |node: &NodeRef| node.cast::<HtmlInputElement>().map(|input| input.value()).unwrap_or_default();
+            let frame_text = text(&frame);
+            let frame_value = if frame_text.trim().is_empty() {
+                Ok(None)
+            } else {
+                parse_number(&frame_text)
                     .map(Some)
-                    .ok_or_else(|| format!("`{text}` is not a {what}: write it in hex (0x…) or decimal"))
+                    .ok_or_else(|| format!("`{frame_text}` is not a frame address: write it in hex (0x…) or decimal"))
             };
-            match (read(&thread, "thread id"), read(&frame, "frame address")) {
-                (Ok(thread), Ok(frame)) => {
+            match (parse_thread(&text(&thread), &names), parse_thread(&text(&to), &names), frame_value) {
+                (Ok(thread), Ok(to), Ok(frame)) => {
                     problem.set(String::new());
-                    on_action.emit(Action::AddEventBreakpoint { kind, thread, frame });
+                    on_action.emit(Action::AddEventBreakpoint { kind, thread, to, frame });
                 }
-                (Err(message), _) | (_, Err(message)) => problem.set(message),
+                (Err(message), _, _) | (_, Err(message), _) | (_, _, Err(message)) => problem.set(message),
             }
         })
     };
@@ -61,7 +67,10 @@ pub fn BreakpointPanel(props: &BreakpointPanelProps) -> Html {
                         <option value="exception">{ "exception" }</option>
                     </select>
                 </label>
-                <label>{ " from/of thread " }<input ref={thread} data-test="breakpoint-thread" size="10" placeholder="any" /></label>
+                <label>{ " from/of " }<input ref={thread} data-test="breakpoint-thread" size="8" placeholder="any thread"
+                    title="A thread's name (pong), task.thread (6.0) or id" /></label>
+                <label>{ " to " }<input ref={to} data-test="breakpoint-to" size="8" placeholder="any thread"
+                    title="The message's or mapping's destination: a name, task.thread or id" /></label>
                 <label>{ " frame " }<input ref={frame} data-test="breakpoint-frame" size="8" placeholder="any" /></label>
                 <button type="submit" data-test="breakpoint-add">{ "Add" }</button>
             </form>

@@ -2,7 +2,7 @@
 //! program's symbols and breakpoints in the gutter (click, or Enter on the
 //! focused gutter button).
 
-use super::{hex, thread_name};
+use super::hex;
 use crate::state::Action;
 use wasm_bridge::CodeView;
 use yew::prelude::*;
@@ -43,7 +43,7 @@ pub fn CodePanel(props: &CodePanelProps) -> Html {
         <section class="panel code" data-test="code" aria-label="Disassembly">
             <header class="panel-header">
                 <h2>{ "Code" }</h2>
-                <span>{ format!("thread {} ({}) at {}", thread_name(code.thread), hex(code.thread), hex(code.eip)) }</span>
+                <span>{ format!("thread {} ({}) at {}", code.thread_name, hex(code.thread), hex(code.eip)) }</span>
             </header>
             if code.lines.is_empty() {
                 <p class="note">{ "Nothing mapped at EIP in this space yet (the next fetch faults)." }</p>

@@ -3,7 +3,7 @@
 //! the threads. A value that changed in the last step is highlighted — a
 //! small-space switch shows as new user segment bases with CR3 unchanged.
 
-use super::{hex, thread_name};
+use super::hex;
 use wasm_bridge::{CpuView, ThreadView};
 use yew::prelude::*;
 
@@ -137,11 +137,11 @@ pub fn CpuPanel(props: &CpuPanelProps) -> Html {
                 <tbody>
                     { for props.threads.iter().map(|thread| html! {
                         <tr class={classes!(thread.running.then_some("current"))} data-test="thread" data-id={hex(thread.id)} data-state={thread.state}>
-                            <td title={hex(thread.id)}>{ thread_name(thread.id) }</td>
+                            <td title={hex(thread.id)}>{ &thread.name }</td>
                             <td>{ thread.state }</td>
                             <td>{ thread.priority }</td>
-                            <td>{ if thread.partner == 0 { "—".into() } else { thread_name(thread.partner) } }</td>
-                            <td>{ thread_name(thread.pager) }</td>
+                            <td>{ if thread.partner == 0 { "—".into() } else { thread.partner_name.clone() } }</td>
+                            <td title={hex(thread.pager)}>{ &thread.pager_name }</td>
                             <td>{ hex(thread.eip) }</td>
                             <td>{ hex(thread.esp) }</td>
                         </tr>

@@ -9,13 +9,13 @@
 //! belong to another moment); the list says `aria-busy` until it is whole.
 //! Those near where the list is scrolled come first.
 
-use super::{clicked_event, escape, parse_number};
+use super::{clicked_event, escape, parse_number, parse_thread};
 use crate::state::Action;
 use gloo::render::{AnimationFrame, request_animation_frame};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
-use wasm_bridge::{EventQuery, EventView};
+use wasm_bridge::{EventQuery, EventView, NamesView};
 use web_sys::{Element, HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -109,6 +109,8 @@ pub struct EventListProps {
     /// rest are in its future, after a step back). A count, not the
     /// position, so that a step that adds no event does not re-render the list.
     pub present: usize,
+    /// What threads are called (for the thread filter).
+    pub names: NamesView,
     pub on_action: Callback<Action>,
 }
 
@@ -131,7 +133,23 @@ pub fn EventList(props: &EventListProps) -> Html {
             })
         }
     };
-    let on_thread = update(|filter, value| filter.thread = parse_number(&value));
+    let thread_problem = use_state(String::new);
+    let on_thread = {
+        let on_action = props.on_action.clone();
+        let filter = props.filter.clone();
+        let names = props.names.clone();
+        let thread_problem = thread_problem.clone();
+        Callback::from(move |event: Event| {
+            let value = event.target_unchecked_into::<HtmlInputElement>().value();
+            match parse_thread(&value, &names) {
+                Ok(thread) => {
+                    thread_problem.set(String::new());
+                    on_action.emit(Action::SetEventFilter(EventQuery { thread, ..filter.clone() }));
+                }
+                Err(message) => thread_problem.set(message),
+            }
+        })
+    };
     let on_kind = update(|filter, value| filter.kind = (!value.is_empty()).then_some(value));
     let on_frame = update(|filter, value| filter.frame = parse_number(&value));
     let on_machine = {
@@ -156,13 +174,14 @@ pub fn EventList(props: &EventListProps) -> Html {
         let future = if number >= props.present { " future" } else { "" };
         let _ = write!(
             markup,
-            r#"<li class="event source-{source}{future}" data-test="event" data-kind="{kind}" data-source="{source}" data-instruction="{instruction}" data-index="{index}"><button type="button" title="Go to instruction {instruction} (cycle {cycle})"><span class="cycle">{cycle}</span> <span class="text">{text}</span></button></li>"#,
+            r#"<li class="event source-{source}{future}" data-test="event" data-kind="{kind}" data-source="{source}" data-instruction="{instruction}" data-index="{index}"><button type="button" title="{detail}Go to instruction {instruction} (cycle {cycle})"><span class="cycle">{cycle}</span> <span class="text">{text}</span></button></li>"#,
             source = event.source,
             kind = event.kind,
             instruction = event.instruction,
             index = event.index,
             cycle = event.cycle,
             text = escape(&event.text),
+            detail = if event.detail.is_empty() { String::new() } else { format!("{}&#10;", escape(&event.detail)) },
         );
     }
     let filling = use_memo((), |_| Filling::default());
@@ -232,8 +251,9 @@ pub fn EventList(props: &EventListProps) -> Html {
                 <p class="note" data-test="events-latest">{ "The latest matching events; filter by thread, kind or frame to find older ones." }</p>
             }
             <div class="filters" role="group" aria-label="Filter the events">
-                <label>{ "thread " }<input data-test="filter-thread" size="10" placeholder="0x04040001" onchange={on_thread}
-                    value={props.filter.thread.map(|thread| format!("{thread:#010x}")).unwrap_or_default()} /></label>
+                <label>{ "thread " }<input data-test="filter-thread" size="10" placeholder="pong or 6.0" onchange={on_thread}
+                    title="A thread's name, task.thread or id"
+                    value={props.filter.thread.map(|thread| props.names.thread(thread)).unwrap_or_default()} /></label>
                 <label>{ "kind " }
                     <select data-test="filter-kind" onchange={on_kind}>
                         <option value="" selected={props.filter.kind.is_none()}>{ "any" }</option>
@@ -244,6 +264,9 @@ pub fn EventList(props: &EventListProps) -> Html {
                     value={props.filter.frame.map(|frame| format!("{frame:#x}")).unwrap_or_default()} /></label>
                 <label><input type="checkbox" data-test="filter-machine" checked={props.filter.machine} onchange={on_machine} />{ " machine events" }</label>
             </div>
+            if !thread_problem.is_empty() {
+                <p class="inline-error" role="alert" data-test="filter-problem">{ (*thread_problem).clone() }</p>
+            }
             <div class="event-list" data-test="event-list" role="group" aria-label="Events, oldest first" aria-busy={busy.then_some("true")}
                 ref={list} onclick={on_row} onscroll={on_scroll}>{ for rows }</div>
         </section>

@@ -76,13 +76,13 @@ pub fn SpacesPanel(props: &SpacesPanelProps) -> Html {
                 { for props.spaces.iter().map(|space| html! {
                     <button role="option" aria-selected={(space.task == props.selected_space).to_string()} data-test="space" data-task={space.task.to_string()}
                         class={classes!("space", (space.task == props.selected_space).then_some("selected"))} onclick={select_space(space.task)}
-                        title={format!("directory at {:#x}, chief task {}", space.directory, space.chief)}>
-                        { format!("task {} · {} thread{}{}", space.task, space.threads, if space.threads == 1 { "" } else { "s" },
+                        title={format!("task {}, directory at {:#x}, chief task {}", space.task, space.directory, space.chief)}>
+                        { format!("{} · {} thread{}{}", space.name, space.threads, if space.threads == 1 { "" } else { "s" },
                             if space.small != 0 { format!(" · small space {}", space.small) } else { String::new() }) }
                     </button>
                 }) }
             </div>
-            <h3>{ format!("Memory map of task {}", props.selected_space) }</h3>
+            <h3>{ format!("Memory map of {}", props.spaces.iter().find(|space| space.task == props.selected_space).map_or_else(|| format!("task {}", props.selected_space), |space| space.name.clone())) }</h3>
             <table class="memory-map" data-test="memory-map">
                 <thead><tr><th>{ "virtual" }</th><th>{ "frames" }</th><th>{ "rights" }</th></tr></thead>
                 <tbody>

@@ -26,7 +26,7 @@ pub struct MappingTreesProps {
     pub animate: bool,
 }
 
-const NODE_WIDTH: f64 = 132.0;
+const NODE_WIDTH: f64 = 176.0;
 const INDENT: f64 = 26.0;
 const ROW: f64 = 22.0;
 /// How long nodes on their way out stay (a little longer than the fade).
@@ -37,6 +37,7 @@ const LEAVING_MILLISECONDS: u32 = 450;
 struct Placed {
     index: u32,
     task: u32,
+    name: String,
     address: u32,
     writable: bool,
     large: bool,
@@ -52,6 +53,7 @@ fn place(tree: &MappingTreeView) -> Vec<Placed> {
         rows.push(Placed {
             index: node.index,
             task: node.task,
+            name: node.name.clone(),
             address: node.address,
             writable: node.writable,
             large: node.large,
@@ -130,8 +132,8 @@ fn node_html(frame: u32, node: &Placed, moved: bool, entering: bool, leaving: bo
             data-task={node.task.to_string()} data-address={hex(node.address)} data-writable={node.writable.to_string()}
             transform={format!("translate({x},{y})")} style={format!("transform:{position}")} aria-hidden={leaving.then_some("true")}>
             <rect width={(NODE_WIDTH - 4.0).to_string()} height={(ROW - 4.0).to_string()} rx="3" />
-            <text x="5" y="13">{ format!("task {} @ {:#x} {rights}{size}", node.task, node.address) }</text>
-            <title>{ format!("task {} maps frame {:#x} at {:#x}, {}", node.task, frame, node.address, if node.writable { "read-write" } else { "read-only" }) }</title>
+            <text x="5" y="13">{ format!("{} @ {:#x} {rights}{size}", node.name, node.address) }</text>
+            <title>{ format!("{} (task {}) maps frame {:#x} at {:#x}, {}", node.name, node.task, frame, node.address, if node.writable { "read-write" } else { "read-only" }) }</title>
         </g>
     }
 }
@@ -201,7 +203,7 @@ mod tests {
     use super::*;
 
     fn node(index: u32, task: u32, address: u32, children: Vec<MappingNodeView>) -> MappingNodeView {
-        MappingNodeView { index, task, address, writable: true, large: false, children }
+        MappingNodeView { index, task, name: format!("task {task}"), address, writable: true, large: false, children }
     }
 
     #[test]

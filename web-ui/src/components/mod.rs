@@ -9,6 +9,7 @@ mod cpu;
 mod editor;
 mod events;
 mod help;
+mod lessons;
 mod mapping;
 mod mapping_trees;
 mod scrubber;
@@ -27,6 +28,7 @@ pub use cpu::{CpuPanel, CpuPanelProps};
 pub use editor::{EditorPanel, EditorPanelProps};
 pub use events::{EventList, EventListProps};
 pub use help::{HelpOverlay, HelpOverlayProps};
+pub use lessons::{LessonsPanel, LessonsPanelProps};
 pub use mapping::{SpacesPanel, SpacesPanelProps};
 pub use scrubber::{Scrubber, ScrubberProps};
 pub use status::{StatusBar, StatusBarProps};
@@ -34,16 +36,53 @@ pub use timeline::{TimelinePanel, TimelinePanelProps};
 pub use tlb::{TlbPanel, TlbPanelProps};
 pub use toolbar::{Toolbar, ToolbarProps};
 
-/// A thread id as people read it: `task.lthread` (the full id in hex is in
-/// the title).
-pub fn thread_name(id: u32) -> String {
-    if id == 0 {
-        return "nil".into();
+/// A thread typed by the user: a name (`pong`), `task.thread` (`6.0`) or
+/// a thread id (`0x04060001`); empty is "any". Thread filters and
+/// breakpoints match by task and thread number, so the id's version and
+/// chief do not matter.
+pub fn parse_thread(text: &str, names: &wasm_bridge::NamesView) -> Result<Option<u32>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
     }
-    if id >> 16 == 0 {
-        return format!("IRQ {}", id.saturating_sub(1));
+    let id = |task: u32, lthread: u32| (task << 16) | (lthread << 10) | 1;
+    if let Some((task, lthread)) = names.find(text) {
+        return Ok(Some(id(task, lthread)));
     }
-    format!("{}.{}", (id >> 16) & 0xFF, (id >> 10) & 0x3F)
+    // `pong.2`: a further thread of a named task; `task 7`, `task 7.2`: unnamed ones.
+    if let Some((name, lthread)) = text.rsplit_once('.')
+        && let (Some((task, 0)), Ok(lthread)) = (names.find(name), lthread.parse::<u32>())
+        && lthread < 64
+    {
+        return Ok(Some(id(task, lthread)));
+    }
+    let text = text.strip_prefix("task ").map_or(text, |rest| rest.trim());
+    if let Ok(task) = text.parse::<u32>()
+        && task < 256
+        && !text.is_empty()
+        && text.len() <= 3
+    {
+        return Ok(Some(id(task, 0)));
+    }
+    if let Some(irq) = text.strip_prefix("irq ").and_then(|irq| irq.trim().parse::<u32>().ok()).filter(|irq| *irq < 16)
+    {
+        return Ok(Some(irq + 1));
+    }
+    if let Some((task, lthread)) = text.split_once('.')
+        && let (Ok(task), Ok(lthread)) = (task.parse::<u32>(), lthread.parse::<u32>())
+        && task < 256
+        && lthread < 64
+    {
+        return Ok(Some(id(task, lthread)));
+    }
+    if let Some(number) = parse_number(text) {
+        return Ok(Some(number));
+    }
+    let known: Vec<String> = names.declared().into_iter().map(|(_, _, name)| name).collect();
+    Err(format!(
+        "no thread is called `{text}`: write one of {}, task.thread (5.0) or an id (0x04050001)",
+        known.join(", ")
+    ))
 }
 
 /// `0x0040_0000` style: eight hex digits.
@@ -94,9 +133,14 @@ mod tests {
 
     #[test]
     fn names_and_numbers() {
-        assert_eq!(thread_name(0x0404_0401), "4.1");
-        assert_eq!(thread_name(0x0402_0001), "2.0");
-        assert_eq!(thread_name(1), "IRQ 0");
+        let names = wasm_bridge::NamesView::default();
+        assert_eq!(parse_thread("4.1", &names), Ok(Some(0x0004_0401)));
+        assert_eq!(parse_thread("0x04020001", &names), Ok(Some(0x0402_0001)));
+        assert_eq!(parse_thread("irq 4", &names), Ok(Some(5)));
+        assert_eq!(parse_thread(" ", &names), Ok(None));
+        assert_eq!(parse_thread("task 7", &names), Ok(Some(0x0007_0001)));
+        assert_eq!(parse_thread("task 7.2", &names), Ok(Some(0x0007_0801)));
+        assert!(parse_thread("pong", &names).unwrap_err().contains("no thread is called `pong`"));
         assert_eq!(parse_number("0x1000"), Some(0x1000));
         assert_eq!(parse_number("4_096"), Some(4096));
         assert_eq!(parse_number("zz"), None);

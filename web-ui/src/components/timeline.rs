@@ -13,7 +13,7 @@
 
 use super::timeline_canvas::paint;
 use super::timeline_drawing::{Hit, LABEL_WIDTH, MOST_ARROWS, PLOT_WIDTH, Plot, WIDTH};
-use super::{clicked_event, escape, thread_name};
+use super::{clicked_event, escape};
 use crate::state::Action;
 use wasm_bridge::TimelineView;
 use yew::prelude::*;
@@ -241,7 +241,7 @@ pub fn TimelinePanel(props: &TimelinePanelProps) -> Html {
             <g class="lane" data-test="lane" data-thread={format!("{thread:#010x}")}>
                 <text x="4" y={(top + 14.0).to_string()} class="lane-label">
                     <title>{ format!("thread {thread:#010x}") }</title>
-                    { thread_name(*thread) }
+                    { props.view.names.thread(*thread) }
                 </text>
             </g>
         }
@@ -273,7 +273,7 @@ pub fn TimelinePanel(props: &TimelinePanelProps) -> Html {
                 arrow.cycle,
                 arrow.event,
                 arrow.instruction,
-                escape(&Plot::arrow_words(arrow)),
+                escape(&plot.arrow_words(arrow)),
             );
         }
         html! { <div key={piece[0].event / EVENTS_PER_PIECE} class="piece">{ Html::from_html_unchecked(AttrValue::from(markup)) }</div> }

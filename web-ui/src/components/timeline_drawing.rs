@@ -11,7 +11,7 @@
 //! here: hit testing (the read-out and clicks), and a list of the messages
 //! in the page for keyboards, screen readers and tests (see the panel).
 
-use super::{escape, thread_name};
+use super::escape;
 use wasm_bridge::{ArrowView, SegmentView, TimelineView};
 
 pub const LABEL_WIDTH: f64 = 40.0;
@@ -135,12 +135,12 @@ impl<'a> Plot<'a> {
     }
 
     /// An arrow in words (the read-out, the message list, the SVG).
-    pub fn arrow_words(arrow: &ArrowView) -> String {
+    pub fn arrow_words(&self, arrow: &ArrowView) -> String {
         format!(
             "{} from {} to {} at cycle {}: {}",
             arrow.kind,
-            thread_name(arrow.from),
-            thread_name(arrow.to),
+            self.view.names.thread(arrow.from),
+            self.view.names.thread(arrow.to),
             arrow.cycle,
             arrow.label
         )
@@ -150,13 +150,13 @@ impl<'a> Plot<'a> {
     pub fn describe(&self, hit: Hit) -> Option<String> {
         match hit {
             Hit::Arrow(index) => {
-                Some(format!("{} (click or Enter goes there)", Self::arrow_words(self.view.arrows.get(index)?)))
+                Some(format!("{} (click or Enter goes there)", self.arrow_words(self.view.arrows.get(index)?)))
             }
             Hit::Segment(index) => {
                 let segment = self.view.segments.get(index)?;
                 Some(format!(
                     "{}: {} from cycle {} to {}",
-                    thread_name(segment.thread),
+                    self.view.names.thread(segment.thread),
                     segment.state,
                     segment.from_cycle,
                     segment.to_cycle.map_or_else(|| "now".to_string(), |end| end.to_string())
@@ -198,7 +198,7 @@ impl<'a> Plot<'a> {
                 out,
                 r#"<g class="lane" data-thread="{thread:#010x}"><text x="4" y="{}">{}</text><line class="lane-rule" x1="0" x2="{WIDTH}" y1="{}" y2="{}"/></g>"#,
                 top + 14.0,
-                thread_name(*thread),
+                escape(&self.view.names.thread(*thread)),
                 top + LANE_HEIGHT,
                 top + LANE_HEIGHT
             );
@@ -234,7 +234,7 @@ impl<'a> Plot<'a> {
                 arrow.from,
                 arrow.to,
                 arrow.cycle,
-                escape(&Self::arrow_words(arrow))
+                escape(&self.arrow_words(arrow))
             );
         }
         let now = self.x(self.now);
@@ -266,6 +266,7 @@ mod tests {
             }],
             first_cycle: 0,
             last_cycle: 600,
+            names: wasm_bridge::NamesView::default(),
         }
     }
 
@@ -294,8 +295,8 @@ mod tests {
         assert_eq!(plot.hit(400.0, Plot::lane_top(5)), None, "no lane there");
         assert_eq!(plot.hit(500.0, Plot::lane_top(1) + 5.0), None, "after the present");
         let words = plot.describe(Hit::Arrow(0)).unwrap();
-        assert!(words.starts_with("pagefault from 4.0 to 2.0 at cycle 500: fault at 0x400000"), "{words}");
-        assert_eq!(plot.describe(Hit::Segment(1)).unwrap(), "4.0: sending from cycle 500 to now");
+        assert!(words.starts_with("pagefault from task 4 to task 2 at cycle 500: fault at 0x400000"), "{words}");
+        assert_eq!(plot.describe(Hit::Segment(1)).unwrap(), "task 4: sending from cycle 500 to now");
     }
 
     #[test]

@@ -14,6 +14,9 @@ pub struct ToolbarProps {
     pub running: bool,
     pub speed: usize,
     pub booted: bool,
+    /// What is booted when it is not a scenario as it ships: a lesson, an
+    /// edited scenario, a loaded ELF file.
+    pub programs_label: Option<String>,
     pub on_action: Callback<Action>,
     /// A file the user picked to boot (an ELF32 program).
     pub on_file: Callback<web_sys::File>,
@@ -72,8 +75,11 @@ pub fn Toolbar(props: &ToolbarProps) -> Html {
             <label class="control">
                 { "Scenario " }
                 <select data-test="scenario-select" onchange={on_scenario} title="The programs to boot after sigma0">
+                    if let Some(label) = &props.programs_label {
+                        <option value="" selected=true disabled=true data-test="programs-label">{ label.clone() }</option>
+                    }
                     { for props.scenarios.iter().map(|(name, title)| html! {
-                        <option value={name.clone()} selected={*name == status.scenario}>{ title }</option>
+                        <option value={name.clone()} selected={props.programs_label.is_none() && *name == status.scenario}>{ title }</option>
                     }) }
                 </select>
             </label>

@@ -1,0 +1,151 @@
+//! Lessons in a session: every step followed as a student would (`n`),
+//! with each check met once its go has run; going back, switching the CPU
+//! and opening at a step all arrive at the very moment the steps reach.
+#![allow(clippy::unwrap_used)]
+
+use wasm_bridge::{CpuChoice, LessonSource, Session, SessionConfig};
+
+fn session() -> Session {
+    Session::new(SessionConfig { scenario: "hello".into(), cpu: CpuChoice::I486, small_spaces: false }).unwrap()
+}
+
+fn open(name: &str) -> Session {
+    let mut session = session();
+    session.open_lesson(LessonSource::Builtin(name.into()), None).unwrap();
+    session
+}
+
+/// Press `n` until the lesson's last step has run its go; at every step
+/// whose go has run, every check must be met.
+fn follow(session: &mut Session) -> Vec<(u32, u64)> {
+    let mut reached = Vec::new();
+    for _ in 0..100 {
+        session.lesson_next();
+        let lesson = session.lesson().unwrap();
+        let step = lesson.current.clone().unwrap();
+        if lesson.went {
+            assert_eq!(lesson.problem, None, "step {}", step.title);
+            for check in &step.checks {
+                assert_eq!(check.met, Some(true), "step `{}`: `{}` — {}", step.title, check.text, check.found);
+            }
+            reached.push((step.index, session.position()));
+            if step.index as usize + 1 == lesson.step_titles.len() {
+                return reached;
+            }
+        } else {
+            assert!(step.checks.iter().all(|check| check.met.is_none()), "checks wait for the go");
+        }
+    }
+    panic!("the lesson did not end");
+}
+
+#[test]
+fn every_built_in_lesson_is_followed_with_n_and_every_check_is_met_on_each_cpu() {
+    for summary in wasm_bridge::lessons() {
+        for cpu in &summary.cpus {
+            let mut session = session();
+            session.open_lesson(LessonSource::Builtin(summary.name.clone()), Some(*cpu)).unwrap();
+            assert_eq!(session.status().cpu, *cpu);
+            let reached = follow(&mut session);
+            assert!(!reached.is_empty(), "{}", summary.name);
+        }
+    }
+}
+
+#[test]
+fn going_back_and_opening_at_a_step_arrive_at_the_same_moment() {
+    let mut session = open("ipc");
+    let reached = follow(&mut session);
+    let (index, position) = reached[3];
+    let registers_then = {
+        let mut again = open("ipc");
+        again.lesson_go_to(Some(index as usize), true);
+        assert_eq!(again.position(), position);
+        again.cpu()
+    };
+    // Back from the last step to step 4, with p: two presses per step.
+    let mut other = open("ipc");
+    follow(&mut other);
+    while other.lesson().unwrap().current.as_ref().map(|step| step.index) != Some(index)
+        || !other.lesson().unwrap().went
+    {
+        other.lesson_previous();
+    }
+    assert_eq!(other.position(), position);
+    assert_eq!(other.cpu(), registers_then);
+    let lesson = other.lesson().unwrap();
+    assert!(lesson.current.unwrap().checks.iter().all(|check| check.met == Some(true)));
+    // One more p: the step's start, its checks not evaluated.
+    other.lesson_previous();
+    let lesson = other.lesson().unwrap();
+    assert!(!lesson.went);
+    assert!(other.position() < position);
+}
+
+#[test]
+fn the_student_may_wander_and_n_comes_back_to_the_lesson_first() {
+    let mut session = open("ipc");
+    session.lesson_next();
+    session.lesson_next();
+    let position = session.position();
+    for _ in 0..25 {
+        session.step_instruction();
+    }
+    assert_ne!(session.position(), position);
+    session.lesson_next(); // step 2 begins where step 1 left off
+    session.lesson_next();
+    let step = session.lesson().unwrap().current.unwrap();
+    assert_eq!(step.index, 1);
+    assert!(step.checks.iter().all(|check| check.met == Some(true)), "{:?}", step.checks);
+}
+
+#[test]
+fn switching_the_cpu_keeps_the_step_and_its_checks() {
+    let mut session = open("ipc");
+    for _ in 0..4 {
+        session.lesson_next();
+    }
+    let before = session.lesson().unwrap();
+    session.reconfigure(CpuChoice::Pentium, false);
+    let after = session.lesson().unwrap();
+    assert_eq!(session.status().cpu, CpuChoice::Pentium);
+    assert_eq!(after.cpu, CpuChoice::Pentium);
+    assert_eq!(after.current.as_ref().map(|step| step.index), before.current.as_ref().map(|step| step.index));
+    assert_eq!(after.went, before.went);
+    assert!(after.current.unwrap().checks.iter().all(|check| check.met == Some(true)));
+}
+
+#[test]
+fn a_broken_lesson_is_refused_with_its_errors_and_the_machine_goes_on() {
+    let mut session = session();
+    session.step_ipc();
+    let position = session.position();
+    let errors = session
+        .open_lesson(
+            LessonSource::File {
+                file: "broken.md".into(),
+                text: "# Broken\n\n## One\n\n**Goo:** ipc\n\n## Programs\n\n```asm file=a.asm\nnop\n```\n".into(),
+            },
+            None,
+        )
+        .unwrap_err();
+    assert_eq!(errors.len(), 1);
+    assert_eq!((errors[0].file.as_str(), errors[0].line), ("broken.md", 5));
+    assert!(errors[0].hint.as_deref().unwrap_or("").contains("Go, Look"));
+    assert_eq!(session.position(), position, "the running machine is kept");
+    assert!(session.lesson().is_none());
+}
+
+#[test]
+fn threads_are_named_in_the_event_log_and_by_the_lesson() {
+    let mut session = open("ipc");
+    session.lesson_next();
+    session.lesson_next();
+    let names = session.names();
+    assert_eq!(names.thread(0x0405_0001), "ping");
+    assert_eq!(names.thread(0x0405_0401), "echo");
+    let events = session.events(&wasm_bridge::EventQuery { kind: Some("ipc".into()), limit: 5, ..Default::default() });
+    let last = events.last().unwrap();
+    assert!(last.text.contains("from=ping to=pong"), "{}", last.text);
+    assert!(last.detail.contains("from=0x04050001"), "{}", last.detail);
+}
