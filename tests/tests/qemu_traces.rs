@@ -1,6 +1,7 @@
 //! The same kernel: for every deterministic scenario (with small spaces off
-//! and on) and ABI test, the kernel's event sequence on the machine model
-//! and in QEMU (`-cpu 486` and `-cpu pentium`) must be identical. QEMU runs
+//! and on), ABI test and built-in lesson (on each CPU it runs on, with each
+//! small-spaces setting its steps use), the kernel's event sequence on the
+//! machine model and in QEMU (`-cpu 486` and `-cpu pentium`) must be identical. QEMU runs
 //! with its clock derived from the instruction count, so the timer cannot
 //! preempt at host-dependent moments.
 #![allow(clippy::unwrap_used)]
@@ -17,6 +18,8 @@ struct Case {
     programs: Programs,
     modules: Vec<Module>,
     directives: Directives,
+    /// The CPUs it runs on (a lesson may run on one only).
+    cpus: Vec<CpuModel>,
 }
 
 fn cases() -> Vec<Case> {
@@ -28,6 +31,7 @@ fn cases() -> Vec<Case> {
                 programs: Programs::Scenario(scenario.name.into()),
                 modules: scenario.modules().unwrap(),
                 directives: Directives { small_spaces, ..Directives::default() },
+                cpus: vec![CpuModel::I486, CpuModel::Pentium],
             });
         }
     }
@@ -42,7 +46,37 @@ fn cases() -> Vec<Case> {
             programs: Programs::Files(vec![root.join("scenarios").join(program.file)]),
             modules: program.modules().unwrap(),
             directives,
+            cpus: vec![CpuModel::I486, CpuModel::Pentium],
         });
+    }
+    for builtin in sim::lesson::LESSONS {
+        let prepared = sim::lesson::prepare(builtin.file, builtin.text).unwrap_or_else(|errors| panic!("{errors}"));
+        let lesson = &prepared.lesson;
+        // Every machine its steps boot: the CPUs it runs on, each small-spaces setting.
+        let mut settings = vec![lesson.small_spaces];
+        let mut cpus: Vec<CpuModel> = lesson.cpus.iter().map(|cpu| sim::lesson::cpu_model(*cpu)).collect();
+        for index in 0..lesson.steps.len() {
+            let (cpu, small_spaces) = lesson.machine_at(index);
+            if !settings.contains(&small_spaces) {
+                settings.push(small_spaces);
+            }
+            if !cpus.contains(&sim::lesson::cpu_model(cpu)) {
+                cpus.push(sim::lesson::cpu_model(cpu));
+            }
+        }
+        for small_spaces in settings {
+            cases.push(Case {
+                name: format!("lesson-{}{}", builtin.name, if small_spaces { "-small-spaces" } else { "" }),
+                programs: Programs::Lesson(builtin.name.into()),
+                modules: prepared.modules.clone(),
+                directives: Directives {
+                    small_spaces,
+                    input: lesson.input.clone().into_bytes(),
+                    ..Directives::default()
+                },
+                cpus: cpus.clone(),
+            });
+        }
     }
     cases
 }
@@ -97,6 +131,9 @@ fn reported_memory_kb(events: &[String]) -> u32 {
 }
 
 fn compare(case: &Case, cpu: Cpu, model: CpuModel) {
+    if !case.cpus.contains(&model) {
+        return;
+    }
     let scenario = &case.name;
     let native = qemu_events(case, cpu);
     let simulated = model_events(case, model, reported_memory_kb(&native));

@@ -12,6 +12,33 @@ pub enum Programs {
     Scenario(String),
     /// Files: `.elf` as they are, `.asm` assembled.
     Files(Vec<PathBuf>),
+    /// A built-in lesson by name, or a lesson file: its programs.
+    Lesson(String),
+}
+
+/// How a lesson wants its programs run (written next to them by the export).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LessonSettings {
+    pub cpu: Option<String>,
+    pub small_spaces: bool,
+    /// Console input as `--input` takes it (`\n` for a newline).
+    pub input: Option<String>,
+}
+
+/// The settings of a lesson's export (`lesson.settings` beside its modules).
+pub fn lesson_settings(modules: &[PathBuf]) -> Option<LessonSettings> {
+    let folder = modules.first()?.parent()?;
+    let text = std::fs::read_to_string(folder.join("lesson.settings")).ok()?;
+    let mut settings = LessonSettings::default();
+    for line in text.lines() {
+        match line.split_once('=') {
+            Some(("cpu", value)) => settings.cpu = Some(value.to_string()),
+            Some(("small-spaces", value)) => settings.small_spaces = value == "1",
+            Some(("input", value)) if !value.is_empty() => settings.input = Some(value.to_string()),
+            _ => {}
+        }
+    }
+    Some(settings)
 }
 
 /// Build `l4-run` (release) once and return its path.
@@ -40,6 +67,17 @@ pub fn export(programs: &Programs) -> Result<Vec<PathBuf>> {
             let mut hasher = std::collections::hash_map::DefaultHasher::new();
             arguments.hash(&mut hasher);
             (format!("custom-{:016x}", hasher.finish()), arguments)
+        }
+        Programs::Lesson(name) => {
+            // A file is named by its absolute path; a built-in lesson by its name.
+            let path = Path::new(name);
+            let (folder, argument) = if path.exists() {
+                let stem = path.file_stem().and_then(|stem| stem.to_str()).unwrap_or("lesson").to_string();
+                (format!("lesson-file-{stem}"), absolute(path).display().to_string())
+            } else {
+                (format!("lesson-{name}"), name.clone())
+            };
+            (folder, vec!["--lesson".to_string(), argument])
         }
     };
     // Not emptied first: exports of the same programs may run at the same

@@ -274,7 +274,7 @@ fn export(modules: &[Module], directory: &str, options: &Options) -> Result<u8, 
                 CpuModel::Pentium => "pentium",
             },
             options.config.small_spaces as u8,
-            String::from_utf8_lossy(&options.input).replace('\\', "\\\\").replace('\n', "\\n").replace('\r', "\\r"),
+            String::from_utf8_lossy(&options.input).replace('\n', "\\n").replace('\r', "\\r"),
         );
         let path = std::path::Path::new(directory).join("lesson.settings");
         std::fs::write(&path, settings).map_err(|error| format!("{}: {error}", path.display()))?;

@@ -1,5 +1,5 @@
-//! `cargo xtask boot [--scenario NAME | --module FILE …] [--cpu 486|pentium] [--input TEXT]
-//! [--small-spaces] [--events FILE] [--gdb]`
+//! `cargo xtask boot [--scenario NAME | --lesson NAME|FILE | --module FILE …] [--cpu 486|pentium]
+//! [--input TEXT] [--small-spaces] [--events FILE] [--gdb]`
 
 use crate::arguments::Arguments;
 use std::path::PathBuf;
@@ -7,15 +7,13 @@ use xtask::modules::{self, Programs};
 use xtask::qemu::{Cpu, QemuConfig, verdict_text};
 use xtask::{Result, TaskError, install, native, process};
 
-const ACCEPTED: &str = "--scenario NAME, --module FILE (repeatable), --cpu 486|pentium, --input TEXT, \
-                        --small-spaces, --events FILE, --gdb";
+const ACCEPTED: &str = "--scenario NAME, --lesson NAME|FILE, --module FILE (repeatable), --cpu 486|pentium, \
+                        --input TEXT, --small-spaces, --events FILE, --gdb";
 
 pub fn run(mut arguments: Arguments) -> Result<i32> {
-    let cpu = match arguments.value("--cpu")? {
-        Some(text) => Cpu::parse(&text)?,
-        None => Cpu::I486,
-    };
+    let cpu_given = arguments.value("--cpu")?;
     let scenario = arguments.value("--scenario")?;
+    let lesson = arguments.value("--lesson")?;
     let mut files = Vec::new();
     while let Some(file) = arguments.value("--module")? {
         files.push(PathBuf::from(file));
@@ -25,19 +23,28 @@ pub fn run(mut arguments: Arguments) -> Result<i32> {
     let small_spaces = arguments.flag("--small-spaces");
     let gdb = arguments.flag("--gdb");
     arguments.finish("boot", ACCEPTED)?;
-    let programs = match (scenario, files.is_empty()) {
-        (Some(name), true) => Programs::Scenario(name),
-        (None, false) => Programs::Files(files),
-        (None, true) => Programs::Scenario("hello".into()),
-        (Some(_), false) => return Err(TaskError::new("give either --scenario or --module, not both")),
+    let programs = match (scenario, lesson, files.is_empty()) {
+        (Some(name), None, true) => Programs::Scenario(name),
+        (None, Some(name), true) => Programs::Lesson(name),
+        (None, None, false) => Programs::Files(files),
+        (None, None, true) => Programs::Scenario("hello".into()),
+        _ => return Err(TaskError::new("give one of --scenario, --lesson or --module, not several")),
     };
     install::ensure_debian(&[install::QEMU])?;
     let image = native::build_image()?;
+    let exported = modules::export(&programs)?;
+    // A lesson says how to run its programs; the command line may say otherwise.
+    let settings = modules::lesson_settings(&exported).unwrap_or_default();
+    let cpu = match cpu_given.or(settings.cpu) {
+        Some(text) => Cpu::parse(&text)?,
+        None => Cpu::I486,
+    };
+    let input = input.or(settings.input);
     let mut config = QemuConfig::new(cpu, &image);
-    config.modules = modules::export(&programs)?;
+    config.modules = exported;
     config.gdb = gdb;
     config.events = events.map(PathBuf::from);
-    if small_spaces {
+    if small_spaces || settings.small_spaces {
         config.options.push("small-spaces".into());
     }
     if gdb {
