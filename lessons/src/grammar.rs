@@ -139,6 +139,10 @@ pub enum Counter {
     Unmaps,
     Cycles,
     Instructions,
+    /// Instructions the kernel ran (each path's count, measured on the native image).
+    KernelInstructions,
+    /// Reads that missed the level-1 caches (the misses that cost cycles).
+    CacheMisses,
 }
 
 /// (words of the sentence, counter), longest first where one starts another.
@@ -157,6 +161,8 @@ const COUNTERS: &[(&str, Counter)] = &[
     ("unmaps", Counter::Unmaps),
     ("cycles", Counter::Cycles),
     ("instructions", Counter::Instructions),
+    ("kernel instructions", Counter::KernelInstructions),
+    ("cache misses", Counter::CacheMisses),
 ];
 
 impl Counter {
@@ -813,6 +819,25 @@ mod tests {
                 value: 0xC000_0000
             })
         );
+        assert_eq!(
+            parse_check("kernel instructions in this step > 100", 1),
+            Ok(Check::Count {
+                counter: Counter::KernelInstructions,
+                since_step: true,
+                comparison: Comparison::Greater,
+                value: 100
+            })
+        );
+        assert_eq!(
+            parse_check("cache misses at least 3", 1),
+            Ok(Check::Count {
+                counter: Counter::CacheMisses,
+                since_step: false,
+                comparison: Comparison::GreaterOrEqual,
+                value: 3
+            })
+        );
+        assert_eq!(Counter::KernelInstructions.name(), "kernel instructions");
         assert_eq!(parse_check("eax=0x10", 1).map(|check| matches!(check, Check::Register { .. })), Ok(true));
         assert_eq!(
             parse_check("pong is receiving", 1),

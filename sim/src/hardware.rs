@@ -26,6 +26,8 @@ pub struct ModelHardware<'a> {
     pub input: &'a mut VecDeque<u8>,
     pub log: &'a mut EventLog,
     pub costs: &'a KernelCosts,
+    /// Kernel instructions charged since boot (each path's measured count).
+    pub kernel_instructions: &'a mut u64,
     /// The first thing that went wrong on the model's side (a supervisor
     /// fault while the kernel touched its memory): the system stops with it.
     pub failure: &'a mut Option<MachineError>,
@@ -139,6 +141,7 @@ impl Hardware for ModelHardware<'_> {
 
     fn kernel_path(&mut self, path: Path) {
         self.machine.charge(self.costs.cycles(path) as u64);
+        *self.kernel_instructions += self.costs.cost(path).map_or(0, |cost| cost.instructions as u64);
     }
 }
 

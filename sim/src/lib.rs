@@ -34,6 +34,7 @@ macro_rules! hardware {
             input: &mut $system.input,
             log: &mut $system.log,
             costs: &$system.costs,
+            kernel_instructions: &mut $system.kernel_instructions,
             failure: &mut $failure,
         }
     };
@@ -150,6 +151,7 @@ pub struct SystemSnapshot {
     log: EventLog,
     status: Status,
     kernel_entries: u64,
+    kernel_instructions: u64,
     system_calls: Box<[u64; 256]>,
 }
 
@@ -178,6 +180,9 @@ pub struct System {
     modules: Vec<Module>,
     /// Kernel entries handled since boot (for the runner's report).
     kernel_entries: u64,
+    /// Kernel instructions charged since boot: each kernel path's count from
+    /// the calibration table (measured on the native image).
+    kernel_instructions: u64,
     /// System calls (`int 0x30`..`0x36`, `int3`) made by each task.
     system_calls: Box<[u64; 256]>,
     /// What the views call each thread.
@@ -201,6 +206,7 @@ impl System {
             status: Status::Off,
             modules: Vec::new(),
             kernel_entries: 0,
+            kernel_instructions: 0,
             system_calls: Box::new([0; 256]),
             names: ThreadNames::default(),
         }
@@ -409,6 +415,12 @@ impl System {
     pub fn kernel_entries(&self) -> u64 {
         self.kernel_entries
     }
+
+    /// Instructions the kernel ran since boot, as the model charges them: each
+    /// path's count measured on the native image (`cargo xtask calibrate`).
+    pub fn kernel_instructions(&self) -> u64 {
+        self.kernel_instructions
+    }
     /// Freeze the system (cheap: memory pages are shared until written).
     pub fn snapshot(&self) -> SystemSnapshot {
         SystemSnapshot {
@@ -419,6 +431,7 @@ impl System {
             log: self.log.clone(),
             status: self.status.clone(),
             kernel_entries: self.kernel_entries,
+            kernel_instructions: self.kernel_instructions,
             system_calls: self.system_calls.clone(),
         }
     }
@@ -433,6 +446,7 @@ impl System {
         self.log = snapshot.log.clone();
         self.status = snapshot.status.clone();
         self.kernel_entries = snapshot.kernel_entries;
+        self.kernel_instructions = snapshot.kernel_instructions;
         self.system_calls = snapshot.system_calls.clone();
     }
 

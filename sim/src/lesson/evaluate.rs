@@ -14,7 +14,7 @@ pub struct Baseline {
     values: [u64; COUNTERS.len()],
 }
 
-const COUNTERS: [Counter; 13] = [
+const COUNTERS: [Counter; 15] = [
     Counter::KernelEntries,
     Counter::Messages,
     Counter::SpaceSwitches,
@@ -28,6 +28,8 @@ const COUNTERS: [Counter; 13] = [
     Counter::Unmaps,
     Counter::Cycles,
     Counter::Instructions,
+    Counter::KernelInstructions,
+    Counter::CacheMisses,
 ];
 
 impl Baseline {
@@ -64,6 +66,9 @@ pub fn counter_value(system: &System, counter: Counter) -> u64 {
         Counter::Unmaps => counts.unmaps,
         Counter::Cycles => machine.cycles,
         Counter::Instructions => machine.instructions,
+        Counter::KernelInstructions => system.kernel_instructions(),
+        // The misses that cost cycles: reads (the model's caches do not allocate on a write miss).
+        Counter::CacheMisses => machine.caches.all().iter().map(|cache| cache.counters.read_misses).sum(),
     }
 }
 

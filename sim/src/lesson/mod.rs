@@ -39,7 +39,12 @@ macro_rules! lesson {
 }
 
 /// The built-in lessons, in the order a student takes them.
-pub const LESSONS: &[BuiltinLesson] = &[lesson!("ipc", "01-ipc.md")];
+pub const LESSONS: &[BuiltinLesson] = &[
+    lesson!("ipc", "01-ipc.md"),
+    lesson!("small-spaces", "05-small-spaces.md"),
+    lesson!("long-ipc", "06-long-ipc.md"),
+    lesson!("numbers", "08-numbers.md"),
+];
 
 /// The built-in lesson called `name`.
 pub fn find(name: &str) -> Option<&'static BuiltinLesson> {

@@ -26,3 +26,25 @@ fn unknown_names_and_assembly_errors_are_placed_in_the_lesson() {
     assert!(rendered.contains("the threads are") && rendered.contains("ping"), "{rendered}");
     assert!(rendered.contains("no program has a label `nowhere`"), "{rendered}");
 }
+
+#[test]
+fn kernel_instructions_and_cache_misses_are_counted_in_a_step() {
+    // One id_nearest between two gos: the kernel ran exactly its path's
+    // measured instructions, and the cold caches missed since boot.
+    let small = crate::KernelCosts::built_in(crate::CpuModel::I486)
+        .cost(kernel::cost::Path::Small)
+        .map_or(0, |cost| cost.instructions);
+    assert!(small > 0, "the calibration table has the small-syscall path");
+    let text = format!(
+        "---\ntitle: Null call\n---\n\n## Before\n\n**Go:** instruction null_call\n\n## The call\n\n\
+         **Go:** instruction after_null\n\n**Check:** kernel instructions in this step = {small}\n\n\
+         **Check:** kernel entries in this step = 1\n\n**Check:** cache misses > 0\n\n## Programs\n\n\
+         ```asm file=null.asm\n%include \"l4.inc\"\n_start:\n    xor esi, esi\nnull_call:\n    int 0x31\n\
+         after_null:\n    jmp after_null\n```\n"
+    );
+    let prepared = prepare("null.md", &text).unwrap_or_else(|errors| panic!("{}", errors.render()));
+    let reports = walk(&prepared, |_, _| {}).unwrap();
+    assert!(reports.iter().all(StepReport::passed), "{reports:?}");
+    let (_, _, outcome) = &reports[1].checks[0];
+    assert_eq!(outcome.found, format!("kernel instructions in this step: {small}"));
+}
