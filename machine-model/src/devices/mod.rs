@@ -27,6 +27,11 @@ pub struct Devices {
     crtc_registers: [u8; 32],
     /// A value written to the debug-exit port, not yet taken by the host.
     pub debug_exit: Option<u32>,
+    /// COM1's interrupt line as last sampled, and whether it rose since the
+    /// PIC last looked: the 8259A is edge-triggered, so a line that stays
+    /// high after its interrupt was taken asks for nothing more.
+    uart_line: bool,
+    uart_rose: bool,
 }
 
 impl Devices {
@@ -55,7 +60,9 @@ impl Devices {
         } else if pit::Pit::handles(port) {
             self.pit.read(port, now_tick)
         } else if uart::Uart::handles(port) {
-            self.uart.read(port)
+            let value = self.uart.read(port);
+            self.sample_uart();
+            value
         } else if port == 0x3D4 {
             self.crtc_index
         } else if port == 0x3D5 {
@@ -72,6 +79,7 @@ impl Devices {
             self.pit.write(port, value, now_tick);
         } else if uart::Uart::handles(port) {
             self.uart.write(port, value);
+            self.sample_uart();
         } else if port == 0x3D4 {
             self.crtc_index = value;
         } else if port == 0x3D5 {
@@ -79,12 +87,25 @@ impl Devices {
         }
     }
 
-    /// Raise the interrupt lines of devices whose time has come.
+    /// Note a rising edge of COM1's interrupt line (or a drop and rise
+    /// within one access).
+    fn sample_uart(&mut self) {
+        let line = self.uart.interrupt_line();
+        let pulse = self.uart.take_pulse();
+        if line && (!self.uart_line || pulse) {
+            self.uart_rose = true;
+        }
+        self.uart_line = line;
+    }
+
+    /// Raise the interrupt lines of devices whose time has come: the timer's
+    /// ticks, and COM1's line once per rising edge.
     pub fn update(&mut self, now_tick: u64) {
         for _ in 0..self.pit.take_interrupts(now_tick).min(1) {
             self.pic.raise(0);
         }
-        if self.uart.interrupt_line() {
+        self.sample_uart();
+        if std::mem::take(&mut self.uart_rose) {
             self.pic.raise(uart::IRQ);
         }
     }
@@ -108,4 +129,68 @@ pub fn text_screen(memory: &PhysicalMemory) -> Vec<Vec<(u8, u8)>> {
                 .collect()
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Both PICs initialized (vectors 0x20 and 0x28), every line unmasked.
+    fn devices() -> Devices {
+        let mut devices = Devices::default();
+        for (port, value) in [
+            (0x20, 0x11),
+            (0x21, 0x20),
+            (0x21, 0x04),
+            (0x21, 0x01),
+            (0xA0, 0x11),
+            (0xA1, 0x28),
+            (0xA1, 0x02),
+            (0xA1, 0x01),
+        ] {
+            devices.write(port, 1, value, 0);
+        }
+        devices
+    }
+
+    fn end_of_interrupt(devices: &mut Devices) {
+        devices.write(0x20, 1, 0x20, 0);
+    }
+
+    #[test]
+    fn com1_requests_an_interrupt_once_per_rising_edge() {
+        let mut devices = devices();
+        devices.write(uart::COM1 + 1, 1, 0x02, 0); // transmit-empty interrupts on: the line rises
+        devices.update(0);
+        assert_eq!(devices.pic.acknowledge(), Some((uart::IRQ, 0x24)));
+        end_of_interrupt(&mut devices);
+        // The line stays high (nobody read IIR): an edge-triggered PIC asks no more.
+        devices.update(0);
+        devices.update(0);
+        assert_eq!(devices.pic.acknowledge(), None);
+        // A byte written drops the line and raises it again: a new request.
+        devices.write(uart::COM1, 1, b'x' as u32, 0);
+        devices.update(0);
+        assert_eq!(devices.pic.acknowledge(), Some((uart::IRQ, 0x24)));
+        end_of_interrupt(&mut devices);
+        // Interrupts off, then on again with the transmitter empty: one more.
+        devices.write(uart::COM1 + 1, 1, 0, 0);
+        devices.update(0);
+        devices.write(uart::COM1 + 1, 1, 0x02, 0);
+        devices.update(0);
+        assert_eq!(devices.pic.acknowledge(), Some((uart::IRQ, 0x24)));
+    }
+
+    #[test]
+    fn an_edge_while_masked_waits_in_the_pic_after_the_line_falls() {
+        let mut devices = devices();
+        devices.write(0x21, 1, 1 << uart::IRQ, 0); // IRQ 4 masked
+        devices.write(uart::COM1 + 1, 1, 0x02, 0);
+        devices.update(0);
+        assert_eq!(devices.read(uart::COM1 + 2, 1, 0), 0xC2); // the cause read: the line falls
+        devices.update(0);
+        assert_eq!(devices.pic.acknowledge(), None);
+        devices.write(0x21, 1, 0, 0); // unmasked: the request latched at the edge comes now
+        assert_eq!(devices.pic.acknowledge(), Some((uart::IRQ, 0x24)));
+    }
 }

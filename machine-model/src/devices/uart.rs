@@ -24,6 +24,12 @@ pub struct Uart {
     divisor: u16,
     /// A transmit-empty interrupt is owed (set when THR empties with IER.THRE on).
     transmit_interrupt: bool,
+    /// The interrupt line dropped and rose again within one access (a byte
+    /// written while the transmit interrupt was already owed, or a byte read
+    /// with more waiting): a new request for an edge-triggered PIC although
+    /// the line looks high before and after. QEMU's 16550 lowers and raises
+    /// its line in these cases too.
+    pulse: bool,
 }
 
 impl Uart {
@@ -41,6 +47,7 @@ impl Uart {
             0 => {
                 self.output.push(value);
                 self.transmit_interrupt = self.interrupt_enable & IER_TRANSMIT != 0;
+                self.pulse |= self.transmit_interrupt;
             }
             1 if self.dlab() => self.divisor = (self.divisor & 0x00FF) | (value as u16) << 8,
             1 => {
@@ -61,7 +68,11 @@ impl Uart {
     pub fn read(&mut self, port: u16) -> u8 {
         match port - COM1 {
             0 if self.dlab() => self.divisor as u8,
-            0 => self.input.pop_front().unwrap_or(0),
+            0 => {
+                let byte = self.input.pop_front().unwrap_or(0);
+                self.pulse |= self.interrupt_enable & IER_RECEIVE != 0 && !self.input.is_empty();
+                byte
+            }
             1 if self.dlab() => (self.divisor >> 8) as u8,
             1 => self.interrupt_enable,
             2 => {
@@ -83,9 +94,16 @@ impl Uart {
         }
     }
 
-    /// Whether the UART asserts IRQ 4.
+    /// Whether the UART asserts IRQ 4: a cause that is pending and enabled
+    /// in IER (turning the enable bit off lowers the line).
     pub fn interrupt_line(&self) -> bool {
-        (self.interrupt_enable & IER_RECEIVE != 0 && !self.input.is_empty()) || self.transmit_interrupt
+        (self.interrupt_enable & IER_RECEIVE != 0 && !self.input.is_empty())
+            || (self.interrupt_enable & IER_TRANSMIT != 0 && self.transmit_interrupt)
+    }
+
+    /// Whether the line dropped and rose within an access since the last call.
+    pub fn take_pulse(&mut self) -> bool {
+        std::mem::take(&mut self.pulse)
     }
 }
 
@@ -114,5 +132,21 @@ mod tests {
         uart.write(COM1 + 1, IER_RECEIVE);
         assert!(uart.interrupt_line());
         assert_eq!(uart.read(COM1 + 2), 0xC4);
+    }
+
+    #[test]
+    fn the_transmit_interrupt_follows_the_enable_bit_and_each_byte_is_a_new_request() {
+        let mut uart = Uart::default();
+        uart.write(COM1 + 1, IER_TRANSMIT);
+        assert!(uart.interrupt_line(), "enabling it with the transmitter empty raises the line");
+        uart.write(COM1 + 1, 0);
+        assert!(!uart.interrupt_line(), "disabling it lowers the line");
+        uart.write(COM1 + 1, IER_TRANSMIT);
+        assert!(!uart.take_pulse());
+        uart.write(COM1, b'a');
+        assert!(uart.interrupt_line());
+        assert!(uart.take_pulse(), "a byte written while the line is high drops and raises it");
+        assert_eq!(uart.read(COM1 + 2), 0xC2);
+        assert!(!uart.interrupt_line(), "reading IIR clears the transmit interrupt");
     }
 }
