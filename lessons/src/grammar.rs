@@ -291,6 +291,10 @@ pub enum Check {
     LastMessage { from: Option<ThreadReference>, to: Option<ThreadReference> },
     /// `the console shows "hello"`.
     Console { text: String },
+    /// `the tlb holds page_a writable`, `the tlb does not hold page_a`: a
+    /// user-mode translation to the frame is cached in one of the CPU's TLBs
+    /// (with these rights), or in none.
+    Tlb { frame: Place, holds: bool, rights: Option<Rights> },
 }
 
 /// The view a step asks the student to look at.
@@ -498,6 +502,17 @@ impl Sentence {
             .hint("write a label (`page_a`) or a number (`0x402000`)"))
     }
 
+    /// `read-only` or `writable`, if one comes next.
+    fn rights(&mut self) -> Option<Rights> {
+        if self.take("read-only") {
+            Some(Rights::ReadOnly)
+        } else if self.take("writable") {
+            Some(Rights::Writable)
+        } else {
+            None
+        }
+    }
+
     fn optional_thread(&mut self, before: &str) -> Result<Option<ThreadReference>, LessonError> {
         if self.take(before) { self.thread().map(Some) } else { Ok(None) }
     }
@@ -639,6 +654,15 @@ pub fn parse_check(text: &str, line: usize) -> Result<Check, LessonError> {
         let to = sentence.optional_thread("to")?;
         return sentence.finish(Check::LastMessage { from, to });
     }
+    if sentence.take("the tlb holds") || sentence.take("tlb holds") {
+        let frame = sentence.place()?;
+        let rights = sentence.rights();
+        return sentence.finish(Check::Tlb { frame, holds: true, rights });
+    }
+    if sentence.take("the tlb does not hold") || sentence.take("tlb does not hold") {
+        let frame = sentence.place()?;
+        return sentence.finish(Check::Tlb { frame, holds: false, rights: None });
+    }
     if sentence.take("cr3 holds") {
         let thread = sentence.thread()?;
         if !sentence.take("page directory") {
@@ -670,7 +694,7 @@ pub fn parse_check(text: &str, line: usize) -> Result<Check, LessonError> {
     }
     // The rest start with a thread.
     let thread = sentence.thread().map_err(|error| {
-        error.hint("a check is one of: T has FRAME [read-only|writable] [from T]; T does not have FRAME; T is STATE; T runs; COUNTER [in this step] = N; REGISTER = N; cr3 holds T's page directory; the last message went [from T] [to T]; the console shows \"TEXT\"")
+        error.hint("a check is one of: T has FRAME [read-only|writable] [from T]; T does not have FRAME; T is STATE; T runs; COUNTER [in this step] = N; REGISTER = N; cr3 holds T's page directory; the tlb holds FRAME [read-only|writable]; the tlb does not hold FRAME; the last message went [from T] [to T]; the console shows \"TEXT\"")
     })?;
     if sentence.take("runs") {
         return sentence.finish(Check::State { thread, state: StateName::Running });
@@ -681,13 +705,7 @@ pub fn parse_check(text: &str, line: usize) -> Result<Check, LessonError> {
     }
     if sentence.take("has") {
         let frame = sentence.place()?;
-        let rights = if sentence.take("read-only") {
-            Some(Rights::ReadOnly)
-        } else if sentence.take("writable") {
-            Some(Rights::Writable)
-        } else {
-            None
-        };
+        let rights = sentence.rights();
         let from = sentence.optional_thread("from")?;
         return sentence.finish(Check::Has { thread, frame, rights, from });
     }
@@ -849,6 +867,16 @@ mod tests {
             Ok(Check::LastMessage { from: Some(ThreadReference::Interrupt(4)), to: Some(name("driver")) })
         );
         assert_eq!(parse_check("the console shows \"ok, done\"", 1), Ok(Check::Console { text: "ok, done".into() }));
+        assert_eq!(
+            parse_check("the TLB holds page_a writable", 1),
+            Ok(Check::Tlb { frame: Place::Label("page_a".into()), holds: true, rights: Some(Rights::Writable) })
+        );
+        assert_eq!(
+            parse_check("tlb does not hold 0x403000.", 1),
+            Ok(Check::Tlb { frame: Place::Address(0x403000), holds: false, rights: None })
+        );
+        assert!(parse_check("the tlb does not hold page_a writable", 1).is_err());
+        assert!(matches!(parse_check("tlb misses = 0", 1), Ok(Check::Count { .. })));
         assert!(parse_check("pong is asleep", 1).unwrap_err().hint.unwrap_or_default().contains("receiving"));
         assert!(parse_check("tlb misses lots", 1).is_err());
         assert!(parse_check("ping has", 1).is_err());

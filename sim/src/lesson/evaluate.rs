@@ -99,6 +99,21 @@ fn mapping_of(system: &System, task: u8, frame: u32) -> Option<(bool, Option<u8>
     })
 }
 
+/// The TLB entries that translate a user address to `frame`: (the TLB's
+/// name, writable), over every TLB of the CPU.
+fn tlb_entries(system: &System, frame: u32) -> Vec<(&'static str, bool)> {
+    let mut found = Vec::new();
+    for tlb in system.machine().mmu.tlbs() {
+        let shift = tlb.kind().page_shift();
+        for entry in tlb.entries().iter().filter(|entry| entry.valid && entry.user) {
+            if entry.frame == frame >> shift {
+                found.push((tlb.kind().name(), entry.writable));
+            }
+        }
+    }
+    found
+}
+
 fn thread_state(system: &System, key: ThreadKey) -> Option<(StateName, &'static str)> {
     let summary = system.kernel().thread_summaries().find(|summary| key.is(summary.id.raw()))?;
     Some(match summary.state {
@@ -231,6 +246,21 @@ pub fn evaluate(check: &ResolvedCheck, system: &System, baseline: &Baseline, nam
             ),
             None => outcome(false, "no message has been delivered yet"),
         },
+        ResolvedCheckKind::Tlb { frame, holds, rights } => {
+            let entries = tlb_entries(system, *frame);
+            let matching = entries.iter().any(|(_, writable)| match rights {
+                None => true,
+                Some(Rights::Writable) => *writable,
+                Some(Rights::ReadOnly) => !*writable,
+            });
+            let found = match entries.first() {
+                None => format!("no TLB holds frame {frame:#x}"),
+                Some((tlb, writable)) => {
+                    format!("the {tlb} holds frame {frame:#x} {}", if *writable { "writable" } else { "read-only" })
+                }
+            };
+            outcome(if *holds { matching } else { entries.is_empty() }, found)
+        }
         ResolvedCheckKind::Console { text } => {
             let console = String::from_utf8_lossy(system.console());
             if console.contains(text.as_str()) {

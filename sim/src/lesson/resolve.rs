@@ -80,6 +80,8 @@ pub enum ResolvedCheckKind {
     SpaceLoaded { thread: ThreadKey },
     LastMessage { from: Option<ThreadKey>, to: Option<ThreadKey> },
     Console { text: String },
+    // A user-mode translation to `frame` is (or is not) in a TLB.
+    Tlb { frame: u32, holds: bool, rights: Option<Rights> },
 }
 
 /// A check ready to evaluate.
@@ -233,6 +235,9 @@ impl Resolver<'_> {
                 ResolvedCheckKind::LastMessage { from: self.optional_thread(from)?, to: self.optional_thread(to)? }
             }
             Check::Console { text } => ResolvedCheckKind::Console { text: text.clone() },
+            Check::Tlb { frame, holds, rights } => {
+                ResolvedCheckKind::Tlb { frame: self.frame(frame)?, holds: *holds, rights: *rights }
+            }
         })
     }
 }

@@ -48,3 +48,25 @@ fn kernel_instructions_and_cache_misses_are_counted_in_a_step() {
     let (_, _, outcome) = &reports[1].checks[0];
     assert_eq!(outcome.found, format!("kernel instructions in this step: {small}"));
 }
+
+#[test]
+fn the_tlb_holds_a_page_until_its_mapping_goes() {
+    // The root task writes its page (the TLB caches the translation), then
+    // flushes its own mapping: the kernel invalidates the entry.
+    let text = "---\ntitle: TLB\n---\n\n## Written\n\n**Go:** instruction flush\n\n\
+                **Check:** the tlb holds page writable\n\n**Check:** the tlb holds page\n\n\
+                **Check:** the tlb holds page read-only\n\n## Flushed\n\n**Go:** instruction flushed\n\n\
+                **Check:** the tlb does not hold page\n\n**Check:** the tlb holds page\n\n## Programs\n\n\
+                ```asm file=tlb.asm\n%include \"l4.inc\"\n_start:\n    mov dword [page], 1\nflush:\n\
+                \x20   mov eax, page | (12 << 2)\n    mov ecx, L4_FP_FLUSH_PAGE | L4_FP_ALL_SPACES\n    int 0x32\n\
+                flushed:\n    jmp flushed\nsection .data\nalign 4096\npage: dd 0\n```\n";
+    let prepared = prepare("tlb.md", text).unwrap_or_else(|errors| panic!("{}", errors.render()));
+    let reports = walk(&prepared, |_, _| {}).unwrap();
+    let met: Vec<Vec<bool>> =
+        reports.iter().map(|report| report.checks.iter().map(|(_, _, outcome)| outcome.met).collect()).collect();
+    assert_eq!(met, vec![vec![true, true, false], vec![true, false]], "{reports:?}");
+    let (_, _, written) = &reports[0].checks[0];
+    assert!(written.found.contains("holds frame") && written.found.ends_with("writable"), "{}", written.found);
+    let (_, _, flushed) = &reports[1].checks[0];
+    assert!(flushed.found.starts_with("no TLB holds frame"), "{}", flushed.found);
+}
