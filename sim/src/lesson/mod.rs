@@ -41,8 +41,12 @@ macro_rules! lesson {
 /// The built-in lessons, in the order a student takes them.
 pub const LESSONS: &[BuiltinLesson] = &[
     lesson!("ipc", "01-ipc.md"),
+    lesson!("inheritance", "02-inheritance.md"),
+    lesson!("pager", "03-pager.md"),
+    lesson!("interrupts", "04-interrupts.md"),
     lesson!("small-spaces", "05-small-spaces.md"),
     lesson!("long-ipc", "06-long-ipc.md"),
+    lesson!("clans", "07-clans.md"),
     lesson!("numbers", "08-numbers.md"),
 ];
 
