@@ -103,6 +103,10 @@ pub struct Machine {
     next_device_cycle: u64,
     /// EIP of the instruction executing (or that just trapped).
     pub(crate) instruction_eip: u32,
+    /// The cycle at which the last user instruction began: the explorer
+    /// marks what "the last step" did (machine events are stamped with the
+    /// start of the instruction or operation that caused them).
+    pub last_instruction_cycle: u64,
     /// A device line may be raised: the PIC is polled only while this is set.
     interrupt_possible: bool,
 }
@@ -147,6 +151,7 @@ impl Machine {
             tlb_epoch: self.tlb_epoch,
             next_device_cycle: self.next_device_cycle,
             instruction_eip: self.instruction_eip,
+            last_instruction_cycle: self.last_instruction_cycle,
             interrupt_possible: true,
         }
     }
@@ -173,6 +178,7 @@ impl Machine {
             tlb_epoch: 0,
             next_device_cycle: 0,
             instruction_eip: 0,
+            last_instruction_cycle: 0,
             interrupt_possible: true,
         }
     }
@@ -284,6 +290,7 @@ impl Machine {
                 return self.enter_kernel_for_interrupt(irq, vector).map(Exit::KernelEntry);
             }
             let single_step = self.cpu.eflags & eflags::TF != 0;
+            self.last_instruction_cycle = self.cycles;
             self.events.stamp(self.cycles);
             match self.step_with(cache) {
                 Ok(()) => {

@@ -216,9 +216,33 @@ pub struct KernelCounts {
     pub unmaps: u64,
     /// (from, to) of the last message delivered.
     pub last_message: Option<(u32, u32)>,
+    /// Cycles from each `int 0x30` to the `iret` that ends its kernel entry,
+    /// summed, and how many (from the machine's events, when it reports them).
+    pub ipc_cycles: u64,
+    pub ipc_entries: u64,
+    /// The cycle of the `int 0x30` whose kernel entry is under way.
+    pub open_ipc_entry: Option<u64>,
+    /// TLB misses the machine reported.
+    pub tlb_misses: u64,
 }
 
 impl KernelCounts {
+    /// Counted as the event is logged, before a bounded log may drop it:
+    /// so the figures do not depend on how a run was sliced.
+    fn count_machine(&mut self, cycle: u64, event: &MachineEvent) {
+        match *event {
+            MachineEvent::KernelEntry { vector: 0x30, .. } => self.open_ipc_entry = Some(cycle),
+            MachineEvent::KernelExit { cycles, .. } => {
+                if let Some(started) = self.open_ipc_entry.take() {
+                    self.ipc_cycles += cycle + cycles as u64 - started;
+                    self.ipc_entries += 1;
+                }
+            }
+            MachineEvent::TlbMiss { .. } => self.tlb_misses += 1,
+            _ => {}
+        }
+    }
+
     fn count(&mut self, event: &kernel::KernelEvent) {
         use kernel::KernelEvent;
         match *event {
@@ -255,8 +279,10 @@ impl EventLog {
     }
 
     pub fn push(&mut self, cycle: u64, instruction: u64, source: Source) {
-        if let Source::Kernel(event) = &source {
-            self.counts.count(event);
+        match &source {
+            Source::Kernel(event) => self.counts.count(event),
+            Source::Machine(event) => self.counts.count_machine(cycle, event),
+            Source::Console(_) => {}
         }
         if self.capacity != 0 && self.entries.len() >= self.capacity {
             self.entries.pop_front();

@@ -10,7 +10,11 @@
 //   slices across frames): until shown, and the longest frame on the way;
 // - running: animation frames per second while the machine runs (from boot:
 //   2 s at 1,000 instructions per frame; ping-pong on a fresh page after a
-//   second's warm-up, 1 s as fast as possible), and the frame intervals.
+//   second's warm-up, 1 s as fast as possible), and the frame intervals;
+// - lessons: a lesson opened from a link at its fourth step (built-in by
+//   name, and a file carried whole) until the first render, and steps with
+//   the Lessons panel showing a lesson against the same programs and
+//   position without it.
 //
 // Prints a report on stdout (and the raw figures as JSON with --json).
 import { launch, openExplorer } from "./harness.mjs";
@@ -22,6 +26,7 @@ const REVERSE_STEPS = 60;
 const SEEKS = 20;
 const RUN_SECONDS = 2;
 const EVENTS_WANTED = 10000;
+const LESSON_STEPS = 60;
 
 function percentile(values, fraction) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -213,6 +218,42 @@ try {
   };
   if (fresh.problems.length > 0) result.problems = [...(result.problems ?? []), ...fresh.problems];
 
+  // Lessons: opened from a link at a step (the replay to it is part of the
+  // first render), then steps with and without the lesson panel.
+  const lessonLoads = [];
+  for (let index = 0; index < LOADS; index++) {
+    const opened = await openExplorer(browser, "#lesson=ipc&step=4&went=1");
+    await opened.waitForSelector("body[data-first-render-ms]", { timeout: 30000 });
+    lessonLoads.push(Number(await opened.evaluate(() => document.body.dataset.firstRenderMs)));
+    await opened.context().close();
+  }
+  result.lessonLoad = summary(lessonLoads);
+  // The same 60 steps from the same moment, with the lesson's panel and
+  // after closing the lesson (the panel then lists the lessons).
+  const lessonPage = await openExplorer(browser, "#lesson=ipc&step=1&went=1");
+  await lessonPage.waitForSelector("[data-test=lesson-step-title]");
+  const position = () => lessonPage.locator("[data-test=position]").innerText().then((text) => Number(/instruction (\d+)/.exec(text)[1]));
+  const start = await position();
+  const back = async () => {
+    await lessonPage.evaluate((start) => {
+      const range = document.querySelector("[data-test=scrubber-range]");
+      range.value = String(start);
+      range.dispatchEvent(new Event("change", { bubbles: true }));
+    }, start);
+    await lessonPage.waitForFunction((start) => document.body.dataset.seeking !== "true"
+      && document.querySelector("[data-test=position]").innerText.includes(`instruction ${start} `), start, { timeout: 20000 });
+  };
+  // A first pass warms the page's code up (the browser optimises hot
+  // WebAssembly after a while); both measured passes come after it.
+  await timeKeys(lessonPage, "s", LESSON_STEPS);
+  await back();
+  const withLesson = await timeKeys(lessonPage, "s", LESSON_STEPS);
+  await lessonPage.locator("[data-test=lesson-close]").click();
+  await back();
+  const without = await timeKeys(lessonPage, "s", LESSON_STEPS);
+  if (lessonPage.problems.length > 0) result.problems = [...(result.problems ?? []), ...lessonPage.problems];
+  result.lessonStep = { with: summary(withLesson.work), without: summary(without.work), from: start };
+
 } finally {
   await browser.close();
 }
@@ -237,5 +278,10 @@ if (process.argv.includes("--json")) {
     console.log(`  running at ${name}: ${run.fps} frames/s (goal ≥ 30), ${run.events} events by the end${run.stillRunning ? "" : " — the run stopped early"}`);
     line("    frame interval", run.frame);
   }
+  line("lesson link at step 4 → first render (goal ≤ 2000 ms)", result.lessonLoad);
+  console.log(`the ipc lesson's programs, ${LESSON_STEPS} steps from instruction ${result.lessonStep.from}:`);
+  line("  step with the lesson panel: key → laid out", result.lessonStep.with);
+  line("  step without a lesson: key → laid out", result.lessonStep.without);
+  console.log(`  the lesson panel adds ${(result.lessonStep.with.p95 - result.lessonStep.without.p95).toFixed(1)} ms to the step p95 (goal ≤ 2 ms)`);
   if (result.problems) console.log(`page problems: ${result.problems.join("; ")}`);
 }

@@ -26,13 +26,9 @@ pub enum LessonSource {
     File { file: String, text: String },
 }
 
-/// A moment the lesson left the machine at.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Mark {
-    position: u64,
-    /// The last event, if it happened at this position (the moment is just after it).
-    event: Option<u64>,
-}
+/// A moment the lesson left the machine at: (position, events logged), as
+/// `Session::moment` gives it.
+type Mark = (u64, u64);
 
 /// The lesson being followed.
 #[derive(Clone, Debug)]
@@ -358,20 +354,14 @@ impl Session {
 
     /// The moment the machine is at, as a mark.
     fn here(&self) -> Mark {
-        let position = self.position();
-        let event = self.history.last().filter(|event| event.instruction == position).map(|event| event.index);
-        Mark { position, event }
+        self.moment()
     }
 
     /// If the machine was moved since the lesson left it, go back there.
     fn return_to_mark(&mut self) {
-        let Some(mark) = self.lesson.as_ref().and_then(|run| run.mark) else { return };
-        if self.here() == mark {
-            return;
-        }
-        match mark.event {
-            Some(event) => self.seek_event(event, mark.position),
-            None => self.seek(mark.position),
+        let Some((position, sequence)) = self.lesson.as_ref().and_then(|run| run.mark) else { return };
+        if self.here() != (position, sequence) {
+            self.seek_moment(position, sequence);
         }
     }
 
@@ -410,13 +400,20 @@ impl Session {
             },
             ResolvedTarget::Instruction { address, thread } => {
                 let mut remaining = go.count;
+                // An instruction that faults is reached again after the fault
+                // is served, at the same position: that is one arrival.
+                let mut last_arrival = None;
                 loop {
                     let result = self.advance(Budget::instructions(1));
                     if finished(&result) {
                         return Err(ended(&result));
                     }
                     let current = self.system.kernel().current_thread().raw();
-                    if self.system.machine().cpu.eip == *address && thread.is_none_or(|thread| thread.is(current)) {
+                    let here = self.position();
+                    if self.system.machine().cpu.eip == *address
+                        && thread.is_none_or(|thread| thread.is(current))
+                        && last_arrival.replace(here) != Some(here)
+                    {
                         remaining -= 1;
                         if remaining == 0 {
                             return Ok(());

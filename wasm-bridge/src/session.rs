@@ -99,17 +99,7 @@ impl Breakpoint {
 #[derive(Clone, Debug)]
 struct Checkpoint {
     snapshot: SystemSnapshot,
-    statistics: Statistics,
     timeline: TimelineMark,
-}
-
-/// Running sums for the costs view.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub(crate) struct Statistics {
-    pub ipc_cycles: u64,
-    pub ipc_count: u64,
-    pub open_ipc_entry: Option<u64>,
-    pub tlb_misses: u64,
 }
 
 /// Where a seek under way is going.
@@ -154,7 +144,6 @@ pub struct Session {
     pub(crate) breakpoints: Vec<(u32, Breakpoint)>,
     next_breakpoint: u32,
     pub(crate) stop: String,
-    pub(crate) statistics: Statistics,
     /// A seek under way (see [`Session::begin_seek`]).
     seeking: Option<Seek>,
     /// Console input with the position it was typed at.
@@ -220,7 +209,6 @@ impl Session {
             breakpoints: Vec::new(),
             next_breakpoint: 1,
             stop: String::new(),
-            statistics: Statistics::default(),
             seeking: None,
             inputs: Vec::new(),
             lesson: None,
@@ -283,7 +271,6 @@ impl Session {
         self.seen = 0;
         self.furthest = 0;
         self.stop.clear();
-        self.statistics = Statistics::default();
         self.checkpoints.clear();
         self.fine_checkpoints.clear();
         self.boot = None;
@@ -326,14 +313,14 @@ impl Session {
     }
 
     fn checkpoint(&self) -> Checkpoint {
-        Checkpoint { snapshot: self.system.snapshot(), statistics: self.statistics, timeline: self.timeline.mark() }
+        Checkpoint { snapshot: self.system.snapshot(), timeline: self.timeline.mark() }
     }
 
     pub fn booted(&self) -> bool {
         self.boot.is_some()
     }
 
-    /// Move new log entries into the history, the timeline and the statistics.
+    /// Move new log entries into the history and the timeline.
     fn take_events(&mut self) {
         let mut new_machine = Vec::new();
         let entries: Vec<LoggedEvent> = self.system.log().since(self.seen).cloned().collect();
@@ -357,20 +344,7 @@ impl Session {
                     self.history.push(event_view(entry));
                 }
                 Source::Console(_) => self.history.push(event_view(entry)),
-                Source::Machine(event) => {
-                    match *event {
-                        sim::MachineEvent::KernelEntry { vector: 0x30, .. } => {
-                            self.statistics.open_ipc_entry = Some(entry.cycle);
-                        }
-                        sim::MachineEvent::KernelExit { cycles, .. } => {
-                            if let Some(started) = self.statistics.open_ipc_entry.take() {
-                                self.statistics.ipc_cycles += entry.cycle + cycles as u64 - started;
-                                self.statistics.ipc_count += 1;
-                            }
-                        }
-                        sim::MachineEvent::TlbMiss { .. } => self.statistics.tlb_misses += 1,
-                        _ => {}
-                    }
+                Source::Machine(_) => {
                     if skip_machine > 0 {
                         skip_machine -= 1;
                     } else {
@@ -382,13 +356,23 @@ impl Session {
         // Keep the system's own log short: everything is here now.
         let seen = self.seen;
         self.system.log_mut().forget_before(seen);
-        for view in &new_machine {
+        for view in new_machine {
             if self.machine_events.len() >= MACHINE_EVENTS_KEPT {
                 self.machine_events.pop_front();
             }
-            self.machine_events.push_back(view.clone());
+            self.machine_events.push_back(view);
         }
-        self.last_step = new_machine;
+        self.mark_last_step();
+    }
+
+    /// What the last step did, for the views' marks: the machine events
+    /// since the last user instruction began (it and the kernel entry it
+    /// caused) — the same whether the machine got here by a step, a run or
+    /// a seek.
+    fn mark_last_step(&mut self) {
+        let start = self.system.machine().last_instruction_cycle;
+        let from = self.machine_events.partition_point(|event| event.cycle < start);
+        self.last_step = self.machine_events.iter().skip(from).cloned().collect();
     }
 
     /// The position: user instructions retired.
@@ -545,6 +529,28 @@ impl Session {
         None
     }
 
+    /// The moment the machine is at: (user instructions retired, events
+    /// logged). The position alone is not enough: kernel entries (a page
+    /// fault before its instruction retires, interrupts while idle) happen
+    /// between instructions, so one position can be several moments.
+    pub fn moment(&self) -> (u64, u64) {
+        (self.position(), self.seen)
+    }
+
+    /// Go to a moment [`Session::moment`] gave: to its position, then on
+    /// through the kernel entries that had happened there.
+    pub fn seek_moment(&mut self, position: u64, sequence: u64) {
+        self.finish_seek();
+        if (position, sequence) < self.moment() && position <= self.position() {
+            // An earlier moment at this very position: from just before it.
+            self.seek(position.saturating_sub(1));
+        }
+        match sequence.checked_sub(1) {
+            Some(last) => self.seek_event(last, position),
+            None => self.seek(position),
+        }
+    }
+
     /// Go to `position` (user instructions retired), forwards or backwards.
     pub fn seek(&mut self, position: u64) {
         self.begin_seek(position, None);
@@ -576,7 +582,6 @@ impl Session {
                 .max_by_key(|checkpoint| checkpoint.snapshot.instructions());
             if let Some(checkpoint) = nearest.or(self.boot.as_ref()).cloned() {
                 self.system.restore(&checkpoint.snapshot);
-                self.statistics = checkpoint.statistics;
                 self.seen = checkpoint.snapshot.next_sequence();
                 let seen = self.seen;
                 self.history.retain(|event| event.index < seen);
@@ -663,18 +668,44 @@ impl Session {
         }
     }
 
-    /// Back to the kernel event before the current position.
+    /// Back to the moment the last step to a kernel event (`e`) before this
+    /// one stopped at: just after the kernel entry that logged it. Found by
+    /// replaying, from before the latest kernel event of an earlier
+    /// position, the very steps `e` takes — so `B` stops exactly where `e`
+    /// does, in the other direction.
     pub fn reverse_event(&mut self) {
         self.finish_seek();
-        let position = self.position();
-        let target = self
+        let now = self.moment();
+        let (position, seen) = now;
+        let from = self
             .history
             .iter()
             .rev()
-            .filter(|event| event.source == "kernel")
-            .map(|event| event.instruction)
-            .find(|at| *at < position);
-        self.seek(target.unwrap_or(0));
+            .filter(|event| event.source == "kernel" && event.index < seen && event.instruction < position)
+            .map(|event| event.instruction.saturating_sub(1))
+            .next()
+            .unwrap_or(0);
+        self.seek(from);
+        let mut last_stop = None;
+        while self.moment() < now {
+            let budget = position.saturating_sub(self.position()).max(1);
+            let result = self.advance(Budget { stop_at_kernel_event: true, ..Budget::instructions(budget) });
+            let here = self.moment();
+            if here >= now {
+                break;
+            }
+            if result == RunResult::Event {
+                last_stop = Some(here);
+            }
+            if Self::finished(&result) {
+                break;
+            }
+        }
+        match last_stop {
+            Some((position, sequence)) => self.seek_moment(position, sequence),
+            None => self.seek(from),
+        }
+        self.stop = "back to the previous kernel event".into();
     }
 
     /// Type into the kernel-debugger console.

@@ -136,12 +136,22 @@ impl Session {
         NamesView(self.system().thread_names().clone())
     }
 
+    /// The thread on the CPU, if a user thread runs: its registers are the
+    /// CPU's, not the (stale) frame its TCB saved at its last kernel entry.
+    fn on_cpu(&self) -> Option<u32> {
+        let system = self.system();
+        matches!(system.status(), sim::Status::Running).then(|| system.kernel().current_thread().raw())
+    }
+
     pub fn threads(&self) -> Vec<ThreadView> {
         let names = self.system().thread_names();
+        let on_cpu = self.on_cpu();
+        let cpu = &self.system().machine().cpu;
         self.system()
             .kernel()
             .thread_summaries()
-            .map(|thread| ThreadView {
+            .map(|thread| (thread.id.raw() == on_cpu.unwrap_or(0), thread))
+            .map(|(live, thread)| ThreadView {
                 id: thread.id.raw(),
                 name: names.thread(thread.id.raw()),
                 partner_name: names.thread(thread.partner.raw()),
@@ -152,8 +162,8 @@ impl Session {
                 priority: thread.priority as u32,
                 partner: thread.partner.raw(),
                 pager: thread.pager.raw(),
-                eip: thread.eip,
-                esp: thread.esp,
+                eip: if live { cpu.eip } else { thread.eip },
+                esp: if live { cpu.registers[4] } else { thread.esp },
                 running: thread.running,
                 senders: thread.senders,
             })
@@ -429,10 +439,13 @@ impl Session {
         let system = self.system();
         let kernel = system.kernel();
         let current = kernel.current_thread();
-        let (eip, directory) = match kernel.thread_summary(current) {
-            Some(thread) => (thread.eip, system.machine().cpu.cr3),
-            None => (system.machine().cpu.eip, system.machine().cpu.cr3),
+        // A thread on the CPU is where the CPU is; one that entered the
+        // kernel (and the CPU is idle) where its TCB says.
+        let eip = match (self.on_cpu(), kernel.thread_summary(current)) {
+            (Some(_), _) | (None, None) => system.machine().cpu.eip,
+            (None, Some(thread)) => thread.eip,
         };
+        let directory = system.machine().cpu.cr3;
         // A small-space thread's EIP is relative to its code segment's base.
         let base = system.machine().cpu.segments[1].cache.base;
         let breakpoints = self.address_breakpoints();
@@ -474,13 +487,8 @@ impl Session {
     }
 
     pub fn costs(&self) -> CostsView {
-        costs_of(
-            self.system(),
-            self.config.cpu,
-            self.statistics.ipc_cycles,
-            self.statistics.ipc_count,
-            self.statistics.tlb_misses,
-        )
+        let counts = self.system().log().counts();
+        costs_of(self.system(), self.config.cpu, counts.ipc_cycles, counts.ipc_entries, counts.tlb_misses)
     }
 
     pub fn programs(&self) -> Vec<ProgramView> {

@@ -185,9 +185,13 @@ fn explorer_for(hash: &str) -> Explorer {
                     .collect(),
             );
         }
-        if place.position > 0 {
-            explorer.apply(Action::Seek(place.position));
-            explorer.session.finish_seek();
+        match place.sequence {
+            Some(sequence) => explorer.session.seek_moment(place.position, sequence),
+            None if place.position > 0 => {
+                explorer.apply(Action::Seek(place.position));
+                explorer.session.finish_seek();
+            }
+            None => {}
         }
     }
     let notice = problems.join("; ");
@@ -223,6 +227,7 @@ impl App {
             cpu: status.cpu,
             small_spaces: status.small_spaces,
             position: status.instructions,
+            sequence: Some(session.moment().1),
             programs,
             elf,
             lesson,

@@ -1,6 +1,9 @@
 //! The view in the URL, so that a link reopens what its author saw:
 //!
-//! - a scenario: `#scenario=ping-pong&cpu=pentium&small=1&at=12345`, and
+//! - a scenario: `#scenario=ping-pong&cpu=pentium&small=1&at=12345&seq=678`
+//!   (`at`: user instructions retired; `seq`: events logged by then — one
+//!   position can be several moments, kernel entries happen between
+//!   instructions), and
 //!   with edited programs `&programs=…` (their sources, compressed);
 //! - an ELF loaded from disk: `#elf=NAME&elf-data=…&cpu=486&at=…`;
 //! - a lesson: `#lesson=ipc&step=3&went=1&cpu=486` (a built-in one), or
@@ -31,6 +34,8 @@ pub struct Place {
     pub small_spaces: bool,
     /// User instructions retired.
     pub position: u64,
+    /// Events logged by then: which of the moments at `position`.
+    pub sequence: Option<u64>,
     /// Programs in place of the scenario's own: (file, source).
     pub programs: Option<Vec<(String, String)>>,
     /// An ELF file in place of the programs: (name, bytes).
@@ -45,6 +50,7 @@ impl Default for Place {
             cpu: CpuChoice::I486,
             small_spaces: false,
             position: 0,
+            sequence: None,
             programs: None,
             elf: None,
             lesson: None,
@@ -109,6 +115,10 @@ pub fn parse(hash: &str) -> (Place, Vec<String>) {
             "at" => match value.parse() {
                 Ok(position) => place.position = position,
                 Err(_) => problems.push(format!("`at={}` is not a position (a number of instructions)", quote(value))),
+            },
+            "seq" => match value.parse() {
+                Ok(sequence) => place.sequence = Some(sequence),
+                Err(_) => problems.push(format!("`seq={}` is not an event count", quote(value))),
             },
             "programs" => match link::decode(value).ok().and_then(|text| programs_from(&text)) {
                 Some(programs) => place.programs = Some(programs),
@@ -184,15 +194,21 @@ pub fn format(place: &Place) -> Result<String, String> {
         }
     } else if let Some((name, bytes)) = &place.elf {
         format!(
-            "#elf={}&elf-data={}&cpu={cpu}&small={}&at={}",
+            "#elf={}&elf-data={}&cpu={cpu}&small={}&at={}{}",
             file_name(name),
             link::encode_bytes(bytes),
             place.small_spaces as u8,
-            place.position
+            place.position,
+            sequence(place)
         )
     } else {
-        let mut hash =
-            format!("#scenario={}&cpu={cpu}&small={}&at={}", place.scenario, place.small_spaces as u8, place.position);
+        let mut hash = format!(
+            "#scenario={}&cpu={cpu}&small={}&at={}{}",
+            place.scenario,
+            place.small_spaces as u8,
+            place.position,
+            sequence(place)
+        );
         if let Some(programs) = &place.programs {
             hash.push_str("&programs=");
             hash.push_str(&link::encode(&programs_text(programs)));
@@ -207,6 +223,10 @@ pub fn format(place: &Place) -> Result<String, String> {
         ));
     }
     Ok(hash)
+}
+
+fn sequence(place: &Place) -> String {
+    place.sequence.map_or_else(String::new, |sequence| format!("&seq={sequence}"))
 }
 
 /// A file name safe in a link: letters, digits, `.`, `-`, `_`.
@@ -232,6 +252,7 @@ mod tests {
             cpu: CpuChoice::Pentium,
             small_spaces: true,
             position: 42,
+            sequence: Some(99),
             ..Place::default()
         };
         assert_eq!(parse(&format(&place).unwrap()), (place, vec![]));

@@ -86,13 +86,20 @@ pub fn run_to(system: &mut System, go: &ResolvedGo) -> Result<(), String> {
         }
         ResolvedTarget::Instruction { address, thread } => {
             let mut remaining = go.count;
+            // An instruction that faults is reached again after the fault is
+            // served, at the same position: that is one arrival.
+            let mut last_arrival = None;
             loop {
                 let result = system.run(Budget::instructions(1));
                 if finished(&result) {
                     return Err(format!("`{}` was not reached: {}", go.text, describe_end(&result)));
                 }
                 let current = system.kernel().current_thread().raw();
-                if system.machine().cpu.eip == *address && thread.is_none_or(|thread| thread.is(current)) {
+                let here = system.machine().instructions;
+                if system.machine().cpu.eip == *address
+                    && thread.is_none_or(|thread| thread.is(current))
+                    && last_arrival.replace(here) != Some(here)
+                {
                     remaining -= 1;
                     if remaining == 0 {
                         return Ok(());

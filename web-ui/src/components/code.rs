@@ -16,6 +16,21 @@ pub struct CodePanelProps {
 #[component]
 pub fn CodePanel(props: &CodePanelProps) -> Html {
     let code = &props.code;
+    // Keep the current instruction in sight as the machine moves.
+    let listing = use_node_ref();
+    {
+        let listing = listing.clone();
+        use_effect_with((code.eip, code.thread), move |_| {
+            if let Some(line) = listing
+                .cast::<web_sys::Element>()
+                .and_then(|list| list.query_selector("[data-current=true]").ok().flatten())
+            {
+                let options = web_sys::ScrollIntoViewOptions::new();
+                options.set_block(web_sys::ScrollLogicalPosition::Nearest);
+                line.scroll_into_view_with_scroll_into_view_options(&options);
+            }
+        });
+    }
     let lines = code.lines.iter().map(|line| {
         let address = line.address;
         let on_action = props.on_action.clone();
@@ -48,7 +63,7 @@ pub fn CodePanel(props: &CodePanelProps) -> Html {
             if code.lines.is_empty() {
                 <p class="note">{ "Nothing mapped at EIP in this space yet (the next fetch faults)." }</p>
             }
-            <ol class="listing">{ for lines }</ol>
+            <ol class="listing" ref={listing}>{ for lines }</ol>
         </section>
     }
 }

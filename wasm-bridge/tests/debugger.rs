@@ -1,0 +1,145 @@
+//! The explorer as a debugger people trust: the views show the present,
+//! however the machine got there (a step, a run, a seek, a step back).
+#![allow(clippy::unwrap_used)]
+
+use wasm_bridge::{CpuChoice, Session, SessionConfig};
+
+fn session(scenario: &str, cpu: CpuChoice) -> Session {
+    Session::new(SessionConfig { scenario: scenario.into(), cpu, small_spaces: false }).unwrap()
+}
+
+/// The TLB view's marks: (tlb, set, way, mark) of every marked entry.
+fn marks(session: &Session) -> Vec<(String, u32, u32, &'static str)> {
+    session
+        .tlbs()
+        .into_iter()
+        .flat_map(|tlb| {
+            let name = tlb.name.to_string();
+            tlb.entries
+                .into_iter()
+                .filter(|entry| !entry.mark.is_empty())
+                .map(move |entry| (name.clone(), entry.set, entry.way, entry.mark))
+        })
+        .collect()
+}
+
+#[test]
+fn the_code_view_and_the_thread_table_show_the_cpus_eip_while_stepping() {
+    let mut session = session("ping-pong", CpuChoice::I486);
+    session.step_ipc();
+    session.step_ipc();
+    for _ in 0..12 {
+        session.step_instruction();
+        let eip = session.cpu().eip;
+        let code = session.code(40);
+        assert_eq!(code.eip, eip, "the code view's header follows the CPU");
+        let current: Vec<u32> = code.lines.iter().filter(|line| line.current).map(|line| line.address).collect();
+        assert_eq!(current, vec![eip], "the ▶ is on the instruction about to run");
+        let running = session.threads().into_iter().find(|thread| thread.running).unwrap();
+        assert_eq!(running.eip, eip, "the running thread's EIP in the thread table is the CPU's");
+    }
+}
+
+#[test]
+fn the_last_steps_marks_are_the_same_after_a_step_back_a_seek_or_a_step() {
+    let mut session = session("ping-pong", CpuChoice::Pentium);
+    session.step_ipc();
+    session.step_ipc();
+    session.step_ipc();
+    let position = session.position();
+    // Back one: the marks are of the instruction that led to position - 1.
+    session.reverse_step();
+    assert_eq!(session.position(), position - 1);
+    let after_back = marks(&session);
+    let flushed_after_back = session.tlbs().iter().any(|tlb| tlb.flushed);
+    // The same moment reached forwards, one instruction at a time at the end.
+    let mut forwards = self::session("ping-pong", CpuChoice::Pentium);
+    forwards.seek(position - 2);
+    forwards.step_instruction();
+    assert_eq!(forwards.position(), position - 1);
+    assert_eq!(marks(&forwards), after_back, "a step forward and a step back mark the same");
+    assert_eq!(forwards.tlbs().iter().any(|tlb| tlb.flushed), flushed_after_back);
+    // And by one long seek from the start.
+    let mut seeking = self::session("ping-pong", CpuChoice::Pentium);
+    seeking.seek(position - 1);
+    assert_eq!(marks(&seeking), after_back, "a seek marks the same");
+    // A run to the same moment too.
+    let mut running = self::session("ping-pong", CpuChoice::Pentium);
+    while running.position() < position - 1 {
+        let remaining = position - 1 - running.position();
+        running.run_slice(remaining.min(1000));
+    }
+    assert_eq!(marks(&running), after_back, "a run marks the same");
+}
+
+#[test]
+fn the_costs_do_not_depend_on_how_a_run_is_sliced() {
+    let costs: Vec<_> = [1_000u64, 5_000, 250_000, 5_000_000]
+        .into_iter()
+        .map(|slice| {
+            let mut session = session("ping-pong", CpuChoice::I486);
+            while session.position() < 1_500_000 && session.run_slice(slice.min(1_500_000 - session.position())) {}
+            let costs = session.costs();
+            (slice, costs.ipcs, costs.cycles_per_ipc, costs.tlb_misses, costs.cycles)
+        })
+        .collect();
+    for (slice, ipcs, cycles_per_ipc, misses, cycles) in &costs[1..] {
+        assert_eq!(
+            (*ipcs, *cycles_per_ipc, *misses, *cycles),
+            (costs[0].1, costs[0].2, costs[0].3, costs[0].4),
+            "slices of {slice} instructions against slices of {}",
+            costs[0].0
+        );
+    }
+}
+
+#[test]
+fn a_moment_reached_by_a_step_an_ipc_or_a_breakpoint_is_reopened_exactly() {
+    let mut original = session("ping-pong", CpuChoice::I486);
+    let mut moments = Vec::new();
+    for _ in 0..3 {
+        original.step_ipc();
+        moments.push((original.moment(), original.status(), original.cpu()));
+        original.step_event();
+        moments.push((original.moment(), original.status(), original.cpu()));
+        original.step_instruction();
+        moments.push((original.moment(), original.status(), original.cpu()));
+    }
+    for ((position, sequence), status, cpu) in moments {
+        let mut reopened = session("ping-pong", CpuChoice::I486);
+        reopened.seek_moment(position, sequence);
+        let now = reopened.status();
+        assert_eq!(
+            (now.instructions, now.cycles, now.current_thread),
+            (status.instructions, status.cycles, status.current_thread)
+        );
+        assert_eq!(reopened.cpu(), cpu, "the registers of the moment at instruction {position}, event {sequence}");
+    }
+}
+
+#[test]
+fn going_back_by_kernel_events_stops_where_going_forward_stopped() {
+    let mut session = session("ping-pong", CpuChoice::Pentium);
+    for _ in 0..40 {
+        session.step_event();
+    }
+    let mut forward = Vec::new();
+    for _ in 0..6 {
+        session.step_event();
+        forward.push((session.moment(), session.status().cycles, session.cpu()));
+    }
+    // Back from the last stop: each earlier stop of `e`, in turn.
+    for expected in forward.iter().rev().skip(1) {
+        session.reverse_event();
+        assert_eq!((session.moment(), session.status().cycles, session.cpu()), expected.clone());
+    }
+    // From between two stops, back to the one before.
+    session.step_event();
+    let stop = (session.moment(), session.status().cycles, session.cpu());
+    session.step_instruction();
+    session.step_instruction();
+    if session.moment().1 == stop.0.1 {
+        session.reverse_event();
+        assert_eq!((session.moment(), session.status().cycles, session.cpu()), stop);
+    }
+}
