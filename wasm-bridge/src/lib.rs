@@ -69,6 +69,13 @@ pub fn bench_model(cpu: &str, workload: &str, instructions: f64) -> Result<Strin
     .to_string())
 }
 
+/// Panic on purpose: `l4.crashForTest()` shows what the page does when the
+/// explorer meets an error it cannot recover from (the tests use it).
+#[wasm_bindgen(js_name = crashForTest)]
+pub fn crash_for_test() {
+    panic!("a crash asked for by l4.crashForTest()");
+}
+
 /// The JavaScript handle: `new L4Simulator("ping-pong", "486", false)`.
 #[wasm_bindgen(js_name = L4Simulator)]
 #[derive(Debug)]

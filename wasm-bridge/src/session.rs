@@ -823,11 +823,22 @@ impl Session {
         self.restart();
     }
 
-    /// Boot an ELF32 program from the user's disk as the root task.
-    pub fn load_elf(&mut self, name: &str, bytes: Vec<u8>) {
+    /// Boot an ELF32 program from the user's disk as the root task. A file
+    /// that cannot boot (not an ELF file, another machine's, broken) is
+    /// refused with the reason, and the running machine is kept.
+    pub fn load_elf(&mut self, name: &str, bytes: Vec<u8>) -> Result<(), String> {
+        self.finish_seek();
+        let sigma0 = sim::scenarios::sigma0()?;
+        let modules = [sigma0, Module::new(name, bytes.clone())];
+        let mut trial = System::new(SystemConfig::new(self.config.cpu.model()));
+        trial.boot(&modules).map_err(|error| {
+            let reason = error.to_string();
+            format!("{name} cannot be booted, so the machine goes on as it was: {reason}")
+        })?;
         self.lesson = None;
         self.loaded = Some((name.to_string(), bytes));
         self.restart();
+        Ok(())
     }
 
     /// The ELF loaded from disk, if one replaced the programs.

@@ -195,4 +195,35 @@ impl Timeline {
     pub fn arrows(&self) -> &[ArrowView] {
         &self.arrows
     }
+
+    /// (finished segments, arrows) so far.
+    pub fn lengths(&self) -> (usize, usize) {
+        (self.segments.len(), self.arrows.len())
+    }
+
+    pub fn lanes(&self) -> &[u32] {
+        &self.lanes
+    }
+
+    pub fn segment(&self, index: usize) -> &SegmentView {
+        &self.segments[index]
+    }
+
+    pub fn arrow(&self, index: usize) -> &ArrowView {
+        &self.arrows[index]
+    }
+
+    /// Each thread's current state, since when: the segments still open.
+    pub fn open_segments(&self) -> impl Iterator<Item = SegmentView> + '_ {
+        self.open.iter().map(|(thread, lane)| SegmentView {
+            thread: *thread,
+            state: lane.state,
+            from_cycle: lane.since,
+            to_cycle: None,
+        })
+    }
+
+    pub fn last_cycle(&self) -> u64 {
+        self.last_cycle
+    }
 }

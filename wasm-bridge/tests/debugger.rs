@@ -143,3 +143,37 @@ fn going_back_by_kernel_events_stops_where_going_forward_stopped() {
         assert_eq!((session.moment(), session.status().cycles, session.cpu()), stop);
     }
 }
+
+#[test]
+fn a_long_trace_is_exported_in_chunks_keeping_the_latest_events_and_saying_what_it_leaves_out() {
+    let mut session = session("ping-pong", CpuChoice::I486);
+    while session.position() < 400_000 && session.run_slice(50_000) {}
+    // A small limit stands for the explorer's: the same code path.
+    let limit = 5_000;
+    let mut export = wasm_bridge::export::TraceExport::begin(&session, limit);
+    assert!(export.left_out > 0, "this run holds more than {limit} trace events");
+    assert!(export.describe().contains("keeps the latest"), "{}", export.describe());
+    let mut chunks = 0;
+    let mut text = String::new();
+    while let Some(chunk) = export.next_chunk(&session, 1_000) {
+        let chunk = chunk.unwrap();
+        assert!(chunk.len() < 1_000 * 400, "a chunk stays small ({} bytes)", chunk.len());
+        text.push_str(&chunk);
+        chunks += 1;
+    }
+    assert!(chunks > 3, "written in chunks ({chunks})");
+    let parsed: serde_json::Value = serde_json::from_str(&text).expect("the chunks make one JSON document");
+    let events = parsed["traceEvents"].as_array().unwrap();
+    assert!(events.len() <= limit + 200, "at most the limit, plus the names and open states ({})", events.len());
+    assert_eq!(parsed["otherData"]["left_out"], export.left_out);
+    // The latest message is in it; the first is not.
+    let arrows = session.timeline(0, u64::MAX).arrows;
+    let last = arrows.last().unwrap().event;
+    assert!(events.iter().any(|event| event["args"]["event"] == last));
+    assert!(!events.iter().any(|event| event["args"]["event"] == arrows[0].event));
+    // Going back in time during an export stops it with a message.
+    let mut interrupted = wasm_bridge::export::TraceExport::begin(&session, limit);
+    let _ = interrupted.next_chunk(&session, 10);
+    session.seek(1_000);
+    assert!(interrupted.next_chunk(&session, 10).unwrap().unwrap_err().contains("went back in time"));
+}

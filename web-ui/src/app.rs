@@ -39,6 +39,8 @@ pub enum Message {
     /// Make a link to the lesson at this step.
     ShareLesson,
     ExportTrace,
+    /// Write the next part of the trace being exported.
+    ExportChunk,
     /// The user paused: write the view into the URL.
     WriteHash,
     ExportSvg {
@@ -87,7 +89,15 @@ pub struct App {
     lesson_list: Vec<wasm_bridge::LessonSummaryView>,
     /// The last share link made (or why none could be), until the lesson moves.
     share: Option<SharedLink>,
+    /// A trace export under way: where it is, and the parts written so far
+    /// (JavaScript strings: the WebAssembly memory holds one part at a time).
+    export: Option<(wasm_bridge::export::TraceExport, js_sys::Array)>,
+    /// The timer that writes the export's next part.
+    export_timer: Option<gloo::timers::callback::Timeout>,
 }
+
+/// Trace events written per part of an export (a few milliseconds each).
+const EXPORT_CHUNK: usize = 20_000;
 
 /// A share link and the lesson position it was made at.
 #[derive(Debug)]
@@ -176,7 +186,9 @@ fn explorer_for(hash: &str) -> Explorer {
         }
     } else {
         if let Some((name, bytes)) = &place.elf {
-            explorer.session.load_elf(name, bytes.clone());
+            if let Err(problem) = explorer.session.load_elf(name, bytes.clone()) {
+                problems.push(problem);
+            }
         } else if let Some(programs) = &place.programs {
             explorer.session.set_programs(
                 programs
@@ -318,6 +330,11 @@ impl App {
 
     /// Do what the user asked; returns whether to render.
     fn act(&mut self, context: &Context<Self>, action: Action) -> bool {
+        if self.export.is_some() && action.moves_machine() {
+            // The export reads the timeline as it was when it began.
+            self.explorer.notice = "the trace is being exported: the machine waits until the file is written".into();
+            return true;
+        }
         let seek = matches!(action, Action::Seek(_) | Action::SeekEvent { .. });
         self.explorer.apply(action);
         // A seek that arrived within its first slice of replay is shown from
@@ -353,11 +370,22 @@ impl App {
         }
     }
 
+    /// Write the export's next part after the browser has had a frame.
+    fn schedule_export(&mut self, context: &Context<Self>) {
+        let link = context.link().clone();
+        self.export_timer =
+            Some(gloo::timers::callback::Timeout::new(0, move || link.send_message(Message::ExportChunk)));
+    }
+
     fn download(name: &str, mime: &str, text: &str) -> Result<(), String> {
-        let parts = js_sys::Array::of1(&web_sys::wasm_bindgen::JsValue::from_str(text));
+        Self::download_parts(name, mime, &js_sys::Array::of1(&web_sys::wasm_bindgen::JsValue::from_str(text)))
+    }
+
+    /// Download a file made of string parts (the browser joins them).
+    fn download_parts(name: &str, mime: &str, parts: &js_sys::Array) -> Result<(), String> {
         let options = web_sys::BlobPropertyBag::new();
         options.set_type(mime);
-        let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
+        let blob = web_sys::Blob::new_with_str_sequence_and_options(parts, &options)
             .map_err(|_| "the browser refused to make the file".to_string())?;
         let address = web_sys::Url::create_object_url_with_blob(&blob)
             .map_err(|_| "the browser refused a download link".to_string())?;
@@ -463,6 +491,8 @@ impl Component for App {
             log_snapshot: std::cell::RefCell::new(None),
             lesson_list: wasm_bridge::lessons(),
             share: None,
+            export: None,
+            export_timer: None,
         };
         app.write_hash();
         app.apply_theme();
@@ -608,9 +638,42 @@ impl Component for App {
                 true
             }
             Message::ExportTrace => {
-                let trace = wasm_bridge::export::perfetto(&self.explorer.session);
-                if let Err(message) = Self::download("l4-trace.json", "application/json", &trace) {
-                    self.explorer.notice = message;
+                if self.export.is_some() {
+                    return false;
+                }
+                let export =
+                    wasm_bridge::export::TraceExport::begin(&self.explorer.session, wasm_bridge::export::EXPORT_LIMIT);
+                self.explorer.notice = export.describe();
+                self.export = Some((export, js_sys::Array::new()));
+                self.schedule_export(context);
+                true
+            }
+            Message::ExportChunk => {
+                self.export_timer = None;
+                let Some((mut export, parts)) = self.export.take() else { return false };
+                match export.next_chunk(&self.explorer.session, EXPORT_CHUNK) {
+                    Some(Ok(chunk)) => {
+                        parts.push(&web_sys::wasm_bindgen::JsValue::from_str(&chunk));
+                        self.explorer.notice =
+                            format!("exporting the trace: {} of {} events…", export.written, export.total);
+                        self.export = Some((export, parts));
+                        self.schedule_export(context);
+                    }
+                    Some(Err(problem)) => self.explorer.notice = problem,
+                    None => {
+                        self.explorer.notice = match Self::download_parts("l4-trace.json", "application/json", &parts) {
+                            Ok(()) => format!(
+                                "exported {} events to l4-trace.json{}",
+                                export.total,
+                                if export.left_out > 0 {
+                                    format!(" (the latest; {} earlier ones left out)", export.left_out)
+                                } else {
+                                    String::new()
+                                }
+                            ),
+                            Err(message) => message,
+                        };
+                    }
                 }
                 true
             }
@@ -709,7 +772,8 @@ impl Component for App {
         html! {
             <div class="explorer" data-theme={if explorer.dark { "dark" } else { "light" }}>
                 <Toolbar status={status.clone()} scenarios={scenarios} running={explorer.running} speed={explorer.speed} booted={session.booted()}
-                    programs_label={session.programs_label()} on_action={on_action.clone()} {on_file} {on_export_trace} />
+                    programs_label={session.programs_label()} load_problem={explorer.load_problem.clone()}
+                    on_action={on_action.clone()} {on_file} {on_export_trace} />
                 <Scrubber status={status.clone()} on_action={on_action.clone()} />
                 <main class="columns">
                     <div class="column left">

@@ -31,4 +31,37 @@ pub fn start() {
         Some(element) => yew::Renderer::<app::App>::with_root(element).render(),
         None => yew::Renderer::<app::App>::new().render(),
     };
+    // After yew's renderer, which installs its own hook (the message on the
+    // console): ours runs after it and tells the person at the page.
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |information| {
+        previous(information);
+        show_crash(&information.to_string());
+    }));
+}
+
+/// After a panic the app cannot go on: say so in the page, with the way
+/// back — the address holds the moment written at the last pause, so
+/// reloading it returns there. (`static/index.html` does the same for a
+/// trap that is not a panic, such as running out of memory.)
+fn show_crash(message: &str) {
+    let document = gloo::utils::document();
+    if document.get_element_by_id("crash").is_some() {
+        return;
+    }
+    let Ok(panel) = document.create_element("div") else { return };
+    panel.set_id("crash");
+    let _ = panel.set_attribute("role", "alert");
+    let _ = panel.set_attribute("data-test", "crash");
+    let short: String = message.chars().take(400).collect();
+    let escaped = components::escape(&short);
+    panel.set_inner_html(&format!(
+        "<div class=\"dialog\"><h2>The explorer stopped</h2><p>An error it cannot recover from: <code>{escaped}</code></p>\
+         <p>The address holds the moment of your last pause. <a href=\"\" data-test=\"crash-reload\" onclick=\"location.reload(); return false;\">Reload at the last good moment</a></p>\
+         <p class=\"note\">Please report it with the address and this message.</p></div>"
+    ));
+    if let Some(body) = document.body() {
+        let _ = body.append_child(&panel);
+        let _ = body.set_attribute("data-crashed", "true");
+    }
 }

@@ -113,6 +113,32 @@ pub enum Action {
     CompareCpus,
 }
 
+impl Action {
+    /// Whether it changes the machine (or what is booted), rather than
+    /// only what is shown.
+    pub fn moves_machine(&self) -> bool {
+        !matches!(
+            self,
+            Action::SetSpeed(_)
+                | Action::SelectSpace(_)
+                | Action::SelectDirectoryEntry(_)
+                | Action::SetEventFilter(_)
+                | Action::SetTimelineWindow(..)
+                | Action::FollowTimeline
+                | Action::ZoomTimeline { .. }
+                | Action::PanTimeline { .. }
+                | Action::ShowMachineTab(_)
+                | Action::ShowCodeTab(_)
+                | Action::ToggleHelp
+                | Action::ToggleTheme
+                | Action::ShowAllTrees(_)
+                | Action::LessonReveal
+                | Action::ShowLessonPrograms
+                | Action::Tick
+        )
+    }
+}
+
 /// Costs of the other CPU, for the side-by-side table.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Comparison {
@@ -150,6 +176,8 @@ pub struct Explorer {
     pub lesson_errors: Vec<LessonErrorView>,
     /// The view the lesson's step asks the student to look at (outlined).
     pub look: Option<&'static str>,
+    /// Why the last file loaded from disk was refused (shown by the upload control).
+    pub load_problem: String,
 }
 
 /// Bounds of the full-speed slice per frame.
@@ -182,6 +210,7 @@ impl Explorer {
             moving_forward: true,
             lesson_errors: Vec::new(),
             look: None,
+            load_problem: String::new(),
         })
     }
 
@@ -370,7 +399,13 @@ impl Explorer {
             }
             Action::LoadElf { name, bytes } => {
                 self.running = false;
-                session.load_elf(&name, bytes);
+                match session.load_elf(&name, bytes) {
+                    Ok(()) => self.load_problem.clear(),
+                    Err(problem) => {
+                        self.notice = problem.clone();
+                        self.load_problem = problem;
+                    }
+                }
             }
             Action::AddEventBreakpoint { kind, thread, to, frame } => {
                 session.add_breakpoint(Breakpoint::Event { kind, thread, to, frame });

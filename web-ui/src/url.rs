@@ -107,9 +107,7 @@ pub fn parse(hash: &str) -> (Place, Vec<String>) {
             "scenario" => place.scenario = value.to_string(),
             "cpu" => match CpuChoice::parse(value) {
                 Ok(cpu) => place.cpu = cpu,
-                Err(_) => {
-                    problems.push(format!("unknown CPU `{}` in the address: choose 486 or pentium", quote(value)))
-                }
+                Err(_) => problems.push(format!("unknown CPU `{}`: choose `486` or `pentium`", quote(value))),
             },
             "small" => place.small_spaces = value == "1",
             "at" => match value.parse() {

@@ -157,7 +157,7 @@ async fn timeline_draws_lanes_and_the_ipc_between_the_right_threads() {
     };
     key("ArrowRight");
     settle().await;
-    assert!(readout().starts_with("map from 2.0 to 4.0"), "{}", readout());
+    assert!(readout().starts_with("map from sigma0 to root"), "{}", readout());
     key("ArrowLeft");
     settle().await;
     key("Enter");

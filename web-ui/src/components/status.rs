@@ -23,7 +23,7 @@ pub fn StatusBar(props: &StatusBarProps) -> Html {
     };
     html! {
         <footer class="status-bar" data-test="status-bar" role="status" aria-live="polite">
-            <span data-test="scenario-name" title="What was booted after sigma0">{ &status.scenario }</span>
+            <span data-test="scenario-name" class="scenario" title={format!("What was booted after sigma0: {}", status.scenario)}>{ &status.scenario }</span>
             <span>{ format!("{} at {} MHz, {} KB", status.cpu.label(), status.clock_mhz, status.memory_kb) }</span>
             <span>{ if status.small_spaces { "small spaces on" } else { "small spaces off" } }</span>
             <span data-test="run-state">{ &status.state }</span>
@@ -31,12 +31,12 @@ pub fn StatusBar(props: &StatusBarProps) -> Html {
             // re-rendered until it arrives).
             <span class="seeking" data-test="seeking">{ "replaying to the chosen moment…" }</span>
             if !status.stop.is_empty() {
-                <span data-test="stop-reason" class="stop">{ &status.stop }</span>
+                <span data-test="stop-reason" class="stop" title={status.stop.clone()}>{ &status.stop }</span>
             }
             <span>{ format!("{} kernel entries · {} events", status.kernel_entries, status.events) }</span>
             { calibration }
             if !props.notice.is_empty() {
-                <span class="notice" data-test="notice" role="alert">{ &props.notice }</span>
+                <span class="notice" data-test="notice" role="alert" title={props.notice.clone()}>{ &props.notice }</span>
             }
             <span class="build">{ format!("l4-explorer {} ({}, {})", build_info::VERSION, build_info::COMMIT, build_info::PROFILE) }</span>
         </footer>

@@ -17,6 +17,9 @@ pub struct ToolbarProps {
     /// What is booted when it is not a scenario as it ships: a lesson, an
     /// edited scenario, a loaded ELF file.
     pub programs_label: Option<String>,
+    /// Why the last file loaded was refused (empty: nothing to say).
+    #[prop_or_default]
+    pub load_problem: String,
     pub on_action: Callback<Action>,
     /// A file the user picked to boot (an ELF32 program).
     pub on_file: Callback<web_sys::File>,
@@ -117,6 +120,9 @@ pub fn Toolbar(props: &ToolbarProps) -> Html {
                 { "Load ELF… " }
                 <input type="file" data-test="load-elf" accept=".elf,application/octet-stream" onchange={on_file} />
             </label>
+            if !props.load_problem.is_empty() {
+                <span class="load-problem" role="alert" data-test="load-problem" title={props.load_problem.clone()}>{ &props.load_problem }</span>
+            }
             <button data-test="export-trace" title="The trace in the Chrome/Perfetto format" onclick={on_export}>{ "Export trace" }</button>
             <button data-test="theme" title="Light or dark (t)" onclick={action(Action::ToggleTheme)}>{ "◐" }</button>
             <button data-test="help-button" title="Keyboard shortcuts (?)" onclick={action(Action::ToggleHelp)}>{ "?" }</button>
