@@ -574,15 +574,12 @@ impl Kernel {
             tcb.leave_transfer_fault();
         }
         self.remove_wakeup(faulting);
-        let receiver_code = if as_sender {
-            ipc_error::RECEIVE_PAGEFAULT_TIMEOUT
-        } else {
-            ipc_error::RECEIVE_PAGEFAULT_TIMEOUT_IN_SENDER
-        };
+        // A fault in the sender's space ran out of the receive-pagefault
+        // timeout, one in the receiver's space out of the send-pagefault timeout.
         let (faulting_code, other_code) = if as_sender {
-            (receiver_code | ipc_error::SEND_PHASE, receiver_code)
+            (ipc_error::RECEIVE_PAGEFAULT_TIMEOUT_AT_SENDER, ipc_error::RECEIVE_PAGEFAULT_TIMEOUT_AT_RECEIVER)
         } else {
-            (receiver_code, receiver_code | ipc_error::SEND_PHASE)
+            (ipc_error::SEND_PAGEFAULT_TIMEOUT_AT_RECEIVER, ipc_error::SEND_PAGEFAULT_TIMEOUT_AT_SENDER)
         };
         if other != NONE {
             self.threads.tcb_mut(other).transfer_partner = NONE;
