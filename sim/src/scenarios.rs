@@ -78,6 +78,7 @@ pub const TESTS: &[Program] = &[
     program!("tests/pagefault-timeouts.asm"),
     program!("tests/interrupts.asm"),
     program!("tests/small-spaces.asm"),
+    program!("tests/map-rights.asm"),
 ];
 
 /// How a program wants to be run: `; test: small-spaces`, `; test: input=TEXT`
