@@ -79,6 +79,7 @@ pub const TESTS: &[Program] = &[
     program!("tests/interrupts.asm"),
     program!("tests/small-spaces.asm"),
     program!("tests/map-rights.asm"),
+    program!("tests/transfer-abort.asm"),
 ];
 
 /// How a program wants to be run: `; test: small-spaces`, `; test: input=TEXT`
