@@ -236,6 +236,11 @@ impl Kernel {
 
     /// Move the message and wake the receiver. The sender's send phase is done.
     fn deliver<H: Hardware>(&mut self, hardware: &mut H, sender: u16, receiver: u16, flags: u32) -> SendOutcome {
+        // The transfer starts: the send and receive timeouts bounded only the
+        // wait for it ([X0M] p. 19); from now on only the pagefault timeouts
+        // apply (Hazelnut removes the receiver's timer here too).
+        self.remove_wakeup(sender);
+        self.remove_wakeup(receiver);
         match self.transfer(hardware, sender, receiver, flags) {
             Transfer::Done { receiver_result, sender_result, words, dwords, strings, fpages } => {
                 let sender_tcb = self.threads.tcb(sender);

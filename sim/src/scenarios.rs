@@ -80,6 +80,7 @@ pub const TESTS: &[Program] = &[
     program!("tests/small-spaces.asm"),
     program!("tests/map-rights.asm"),
     program!("tests/transfer-abort.asm"),
+    program!("tests/transfer-timeouts.asm"),
 ];
 
 /// How a program wants to be run: `; test: small-spaces`, `; test: input=TEXT`
