@@ -145,9 +145,9 @@ pub struct Tcb {
     pub wakeup_previous: u16,
     /// The fault a page-fault IPC is about (address | write bit).
     pub fault_address: u32,
-    /// Virtual IDT set by an emulated `lidt` (linear base, limit); limit 0 = none.
+    /// Virtual IDT set by an emulated `lidt` (its base; 0 = none). It
+    /// always has the 32 gates of the exceptions 0..31.
     pub idt_base: u32,
-    pub idt_limit: u32,
     /// The source of the receive phase (ESI of the ipc, or the pager for a page fault).
     pub receive_from: ThreadId,
     /// The IPC a transfer page fault interrupted: its receive descriptor,
@@ -199,7 +199,6 @@ impl Tcb {
         wakeup_previous: NONE,
         fault_address: 0,
         idt_base: 0,
-        idt_limit: 0,
         receive_from: ThreadId::NIL,
         saved_descriptor: 0,
         saved_timeouts: 0,
