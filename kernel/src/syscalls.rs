@@ -448,26 +448,21 @@ impl Kernel {
         slot.small = 0;
     }
 
-    /// Take a thread out of everything and free its TCB; partners blocked on
-    /// it learn that it is gone (0x10).
+    /// Take a thread out of everything and free its TCB. Senders queued at
+    /// it learn that it is gone (0x10); threads in a closed receive from it
+    /// stay blocked until their own timeout, as in Liedtke's X.0 kernel and
+    /// Hazelnut (waking them would let a partner loop that calls again spin
+    /// at its priority).
     pub(crate) fn remove_thread<H: Hardware>(&mut self, hardware: &mut H, index: u16) {
         self.cancel_ipc(hardware, index);
         self.dequeue(index);
         self.remove_wakeup(index);
         self.detach_interrupt(hardware, index);
-        let id = self.threads.tcb(index).id;
         // Senders queued at it fail.
         while self.threads.tcb(index).senders_first != NONE {
             let sender = self.threads.tcb(index).senders_first;
             self.dequeue_sender(index, sender);
             self.fail_partner(hardware, sender);
-        }
-        // Threads in a closed receive from it fail.
-        for other in 0..crate::thread::MAX_THREADS as u16 {
-            let tcb = self.threads.tcb(other);
-            if other != index && tcb.state == State::Receiving && tcb.partner == id {
-                self.fail_partner(hardware, other);
-            }
         }
         if self.current == index {
             self.current = NONE;

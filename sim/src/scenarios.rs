@@ -81,6 +81,7 @@ pub const TESTS: &[Program] = &[
     program!("tests/map-rights.asm"),
     program!("tests/transfer-abort.asm"),
     program!("tests/transfer-timeouts.asm"),
+    program!("tests/task-delete.asm"),
 ];
 
 /// How a program wants to be run: `; test: small-spaces`, `; test: input=TEXT`
