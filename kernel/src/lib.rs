@@ -198,6 +198,9 @@ pub struct Kernel {
     pub(crate) stop: Option<StopReason>,
     /// The thread that yielded in this entry (for the switch event).
     pub(crate) previous_after_yield: u16,
+    /// A thread of a higher priority than the running one became ready in
+    /// this entry: the running thread is preempted at the exit.
+    pub(crate) preemption_due: bool,
     /// The second frame of each task's I/O bitmap.
     pub(crate) io_second_frames: [u32; 256],
     pub statistics: Statistics,
@@ -226,6 +229,7 @@ impl Kernel {
             reload_segments: false,
             stop: None,
             previous_after_yield: NONE,
+            preemption_due: false,
             io_second_frames: [0; 256],
             statistics: Statistics {
                 entries: 0,

@@ -134,6 +134,8 @@ impl Kernel {
     }
 
     /// int 0x34: EAX parameter word, EBX external preempter, ESI destination.
+    /// The changed thread is re-queued and the caller goes on (no
+    /// preemption, as Hazelnut's sys_schedule), whatever the new priorities.
     fn thread_schedule<H: Hardware>(&mut self, hardware: &mut H, caller: u16) -> Path {
         let tcb = *self.threads.tcb(caller);
         let parameter = ScheduleParameter(tcb.frame.get(register::EAX));
@@ -180,7 +182,7 @@ impl Kernel {
             }
             self.threads.tcb_mut(target).priority = priority;
             if queued {
-                self.make_ready(target);
+                self.requeue(target);
             }
         }
         if parameter.timeslice_mantissa() != 0 {

@@ -82,6 +82,7 @@ pub const TESTS: &[Program] = &[
     program!("tests/transfer-abort.asm"),
     program!("tests/transfer-timeouts.asm"),
     program!("tests/task-delete.asm"),
+    program!("tests/schedule-returns.asm"),
 ];
 
 /// How a program wants to be run: `; test: small-spaces`, `; test: input=TEXT`
