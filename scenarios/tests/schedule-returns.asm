@@ -12,7 +12,7 @@ SECOND_ID   equ ROOT_TASK_ID + (SECOND << 10)
 OTHER_ID    equ 0x04050001
 RAISED      equ 60                  ; above the root task's 50
 READ_ONLY   equ 0xFFFFFFFF
-ONE_MS      equ (1 << 24) | 10      ; receive 4^5 µs
+THREE_MS    equ (3 << 24) | 10      ; receive 3·4^5 µs
 
 ; raise THREAD — set its priority to RAISED, keeping the rest of its word.
 %macro raise 1
@@ -30,7 +30,7 @@ _start:
     mov eax, [second_stack_top - 4] ; they run: a page fault would block the
     mov eax, [first_rounds]         ; root task and let them run)
     mov eax, [check_failures]
-    ipc_sleep ONE_MS                ; task 5 runs and sleeps; a fresh tick starts
+    ipc_sleep THREE_MS              ; task 5 runs and sleeps; a fresh tick starts
     ; Two new lthreads, ready (at the root task's priority) but not run yet.
     l4_lthread_ex_regs FIRST, first_stack_top, first, L4_INVALID_ID, SIGMA0_ID
     l4_lthread_ex_regs SECOND, second_stack_top, second, L4_INVALID_ID, SIGMA0_ID
