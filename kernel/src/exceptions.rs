@@ -334,6 +334,7 @@ impl Kernel {
             error_code: error.unwrap_or(0),
             eip: tcb.frame.eip,
         });
+        self.report_unhandled_exception(hardware, tcb.id, number, tcb.frame.eip);
         if self.config.stop_in_debugger {
             self.threads.tcb_mut(thread).state = State::Stopped;
             self.dequeue(thread);

@@ -89,11 +89,16 @@ pub struct Config {
     pub stop_in_debugger: bool,
     /// Use 4 MB pages where the CPU has them (Pentium).
     pub large_pages: bool,
+    /// Nobody continues a thread in the kernel debugger by hand (the command
+    /// line, the native image): `enter_kdebug` says so on the console and
+    /// the thread goes on. The explorer turns it off: its run stops at the
+    /// kernel-debugger event, as at a breakpoint, until the user continues.
+    pub headless: bool,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { small_spaces: true, stop_in_debugger: false, large_pages: true }
+        Self { small_spaces: true, stop_in_debugger: false, large_pages: true, headless: true }
     }
 }
 
@@ -209,7 +214,7 @@ pub struct Kernel {
 impl Kernel {
     pub const fn new() -> Self {
         Self {
-            config: Config { small_spaces: true, stop_in_debugger: false, large_pages: true },
+            config: Config { small_spaces: true, stop_in_debugger: false, large_pages: true, headless: true },
             booted: false,
             cpu: CpuKind::I486,
             clock: 0,
