@@ -43,6 +43,7 @@ mod fastpath;
 pub mod hardware;
 pub mod inspect;
 mod interrupts;
+pub mod io_mapping;
 mod ipc;
 mod kip;
 pub mod layout;
@@ -208,6 +209,8 @@ pub struct Kernel {
     pub(crate) preemption_due: bool,
     /// The second frame of each task's I/O bitmap.
     pub(crate) io_second_frames: [u32; 256],
+    /// Who holds which I/O ports from whom.
+    pub(crate) io_mappings: io_mapping::IoMappings,
     pub statistics: Statistics,
 }
 
@@ -236,6 +239,7 @@ impl Kernel {
             previous_after_yield: NONE,
             preemption_due: false,
             io_second_frames: [0; 256],
+            io_mappings: io_mapping::IoMappings::new(),
             statistics: Statistics {
                 entries: 0,
                 ipcs: 0,

@@ -244,21 +244,6 @@ pub struct Task {
     pub id: ThreadId,
     /// Threads that exist (not Free).
     pub threads: u32,
-    /// I/O ports received: (first port, log2 count, from task); count 0 = empty slot.
-    pub io_grants: [IoGrant; IO_GRANTS],
-}
-
-/// How many I/O fpage grants a task can hold (each may cover many ports).
-pub const IO_GRANTS: usize = 8;
-
-/// I/O ports a task received from another.
-#[repr(C)]
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
-pub struct IoGrant {
-    pub port: u16,
-    pub log2: u8,
-    pub from: u8,
-    pub used: bool,
 }
 
 impl Task {
@@ -272,7 +257,6 @@ impl Task {
         io_bitmap: 0,
         id: ThreadId::NIL,
         threads: 0,
-        io_grants: [IoGrant { port: 0, log2: 0, from: 0, used: false }; IO_GRANTS],
     };
 }
 

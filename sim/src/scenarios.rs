@@ -83,6 +83,7 @@ pub const TESTS: &[Program] = &[
     program!("tests/transfer-timeouts.asm"),
     program!("tests/task-delete.asm"),
     program!("tests/schedule-returns.asm"),
+    program!("tests/io-ports.asm"),
 ];
 
 /// How a program wants to be run: `; test: small-spaces`, `; test: input=TEXT`
