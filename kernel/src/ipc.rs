@@ -8,8 +8,8 @@
 //!
 //! A transfer that meets a missing page suspends both parties: the thread in
 //! whose space the page is missing calls its pager (as for any page fault),
-//! and when the pager has mapped the page the IPC is retried from the start.
-//! Nothing was transferred before, so the retry is exact.
+//! and when the pager has mapped the page the transfer goes on from where it
+//! stopped (see `transfer`).
 
 use crate::Kernel;
 use crate::cost::Path;
@@ -44,6 +44,7 @@ impl Kernel {
             tcb.timeouts = frame.get(register::ECX);
             tcb.receive_from = ThreadId(frame.get(register::ESI));
             tcb.flags &= !(flag::RECEIVE_PHASE | flag::PAGE_FAULT);
+            tcb.transfer_copied = 0;
         }
         self.start_ipc(hardware, caller)
     }
@@ -559,9 +560,18 @@ impl Kernel {
             self.threads.tcb_mut(thread).state = State::Ready;
             self.start_ipc(hardware, thread);
         } else {
-            // Receive again: the sender is first in our queue.
+            // Receive again, from the same sender (first in our queue): its
+            // transfer goes on where it stopped.
             self.threads.tcb_mut(thread).state = State::Receiving;
-            self.receive_phase(hardware, thread);
+            let sender_id = if other != NONE { self.threads.tcb(other).partner } else { ThreadId::NIL };
+            if other != NONE
+                && self.threads.tcb(other).state == State::Sending
+                && sender_id == self.threads.tcb(thread).id
+            {
+                self.take_from_queue(hardware, thread, other);
+            } else {
+                self.receive_phase(hardware, thread);
+            }
         }
     }
 

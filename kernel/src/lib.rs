@@ -172,6 +172,9 @@ pub struct Statistics {
     pub small_space_switches: u64,
     pub tlb_flushes: u64,
     pub page_invalidations: u64,
+    /// Pages that message transfers looked up in a page table (to check them
+    /// or to copy through them).
+    pub transfer_page_lookups: u64,
 }
 
 /// The kernel: all of its state.
@@ -248,6 +251,7 @@ impl Kernel {
                 small_space_switches: 0,
                 tlb_flushes: 0,
                 page_invalidations: 0,
+                transfer_page_lookups: 0,
             },
         }
     }

@@ -157,6 +157,10 @@ pub struct Tcb {
     pub saved_from: ThreadId,
     /// The other party of a suspended transfer (TCB index).
     pub transfer_partner: u16,
+    /// As a sender: bytes of the current transfer's stream (memory dwords,
+    /// then strings) already copied, so that a retry after a page fault goes
+    /// on from there. 0 when no transfer is under way.
+    pub transfer_copied: u32,
 }
 
 impl Tcb {
@@ -204,6 +208,7 @@ impl Tcb {
         saved_timeouts: 0,
         saved_from: ThreadId::NIL,
         transfer_partner: NONE,
+        transfer_copied: 0,
     };
 
     pub fn in_use(&self) -> bool {

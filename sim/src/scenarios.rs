@@ -84,6 +84,7 @@ pub const TESTS: &[Program] = &[
     program!("tests/task-delete.asm"),
     program!("tests/schedule-returns.asm"),
     program!("tests/io-ports.asm"),
+    program!("tests/string-faults.asm"),
 ];
 
 /// How a program wants to be run: `; test: small-spaces`, `; test: input=TEXT`
