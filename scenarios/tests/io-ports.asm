@@ -75,8 +75,11 @@ _start:
     check_done                      ; the root task has the debug-exit port
 
 ; Task 5: accept the ports (a window over everything), then, told to, read
-; each of them and answer.
+; each of them and answer. (It reads its counter's page first: whether the
+; fault of a read-modify-write `inc` is reported as a read or a write
+; differs between QEMU and the model.)
 worker:
+    mov eax, [worker_reads]
     mov eax, L4_IPC_NIL
 .ipc:
     push ebp
