@@ -18,7 +18,10 @@ org 0x00020000
 ;                       w0 = 0, w1 = 0, w2 = fpage|2: release (no reply);
 ;                       w0 = 1, w2 = 0: the kernel info page
 ;   I/O                 w0 = I/O fpage (an I/O fault, w1 = EIP), or an I/O
-;                       fpage in w2 with w0 = 3: map those ports
+;                       fpage in w2 with w0 = 3: map those ports. The
+;                       debug-exit ports 0xF4..0xF7 (QEMU's off switch) go
+;                       to the root task only: another task's request is
+;                       refused, its I/O fault not answered.
 ; A refused request gets a register reply with w0 = 0.
 
 %include "l4.inc"
@@ -35,6 +38,7 @@ KIP_RESERVED0   equ 0x68
 KIP_RESERVED1   equ 0x70
 KIP_DEDICATED   equ 0x78        ; five low/high pairs
 
+ROOT_TASK       equ 4           ; the root task's number (the debug-exit ports are its)
 REPLY_TIMEOUTS  equ 0x10        ; send timeout 0 (a client that does not wait loses the reply), receive never
 
 section .text
@@ -85,7 +89,10 @@ handle_request:
     jmp refuse
 .io_fault:
     mov ebx, edx
-    jmp reply_io
+    call debug_exit_refused
+    jne reply_io
+    stc                         ; not for this task: its fault stays unanswered
+    ret
 
 ; The new protocol: EDI = the fpage.
 new_protocol:
@@ -107,6 +114,8 @@ new_protocol:
     cmp edx, 3
     jne refuse
     mov ebx, edi
+    call debug_exit_refused
+    je refuse
     jmp reply_io
 .release:
     test edx, edx
@@ -323,6 +332,42 @@ reply_kip:
     mov ebx, edx
     or ebx, (12 << 2)           ; read-only
     jmp reply_map
+
+; debug_exit_refused — ZF set if the I/O fpage in EBX covers one of the
+; debug-exit ports and the client is not the root task (task 4), which
+; alone may end the run (and may map the ports on). Clobbers EAX.
+debug_exit_refused:
+    cmp dword [client_task], ROOT_TASK
+    je .allowed
+    push ecx
+    push edx
+    mov ecx, ebx
+    shr ecx, 2
+    and ecx, 0x3F               ; log2 of the number of ports (at most 16)
+    mov eax, 1
+    shl eax, cl
+    dec eax                     ; count - 1
+    mov edx, ebx
+    shr edx, 12
+    and edx, 0xFFFF
+    not eax
+    and edx, eax                ; the first port
+    not eax
+    lea eax, [edx + eax + 1]    ; one past the last
+    cmp edx, DEBUG_EXIT_PORT + 4
+    jae .outside
+    cmp eax, DEBUG_EXIT_PORT
+    jbe .outside
+    pop edx
+    pop ecx
+    cmp eax, eax                ; ZF = 1: refused
+    ret
+.outside:
+    pop edx
+    pop ecx
+.allowed:
+    or esp, esp                 ; ZF = 0 (ESP is never 0)
+    ret
 
 ; EBX = the I/O fpage to map.
 reply_io:

@@ -374,10 +374,16 @@ pub mod ipc_error {
     pub const SEND_CANCELLED: u32 = 0x50;
     pub const RECEIVE_MAP_FAILED: u32 = 0x60;
     pub const SEND_MAP_FAILED: u32 = 0x70;
-    pub const RECEIVE_PAGEFAULT_TIMEOUT_IN_SENDER: u32 = 0x80;
-    pub const SEND_PAGEFAULT_TIMEOUT_IN_SENDER: u32 = 0x90;
-    pub const RECEIVE_PAGEFAULT_TIMEOUT: u32 = 0xA0;
-    pub const SEND_PAGEFAULT_TIMEOUT: u32 = 0xB0;
+    /// The send-pagefault timeout ran out (the sender's snd pf, bounding a
+    /// page fault in the receiver's space during a transfer): the receiver's code…
+    pub const SEND_PAGEFAULT_TIMEOUT_AT_RECEIVER: u32 = 0x80;
+    /// … and the sender's.
+    pub const SEND_PAGEFAULT_TIMEOUT_AT_SENDER: u32 = 0x90;
+    /// The receive-pagefault timeout ran out (the receiver's rcv pf, bounding
+    /// a page fault in the sender's space): the receiver's code…
+    pub const RECEIVE_PAGEFAULT_TIMEOUT_AT_RECEIVER: u32 = 0xA0;
+    /// … and the sender's.
+    pub const RECEIVE_PAGEFAULT_TIMEOUT_AT_SENDER: u32 = 0xB0;
     pub const RECEIVE_ABORTED: u32 = 0xC0;
     pub const SEND_ABORTED: u32 = 0xD0;
     pub const RECEIVE_CUT: u32 = 0xE0;
@@ -396,10 +402,10 @@ pub mod ipc_error {
             0x50 => "send cancelled",
             0x60 => "receive map failed",
             0x70 => "send map failed",
-            0x80 => "receive pagefault timeout (sender space)",
-            0x90 => "send pagefault timeout (sender space)",
-            0xA0 => "receive pagefault timeout",
-            0xB0 => "send pagefault timeout",
+            0x80 => "send pagefault timeout (receiver's side)",
+            0x90 => "send pagefault timeout (sender's side)",
+            0xA0 => "receive pagefault timeout (receiver's side)",
+            0xB0 => "receive pagefault timeout (sender's side)",
             0xC0 => "receive aborted",
             0xD0 => "send aborted",
             0xE0 => "receive cut",
@@ -618,6 +624,20 @@ mod tests {
         assert_eq!(SmallSpaceId(0xFF).window(), None);
         // 64 = 256 MB·2^6? no: k=6 → 256 MB, slot 0; fits in 512 MB.
         assert_eq!(SmallSpaceId(64).window(), Some((256 << 20, 0)));
+    }
+
+    #[test]
+    fn pagefault_timeout_codes_are_named_by_the_timeout_and_the_side() {
+        // [X0M] p. 19: 8 + s "send pagefault timeout", A + s "receive
+        // pagefault timeout"; s (0x10 in the result word) marks the sender's side.
+        assert_eq!(ipc_error::SEND_PAGEFAULT_TIMEOUT_AT_RECEIVER, 0x80);
+        assert_eq!(ipc_error::SEND_PAGEFAULT_TIMEOUT_AT_SENDER, 0x90);
+        assert_eq!(ipc_error::RECEIVE_PAGEFAULT_TIMEOUT_AT_RECEIVER, 0xA0);
+        assert_eq!(ipc_error::RECEIVE_PAGEFAULT_TIMEOUT_AT_SENDER, 0xB0);
+        assert_eq!(ipc_error::name(0x80), "send pagefault timeout (receiver's side)");
+        assert_eq!(ipc_error::name(0x90), "send pagefault timeout (sender's side)");
+        assert_eq!(ipc_error::name(0xA0), "receive pagefault timeout (receiver's side)");
+        assert_eq!(ipc_error::name(0xB0), "receive pagefault timeout (sender's side)");
     }
 
     #[test]

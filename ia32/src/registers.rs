@@ -119,4 +119,28 @@ pub mod vector {
             _ => "int",
         }
     }
+
+    /// The exception's name in words ("invalid opcode").
+    pub const fn name(vector: u8) -> &'static str {
+        match vector {
+            0 => "divide error",
+            1 => "debug",
+            2 => "non-maskable interrupt",
+            3 => "breakpoint",
+            4 => "overflow",
+            5 => "bound range exceeded",
+            6 => "invalid opcode",
+            7 => "device not available",
+            8 => "double fault",
+            10 => "invalid TSS",
+            11 => "segment not present",
+            12 => "stack fault",
+            13 => "general protection",
+            14 => "page fault",
+            16 => "floating-point error",
+            17 => "alignment check",
+            18 => "machine check",
+            _ => "interrupt",
+        }
+    }
 }

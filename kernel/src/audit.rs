@@ -2,7 +2,8 @@
 //! mapping database is a forest rooted in sigma0 whose children never have
 //! more rights than their parents, and every present user page-table entry
 //! corresponds to exactly one mapping node (and each node to its entry),
-//! mapping the frame of its tree. Read-only; it costs a walk over every
+//! mapping the frame of its tree; the I/O mappings keep their rules and
+//! their ports are open in their tasks' bitmaps. Read-only; it costs a walk over every
 //! address space, so it is for tests, never for the kernel's own paths.
 
 use crate::hardware::Hardware;
@@ -30,6 +31,9 @@ pub enum AuditError {
     /// A ready thread that is neither running nor in its ready queue (it
     /// would never run again), or a queued thread that is not ready.
     Scheduler { thread: u32 },
+    /// A rule of the I/O mapping database, or a bitmap that does not open
+    /// the ports a task's I/O mappings hold.
+    Io(&'static str),
 }
 
 /// What the audit counted.
@@ -66,10 +70,28 @@ impl Kernel {
         Ok(())
     }
 
+    /// The I/O mapping database keeps its rules, and every I/O mapping's
+    /// ports are open in its task's bitmap (none of them the kernel's).
+    fn audit_ports<H: Hardware>(&self, hardware: &mut H) -> Result<(), AuditError> {
+        self.io_mappings.check_invariants().map_err(AuditError::Io)?;
+        for (_, node) in self.io_mappings.nodes() {
+            let task = &self.threads.tasks[node.task as usize];
+            if task.state != TaskState::Active || task.io_bitmap == 0 {
+                return Err(AuditError::Io("an I/O mapping of a task without an I/O bitmap"));
+            }
+            let (low, high) = node.range();
+            if !self.bitmap_allows(hardware, node.task, low, high - low) {
+                return Err(AuditError::Io("an I/O mapping's ports are closed in its task's bitmap"));
+            }
+        }
+        Ok(())
+    }
+
     /// Check the mapping database against every page table.
     pub fn audit<H: Hardware>(&self, hardware: &mut H) -> Result<AuditSummary, AuditError> {
         self.mapping.check_invariants().map_err(AuditError::Tree)?;
         self.audit_scheduler()?;
+        self.audit_ports(hardware)?;
         let mut summary = AuditSummary::default();
         for (index, node) in self.mapping.nodes() {
             summary.nodes += 1;

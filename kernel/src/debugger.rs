@@ -2,8 +2,9 @@
 //!
 //! The byte after `int3` selects the operation:
 //! - `EB len text` — enter_kdebug: print `--- text ---` and stop (if
-//!   stopping is configured; a headless system logs and goes on). Text
-//!   starting with `*` is a trace note that never stops.
+//!   stopping is configured); a headless system has no one to continue it by
+//!   hand, so it says so and goes on (the explorer stops its run there, as at
+//!   a breakpoint). Text starting with `*` is a trace note that never stops.
 //! - `90 EB len text` — kd_display: print the text.
 //! - `3C N` — console I/O with the argument or result in EAX; every other
 //!   register is preserved.
@@ -17,10 +18,48 @@ use crate::event::KernelEvent;
 use crate::hardware::Hardware;
 use crate::thread::{State, register};
 use crate::{Kernel, StopReason};
-use ia32::abi::kdebug;
+use core::fmt::{self, Write};
+use ia32::abi::{ThreadId, kdebug};
 
 /// Longest string the debugger prints in one call.
 const MAX_TEXT: usize = 1024;
+
+/// What a headless kernel says after `enter_kdebug` or a breakpoint.
+const GOING_ON: &[u8] = b"kdebug: no one to continue by hand here: the thread goes on\r\n";
+
+/// Formatted text to the kernel-debugger console.
+struct Console<'a, H: Hardware>(&'a mut H);
+
+impl<H: Hardware> Write for Console<'_, H> {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        self.0.console_write(text.as_bytes());
+        Ok(())
+    }
+}
+
+/// The report of a thread that raised an exception it has no handler for
+/// (no virtual IDT). The explorer's status bar repeats these words.
+struct UnhandledException {
+    thread: ThreadId,
+    vector: u8,
+    eip: u32,
+    /// The system stops in the kernel debugger (else the thread is removed).
+    stopped: bool,
+}
+
+impl fmt::Display for UnhandledException {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            formatter,
+            "unhandled exception {} ({}) in thread {:08x} at eip {:08x}: {}",
+            ia32::registers::vector::mnemonic(self.vector),
+            ia32::registers::vector::name(self.vector),
+            self.thread.raw(),
+            self.eip,
+            if self.stopped { "stopped in the kernel debugger" } else { "the thread is removed" }
+        )
+    }
+}
 
 struct Digits {
     bytes: [u8; 12],
@@ -109,14 +148,29 @@ impl Kernel {
         self.enter_debugger(hardware, thread, eip)
     }
 
-    /// Stop (if configured) or log and continue.
+    /// Stop (if configured) or say so and continue.
     fn enter_debugger<H: Hardware>(&mut self, hardware: &mut H, thread: u16, eip: u32) -> Path {
         let id = self.threads.tcb(thread).id;
         hardware.emit(&KernelEvent::KernelDebugger { thread: id, eip });
         if self.config.stop_in_debugger {
             self.stop = Some(StopReason::KernelDebugger { thread: id, eip });
+        } else if self.config.headless {
+            hardware.console_write(GOING_ON);
         }
         Path::Debugger
+    }
+
+    /// Say which thread raised which exception at which EIP with no handler
+    /// to take it (Hazelnut stops in its debugger there).
+    pub(crate) fn report_unhandled_exception<H: Hardware>(
+        &self,
+        hardware: &mut H,
+        thread: ThreadId,
+        vector: u8,
+        eip: u32,
+    ) {
+        let report = UnhandledException { thread, vector, eip, stopped: self.config.stop_in_debugger };
+        let _ = write!(Console(hardware), "--- {report} ---\r\n");
     }
 
     /// One console operation; `Err(address)`: user memory it needs is not mapped.

@@ -4,8 +4,9 @@
 //!   resolved by the kernel (its space is idempotent).
 //! - #GP is decoded: `hlt` is the version query, `lidt` sets the thread's
 //!   virtual IDT, `in`/`out` without permission become an I/O page fault
-//!   (w0 = the I/O fpage), `int n` (error 8n+2) goes to the virtual IDT. A
-//!   small-space thread that leaves its window is promoted to a large space.
+//!   (w0 = the I/O fpage). A small-space thread that leaves its window is
+//!   promoted to a large space. Any other #GP — `int n` among them (error
+//!   8n+2) — goes to the virtual IDT's #GP handler.
 //! - Every other exception goes to the virtual IDT: the kernel pushes an
 //!   iret frame on the user stack and continues at the handler. Without a
 //!   virtual IDT the thread stops (in the debugger, or killed).
@@ -18,6 +19,9 @@ use crate::thread::{State, register};
 use crate::{Kernel, StopReason, Trap, layout};
 use ia32::abi::{Fpage, SmallSpaceId};
 use ia32::registers::vector;
+
+/// A virtual IDT always has the gates of the exceptions 0..31.
+const IDT_GATES: u8 = 32;
 
 /// The version query's answer: API 0xB0 (X), 4 << 20, 1 << 1, 1.
 pub const VERSION_WORD: u32 = 0xB0 << 24 | 4 << 20 | 1 << 1 | 1;
@@ -170,12 +174,10 @@ impl Kernel {
     pub(crate) fn exception<H: Hardware>(&mut self, hardware: &mut H, thread: u16, trap: Trap) -> Path {
         let tcb = *self.threads.tcb(thread);
         let eip = tcb.frame.eip;
+        // An `int n` through a gate user mode may not use is a #GP with error
+        // code 8n + 2 and the EIP of the int, delivered like any other #GP:
+        // the thread's #GP handler may emulate it ([X0M] §2.4.2, Hazelnut).
         if trap.vector == vector::GENERAL_PROTECTION {
-            // int n through a ring-0 gate: 8n + 2.
-            if trap.error_code & 7 == 2 {
-                let number = (trap.error_code >> 3) as u8;
-                return self.virtual_interrupt(hardware, thread, number, None, eip.wrapping_add(2));
-            }
             let mut bytes = [0u8; 16];
             // The instruction may end before an unmapped page: read what is there.
             let readable = self.readable_instruction(hardware, thread, eip, &mut bytes);
@@ -244,8 +246,9 @@ impl Kernel {
                 if let Err(address) = self.read_user(hardware, thread, address, &mut table) {
                     return Some(self.user_memory_fault(hardware, thread, address, false, frame.eip));
                 }
+                // Only the base counts: the limit is not interpreted, the
+                // table always covers the exceptions 0..31 ([X0M] §2.4.2).
                 let tcb = self.threads.tcb_mut(thread);
-                tcb.idt_limit = u16::from_le_bytes([table[0], table[1]]) as u32;
                 tcb.idt_base = u32::from_le_bytes([table[2], table[3], table[4], table[5]]);
                 tcb.frame.eip = tcb.frame.eip.wrapping_add(2 + used as u32);
                 Some(Path::Exception)
@@ -294,7 +297,7 @@ impl Kernel {
     ) -> Path {
         let tcb = *self.threads.tcb(thread);
         let gate_offset = number as u32 * 8;
-        if tcb.idt_limit != 0 && gate_offset + 7 <= tcb.idt_limit {
+        if tcb.idt_base != 0 && number < IDT_GATES {
             let mut gate = [0u8; 8];
             if let Err(address) = self.read_user(hardware, thread, tcb.idt_base.wrapping_add(gate_offset), &mut gate) {
                 return self.user_memory_fault(hardware, thread, address, false, tcb.frame.eip);
@@ -331,6 +334,7 @@ impl Kernel {
             error_code: error.unwrap_or(0),
             eip: tcb.frame.eip,
         });
+        self.report_unhandled_exception(hardware, tcb.id, number, tcb.frame.eip);
         if self.config.stop_in_debugger {
             self.threads.tcb_mut(thread).state = State::Stopped;
             self.dequeue(thread);

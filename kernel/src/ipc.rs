@@ -8,8 +8,8 @@
 //!
 //! A transfer that meets a missing page suspends both parties: the thread in
 //! whose space the page is missing calls its pager (as for any page fault),
-//! and when the pager has mapped the page the IPC is retried from the start.
-//! Nothing was transferred before, so the retry is exact.
+//! and when the pager has mapped the page the transfer goes on from where it
+//! stopped (see `transfer`).
 
 use crate::Kernel;
 use crate::cost::Path;
@@ -44,6 +44,7 @@ impl Kernel {
             tcb.timeouts = frame.get(register::ECX);
             tcb.receive_from = ThreadId(frame.get(register::ESI));
             tcb.flags &= !(flag::RECEIVE_PHASE | flag::PAGE_FAULT);
+            tcb.transfer_copied = 0;
         }
         self.start_ipc(hardware, caller)
     }
@@ -236,6 +237,11 @@ impl Kernel {
 
     /// Move the message and wake the receiver. The sender's send phase is done.
     fn deliver<H: Hardware>(&mut self, hardware: &mut H, sender: u16, receiver: u16, flags: u32) -> SendOutcome {
+        // The transfer starts: the send and receive timeouts bounded only the
+        // wait for it ([X0M] p. 19); from now on only the pagefault timeouts
+        // apply (Hazelnut removes the receiver's timer here too).
+        self.remove_wakeup(sender);
+        self.remove_wakeup(receiver);
         match self.transfer(hardware, sender, receiver, flags) {
             Transfer::Done { receiver_result, sender_result, words, dwords, strings, fpages } => {
                 let sender_tcb = self.threads.tcb(sender);
@@ -554,9 +560,18 @@ impl Kernel {
             self.threads.tcb_mut(thread).state = State::Ready;
             self.start_ipc(hardware, thread);
         } else {
-            // Receive again: the sender is first in our queue.
+            // Receive again, from the same sender (first in our queue): its
+            // transfer goes on where it stopped.
             self.threads.tcb_mut(thread).state = State::Receiving;
-            self.receive_phase(hardware, thread);
+            let sender_id = if other != NONE { self.threads.tcb(other).partner } else { ThreadId::NIL };
+            if other != NONE
+                && self.threads.tcb(other).state == State::Sending
+                && sender_id == self.threads.tcb(thread).id
+            {
+                self.take_from_queue(hardware, thread, other);
+            } else {
+                self.receive_phase(hardware, thread);
+            }
         }
     }
 
@@ -574,15 +589,12 @@ impl Kernel {
             tcb.leave_transfer_fault();
         }
         self.remove_wakeup(faulting);
-        let receiver_code = if as_sender {
-            ipc_error::RECEIVE_PAGEFAULT_TIMEOUT
-        } else {
-            ipc_error::RECEIVE_PAGEFAULT_TIMEOUT_IN_SENDER
-        };
+        // A fault in the sender's space ran out of the receive-pagefault
+        // timeout, one in the receiver's space out of the send-pagefault timeout.
         let (faulting_code, other_code) = if as_sender {
-            (receiver_code | ipc_error::SEND_PHASE, receiver_code)
+            (ipc_error::RECEIVE_PAGEFAULT_TIMEOUT_AT_SENDER, ipc_error::RECEIVE_PAGEFAULT_TIMEOUT_AT_RECEIVER)
         } else {
-            (receiver_code, receiver_code | ipc_error::SEND_PHASE)
+            (ipc_error::SEND_PAGEFAULT_TIMEOUT_AT_RECEIVER, ipc_error::SEND_PAGEFAULT_TIMEOUT_AT_SENDER)
         };
         if other != NONE {
             self.threads.tcb_mut(other).transfer_partner = NONE;
@@ -608,40 +620,72 @@ impl Kernel {
         }
     }
 
-    /// End a thread's IPC from outside (lthread_ex_regs): not started yet →
-    /// cancelled (0x40/0x50); in the middle of a transfer → aborted (0xC0/0xD0),
-    /// for the partner too.
+    /// End a thread's IPC from outside (lthread_ex_regs, a deleted task):
+    /// not started yet → cancelled (0x40/0x50); in the middle of a transfer
+    /// (also one stalled on a page fault) → aborted for both parties, each
+    /// with its own code: 0xC0 for the receiver, 0xD0 for the sender ([X0M]
+    /// p. 28; Hazelnut's unwind_ipc).
     pub(crate) fn cancel_ipc<H: Hardware>(&mut self, hardware: &mut H, thread: u16) {
         let tcb = *self.threads.tcb(thread);
-        let transferring =
-            tcb.flags & (flag::TRANSFER_AS_SENDER | flag::TRANSFER_AS_RECEIVER | flag::TRANSFER_WAITING) != 0;
-        let receive_phase = tcb.flags & flag::RECEIVE_PHASE != 0 || tcb.state == State::Receiving;
-        match tcb.state {
-            State::Sending | State::Receiving => {}
-            _ => return,
+        if !matches!(tcb.state, State::Sending | State::Receiving) {
+            return;
+        }
+        if self.transfer_role(thread).is_some() {
+            let partner = tcb.transfer_partner;
+            self.abort_transfer_side(hardware, thread);
+            if partner != NONE {
+                self.abort_transfer_side(hardware, partner);
+            }
+            return;
         }
         if tcb.state == State::Sending
             && let Some(receiver) = self.threads.find(tcb.partner)
         {
             self.dequeue_sender(receiver, thread);
         }
-        let code = match (transferring, receive_phase) {
-            (true, true) => ipc_error::RECEIVE_ABORTED,
-            (true, false) => ipc_error::SEND_ABORTED,
-            (false, true) => ipc_error::RECEIVE_CANCELLED,
-            (false, false) => ipc_error::SEND_CANCELLED,
-        };
-        if transferring && tcb.transfer_partner != NONE {
-            let partner = tcb.transfer_partner;
-            let partner_tcb = *self.threads.tcb(partner);
-            let partner_code = if partner_tcb.flags & flag::RECEIVE_PHASE != 0 || partner_tcb.state == State::Receiving
-            {
-                ipc_error::RECEIVE_ABORTED
-            } else {
-                ipc_error::SEND_ABORTED
-            };
-            self.fail_blocked_ipc(hardware, partner, partner_code);
+        let receive_phase = tcb.flags & flag::RECEIVE_PHASE != 0 || tcb.state == State::Receiving;
+        let code = if receive_phase { ipc_error::RECEIVE_CANCELLED } else { ipc_error::SEND_CANCELLED };
+        self.ipc_failed(hardware, thread, code);
+    }
+
+    /// Whether a thread takes part in a transfer stalled on a page fault, and
+    /// as which party: `Some(true)` the sender, `Some(false)` the receiver.
+    fn transfer_role(&self, thread: u16) -> Option<bool> {
+        let tcb = self.threads.tcb(thread);
+        if tcb.flags & flag::TRANSFER_AS_SENDER != 0 {
+            Some(true)
+        } else if tcb.flags & flag::TRANSFER_AS_RECEIVER != 0 {
+            Some(false)
+        } else if tcb.flags & flag::TRANSFER_WAITING != 0 {
+            Some(tcb.state == State::Sending)
+        } else {
+            None
         }
+    }
+
+    /// One party of a stalled transfer: out of any queue (the pager's, for
+    /// the page-fault RPC; the receiver's, for a waiting sender), back to the
+    /// IPC the fault interrupted, and failed with its abort code.
+    fn abort_transfer_side<H: Hardware>(&mut self, hardware: &mut H, thread: u16) {
+        let Some(as_sender) = self.transfer_role(thread) else { return };
+        let tcb = *self.threads.tcb(thread);
+        if !matches!(tcb.state, State::Sending | State::Receiving) {
+            return;
+        }
+        if tcb.state == State::Sending
+            && let Some(queue) = self.threads.find(tcb.partner)
+        {
+            self.dequeue_sender(queue, thread);
+        }
+        {
+            let tcb = self.threads.tcb_mut(thread);
+            if tcb.flags & (flag::TRANSFER_AS_SENDER | flag::TRANSFER_AS_RECEIVER) != 0 {
+                tcb.leave_transfer_fault();
+            }
+            tcb.flags &= !(flag::PAGE_FAULT | flag::TRANSFER_WAITING);
+            tcb.transfer_partner = NONE;
+        }
+        let code = if as_sender { ipc_error::SEND_ABORTED } else { ipc_error::RECEIVE_ABORTED };
         self.ipc_failed(hardware, thread, code);
     }
 

@@ -43,6 +43,7 @@ mod fastpath;
 pub mod hardware;
 pub mod inspect;
 mod interrupts;
+pub mod io_mapping;
 mod ipc;
 mod kip;
 pub mod layout;
@@ -89,11 +90,16 @@ pub struct Config {
     pub stop_in_debugger: bool,
     /// Use 4 MB pages where the CPU has them (Pentium).
     pub large_pages: bool,
+    /// Nobody continues a thread in the kernel debugger by hand (the command
+    /// line, the native image): `enter_kdebug` says so on the console and
+    /// the thread goes on. The explorer turns it off: its run stops at the
+    /// kernel-debugger event, as at a breakpoint, until the user continues.
+    pub headless: bool,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { small_spaces: true, stop_in_debugger: false, large_pages: true }
+        Self { small_spaces: true, stop_in_debugger: false, large_pages: true, headless: true }
     }
 }
 
@@ -166,6 +172,9 @@ pub struct Statistics {
     pub small_space_switches: u64,
     pub tlb_flushes: u64,
     pub page_invalidations: u64,
+    /// Pages that message transfers looked up in a page table (to check them
+    /// or to copy through them).
+    pub transfer_page_lookups: u64,
 }
 
 /// The kernel: all of its state.
@@ -198,15 +207,20 @@ pub struct Kernel {
     pub(crate) stop: Option<StopReason>,
     /// The thread that yielded in this entry (for the switch event).
     pub(crate) previous_after_yield: u16,
+    /// A thread of a higher priority than the running one became ready in
+    /// this entry: the running thread is preempted at the exit.
+    pub(crate) preemption_due: bool,
     /// The second frame of each task's I/O bitmap.
     pub(crate) io_second_frames: [u32; 256],
+    /// Who holds which I/O ports from whom.
+    pub(crate) io_mappings: io_mapping::IoMappings,
     pub statistics: Statistics,
 }
 
 impl Kernel {
     pub const fn new() -> Self {
         Self {
-            config: Config { small_spaces: true, stop_in_debugger: false, large_pages: true },
+            config: Config { small_spaces: true, stop_in_debugger: false, large_pages: true, headless: true },
             booted: false,
             cpu: CpuKind::I486,
             clock: 0,
@@ -226,7 +240,9 @@ impl Kernel {
             reload_segments: false,
             stop: None,
             previous_after_yield: NONE,
+            preemption_due: false,
             io_second_frames: [0; 256],
+            io_mappings: io_mapping::IoMappings::new(),
             statistics: Statistics {
                 entries: 0,
                 ipcs: 0,
@@ -235,6 +251,7 @@ impl Kernel {
                 small_space_switches: 0,
                 tlb_flushes: 0,
                 page_invalidations: 0,
+                transfer_page_lookups: 0,
             },
         }
     }

@@ -204,22 +204,39 @@ impl Kernel {
         } else {
             base
         };
+        let source_writable = self.mapping.node(source).writable();
         if let Some(slot) = self.mapped_slot(hardware, to.task(), to_address) {
+            // A map onto a copy of the same frame may extend it to writable —
+            // only with w=1 and only if the mapper's own mapping is writable
+            // now: a mapping never carries more than its mapper holds ([X0M]
+            // §2.2.3; Hazelnut's map_fpage checks the sender's entry).
             let existing = Entry(hardware.read_physical_u32(slot.entry));
             let existing_base = if slot.large { existing.large_address() } else { existing.address() };
-            if existing_base == frame && !grant && writable {
-                let node = space::read_node(hardware, slot);
-                if self.mapping.valid(node) {
-                    self.mapping.set_writable(node, true);
-                    if self.mapping.node(node).writable() && !existing.is_writable() {
-                        hardware.write_physical_u32(slot.entry, existing.with(WRITABLE).raw());
-                        self.invalidate_now(hardware, to.task(), to_address);
-                    }
-                }
+            let extends = existing_base == frame && !grant && writable && source_writable && !existing.is_writable();
+            let node = space::read_node(hardware, slot);
+            if !extends || !self.mapping.valid(node) {
+                return Ok(false);
             }
-            return Ok(false);
+            // Never beyond the copy's own parent in the tree either.
+            self.mapping.set_writable(node, true);
+            if !self.mapping.node(node).writable() {
+                return Ok(false);
+            }
+            hardware.write_physical_u32(slot.entry, existing.with(WRITABLE).raw());
+            self.write_alias(hardware, to.task(), to_address, existing.with(WRITABLE).raw());
+            self.invalidate_now(hardware, to.task(), to_address);
+            hardware.emit(&KernelEvent::Map {
+                from,
+                to,
+                from_address,
+                to_address,
+                frame: frame.value(),
+                writable: true,
+                grant: false,
+                large: slot.large,
+            });
+            return Ok(true);
         }
-        let source_writable = self.mapping.node(source).writable();
         let writable = writable && source_writable;
         if grant {
             // The node moves; the sender's entry goes.

@@ -6,14 +6,16 @@
 //!
 //! Sigma0 owns every port but the kernel's own (PIC, PIT). A task that
 //! receives an I/O fpage gets its own bitmap (two pool frames) with those
-//! ports cleared; each grant is recorded so that fpage_unmap can take back
-//! what was derived from the caller, recursively.
+//! ports cleared. Who holds which ports from whom is the I/O mapping
+//! database (`io_mapping`), so fpage_unmap takes back what was derived from
+//! the caller, recursively, and a task may hold any number of runs of ports;
+//! each bitmap is kept equal to the union of its task's runs.
 
 use crate::Kernel;
 use crate::hardware::Hardware;
 use crate::layout;
 use crate::memory::{MapError, SIGMA0_TASK};
-use crate::thread::{IO_GRANTS, IoGrant};
+use crate::thread::NONE;
 use ia32::abi::{Fpage, ThreadId};
 use ia32::paging::Entry;
 use ia32::{PAGE_SIZE, PhysAddr, VirtAddr};
@@ -92,19 +94,7 @@ impl Kernel {
         if task == SIGMA0_TASK {
             return (first..first + count).all(|port| !kernel_port(port));
         }
-        let frames = [self.threads.tasks[task as usize].io_bitmap, self.io_second_frames[task as usize]];
-        if frames[0] == 0 {
-            return false;
-        }
-        (first..(first + count).min(65536)).all(|port| {
-            let byte_index = port / 8;
-            let mut byte = [0u8];
-            hardware.read_physical(
-                PhysAddr(frames[(byte_index / PAGE_SIZE) as usize]).offset(byte_index % PAGE_SIZE),
-                &mut byte,
-            );
-            byte[0] & (1 << (port % 8)) == 0
-        })
+        self.bitmap_allows(hardware, task, first, count)
     }
 
     /// Sigma0 gets a bitmap with every port open but the kernel's.
@@ -114,7 +104,9 @@ impl Kernel {
         }
     }
 
-    /// Map (or grant) the ports of an I/O fpage from one task to another.
+    /// Map (or grant) the ports of an I/O fpage from one task to another:
+    /// one node for the receiver under the mapper's node that holds them
+    /// all, or one under each of the mapper's smaller runs that make them up.
     pub(crate) fn grant_ports<H: Hardware>(
         &mut self,
         hardware: &mut H,
@@ -123,21 +115,44 @@ impl Kernel {
         fpage: Fpage,
     ) -> Result<u32, MapError> {
         let (first, count) = range(fpage);
-        if !self.has_ports(hardware, from.task(), first, count) {
+        let (mapper, receiver) = (from.task(), to.task());
+        // Ports map 1:1: a task mapping its own ports to itself changes nothing.
+        if mapper == receiver || !self.has_ports(hardware, mapper, first, count) {
             return Ok(0);
         }
-        let receiver = to.task();
-        let slot = self.threads.tasks[receiver as usize]
-            .io_grants
-            .iter()
-            .position(|grant| !grant.used)
-            .ok_or(MapError::NoMemory)?;
         self.own_bitmap(hardware, receiver).ok_or(MapError::NoMemory)?;
+        let grant = fpage.is_grant() && mapper != SIGMA0_TASK;
+        let high = first + count;
+        if mapper == SIGMA0_TASK {
+            self.io_mappings
+                .insert(receiver, first as u16, count.trailing_zeros() as u8, NONE)
+                .ok_or(MapError::NoMemory)?;
+        } else if let Some(container) = self.io_mappings.covering(mapper, first, high) {
+            if grant && self.io_mappings.node(container).range() == (first, high) {
+                self.io_mappings.move_node(container, receiver);
+            } else {
+                // (A grant of part of a larger run maps that part: the run stays whole.)
+                self.io_mappings
+                    .insert(receiver, first as u16, count.trailing_zeros() as u8, container)
+                    .ok_or(MapError::NoMemory)?;
+            }
+        } else {
+            for index in 0..crate::io_mapping::MAX_IO_NODES as u16 {
+                let node = *self.io_mappings.node(index);
+                let (low, end) = node.range();
+                if !node.in_use() || node.task != mapper || low < first || end > high {
+                    continue;
+                }
+                if grant {
+                    self.io_mappings.move_node(index, receiver);
+                } else {
+                    self.io_mappings.insert(receiver, node.first, node.log2, index).ok_or(MapError::NoMemory)?;
+                }
+            }
+        }
         self.set_ports(hardware, receiver, first, count, true);
-        self.threads.tasks[receiver as usize].io_grants[slot] =
-            IoGrant { port: first as u16, log2: count.trailing_zeros() as u8, from: from.task(), used: true };
-        if fpage.is_grant() && from.task() != SIGMA0_TASK {
-            self.set_ports(hardware, from.task(), first, count, false);
+        if grant {
+            self.refresh_ports(hardware, mapper, first, high);
         }
         hardware.emit(&crate::event::KernelEvent::Map {
             from,
@@ -153,45 +168,63 @@ impl Kernel {
     }
 
     /// fpage_unmap of an I/O fpage: take the ports back from every task that
-    /// got them (directly or further on) from `task`; with bit 31, from `task` too.
+    /// got them (directly or further on) from `task`; with bit 31, from `task`
+    /// too. A run of ports that is partly in the fpage goes as a whole (as a
+    /// partly unmapped 4 MB page does).
     pub(crate) fn revoke_ports<H: Hardware>(&mut self, hardware: &mut H, task: u8, fpage: Fpage, mask: u32) {
         let (first, count) = range(fpage);
-        self.revoke_derived(hardware, task, first, count, 0);
-        if mask & 0x8000_0000 != 0 && task != SIGMA0_TASK {
-            self.set_ports(hardware, task, first, count, false);
-        }
-    }
-
-    fn revoke_derived<H: Hardware>(&mut self, hardware: &mut H, granter: u8, first: u32, count: u32, depth: u32) {
-        if depth > 255 {
-            return;
-        }
-        for receiver in 1..=255u8 {
-            for index in 0..IO_GRANTS {
-                let grant = self.threads.tasks[receiver as usize].io_grants[index];
-                let grant_first = grant.port as u32;
-                let grant_count = 1u32 << grant.log2;
-                if !grant.used
-                    || grant.from != granter
-                    || grant_first + grant_count <= first
-                    || first + count <= grant_first
-                {
-                    continue;
-                }
-                let low = grant_first.max(first);
-                let high = (grant_first + grant_count).min(first + count);
-                self.revoke_derived(hardware, receiver, low, high - low, depth + 1);
-                self.set_ports(hardware, receiver, low, high - low, false);
-                if low <= grant_first && high >= grant_first + grant_count {
-                    self.threads.tasks[receiver as usize].io_grants[index].used = false;
-                }
+        let own = mask & 0x8000_0000 != 0 && task != SIGMA0_TASK;
+        for index in 0..crate::io_mapping::MAX_IO_NODES as u16 {
+            let node = *self.io_mappings.node(index);
+            if !node.in_use() || !node.overlaps(first, first + count) {
+                continue;
+            }
+            let derived =
+                if node.parent == NONE { task == SIGMA0_TASK } else { self.io_mappings.node(node.parent).task == task };
+            if derived || (own && node.task == task) {
+                self.remove_port_subtree(hardware, index);
             }
         }
     }
 
-    /// A task goes: free its bitmap and forget its grants.
+    /// Remove an I/O node and everything derived from it, and close the
+    /// ports in the bitmaps of the tasks that lost them.
+    fn remove_port_subtree<H: Hardware>(&mut self, hardware: &mut H, index: u16) {
+        let (low, high) = self.io_mappings.node(index).range();
+        let mut losers = [0u32; 8];
+        self.io_mappings.remove_subtree(index, |node| losers[node.task as usize / 32] |= 1 << (node.task % 32));
+        for task in 1..=255u8 {
+            if losers[task as usize / 32] & (1 << (task % 32)) != 0 {
+                self.refresh_ports(hardware, task, low, high);
+            }
+        }
+    }
+
+    /// Make a task's bitmap over [low, high) say exactly what its runs hold.
+    fn refresh_ports<H: Hardware>(&mut self, hardware: &mut H, task: u8, low: u32, high: u32) {
+        if task == SIGMA0_TASK {
+            return;
+        }
+        self.set_ports(hardware, task, low, high - low, false);
+        for index in 0..crate::io_mapping::MAX_IO_NODES as u16 {
+            let node = *self.io_mappings.node(index);
+            if node.in_use() && node.task == task && node.overlaps(low, high) {
+                let (first, end) = node.range();
+                let (from, to) = (first.max(low), end.min(high));
+                self.set_ports(hardware, task, from, to - from, true);
+            }
+        }
+    }
+
+    /// A task goes: what it holds goes with everything derived from it, and
+    /// its bitmap is freed.
     pub(crate) fn release_ports<H: Hardware>(&mut self, hardware: &mut H, task: u8) {
-        self.revoke_derived(hardware, task, 0, 65536, 0);
+        for index in 0..crate::io_mapping::MAX_IO_NODES as u16 {
+            let node = self.io_mappings.node(index);
+            if node.in_use() && node.task == task {
+                self.remove_port_subtree(hardware, index);
+            }
+        }
         let bitmap = self.threads.tasks[task as usize].io_bitmap;
         if bitmap != 0 {
             self.pool.free(PhysAddr(bitmap));
@@ -199,6 +232,22 @@ impl Kernel {
         }
         self.threads.tasks[task as usize].io_bitmap = 0;
         self.io_second_frames[task as usize] = 0;
-        self.threads.tasks[task as usize].io_grants = [IoGrant::default(); IO_GRANTS];
+    }
+
+    /// Whether a task's bitmap lets it use every port of [first, first + count).
+    pub(crate) fn bitmap_allows<H: Hardware>(&self, hardware: &mut H, task: u8, first: u32, count: u32) -> bool {
+        let frames = [self.threads.tasks[task as usize].io_bitmap, self.io_second_frames[task as usize]];
+        if frames[0] == 0 {
+            return false;
+        }
+        (first..(first + count).min(65536)).all(|port| {
+            let byte_index = port / 8;
+            let mut byte = [0u8];
+            hardware.read_physical(
+                PhysAddr(frames[(byte_index / PAGE_SIZE) as usize]).offset(byte_index % PAGE_SIZE),
+                &mut byte,
+            );
+            byte[0] & (1 << (port % 8)) == 0
+        })
     }
 }

@@ -7,6 +7,12 @@
 //! (it keeps its turn) and to the back if its time slice ran out. An IPC
 //! that delivers a message hands the CPU to the receiver (`handoff`) — the
 //! direct switch that makes L4's IPC fast.
+//!
+//! The running thread is preempted when a thread of a higher priority
+//! becomes ready (woken by a timeout, an IPC, an interrupt), not merely
+//! because one is queued: thread_schedule re-queues the thread it changes
+//! and returns to its caller, which runs on until it blocks, yields or its
+//! time slice ends (Hazelnut's sys_schedule).
 
 use crate::Kernel;
 use crate::hardware::Hardware;
@@ -111,10 +117,23 @@ impl Kernel {
     }
 
     /// Make a thread runnable (not the current one: it is never queued).
+    /// One of a higher priority than the running thread preempts it.
     pub(crate) fn make_ready(&mut self, index: u16) {
         self.remove_wakeup(index);
         self.threads.tcb_mut(index).state = State::Ready;
         if index != self.current {
+            self.enqueue(index, false);
+            let current = self.current;
+            if current == NONE || self.threads.tcb(index).priority > self.threads.tcb(current).priority {
+                self.preemption_due = true;
+            }
+        }
+    }
+
+    /// Put a ready thread back into the queue of its (new) priority without
+    /// preempting anyone (thread_schedule).
+    pub(crate) fn requeue(&mut self, index: u16) {
+        if index != self.current && self.threads.tcb(index).state == State::Ready {
             self.enqueue(index, false);
         }
     }
@@ -166,9 +185,10 @@ impl Kernel {
             self.enqueue_if_ready(handoff);
         }
         let best = self.ready.highest();
+        let preemption_due = core::mem::take(&mut self.preemption_due);
         if current_ready {
             let mine = self.threads.tcb(current).priority;
-            if best.is_none_or(|best| best <= mine) {
+            if !preemption_due || best.is_none_or(|best| best <= mine) {
                 return current;
             }
             // Preempted by a higher priority: keep its place.

@@ -134,6 +134,8 @@ impl Kernel {
     }
 
     /// int 0x34: EAX parameter word, EBX external preempter, ESI destination.
+    /// The changed thread is re-queued and the caller goes on (no
+    /// preemption, as Hazelnut's sys_schedule), whatever the new priorities.
     fn thread_schedule<H: Hardware>(&mut self, hardware: &mut H, caller: u16) -> Path {
         let tcb = *self.threads.tcb(caller);
         let parameter = ScheduleParameter(tcb.frame.get(register::EAX));
@@ -180,7 +182,7 @@ impl Kernel {
             }
             self.threads.tcb_mut(target).priority = priority;
             if queued {
-                self.make_ready(target);
+                self.requeue(target);
             }
         }
         if parameter.timeslice_mantissa() != 0 {
@@ -448,26 +450,21 @@ impl Kernel {
         slot.small = 0;
     }
 
-    /// Take a thread out of everything and free its TCB; partners blocked on
-    /// it learn that it is gone (0x10).
+    /// Take a thread out of everything and free its TCB. Senders queued at
+    /// it learn that it is gone (0x10); threads in a closed receive from it
+    /// stay blocked until their own timeout, as in Liedtke's X.0 kernel and
+    /// Hazelnut (waking them would let a partner loop that calls again spin
+    /// at its priority).
     pub(crate) fn remove_thread<H: Hardware>(&mut self, hardware: &mut H, index: u16) {
         self.cancel_ipc(hardware, index);
         self.dequeue(index);
         self.remove_wakeup(index);
         self.detach_interrupt(hardware, index);
-        let id = self.threads.tcb(index).id;
         // Senders queued at it fail.
         while self.threads.tcb(index).senders_first != NONE {
             let sender = self.threads.tcb(index).senders_first;
             self.dequeue_sender(index, sender);
             self.fail_partner(hardware, sender);
-        }
-        // Threads in a closed receive from it fail.
-        for other in 0..crate::thread::MAX_THREADS as u16 {
-            let tcb = self.threads.tcb(other);
-            if other != index && tcb.state == State::Receiving && tcb.partner == id {
-                self.fail_partner(hardware, other);
-            }
         }
         if self.current == index {
             self.current = NONE;

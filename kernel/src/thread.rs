@@ -145,9 +145,9 @@ pub struct Tcb {
     pub wakeup_previous: u16,
     /// The fault a page-fault IPC is about (address | write bit).
     pub fault_address: u32,
-    /// Virtual IDT set by an emulated `lidt` (linear base, limit); limit 0 = none.
+    /// Virtual IDT set by an emulated `lidt` (its base; 0 = none). It
+    /// always has the 32 gates of the exceptions 0..31.
     pub idt_base: u32,
-    pub idt_limit: u32,
     /// The source of the receive phase (ESI of the ipc, or the pager for a page fault).
     pub receive_from: ThreadId,
     /// The IPC a transfer page fault interrupted: its receive descriptor,
@@ -157,6 +157,10 @@ pub struct Tcb {
     pub saved_from: ThreadId,
     /// The other party of a suspended transfer (TCB index).
     pub transfer_partner: u16,
+    /// As a sender: bytes of the current transfer's stream (memory dwords,
+    /// then strings) already copied, so that a retry after a page fault goes
+    /// on from there. 0 when no transfer is under way.
+    pub transfer_copied: u32,
 }
 
 impl Tcb {
@@ -199,12 +203,12 @@ impl Tcb {
         wakeup_previous: NONE,
         fault_address: 0,
         idt_base: 0,
-        idt_limit: 0,
         receive_from: ThreadId::NIL,
         saved_descriptor: 0,
         saved_timeouts: 0,
         saved_from: ThreadId::NIL,
         transfer_partner: NONE,
+        transfer_copied: 0,
     };
 
     pub fn in_use(&self) -> bool {
@@ -245,21 +249,6 @@ pub struct Task {
     pub id: ThreadId,
     /// Threads that exist (not Free).
     pub threads: u32,
-    /// I/O ports received: (first port, log2 count, from task); count 0 = empty slot.
-    pub io_grants: [IoGrant; IO_GRANTS],
-}
-
-/// How many I/O fpage grants a task can hold (each may cover many ports).
-pub const IO_GRANTS: usize = 8;
-
-/// I/O ports a task received from another.
-#[repr(C)]
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
-pub struct IoGrant {
-    pub port: u16,
-    pub log2: u8,
-    pub from: u8,
-    pub used: bool,
 }
 
 impl Task {
@@ -273,7 +262,6 @@ impl Task {
         io_bitmap: 0,
         id: ThreadId::NIL,
         threads: 0,
-        io_grants: [IoGrant { port: 0, log2: 0, from: 0, used: false }; IO_GRANTS],
     };
 }
 

@@ -1,12 +1,15 @@
 //! Moving a message from sender to receiver: register words, memory dwords,
 //! string items (gathered and scattered by their `c` bits) and fpages.
 //!
-//! All or nothing: a probe reads every dope and checks every page of every
-//! dword and string in both spaces before anything is copied. A page that is
-//! not there (or not writable, on the receiver's side) comes back as a
-//! [`Transfer::Fault`]; the IPC code turns it into a page-fault RPC to the
-//! pager of that space and retries the whole transfer afterwards. Nothing
-//! has been changed, so a retry is exact.
+//! The memory dwords and the strings are one stream of bytes, copied page
+//! by page. A page that is not there (or not writable, on the receiver's
+//! side) stops the copy and comes back as a [`Transfer::Fault`]; the IPC
+//! code turns it into a page-fault RPC to the pager of that space and
+//! retries the transfer afterwards, which goes on from where the copy
+//! stopped (the sender's `transfer_copied`). So a string whose every page
+//! faults costs page lookups in proportion to its pages, not to their
+//! square. What was copied before a transfer is aborted stays (X.0 leaves it
+//! undefined); fpages are mapped only once everything is copied.
 
 use crate::Kernel;
 use crate::hardware::Hardware;
@@ -138,38 +141,6 @@ impl Kernel {
         Ok(())
     }
 
-    /// Check that [address, address + length) is mapped (writable if asked).
-    fn probe<H: Hardware>(
-        &self,
-        hardware: &mut H,
-        thread: u16,
-        address: u32,
-        length: u32,
-        write: bool,
-    ) -> Result<(), Problem> {
-        if length == 0 {
-            return Ok(());
-        }
-        let fault = |at: u32| Problem::Fault { thread, address: at, write };
-        let directory = self.directory_of(self.threads.tcb(thread).id.task()).ok_or(fault(address))?;
-        let end = address as u64 + length as u64;
-        if end > crate::layout::USER_LIMIT as u64 {
-            return Err(fault(address));
-        }
-        let mut page = address & !(PAGE_SIZE - 1);
-        while (page as u64) < end {
-            match self.spaces.translate(hardware, directory, VirtAddr(page)) {
-                Some((_, writable)) if writable || !write => {}
-                _ => return Err(fault(page.max(address))),
-            }
-            page = page.wrapping_add(PAGE_SIZE);
-            if page == 0 {
-                break;
-            }
-        }
-        Ok(())
-    }
-
     fn header<H: Hardware>(&self, hardware: &mut H, thread: u16, address: u32) -> Result<Header, Problem> {
         let mut raw = [0u8; 12];
         self.read_user(hardware, thread, address, &mut raw).map_err(|at| Problem::Fault {
@@ -288,11 +259,7 @@ impl Kernel {
             send_dwords
         };
         let memory_dwords = dwords - message::REGISTER_DWORDS;
-        if memory_dwords > 0 {
-            self.probe(hardware, sender, send_address + message::DWORDS + 12, memory_dwords * 4, false)?;
-            self.probe(hardware, receiver, buffer + message::DWORDS + 12, memory_dwords * 4, true)?;
-        }
-        // Strings: read both dope lists and check every page first.
+        // Both dope lists.
         let mut send_pieces = [Piece::default(); MAX_STRINGS as usize];
         let mut receive_pieces = [Piece::default(); MAX_STRINGS as usize];
         let mut send_count = 0;
@@ -306,37 +273,43 @@ impl Kernel {
                 receive_count =
                     self.pieces(hardware, receiver, receive_dopes, receive_strings, true, &mut receive_pieces)?;
             }
-            for piece in &send_pieces[..send_count] {
-                self.probe(hardware, sender, piece.address, piece.length, false)?;
-            }
-            for piece in &receive_pieces[..receive_count] {
-                self.probe(hardware, receiver, piece.address, piece.length, true)?;
-                self.probe(hardware, receiver, piece.dope, message::STRING_DOPE_SIZE, true)?;
-            }
         }
-        // Everything is there: perform.
-        if memory_dwords > 0 {
-            let mut chunk = [0u8; 256];
-            let mut done = 0;
-            let total = memory_dwords * 4;
-            while done < total {
-                let take = (total - done).min(chunk.len() as u32);
-                let from_address = send_address + message::DWORDS + 12 + done;
-                let to_address = buffer + message::DWORDS + 12 + done;
-                let _ = self.read_user(hardware, sender, from_address, &mut chunk[..take as usize]);
-                let _ = self.write_user(hardware, receiver, to_address, &chunk[..take as usize]);
-                done += take;
-            }
+        // Copy the memory dwords, then the strings, as one stream of bytes.
+        // A missing page stops the copy there: the page-fault RPC follows,
+        // and the retry goes on from where this one stopped (the sender's
+        // `transfer_copied`), so every page is looked at a bounded number of
+        // times whatever the number of faults ([X0M]: which parts of an
+        // aborted message were transferred is not defined).
+        let mut copied = self.threads.tcb(sender).transfer_copied;
+        let dword_bytes = memory_dwords * 4;
+        let result = self
+            .copy_span(
+                hardware,
+                sender,
+                send_address.wrapping_add(message::DWORDS + 12),
+                receiver,
+                buffer.wrapping_add(message::DWORDS + 12),
+                dword_bytes,
+                0,
+                &mut copied,
+            )
+            .and_then(|()| {
+                self.copy_strings(
+                    hardware,
+                    (sender, &send_pieces[..send_count]),
+                    (receiver, &mut receive_pieces[..receive_count]),
+                    dword_bytes,
+                    &mut copied,
+                )
+            });
+        self.threads.tcb_mut(sender).transfer_copied = copied;
+        let (strings, cut) = result?;
+        if cut {
+            receiver_error = ipc_error::RECEIVE_CUT;
+            sender_error = ipc_error::SEND_CUT;
         }
-        let strings = self.copy_strings(
-            hardware,
-            sender,
-            receiver,
-            &send_pieces[..send_count],
-            &mut receive_pieces[..receive_count],
-            &mut receiver_error,
-            &mut sender_error,
-        );
+        // Everything is there: the transfer is done, whatever comes next.
+        self.threads.tcb_mut(sender).transfer_copied = 0;
         // Fpages: (hot spot, fpage) pairs in w0/w1, then in the memory dwords.
         let mut fpages = 0;
         let mut mapped_flag = 0;
@@ -400,21 +373,82 @@ impl Kernel {
         })
     }
 
-    /// Copy the logical strings (gather on the sender's side, scatter on the
-    /// receiver's) and write back the received sizes into the receive dopes.
+    /// Copy bytes [position, position + length) of a transfer's stream from
+    /// `sender`'s `from` to `receiver`'s `to`, page by page, skipping what an
+    /// earlier attempt copied (`copied`, advanced as bytes go). A page that
+    /// is missing (or read-only in the receiver) stops the copy there.
     #[allow(clippy::too_many_arguments)]
-    fn copy_strings<H: Hardware>(
+    fn copy_span<H: Hardware>(
         &mut self,
         hardware: &mut H,
         sender: u16,
+        from: u32,
         receiver: u16,
-        send: &[Piece],
-        receive: &mut [Piece],
-        receiver_error: &mut u32,
-        sender_error: &mut u32,
-    ) -> u32 {
+        to: u32,
+        length: u32,
+        position: u32,
+        copied: &mut u32,
+    ) -> Result<(), Problem> {
+        let end = position as u64 + length as u64;
+        if end <= *copied as u64 || length == 0 {
+            return Ok(());
+        }
+        let skip = copied.saturating_sub(position);
+        let (mut from, mut to, mut left) = (from.wrapping_add(skip), to.wrapping_add(skip), length - skip);
+        let missing = |thread: u16, address: u32, write: bool| Problem::Fault { thread, address, write };
+        let source_directory =
+            self.directory_of(self.threads.tcb(sender).id.task()).ok_or(missing(sender, from, false))?;
+        let target_directory =
+            self.directory_of(self.threads.tcb(receiver).id.task()).ok_or(missing(receiver, to, true))?;
+        let mut chunk = [0u8; 256];
+        while left > 0 {
+            if from >= crate::layout::USER_LIMIT {
+                return Err(missing(sender, from, false));
+            }
+            if to >= crate::layout::USER_LIMIT {
+                return Err(missing(receiver, to, true));
+            }
+            self.statistics.transfer_page_lookups += 1;
+            let (source, _) = self
+                .spaces
+                .translate(hardware, source_directory, VirtAddr(from))
+                .ok_or(missing(sender, from, false))?;
+            self.statistics.transfer_page_lookups += 1;
+            let target = match self.spaces.translate(hardware, target_directory, VirtAddr(to)) {
+                Some((target, true)) => target,
+                _ => return Err(missing(receiver, to, true)),
+            };
+            let in_pages = (PAGE_SIZE - (from & (PAGE_SIZE - 1))).min(PAGE_SIZE - (to & (PAGE_SIZE - 1)));
+            let step = left.min(in_pages);
+            let mut done = 0;
+            while done < step {
+                let take = (step - done).min(chunk.len() as u32) as usize;
+                hardware.read_physical(source.offset(done), &mut chunk[..take]);
+                hardware.write_physical(target.offset(done), &chunk[..take]);
+                done += take as u32;
+            }
+            from = from.wrapping_add(step);
+            to = to.wrapping_add(step);
+            left -= step;
+            *copied += step;
+        }
+        Ok(())
+    }
+
+    /// Copy the logical strings (gather on the sender's side, scatter on the
+    /// receiver's), from stream position `position` on, and write back the
+    /// received sizes into the receive dopes. Returns the number of strings
+    /// and whether the receiver's buffers cut the message.
+    fn copy_strings<H: Hardware>(
+        &mut self,
+        hardware: &mut H,
+        (sender, send): (u16, &[Piece]),
+        (receiver, receive): (u16, &mut [Piece]),
+        mut position: u32,
+        copied: &mut u32,
+    ) -> Result<(u32, bool), Problem> {
         if send.is_empty() {
-            return 0;
+            return Ok((0, false));
         }
         // Group into logical strings: a piece starts one unless it is continued.
         let groups = |pieces: &[Piece], start: usize| -> usize {
@@ -427,19 +461,18 @@ impl Kernel {
         let mut send_index = 0;
         let mut receive_index = 0;
         let mut strings = 0;
+        let mut cut = false;
         let mut received = [0u32; MAX_STRINGS as usize];
         while send_index < send.len() {
             let send_end = groups(send, send_index);
             if receive_index >= receive.len() {
-                *receiver_error = ipc_error::RECEIVE_CUT;
-                *sender_error = ipc_error::SEND_CUT;
+                cut = true;
                 break;
             }
             let receive_end = groups(receive, receive_index);
             // Stream bytes from the send pieces into the receive pieces.
             let (mut from_piece, mut from_offset) = (send_index, 0u32);
             let (mut to_piece, mut to_offset) = (receive_index, 0u32);
-            let mut chunk = [0u8; 256];
             while from_piece < send_end {
                 let available = send[from_piece].length - from_offset;
                 if available == 0 {
@@ -448,8 +481,7 @@ impl Kernel {
                     continue;
                 }
                 if to_piece >= receive_end {
-                    *receiver_error = ipc_error::RECEIVE_CUT;
-                    *sender_error = ipc_error::SEND_CUT;
+                    cut = true;
                     break;
                 }
                 let room = receive[to_piece].length - to_offset;
@@ -458,15 +490,18 @@ impl Kernel {
                     to_offset = 0;
                     continue;
                 }
-                let take = available.min(room).min(chunk.len() as u32);
-                let _ = self.read_user(
+                let take = available.min(room);
+                self.copy_span(
                     hardware,
                     sender,
-                    send[from_piece].address + from_offset,
-                    &mut chunk[..take as usize],
-                );
-                let _ =
-                    self.write_user(hardware, receiver, receive[to_piece].address + to_offset, &chunk[..take as usize]);
+                    send[from_piece].address.wrapping_add(from_offset),
+                    receiver,
+                    receive[to_piece].address.wrapping_add(to_offset),
+                    take,
+                    position,
+                    copied,
+                )?;
+                position = position.wrapping_add(take);
                 received[to_piece] += take;
                 from_offset += take;
                 to_offset += take;
@@ -475,13 +510,20 @@ impl Kernel {
             send_index = send_end;
             receive_index = receive_end;
         }
-        // After receipt each receive dope holds the bytes received and the buffer address.
+        // After receipt each receive dope holds the bytes received and the
+        // buffer address (its page must be there and writable first).
         for (index, piece) in receive.iter().enumerate() {
             let size = received[index] | if piece.continued { message::STRING_CONTINUE } else { 0 };
-            let _ = self.write_user(hardware, receiver, piece.dope, &size.to_le_bytes());
-            let _ = self.write_user(hardware, receiver, piece.dope + 4, &piece.address.to_le_bytes());
+            let mut dope = [0u8; 8];
+            dope[..4].copy_from_slice(&size.to_le_bytes());
+            dope[4..].copy_from_slice(&piece.address.to_le_bytes());
+            self.write_user(hardware, receiver, piece.dope, &dope).map_err(|address| Problem::Fault {
+                thread: receiver,
+                address,
+                write: true,
+            })?;
         }
-        strings
+        Ok((strings, cut))
     }
 
     /// Map an I/O fpage: ports go 1:1 into the receiver's I/O bitmap.

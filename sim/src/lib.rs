@@ -67,6 +67,10 @@ pub struct SystemConfig {
     pub small_spaces: bool,
     /// Stop the system at `enter_kdebug` (else log and continue).
     pub stop_in_debugger: bool,
+    /// Nobody continues by hand at `enter_kdebug`: the kernel says so on the
+    /// console and goes on (`run`; the explorer turns it off and stops its
+    /// run at the kernel-debugger event instead).
+    pub headless: bool,
     /// Which machine events go into the log (kernel events always do).
     pub machine_events: EventFilter,
 }
@@ -78,6 +82,7 @@ impl SystemConfig {
             memory_kb: 16 * 1024,
             small_spaces: false,
             stop_in_debugger: false,
+            headless: true,
             machine_events: EventFilter::NONE,
         }
     }
@@ -129,14 +134,28 @@ pub struct Budget {
     pub until_cycle: u64,
     /// Return after the first kernel entry that logged a kernel event.
     pub stop_at_kernel_event: bool,
+    /// Return after a kernel entry that entered the kernel debugger
+    /// (`enter_kdebug`, a breakpoint in the program).
+    pub stop_in_kernel_debugger: bool,
 }
 
 impl Budget {
     pub const fn instructions(count: u64) -> Self {
-        Self { instructions: count, until_cycle: u64::MAX, stop_at_kernel_event: false }
+        Self { instructions: count, until_cycle: u64::MAX, stop_at_kernel_event: false, stop_in_kernel_debugger: false }
     }
     pub const fn cycles(until: u64) -> Self {
-        Self { instructions: u64::MAX, until_cycle: until, stop_at_kernel_event: false }
+        Self { instructions: u64::MAX, until_cycle: until, stop_at_kernel_event: false, stop_in_kernel_debugger: false }
+    }
+
+    /// Whether the kernel events logged in one entry end the run.
+    fn stops_at<'a>(&self, mut events: impl Iterator<Item = &'a Source>) -> bool {
+        (self.stop_at_kernel_event || self.stop_in_kernel_debugger)
+            && events.any(|source| match source {
+                Source::Kernel(event) => {
+                    self.stop_at_kernel_event || matches!(event, KernelEvent::KernelDebugger { .. })
+                }
+                _ => false,
+            })
     }
 }
 
@@ -224,6 +243,7 @@ impl System {
             small_spaces: self.config.small_spaces,
             stop_in_debugger: self.config.stop_in_debugger,
             large_pages: true,
+            headless: self.config.headless,
         };
         let mut frame = Frame::default();
         let mut failure = None;
@@ -259,7 +279,7 @@ impl System {
                         Ok(Exit::KernelEntry(entry)) => {
                             let logged = self.log.next_sequence();
                             self.enter_kernel(entry);
-                            if budget.stop_at_kernel_event && self.kernel_event_since(logged) {
+                            if budget.stops_at(self.log.since(logged).map(|entry| &entry.source)) {
                                 return RunResult::Event;
                             }
                         }
@@ -287,7 +307,7 @@ impl System {
                         Some(irq) => {
                             let logged = self.log.next_sequence();
                             self.interrupt_while_idle(irq);
-                            if budget.stop_at_kernel_event && self.kernel_event_since(logged) {
+                            if budget.stops_at(self.log.since(logged).map(|entry| &entry.source)) {
                                 return RunResult::Event;
                             }
                         }
@@ -297,10 +317,6 @@ impl System {
                 }
             }
         }
-    }
-
-    fn kernel_event_since(&self, sequence: u64) -> bool {
-        self.log.since(sequence).any(|entry| matches!(entry.source, Source::Kernel(_)))
     }
 
     /// User code entered the kernel: run the kernel's entry and resume.

@@ -3,7 +3,7 @@
 //! too and a user's edit is assembled the same way.
 
 use crate::loading::Module;
-use asm::{MemoryFiles, Options};
+use asm::{FileProvider, MemoryFiles, Options};
 
 /// One program of a scenario.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,6 +78,13 @@ pub const TESTS: &[Program] = &[
     program!("tests/pagefault-timeouts.asm"),
     program!("tests/interrupts.asm"),
     program!("tests/small-spaces.asm"),
+    program!("tests/map-rights.asm"),
+    program!("tests/transfer-abort.asm"),
+    program!("tests/transfer-timeouts.asm"),
+    program!("tests/task-delete.asm"),
+    program!("tests/schedule-returns.asm"),
+    program!("tests/io-ports.asm"),
+    program!("tests/string-faults.asm"),
 ];
 
 /// How a program wants to be run: `; test: small-spaces`, `; test: input=TEXT`
@@ -181,6 +188,35 @@ pub fn assemble(file: &str, source: &str) -> Result<Vec<u8>, String> {
     let files = files_with(&[(file, source)]);
     let program = asm::assemble(file, &files, &Options::default()).map_err(|diagnostics| diagnostics.render())?;
     program.to_elf().map_err(|error| format!("{file}: {error}"))
+}
+
+/// Files on disk for a program given on the command line: an `%include` is
+/// looked up next to the including file first (as `cargo xtask asm` does),
+/// then in the built-in library.
+struct NextToTheProgram {
+    library: MemoryFiles,
+}
+
+impl FileProvider for NextToTheProgram {
+    fn read(&self, name: &str, from: Option<&str>) -> Option<(String, String)> {
+        let path = match from {
+            Some(from) => std::path::Path::new(from).parent().unwrap_or(std::path::Path::new(".")).join(name),
+            None => std::path::PathBuf::from(name),
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Some((path.display().to_string(), text)),
+            Err(_) => self.library.read(name, from),
+        }
+    }
+}
+
+/// Assemble a program from disk (`cargo xtask run --module FILE.asm`, and
+/// `boot`): its includes next to it, then the library.
+pub fn assemble_file(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    let files = NextToTheProgram { library: files_with(&[]) };
+    let name = path.display().to_string();
+    let program = asm::assemble(&name, &files, &Options::default()).map_err(|diagnostics| diagnostics.render())?;
+    program.to_elf().map_err(|error| format!("{name}: {error}"))
 }
 
 /// Sigma0 as a boot module.

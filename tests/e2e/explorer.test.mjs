@@ -176,6 +176,41 @@ test("clicking an event or an arrow moves the machine there", async () => {
   assert.deepEqual(page.problems, []);
 });
 
+test("enter_kdebug stops a run like a breakpoint and r continues; a thread removed for an exception is named in the status", async () => {
+  const page = await openExplorer(browser, "#scenario=hello&cpu=486");
+  await press(page, "d");
+  const editor = page.locator("[data-test=editor-text]");
+  const source = await editor.inputValue();
+  const verdict = "    debug_exit DEBUG_EXIT_SUCCESS";
+  assert.ok(source.includes(verdict));
+  const stopReason = () => page.locator("[data-test=stop-reason]").innerText();
+  const waitForStop = (pattern) => page.waitForFunction(
+    (text) => new RegExp(text).test(document.querySelector("[data-test=stop-reason]")?.textContent ?? ""),
+    pattern.source, { timeout: 20000 });
+
+  await editor.fill(source.replace(verdict, `    enter_kdebug "look here"\n${verdict}`));
+  await page.click("[data-test=assemble]");
+  await page.locator("body").click({ position: { x: 5, y: 790 } });
+  await press(page, "o");
+  await press(page, "r");
+  await waitForStop(/in the kernel debugger/);
+  assert.match(await stopReason(), /r continues/);
+  assert.match(await page.locator("[data-test=console]").innerText(), /--- look here ---/);
+  assert.doesNotMatch(await page.locator("[data-test=status-bar]").innerText(), /exited/, "stopped before the end");
+  await screenshot(page, "enter-kdebug");
+  await press(page, "r");
+  await waitForStop(/the program ended: success/);
+
+  await press(page, "d");
+  await editor.fill(source.replace(verdict, `    rdtsc\n${verdict}`));
+  await page.click("[data-test=assemble]");
+  await page.locator("body").click({ position: { x: 5, y: 790 } });
+  await press(page, "r");
+  await waitForStop(/unhandled exception #UD \(invalid opcode\) in thread 04040001 at eip [0-9a-f]{8}: the thread is removed/);
+  assert.doesNotMatch(await stopReason(), /^every thread waits/);
+  assert.deepEqual(page.problems, []);
+});
+
 test("a breakpoint on the next TLB flush stops the run there", async () => {
   const page = await openExplorer(browser, "#scenario=ping-pong&cpu=486");
   await page.selectOption("[data-test=breakpoint-kind]", "tlb-flush");

@@ -104,3 +104,27 @@ fn ipc_cost_does_not_depend_on_the_number_of_threads() {
     assert!(difference < 0.01, "1,000 round trips: {alone} cycles alone, {crowded} with 60 more threads");
     eprintln!("1,000 round trips: {alone} cycles alone, {crowded} cycles with 60 more threads");
 }
+
+/// A faulting string transfer costs page lookups in proportion to its pages
+/// (issue 13, point 11): `string-faults` sends a 32-page string into a
+/// receiver that has none of its pages, then receives one from a sender that
+/// has none; each page faults once and the transfer goes on from there.
+/// Probing every page of the string again after each fault would cost about
+/// 32·32/2 lookups per direction; going on from the fault costs a few per page.
+#[test]
+fn a_faulting_string_transfer_costs_lookups_in_proportion_to_its_pages() {
+    const PAGES: u64 = 32;
+    let program = sim::scenarios::find_test("string-faults").unwrap();
+    for cpu in [CpuModel::I486, CpuModel::Pentium] {
+        let mut system = System::new(SystemConfig::new(cpu));
+        system.boot(&program.modules().unwrap()).unwrap();
+        let result = system.run(Budget::cycles(2_000_000_000));
+        let console = String::from_utf8_lossy(system.console()).into_owned();
+        assert_eq!(result, RunResult::Exited { value: 0x10 }, "{cpu:?}: {console}");
+        let lookups = system.kernel().statistics.transfer_page_lookups;
+        // Two strings of PAGES pages, both sides of each: 4·PAGES pages to
+        // look at once each; a few more for the pages that faulted.
+        assert!(lookups <= 8 * PAGES, "{cpu:?}: {lookups} page lookups for two strings of {PAGES} pages");
+        eprintln!("{cpu:?}: {lookups} page lookups");
+    }
+}

@@ -5,9 +5,18 @@
 //! calls. Meanwhile a ping-pong pair must keep working. The kernel must
 //! never panic, the model never fail, and the mapping database and TLBs
 //! must stay consistent (checked every few thousand kernel entries).
+//!
+//! The hostile tasks also remap what they hold read-only — the image's
+//! code and data, which their pager gives them read-only — with w=1 onto
+//! the copies other hostile tasks hold at the same address, while those
+//! wait to receive mappings. No hostile task may ever hold one of those
+//! frames writable: a mapping carries at most its mapper's rights ([X0M]
+//! §2.2.3), and no other thread hands them out writable (the hostile tasks
+//! address their own pager, not the test's, which would).
 #![allow(clippy::unwrap_used)]
 
 use sim::{Budget, CpuModel, RunResult, System, SystemConfig};
+use std::collections::HashSet;
 
 const PROGRAM: &str = r#"
 %include "testing.inc"
@@ -307,6 +316,35 @@ do_kdebug:
     int3
     cmp al, 12                      ; non-blocking console read
     jmp hostile
+do_remap:
+    ; Map a page of the image it holds read-only (the one with its code, or
+    ; the one with the call table) with w=1 to another hostile task, at the
+    ; same address: onto that task's own read-only copy. Send timeout 0.
+    next_random
+    mov esi, eax
+    and esi, 7 << 16
+    add esi, 7 << 16
+    or esi, 0x04000001              ; task 7..14
+    mov edx, hostile
+    test eax, 0x100
+    jz .code
+    mov edx, calls
+.code:
+    and edx, 0xFFFFF000
+    lea ebx, [edx + (12 << 2) + FPAGE_WRITE]
+    mov eax, L4_IPC_SHORT_FPAGE
+    mov ebp, L4_IPC_NIL
+    mov ecx, 0x10                   ; send timeout 0
+    xor edi, edi
+    int 0x30
+    jmp hostile
+do_accept:
+    ; Wait until the next timer tick for a message, accepting mappings anywhere.
+    mov eax, L4_IPC_NIL
+    mov ebp, L4_WHOLE_SPACE | 2 | 1
+    mov ecx, (1 << 24) | 11         ; receive 4^4 µs, send ∞ (no send)
+    int 0x30
+    jmp hostile
 do_exception:
     ud2
 do_divide:
@@ -326,8 +364,10 @@ section .data
 value_kinds: dd hostile.random, hostile.small, hostile.identity, hostile.fpage
              dd hostile.all_ones, hostile.zero, hostile.buffer, hostile.timeouts
 nasty:       dd 0, 0x00000FFC, 0xBFFFFFFC, 0xC0000000, 0xEFFFE000, 0xF0000000, 0xFFFFF000, 0x7FFFFFFF
-identities:  dd SIGMA0_ID, ROOT_TASK_ID, PAGER_ID, PONG_ID, PING_ID, 0x04070001, 0x040C0001, 6
-calls:       times 42 dd do_ipc
+identities:  dd SIGMA0_ID, ROOT_TASK_ID, HOSTILE_PAGER, PONG_ID, PING_ID, 0x04070001, 0x040C0001, 6
+calls:       times 37 dd do_ipc
+             times 3 dd do_remap
+             times 2 dd do_accept
              times 7 dd do_id_nearest
              times 1 dd do_unmap
              times 1 dd do_switch
@@ -365,6 +405,38 @@ trash_data:     resb 4096
 testing_end
 "#;
 
+/// The frames the hostile pager hands out read-only: the root task's pages
+/// from the image's start to the hostile area, and the code trash page.
+fn read_only_frames(system: &System) -> HashSet<u32> {
+    let label =
+        |name: &str| system.labels().into_iter().find(|label| label.name == name).map(|label| label.address).unwrap();
+    let root = system.kernel().task_summaries().find(|task| task.number == 4).unwrap().directory;
+    let trash = label("trash");
+    (label("image_start") & !0xFFF..label("hostile_area"))
+        .step_by(4096)
+        .chain([trash])
+        .filter_map(|address| system.walk(root, address))
+        .map(|translation| translation.physical & !0xFFF)
+        .collect()
+}
+
+/// No hostile task (7..14) holds one of the read-only frames writable.
+fn no_hostile_writes_what_it_got_read_only(system: &System) -> Result<(), String> {
+    let frames = read_only_frames(system);
+    let tasks: Vec<_> = system.kernel().task_summaries().filter(|task| (7..=14).contains(&task.number)).collect();
+    for mapping in system.kernel().mapping_summaries().filter(|mapping| mapping.writable) {
+        let Some(task) = tasks.iter().find(|task| task.number == mapping.task) else { continue };
+        let Some(translation) = system.walk(task.directory, mapping.address) else { continue };
+        if frames.contains(&(translation.physical & !0xFFF)) {
+            return Err(format!(
+                "task {:#x} holds the read-only frame {:#x} writable at {:#x}",
+                mapping.task, translation.physical, mapping.address
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Epochs of about 41 ms: the 486 makes fewer calls per simulated second.
 fn run(cpu: CpuModel, epochs: u32) {
     let source = format!("EPOCHS equ {epochs}\n{PROGRAM}");
@@ -377,6 +449,9 @@ fn run(cpu: CpuModel, epochs: u32) {
         let result = system.run(Budget { instructions: 200_000, ..Budget::cycles(4_000_000_000) });
         if let Err(error) = system.audit() {
             panic!("{cpu:?}: the kernel broke an invariant: {error:?}");
+        }
+        if let Err(error) = no_hostile_writes_what_it_got_read_only(&system) {
+            panic!("{cpu:?}: {error}");
         }
         if let Err(error) = system.check_tlbs() {
             panic!("{cpu:?}: {error}");
@@ -400,7 +475,7 @@ fn run(cpu: CpuModel, epochs: u32) {
 
 #[test]
 fn hostile_tasks_cannot_break_the_kernel_on_the_486() {
-    run(CpuModel::I486, 240);
+    run(CpuModel::I486, 280);
 }
 
 #[test]

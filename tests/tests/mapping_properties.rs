@@ -3,11 +3,16 @@
 //! generated program on the model. After every kernel entry that changed
 //! something: the mapping database is a forest rooted in sigma0, no child has
 //! rights beyond its parent, every present user page-table entry has exactly
-//! its node and every node its entry (`Kernel::audit`), and no TLB entry
-//! translates a page its space no longer has (`System::check_tlbs`).
+//! its node and every node its entry (`Kernel::audit`), no TLB entry
+//! translates a page its space no longer has (`System::check_tlbs`), and no
+//! mapping gained the write right except by a map whose mapper held it at
+//! that moment ([X0M] §2.2.3) — the tree's rule alone cannot see a read-only
+//! holder that maps with w=1 onto a copy whose own parent is writable, so
+//! the operations include exactly that remapping onto existing copies.
 #![allow(clippy::unwrap_used)]
 
-use sim::{Budget, CpuModel, RunResult, Source, System, SystemConfig};
+use sim::{Budget, CpuModel, KernelEvent, RunResult, Source, System, SystemConfig};
+use std::collections::HashMap;
 
 const WORKERS: u32 = 8;
 const PAGES: u32 = 12;
@@ -35,26 +40,70 @@ fn task_id(task: u32) -> u32 {
 
 /// One operation: (actor task, partner task, word) with word =
 /// page | kind << 8 | flags << 12 (kind 1 map, 2 grant, 3 unmap; flags bit 0
-/// writable / flush, bit 1 the caller's own mapping too).
+/// writable / flush, bit 1 the caller's own mapping too). One draw in eight
+/// is a remapping onto an existing copy by a lower-rights holder: the root
+/// task maps a page read-only to two workers, then the first maps its copy
+/// with w=1 onto the second's (three operations).
 fn operations(seed: u32) -> Vec<(u32, u32, u32)> {
     let mut random = Random(seed.max(1));
-    (0..OPERATIONS)
-        .map(|_| {
-            let actor = if random.below(3) == 0 { 4 } else { 5 + random.below(WORKERS) };
-            let mut partner = 5 + random.below(WORKERS);
-            if partner == actor {
-                partner = 5 + (partner - 5 + 1) % WORKERS;
+    let mut operations = Vec::new();
+    while operations.len() < OPERATIONS {
+        let actor = if random.below(3) == 0 { 4 } else { 5 + random.below(WORKERS) };
+        let mut partner = 5 + random.below(WORKERS);
+        if partner == actor {
+            partner = 5 + (partner - 5 + 1) % WORKERS;
+        }
+        let page = random.below(PAGES);
+        if actor != 4 && random.below(8) == 0 {
+            operations.push((4, actor, page | 1 << 8));
+            operations.push((4, partner, page | 1 << 8));
+            operations.push((actor, partner, page | 1 << 8 | 1 << 12));
+            continue;
+        }
+        let kind = match random.below(10) {
+            0..=4 => 1,
+            5..=6 => 2,
+            _ => 3,
+        };
+        let flags = random.below(4);
+        operations.push((actor, partner, page | kind << 8 | flags << 12));
+    }
+    operations
+}
+
+/// Which mappings are writable: (task, address) → writable.
+fn rights(system: &System) -> HashMap<(u8, u32), bool> {
+    system.kernel().mapping_summaries().map(|mapping| ((mapping.task, mapping.address), mapping.writable)).collect()
+}
+
+/// Every mapping that is writable now but was not at the last check must
+/// have been made so by a map (or grant) of this kernel entry whose mapper
+/// held the write right at the last check. Sigma0 (task 2) holds every
+/// right; its own mappings appear on demand.
+fn check_mapper_rights(
+    before: &HashMap<(u8, u32), bool>,
+    after: &HashMap<(u8, u32), bool>,
+    maps: &[KernelEvent],
+) -> Result<(), String> {
+    for (&(task, address), &writable) in after {
+        if !writable || task == 2 || before.get(&(task, address)) == Some(&true) {
+            continue;
+        }
+        let justified = maps.iter().any(|event| match *event {
+            KernelEvent::Map { from, to, from_address, to_address, writable: true, .. } => {
+                to.task() == task
+                    && to_address == address
+                    && (from.task() == 2 || before.get(&(from.task(), from_address)) == Some(&true))
             }
-            let page = random.below(PAGES);
-            let kind = match random.below(10) {
-                0..=4 => 1,
-                5..=6 => 2,
-                _ => 3,
-            };
-            let flags = random.below(4);
-            (actor, partner, page | kind << 8 | flags << 12)
-        })
-        .collect()
+            _ => false,
+        });
+        if !justified {
+            return Err(format!(
+                "task {task:#x} gained the write right at {address:#x} without a map from a mapper that had it"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The program: the root task creates the workers, then performs or
@@ -218,15 +267,32 @@ fn run_case(cpu: CpuModel, seed: u32, small_spaces: bool) {
     let mut maps = 0;
     let mut unmaps = 0;
     let mut seen = system.log().next_sequence();
+    let mut before = rights(&system);
+    let mut remaps = 0;
     loop {
         let result = system.run(Budget { stop_at_kernel_event: true, ..Budget::cycles(2_000_000_000) });
         let mut changed = false;
+        let mut batch = Vec::new();
         for entry in system.log().since(seen) {
             if let Source::Kernel(event) = &entry.source {
-                match event.kind() {
-                    "map" => maps += 1,
-                    "unmap" => unmaps += 1,
+                match *event {
+                    // A worker holding a page read-only maps it with w=1 onto
+                    // the copy its partner already has.
+                    KernelEvent::Ipc { from, to, words: [hot_spot, fpage, _], .. }
+                        if from.task() > 4
+                            && to.task() > 4
+                            && fpage & 2 != 0
+                            && before.get(&(from.task(), hot_spot & !0xFFF)) == Some(&false)
+                            && before.contains_key(&(to.task(), hot_spot & !0xFFF)) =>
+                    {
+                        remaps += 1;
+                    }
+                    KernelEvent::Map { .. } => maps += 1,
+                    KernelEvent::Unmap { .. } => unmaps += 1,
                     _ => {}
+                }
+                if event.kind() == "map" {
+                    batch.push(*event);
                 }
                 changed = true;
             }
@@ -249,6 +315,11 @@ fn run_case(cpu: CpuModel, seed: u32, small_spaces: bool) {
             if let Err(error) = system.check_tlbs() {
                 panic!("seed {seed} on {cpu:?}: after {checks} checks: {error}; the last events:\n{}", recent());
             }
+            let after = rights(&system);
+            if let Err(error) = check_mapper_rights(&before, &after, &batch) {
+                panic!("seed {seed} on {cpu:?}: after {checks} checks: {error}; the last events:\n{}", recent());
+            }
+            before = after;
         }
         match result {
             RunResult::Event => continue,
@@ -261,6 +332,7 @@ fn run_case(cpu: CpuModel, seed: u32, small_spaces: bool) {
     }
     assert!(maps > OPERATIONS / 6, "seed {seed}: only {maps} mappings were made; the test is not exercising map");
     assert!(unmaps > 10, "seed {seed}: only {unmaps} unmaps; the test is not exercising unmap");
+    assert!(remaps >= 2, "seed {seed}: only {remaps} remappings by a read-only holder onto an existing copy");
     assert!(checks > OPERATIONS, "seed {seed}: the invariants were checked only {checks} times");
 }
 

@@ -262,6 +262,8 @@ impl Session {
         let mut config = SystemConfig::new(self.config.cpu.model());
         config.small_spaces = self.config.small_spaces;
         config.machine_events = EventFilter::CHANGES;
+        // The run stops at the kernel debugger and the user continues it.
+        config.headless = false;
         self.system = System::new(config);
         self.system.log_mut().capacity = 1 << 16;
         self.history.clear();
@@ -425,8 +427,12 @@ impl Session {
         result
     }
 
-    fn describe(result: &RunResult) -> String {
+    fn describe(&self, result: &RunResult) -> String {
         match result {
+            RunResult::Dead | RunResult::Stopped(sim::StopReason::NoThreads) => match self.removal() {
+                Some(report) => format!("{report}; every other thread waits for something that cannot happen"),
+                None => "every thread waits for something that cannot happen".into(),
+            },
             RunResult::Limit => String::new(),
             RunResult::Event => String::new(),
             RunResult::Exited { value: 0x10 } => "the program ended: success (verdict 0x10)".into(),
@@ -434,9 +440,16 @@ impl Session {
             RunResult::Exited { value } => format!("the program ended with verdict {value:#x}"),
             RunResult::Stopped(reason) => format!("the kernel stopped: {reason:?}"),
             RunResult::Failed(message) => format!("the machine stopped: {message}"),
-            RunResult::Dead => "every thread waits for something that cannot happen".into(),
             RunResult::WaitingForInput => "a thread waits for console input: type in the console".into(),
         }
+    }
+
+    /// The kernel debugger's last report of a thread removed (or stopped)
+    /// for an exception it had no handler for, in its words.
+    fn removal(&self) -> Option<String> {
+        let console = self.console();
+        let line = console.lines().rev().find(|line| line.starts_with("--- unhandled exception"))?;
+        Some(line.trim_start_matches("--- ").trim_end_matches(" ---").to_string())
     }
 
     fn finished(result: &RunResult) -> bool {
@@ -447,14 +460,14 @@ impl Session {
     pub fn step_instruction(&mut self) {
         self.finish_seek();
         let result = self.advance(Budget::instructions(1));
-        self.stop = Self::describe(&result);
+        self.stop = self.describe(&result);
     }
 
     /// Run to the next kernel event.
     pub fn step_event(&mut self) {
         self.finish_seek();
         let result = self.advance(Budget { stop_at_kernel_event: true, ..Budget::instructions(50_000_000) });
-        self.stop = Self::describe(&result);
+        self.stop = self.describe(&result);
     }
 
     /// Run until a message is delivered (a whole IPC, from send to delivery).
@@ -468,7 +481,7 @@ impl Session {
                 return;
             }
             if Self::finished(&result) {
-                self.stop = Self::describe(&result);
+                self.stop = self.describe(&result);
                 return;
             }
         }
@@ -495,17 +508,27 @@ impl Session {
         while self.position() < end {
             let before = self.history.len();
             let budget = if addresses.is_empty() {
-                Budget { stop_at_kernel_event: events, ..Budget::instructions(end - self.position()) }
+                Budget {
+                    stop_at_kernel_event: events,
+                    stop_in_kernel_debugger: true,
+                    ..Budget::instructions(end - self.position())
+                }
             } else {
                 Budget::instructions(1)
             };
             let result = self.advance(budget);
             if Self::finished(&result) {
-                self.stop = Self::describe(&result);
+                self.stop = self.describe(&result);
                 return false;
             }
             if let Some(hit) = self.breakpoint_hit(before) {
                 self.stop = format!("breakpoint: {hit}");
+                return false;
+            }
+            // enter_kdebug (or an int3 breakpoint in the program) stops the
+            // run like a breakpoint; running again continues the thread.
+            if let Some(entered) = self.history[before..].iter().find(|event| event.kind == "kdebug") {
+                self.stop = format!("in the kernel debugger ({}): r continues", entered.text);
                 return false;
             }
             if !addresses.is_empty() && addresses.contains(&self.system.machine().cpu.eip) {
@@ -618,7 +641,7 @@ impl Session {
             let result = self.advance(Budget::instructions(budget));
             done += (self.position() - before).max(1);
             if Self::finished(&result) {
-                self.stop = Self::describe(&result);
+                self.stop = self.describe(&result);
                 self.seeking = None;
                 return true;
             }
@@ -643,7 +666,7 @@ impl Session {
             while self.seen <= index {
                 let result = self.advance(Budget { stop_at_kernel_event: true, ..Budget::instructions(50_000_000) });
                 if Self::finished(&result) {
-                    self.stop = Self::describe(&result);
+                    self.stop = self.describe(&result);
                     self.seeking = None;
                     return true;
                 }

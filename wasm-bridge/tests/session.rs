@@ -264,3 +264,54 @@ fn the_code_of_a_small_space_thread_is_shown_at_its_own_addresses() {
         assert!(targets > 0, "the listing has branches: {code:#?}");
     }
 }
+
+/// The hello program with `lines` inserted before its verdict.
+fn hello_with(session: &Session, lines: &str) -> (String, String) {
+    let program = session.programs()[0].clone();
+    let source = program
+        .source
+        .replace("    debug_exit DEBUG_EXIT_SUCCESS", &format!("{lines}\n    debug_exit DEBUG_EXIT_SUCCESS"));
+    assert_ne!(source, program.source, "hello.asm ends with its verdict");
+    (program.file, source)
+}
+
+#[test]
+fn enter_kdebug_stops_a_run_like_a_breakpoint_and_running_again_continues() {
+    let mut session = session("hello", CpuChoice::I486);
+    let (file, source) = hello_with(&session, "    enter_kdebug \"look here\"");
+    session.set_program(&file, &source);
+    assert!(!session.run_slice(50_000_000), "the run stops at enter_kdebug");
+    let status = session.status();
+    assert!(status.stop.contains("in the kernel debugger") && status.stop.contains("r continues"), "{}", status.stop);
+    assert!(session.console().contains("--- look here ---"), "{}", session.console());
+    assert!(!session.console().contains("goes on"), "the explorer is not headless: {}", session.console());
+    assert!(!status.state.contains("exited"), "not at the end yet: {}", status.state);
+    let mut slices = 0;
+    while session.run_slice(1_000_000) {
+        slices += 1;
+        assert!(slices < 1000, "the run does not end");
+    }
+    assert_eq!(session.status().stop, "the program ended: success (verdict 0x10)");
+}
+
+#[test]
+fn a_thread_removed_for_an_unhandled_exception_is_named_in_the_status() {
+    let mut session = session("hello", CpuChoice::I486);
+    let (file, source) = hello_with(&session, "at_rdtsc:\n    rdtsc");
+    session.set_program(&file, &source);
+    let mut slices = 0;
+    while session.run_slice(1_000_000) {
+        slices += 1;
+        assert!(slices < 1000, "the run does not end");
+    }
+    let stop = session.status().stop;
+    assert!(
+        stop.starts_with("unhandled exception #UD (invalid opcode) in thread 04040001 at eip 004")
+            && stop.contains(": the thread is removed; every other thread waits"),
+        "{stop}"
+    );
+    assert!(
+        session.console().contains(&format!("--- {} ---", stop.split(';').next().unwrap())),
+        "the console says it in the same words"
+    );
+}

@@ -175,9 +175,8 @@ fn load_module(path: &str) -> Result<Module, String> {
     let bytes = std::fs::read(path).map_err(|error| format!("{path}: {error}"))?;
     let name = std::path::Path::new(path).file_stem().and_then(|stem| stem.to_str()).unwrap_or(path).to_string();
     if path.ends_with(".asm") {
-        let source = String::from_utf8(bytes).map_err(|_| format!("{path}: not UTF-8 text"))?;
-        let file = std::path::Path::new(path).file_name().and_then(|name| name.to_str()).unwrap_or(path);
-        return Ok(Module::new(name, scenarios::assemble(file, &source)?));
+        // Its includes next to it first, then the library (as `cargo xtask asm`).
+        return Ok(Module::new(name, scenarios::assemble_file(std::path::Path::new(path))?));
     }
     Ok(Module::new(name, bytes))
 }
