@@ -13,12 +13,14 @@
 
 pub mod export;
 pub mod lesson;
+pub mod memory;
 pub mod session;
 pub mod timeline;
 pub mod view;
 pub mod views;
 
 pub use lesson::{LessonSource, lessons};
+pub use memory::{MemoryRowView, MemorySpace, MemoryView};
 pub use session::{Breakpoint, Session, SessionConfig};
 /// The share-link codec (deflate + base64url) for lessons and programs.
 pub use sim::lesson::format::link;

@@ -152,6 +152,9 @@ pub struct Session {
     pub(crate) lesson: Option<crate::lesson::LessonRun>,
     /// A lesson's go under way.
     pub(crate) watch: Option<Watch>,
+    /// The event the last stop was for (a breakpoint's, the delivered
+    /// message of `i`, the first event of `e`'s kernel entry, a clicked one).
+    stop_event: Option<u64>,
 }
 
 fn event_view(entry: &LoggedEvent) -> EventView {
@@ -213,6 +216,7 @@ impl Session {
             inputs: Vec::new(),
             lesson: None,
             watch: None,
+            stop_event: None,
         };
         session.restart();
         Ok(session)
@@ -461,13 +465,16 @@ impl Session {
         self.finish_seek();
         let result = self.advance(Budget::instructions(1));
         self.stop = self.describe(&result);
+        self.stop_event = None;
     }
 
     /// Run to the next kernel event.
     pub fn step_event(&mut self) {
         self.finish_seek();
+        let before = self.history.len();
         let result = self.advance(Budget { stop_at_kernel_event: true, ..Budget::instructions(50_000_000) });
         self.stop = self.describe(&result);
+        self.stop_event = self.history[before..].iter().find(|event| event.source == "kernel").map(|event| event.index);
     }
 
     /// Run until a message is delivered (a whole IPC, from send to delivery).
@@ -476,8 +483,9 @@ impl Session {
         for _ in 0..100_000 {
             let before = self.history.len();
             let result = self.advance(Budget { stop_at_kernel_event: true, ..Budget::instructions(50_000_000) });
-            if self.history[before..].iter().any(|event| event.kind == "ipc") {
+            if let Some(message) = self.history[before..].iter().find(|event| event.kind == "ipc") {
                 self.stop = "a message was delivered".into();
+                self.stop_event = Some(message.index);
                 return;
             }
             if Self::finished(&result) {
@@ -521,8 +529,9 @@ impl Session {
                 self.stop = self.describe(&result);
                 return false;
             }
-            if let Some(hit) = self.breakpoint_hit(before) {
+            if let Some((hit, index)) = self.breakpoint_hit(before) {
                 self.stop = format!("breakpoint: {hit}");
+                self.stop_event = Some(index);
                 return false;
             }
             // enter_kdebug (or an int3 breakpoint in the program) stops the
@@ -540,16 +549,23 @@ impl Session {
         true
     }
 
-    fn breakpoint_hit(&self, from: usize) -> Option<String> {
+    /// The breakpoint an event since history index `from` hit: its
+    /// description and the event's index.
+    fn breakpoint_hit(&self, from: usize) -> Option<(String, u64)> {
         let new = self.history[from..].iter().chain(self.last_step.iter());
         for event in new {
             if let Some((_, breakpoint)) = self.breakpoints.iter().find(|(_, breakpoint)| breakpoint.matches(event)) {
                 let names = self.system.thread_names();
                 let text = crate::views::named_text(&event.text, names);
-                return Some(format!("{} ({text})", breakpoint.describe(names)));
+                return Some((format!("{} ({text})", breakpoint.describe(names)), event.index));
             }
         }
         None
+    }
+
+    /// The event the last stop was for, if it was for one.
+    pub fn stop_event(&self) -> Option<u64> {
+        self.stop_event.filter(|index| *index < self.seen)
     }
 
     /// The moment the machine is at: (user instructions retired, events
@@ -595,6 +611,7 @@ impl Session {
     /// long way back never blocks the page for more than a frame. A seek
     /// begun while another is under way replaces it.
     pub fn begin_seek(&mut self, position: u64, event: Option<u64>) {
+        self.stop_event = event;
         let replaying = position < self.position();
         if replaying {
             let nearest = self

@@ -177,3 +177,24 @@ fn a_long_trace_is_exported_in_chunks_keeping_the_latest_events_and_saying_what_
     session.seek(1_000);
     assert!(interrupted.next_chunk(&session, 10).unwrap().unwrap_err().contains("went back in time"));
 }
+
+#[test]
+fn the_event_a_stop_was_for_is_known_to_the_views() {
+    let mut session = session("ping-pong", CpuChoice::I486);
+    session.step_ipc();
+    let delivered =
+        session.events(&wasm_bridge::EventQuery { kind: Some("ipc".into()), limit: 1, ..Default::default() });
+    assert_eq!(session.stop_event(), Some(delivered[0].index), "i: the delivered message");
+    session.step_instruction();
+    assert_eq!(session.stop_event(), None, "a plain step is for no event");
+    session.step_event();
+    let first = session.stop_event().unwrap();
+    assert_eq!(
+        session
+            .events(&wasm_bridge::EventQuery { limit: 100_000, ..Default::default() })
+            .iter()
+            .find(|event| event.index == first)
+            .map(|event| event.source),
+        Some("kernel")
+    );
+}
