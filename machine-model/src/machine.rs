@@ -25,6 +25,11 @@ pub enum Exit {
     Limit,
     /// A program wrote `value` to the `isa-debug-exit` port.
     DebugExit { value: u32 },
+    /// The debugger's hooks stopped the run before the instruction at EIP
+    /// (nothing of it has happened): a breakpoint there, or a pause.
+    Stopped(crate::debug::Stop),
+    /// The instruction that just completed accessed watched memory.
+    Watchpoint(crate::debug::WatchHit),
 }
 
 /// How far `run` may go.
@@ -80,6 +85,8 @@ pub struct Machine {
     pub caches: Caches,
     pub devices: Devices,
     pub events: EventSink,
+    /// What a debugger asked for (no machine state: kept across restores).
+    pub debug: crate::debug::DebugHooks,
     /// Cycles since power-on.
     pub cycles: u64,
     /// User instructions executed.
@@ -131,6 +138,7 @@ impl Machine {
             caches: self.caches.clone(),
             devices: self.devices.clone(),
             events: self.events.clone(),
+            debug: self.debug.clone(),
             cycles: self.cycles,
             instructions: self.instructions,
             costs: self.costs,
@@ -160,6 +168,7 @@ impl Machine {
             caches: Caches::new(config.cpu),
             devices: Devices::default(),
             events: EventSink::default(),
+            debug: crate::debug::DebugHooks::default(),
             cycles: 0,
             instructions: 0,
             costs: costs::table(config.cpu),
@@ -281,21 +290,41 @@ impl Machine {
                 && let Some((irq, vector)) = self.acknowledge_interrupt()
             {
                 self.events.emit(|| crate::events::MachineEvent::InterruptRequest { irq });
+                self.debug.entering_kernel();
                 return self.enter_kernel_for_interrupt(irq, vector).map(Exit::KernelEntry);
+            }
+            // Checked last, right before the instruction: a stop here is the
+            // moment just before it executes, whatever interrupt came first.
+            if self.debug.checks_instructions()
+                && let Some(stop) = self.debug.before_instruction(self.cpu.eip)
+            {
+                return Ok(Exit::Stopped(stop));
             }
             let single_step = self.cpu.eflags & eflags::TF != 0;
             self.events.stamp(self.cycles);
             match self.step_with(cache) {
                 Ok(()) => {
                     if let Some(value) = self.devices.debug_exit.take() {
+                        self.debug.discard_hit();
                         return Ok(Exit::DebugExit { value });
                     }
                     if single_step {
+                        // The trap is the program's: a watched access of
+                        // the same instruction goes unreported.
+                        self.debug.entering_kernel();
                         let trap = Fault { vector: 1, error_code: None, kind: FaultKind::Trap };
                         return self.enter_kernel_for_fault(trap).map(Exit::KernelEntry);
                     }
+                    if let Some(hit) = self.debug.take_hit() {
+                        return Ok(Exit::Watchpoint(hit));
+                    }
                 }
-                Err(fault) => return self.enter_kernel_for_fault(fault).map(Exit::KernelEntry),
+                Err(fault) => {
+                    // `int n` completes its instruction, but makes no data
+                    // access of its own; a fault undoes the instruction.
+                    self.debug.entering_kernel();
+                    return self.enter_kernel_for_fault(fault).map(Exit::KernelEntry);
+                }
             }
         }
     }
