@@ -2,7 +2,8 @@
 //!
 //! A debugger needs three things from the CPU: stop before the instruction
 //! at an address (a breakpoint), stop before the next instruction whatever
-//! it is (a pause, for stepping and for arriving at an exact moment when
+//! it is, or before the one begun at a given count of `Machine::attempts`
+//! (a pause, for stepping and for arriving at an exact moment when
 //! replaying), and report the instruction that read or wrote a watched
 //! piece of memory (a watchpoint). The i486 has the debug registers
 //! DR0–DR7 for the first and the last; these hooks play their part from
@@ -89,6 +90,9 @@ pub struct DebugHooks {
     watchpoints: Vec<Watchpoint>,
     /// Stop before the next instruction (once).
     pause: bool,
+    /// Stop before the instruction begun when `Machine::attempts` has this
+    /// value (once).
+    pause_at: Option<u64>,
     /// Run the instruction at this EIP once without stopping at its
     /// breakpoint (resuming from a breakpoint). Forgotten at the next
     /// instruction or kernel entry, whichever comes first.
@@ -128,6 +132,13 @@ impl DebugHooks {
         self.update();
     }
 
+    /// Stop before the instruction begun when `attempts` instructions have
+    /// been begun (`Machine::attempts`): a moment a debugger names exactly.
+    pub fn request_pause_at(&mut self, attempts: u64) {
+        self.pause_at = Some(attempts);
+        self.update();
+    }
+
     /// Let the instruction at `eip` run once though a breakpoint is there
     /// (the way on after stopping at it).
     pub fn pass_breakpoint_at(&mut self, eip: u32) {
@@ -137,6 +148,7 @@ impl DebugHooks {
     /// Forget a pause or pass still outstanding (after going back in time).
     pub fn forget_requests(&mut self) {
         self.pause = false;
+        self.pause_at = None;
         self.pass = None;
         self.pending = None;
         self.update();
@@ -144,11 +156,11 @@ impl DebugHooks {
 
     /// No hook at all.
     pub fn is_empty(&self) -> bool {
-        self.breakpoints.is_empty() && self.watchpoints.is_empty() && !self.pause
+        self.breakpoints.is_empty() && self.watchpoints.is_empty() && !self.pause && self.pause_at.is_none()
     }
 
     fn update(&mut self) {
-        self.before_instructions = self.pause || !self.breakpoints.is_empty();
+        self.before_instructions = self.pause || self.pause_at.is_some() || !self.breakpoints.is_empty();
     }
 
     /// Whether anything must be checked before each instruction.
@@ -163,10 +175,12 @@ impl DebugHooks {
         !self.watchpoints.is_empty()
     }
 
-    /// About to execute the instruction at `eip`: stop here?
-    pub(crate) fn before_instruction(&mut self, eip: u32) -> Option<Stop> {
-        if self.pause {
+    /// About to begin the instruction at `eip`, `attempts` having been
+    /// begun before: stop here?
+    pub(crate) fn before_instruction(&mut self, eip: u32, attempts: u64) -> Option<Stop> {
+        if self.pause || self.pause_at == Some(attempts) {
             self.pause = false;
+            self.pause_at = None;
             self.update();
             return Some(Stop::Pause);
         }
@@ -232,14 +246,14 @@ mod tests {
         hooks.set_breakpoints(&[0x2000, 0x1000, 0x2000]);
         assert_eq!(hooks.breakpoints(), &[0x1000, 0x2000]);
         assert!(hooks.checks_instructions());
-        assert_eq!(hooks.before_instruction(0x1000), Some(Stop::Breakpoint));
-        assert_eq!(hooks.before_instruction(0x1004), None);
+        assert_eq!(hooks.before_instruction(0x1000, 0), Some(Stop::Breakpoint));
+        assert_eq!(hooks.before_instruction(0x1004, 0), None);
         hooks.pass_breakpoint_at(0x1000);
-        assert_eq!(hooks.before_instruction(0x1000), None, "passed once");
-        assert_eq!(hooks.before_instruction(0x1000), Some(Stop::Breakpoint), "and only once");
+        assert_eq!(hooks.before_instruction(0x1000, 0), None, "passed once");
+        assert_eq!(hooks.before_instruction(0x1000, 1), Some(Stop::Breakpoint), "and only once");
         hooks.pass_breakpoint_at(0x1000);
         hooks.entering_kernel();
-        assert_eq!(hooks.before_instruction(0x1000), Some(Stop::Breakpoint), "a kernel entry ends the pass");
+        assert_eq!(hooks.before_instruction(0x1000, 1), Some(Stop::Breakpoint), "a kernel entry ends the pass");
     }
 
     #[test]
@@ -247,9 +261,13 @@ mod tests {
         let mut hooks = DebugHooks::default();
         hooks.request_pause();
         hooks.pass_breakpoint_at(0x1000);
-        assert_eq!(hooks.before_instruction(0x1000), Some(Stop::Pause));
+        assert_eq!(hooks.before_instruction(0x1000, 7), Some(Stop::Pause));
         assert!(!hooks.checks_instructions());
-        assert_eq!(hooks.before_instruction(0x1000), None);
+        assert_eq!(hooks.before_instruction(0x1000, 8), None);
+        hooks.request_pause_at(10);
+        assert_eq!(hooks.before_instruction(0x1000, 9), None);
+        assert_eq!(hooks.before_instruction(0x1000, 10), Some(Stop::Pause));
+        assert!(!hooks.checks_instructions());
     }
 
     #[test]

@@ -91,6 +91,10 @@ pub struct Machine {
     pub cycles: u64,
     /// User instructions executed.
     pub instructions: u64,
+    /// User instructions begun: those executed and those that faulted (and
+    /// will be begun again). A debugger's clock: between any two of them
+    /// lies exactly one moment to stop at (see `debug`). Charges nothing.
+    pub attempts: u64,
     pub(crate) costs: &'static CostTable,
     pub(crate) decode_cache: DecodeCache,
     pub(crate) pipeline: Pipeline,
@@ -141,6 +145,7 @@ impl Machine {
             debug: self.debug.clone(),
             cycles: self.cycles,
             instructions: self.instructions,
+            attempts: self.attempts,
             costs: self.costs,
             decode_cache: DecodeCache::default(),
             pipeline: self.pipeline.clone(),
@@ -171,6 +176,7 @@ impl Machine {
             debug: crate::debug::DebugHooks::default(),
             cycles: 0,
             instructions: 0,
+            attempts: 0,
             costs: costs::table(config.cpu),
             decode_cache: DecodeCache::default(),
             pipeline: Pipeline::default(),
@@ -296,7 +302,7 @@ impl Machine {
             // Checked last, right before the instruction: a stop here is the
             // moment just before it executes, whatever interrupt came first.
             if self.debug.checks_instructions()
-                && let Some(stop) = self.debug.before_instruction(self.cpu.eip)
+                && let Some(stop) = self.debug.before_instruction(self.cpu.eip, self.attempts)
             {
                 return Ok(Exit::Stopped(stop));
             }
@@ -341,6 +347,7 @@ impl Machine {
     #[inline]
     fn step_with(&mut self, cache: &mut DecodeCache) -> Result<(), Fault> {
         self.refresh_decode_cache(cache);
+        self.attempts += 1;
         let eip = self.cpu.eip;
         self.instruction_eip = eip;
         let location = self.fetch(cache, eip)?;

@@ -26,6 +26,10 @@ impl MachineSnapshot {
     pub fn instructions(&self) -> u64 {
         self.machine.instructions
     }
+    /// Instructions begun (see `Machine::attempts`) when it was taken.
+    pub fn attempts(&self) -> u64 {
+        self.machine.attempts
+    }
 }
 
 impl Machine {

@@ -39,9 +39,25 @@ fn started(model: CpuModel) -> Machine {
 }
 
 /// What the cost model and the MMU observably did.
-fn counts(machine: &Machine) -> (u64, u64, u32, Vec<u32>, u64, Vec<(u64, u64)>) {
-    let tlbs = machine.mmu.tlbs().iter().map(|tlb| (tlb.counters.hits, tlb.counters.misses)).collect();
-    (machine.cycles, machine.instructions, machine.cpu.eip, machine.cpu.registers.to_vec(), machine.mmu.walks, tlbs)
+#[derive(Debug, PartialEq)]
+struct Counts {
+    cycles: u64,
+    instructions: u64,
+    eip: u32,
+    registers: [u32; 8],
+    walks: u64,
+    tlb_hits_and_misses: Vec<(u64, u64)>,
+}
+
+fn counts(machine: &Machine) -> Counts {
+    Counts {
+        cycles: machine.cycles,
+        instructions: machine.instructions,
+        eip: machine.cpu.eip,
+        registers: machine.cpu.registers,
+        walks: machine.mmu.walks,
+        tlb_hits_and_misses: machine.mmu.tlbs().iter().map(|tlb| (tlb.counters.hits, tlb.counters.misses)).collect(),
+    }
 }
 
 #[test]
@@ -156,4 +172,21 @@ fn hooks_stay_across_a_restore_but_a_pause_does_not() {
     assert_eq!(machine.debug.breakpoints(), &[CODE + 13]);
     assert_eq!(machine.run(RunLimit::instructions(1_000)), Ok(Exit::Stopped(Stop::Breakpoint)));
     assert_eq!(machine.instructions, 3, "no pause first");
+}
+
+#[test]
+fn a_faulting_instruction_is_begun_again_and_a_pause_names_each_beginning() {
+    let mut machine = started(CpuModel::I486);
+    unmap(&mut machine, ALIAS);
+    let entry = run_to_entry(&mut machine);
+    assert_eq!(entry.vector, 14, "the load through the alias faults");
+    assert_eq!((machine.instructions, machine.attempts), (4, 5), "begun five times, executed four");
+    map(&mut machine, ALIAS, DATA, true);
+    resume(&mut machine, &entry);
+    machine.debug.request_pause_at(5);
+    assert_eq!(machine.run(RunLimit::instructions(1_000)), Ok(Exit::Stopped(Stop::Pause)));
+    assert_eq!((machine.attempts, machine.cpu.eip), (5, CODE + 18), "before the load, begun again");
+    machine.debug.request_pause_at(7);
+    assert_eq!(machine.run(RunLimit::instructions(1_000)), Ok(Exit::Stopped(Stop::Pause)));
+    assert_eq!((machine.instructions, machine.attempts), (6, 7));
 }
