@@ -16,6 +16,7 @@
 //! Must never depend on: `wasm-bridge`, `web-ui`, any browser crate.
 
 pub mod calibration;
+pub mod debugger;
 pub mod hardware;
 pub mod inspect;
 pub mod lesson;
@@ -117,6 +118,20 @@ pub enum RunResult {
     Dead,
     /// A thread waits in `inchar` and no input is queued.
     WaitingForInput,
+    /// The machine's debugger hooks stopped the run (`machine_model::debug`;
+    /// only when something set them — see [`debugger`]).
+    Debugger(DebuggerStop),
+}
+
+/// What the machine's debugger hooks stopped a run for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DebuggerStop {
+    /// Before the instruction at EIP, which is a breakpoint's.
+    Breakpoint,
+    /// Before the next instruction, as asked.
+    Pause,
+    /// The instruction that just completed touched watched memory.
+    Watchpoint(machine_model::WatchHit),
 }
 
 /// How far [`System::run`] may go.
@@ -157,6 +172,10 @@ impl SystemSnapshot {
     /// User instructions retired when it was taken.
     pub fn instructions(&self) -> u64 {
         self.machine.instructions()
+    }
+    /// User instructions begun when it was taken (`Machine::attempts`).
+    pub fn attempts(&self) -> u64 {
+        self.machine.attempts()
     }
     /// The log's next sequence number when it was taken.
     pub fn next_sequence(&self) -> u64 {
@@ -264,6 +283,17 @@ impl System {
                         Ok(Exit::DebugExit { value }) => {
                             self.drain_machine_events();
                             self.status = Status::Exited { value };
+                        }
+                        Ok(Exit::Stopped(stop)) => {
+                            self.drain_machine_events();
+                            return RunResult::Debugger(match stop {
+                                machine_model::debug::Stop::Breakpoint => DebuggerStop::Breakpoint,
+                                machine_model::debug::Stop::Pause => DebuggerStop::Pause,
+                            });
+                        }
+                        Ok(Exit::Watchpoint(hit)) => {
+                            self.drain_machine_events();
+                            return RunResult::Debugger(DebuggerStop::Watchpoint(hit));
                         }
                         Err(error) => self.fail(error),
                     }

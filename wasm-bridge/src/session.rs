@@ -384,7 +384,7 @@ impl Session {
     fn describe(result: &RunResult) -> String {
         match result {
             RunResult::Limit => String::new(),
-            RunResult::Event => String::new(),
+            RunResult::Event | RunResult::Debugger(_) => String::new(),
             RunResult::Exited { value: 0x10 } => "the program ended: success (verdict 0x10)".into(),
             RunResult::Exited { value: 0x11 } => "the program ended: failure (verdict 0x11)".into(),
             RunResult::Exited { value } => format!("the program ended with verdict {value:#x}"),
@@ -396,7 +396,7 @@ impl Session {
     }
 
     fn finished(result: &RunResult) -> bool {
-        !matches!(result, RunResult::Limit | RunResult::Event)
+        !matches!(result, RunResult::Limit | RunResult::Event | RunResult::Debugger(_))
     }
 
     /// Execute one user instruction (and the kernel entry it causes).

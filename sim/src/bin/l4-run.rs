@@ -402,7 +402,7 @@ fn run(options: &Options) -> Result<u8, String> {
             eprintln!("l4-run: a thread waits for console input and --input has no more; give more with --input");
             3
         }
-        RunResult::Limit | RunResult::Event => {
+        RunResult::Limit | RunResult::Event | RunResult::Debugger(_) => {
             eprintln!("l4-run: cycle limit reached ({} cycles); raise it with --max-cycles", options.max_cycles);
             4
         }
