@@ -17,6 +17,8 @@
 
 pub mod calibration;
 pub mod debugger;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod gdb;
 pub mod hardware;
 pub mod inspect;
 pub mod lesson;

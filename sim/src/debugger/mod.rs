@@ -147,6 +147,13 @@ impl Debugger {
         &self.system
     }
 
+    /// The system, with every breakpoint and watchpoint taken out.
+    pub fn into_system(mut self) -> System {
+        Points::default().arm(&mut self.system.machine.debug);
+        self.system.machine.debug.forget_requests();
+        self.system
+    }
+
     /// User instructions begun: where in time the system stands.
     pub fn position(&self) -> u64 {
         self.system.machine().attempts
@@ -266,9 +273,10 @@ impl Debugger {
         }
     }
 
-    /// Run until a breakpoint or watchpoint, the end, or `interrupted()`
-    /// says to stop (asked every [`SLICE`] instructions).
-    pub fn resume(&mut self, mut interrupted: impl FnMut() -> bool) -> Stop {
+    /// Run until a breakpoint or watchpoint, the end, or `interrupted`
+    /// says to stop (asked every [`SLICE`] instructions, with the system
+    /// as it is then: a caller may print its console output meanwhile).
+    pub fn resume(&mut self, mut interrupted: impl FnMut(&System) -> bool) -> Stop {
         if let Some(stop) = self.already_ended() {
             return stop;
         }
@@ -304,7 +312,7 @@ impl Debugger {
                         return self.ended(ending);
                     }
                     self.history.record_if_due(&self.system);
-                    if interrupted() {
+                    if interrupted(&self.system) {
                         if let Some(stop) = self.settle() {
                             return stop;
                         }

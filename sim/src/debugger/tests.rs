@@ -57,7 +57,7 @@ fn a_breakpoint_stops_the_thread_that_runs_its_code_and_going_back_is_exact() {
         let root = debugger.current_thread();
         let ping = label(&debugger, "ping");
         debugger.add_breakpoint(root, ping).unwrap();
-        let stop = debugger.resume(|| false);
+        let stop = debugger.resume(|_| false);
         let Stop::Breakpoint { thread, address } = stop else { panic!("{stop:?}") };
         assert_eq!((thread.task(), address), (PING, ping), "small spaces {small_spaces}");
         assert_eq!(debugger.registers(thread).unwrap().eip, ping);
@@ -74,8 +74,8 @@ fn a_breakpoint_stops_the_thread_that_runs_its_code_and_going_back_is_exact() {
         // Run on, then back to the breakpoint: ping starts once, so that is the hit.
         debugger.remove_breakpoint(ping);
         debugger.add_breakpoint(thread, label(&debugger, "ping.next")).unwrap();
-        assert!(matches!(debugger.resume(|| false), Stop::Breakpoint { .. }));
-        assert!(matches!(debugger.resume(|| false), Stop::Breakpoint { .. }));
+        assert!(matches!(debugger.resume(|_| false), Stop::Breakpoint { .. }));
+        assert!(matches!(debugger.resume(|_| false), Stop::Breakpoint { .. }));
         debugger.remove_breakpoint(label(&debugger, "ping.next"));
         debugger.add_breakpoint(thread, ping).unwrap();
         let stop = debugger.reverse_resume();
@@ -90,7 +90,7 @@ fn stepping_over_an_ipc_lands_in_the_next_thread() {
     let root = debugger.current_thread();
     let call = first_int_0x30(&debugger, label(&debugger, "ping.call"));
     debugger.add_breakpoint(root, call).unwrap();
-    let Stop::Breakpoint { thread: ping, .. } = debugger.resume(|| false) else { panic!() };
+    let Stop::Breakpoint { thread: ping, .. } = debugger.resume(|_| false) else { panic!() };
     assert_eq!(ping.task(), PING);
     let before = debugger.position();
     let stop = debugger.step();
@@ -118,17 +118,17 @@ fn a_watchpoint_reports_the_write_and_going_back_stops_before_it() {
     let mut debugger = ping_pong(false);
     let root = debugger.current_thread();
     debugger.add_breakpoint(root, label(&debugger, "ping.call")).unwrap();
-    let Stop::Breakpoint { thread: ping, .. } = debugger.resume(|| false) else { panic!() };
+    let Stop::Breakpoint { thread: ping, .. } = debugger.resume(|_| false) else { panic!() };
     // `push ecx` puts the call's counter just below ping's stack top.
     let slot = label(&debugger, "ping_stack_top") - 4;
     debugger.remove_breakpoint(label(&debugger, "ping.call"));
     debugger.add_watch(ping, slot, 4, WatchKind::Write).unwrap();
-    let first = debugger.resume(|| false);
+    let first = debugger.resume(|_| false);
     assert!(matches!(first, Stop::Watchpoint { address, .. } if address == slot), "{first:?}");
     let mut counter = [0u8; 4];
     debugger.read_memory(ping, slot, &mut counter).unwrap();
     assert_eq!(u32::from_le_bytes(counter), 0);
-    let stop = debugger.resume(|| false);
+    let stop = debugger.resume(|_| false);
     assert!(
         matches!(stop, Stop::Watchpoint { thread, address, kind: WatchKind::Write } if thread == ping && address == slot)
     );
@@ -195,7 +195,7 @@ fn a_checkpointed_history_goes_back_far_and_exactly() {
     let mut debugger = ping_pong(true);
     let stop = debugger.resume({
         let mut slices = 0;
-        move || {
+        move |_: &System| {
             slices += 1;
             slices > 3
         }
@@ -208,7 +208,7 @@ fn a_checkpointed_history_goes_back_far_and_exactly() {
     assert_eq!(debugger.position(), position - 1);
     debugger.step();
     assert_eq!(moment(&debugger), here);
-    let stop = debugger.resume(|| false);
+    let stop = debugger.resume(|_| false);
     assert!(matches!(stop, Stop::Ended { ending: Ending::Exited { verdict: 0x10 }, .. }), "{stop:?}");
     assert!(matches!(debugger.step(), Stop::Ended { .. }), "the end stays the end");
     assert!(matches!(debugger.reverse_step(), Stop::Stepped { .. }), "but one may go back from it");
