@@ -324,6 +324,16 @@ impl Debugger {
         }
     }
 
+    /// Go to position `target` (forwards or backwards), with the hooks off
+    /// on the way: a step there, or the end if the run ends first.
+    pub fn seek(&mut self, target: u64) -> Stop {
+        let target = target.max(self.start());
+        match self.go_to(target) {
+            Some(stop) => stop,
+            None => self.here(|thread| Stop::Stepped { thread }),
+        }
+    }
+
     /// Go to position `target` of the history (or as close as the run gets),
     /// with the hooks off on the way.
     fn go_to(&mut self, target: u64) -> Option<Stop> {

@@ -54,8 +54,10 @@ fn threads(debugger: &Debugger) -> String {
     );
     for thread in system.kernel().thread_summaries() {
         let running = thread.id == current;
+        let blocked = matches!(thread.state, kernel::thread::State::Sending | kernel::thread::State::Receiving);
         let partner = match thread.partner.raw() {
-            0 => "-".to_string(),
+            _ if !blocked => "-".to_string(),
+            0 => "nobody".to_string(),
             0xFFFF_FFFE => "anyone".to_string(),
             raw => names.thread(raw),
         };
@@ -159,7 +161,7 @@ fn cycles(debugger: &Debugger) -> String {
     let history = debugger.history();
     format!(
         "{} cycles ({:.1} µs on a {} MHz {}), {} user instructions executed, {} begun, {} kernel entries\n\
-         history: from instruction {} on, {} checkpoints every {} instructions\n",
+         history: back to the {}th instruction begun, {} checkpoints, one every {} instructions\n",
         machine.cycles,
         machine.microseconds(),
         machine.config().clock_mhz,
