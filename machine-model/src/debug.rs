@@ -19,7 +19,10 @@
 //! translation, on every data access a user instruction makes (not on
 //! instruction fetches and not on the CPU's own accesses to descriptor
 //! tables and the TSS): a watched word is a memory cell, whichever mapping
-//! reaches it. Everything here is checked only while some hook is set; the
+//! reaches it. The host reports the accesses its kernel makes (an IPC that
+//! copies a message into watched memory) through
+//! [`DebugHooks::kernel_access`] and takes the hit after the kernel entry.
+//! Everything here is checked only while some hook is set; the
 //! interpreter's hot path pays one flag test per instruction.
 
 /// Which accesses a watchpoint reports.
@@ -69,8 +72,11 @@ pub struct WatchHit {
     pub physical: u32,
     pub size: u32,
     pub write: bool,
-    /// EIP of the instruction that made the access.
+    /// EIP of the instruction that made the access (0 for the kernel's).
     pub eip: u32,
+    /// The kernel made it, not a user instruction (`linear` is then the
+    /// physical address).
+    pub by_kernel: bool,
 }
 
 /// What stopped a run before an instruction.
@@ -171,7 +177,7 @@ impl DebugHooks {
 
     /// Whether data accesses must be checked.
     #[inline]
-    pub(crate) fn watching(&self) -> bool {
+    pub fn watching(&self) -> bool {
         !self.watchpoints.is_empty()
     }
 
@@ -216,15 +222,48 @@ impl DebugHooks {
                 continue;
             }
             if pieces.iter().any(|(physical, length)| *length > 0 && watchpoint.overlaps(*physical, *length)) {
-                self.pending = Some(WatchHit { watchpoint: *watchpoint, linear, physical: first, size, write, eip });
+                self.pending = Some(WatchHit {
+                    watchpoint: *watchpoint,
+                    linear,
+                    physical: first,
+                    size,
+                    write,
+                    eip,
+                    by_kernel: false,
+                });
                 return;
             }
         }
     }
 
-    /// The instruction completed: its watched access, if it made one.
+    /// The kernel (the host) accessed `length` bytes of physical memory
+    /// from `physical` during a kernel entry.
+    pub fn kernel_access(&mut self, physical: u32, length: u32, write: bool) {
+        if self.pending.is_some() || length == 0 {
+            return;
+        }
+        let watched = self
+            .watchpoints
+            .iter()
+            .find(|watchpoint| watchpoint.kind.reports(write) && watchpoint.overlaps(physical, length));
+        if let Some(watchpoint) = watched {
+            let hit = WatchHit {
+                watchpoint: *watchpoint,
+                linear: physical,
+                physical,
+                size: length,
+                write,
+                eip: 0,
+                by_kernel: true,
+            };
+            self.pending = Some(hit);
+        }
+    }
+
+    /// The instruction (or, for the host, the kernel entry) completed: its
+    /// watched access, if it made one.
     #[inline]
-    pub(crate) fn take_hit(&mut self) -> Option<WatchHit> {
+    pub fn take_hit(&mut self) -> Option<WatchHit> {
         self.pending.take()
     }
 
@@ -286,5 +325,10 @@ mod tests {
         hooks.access(0x40_5003, 1, 0x5003, None, true, 0x10C);
         hooks.discard_hit();
         assert_eq!(hooks.take_hit(), None, "a faulting instruction reports nothing");
+        hooks.kernel_access(0x4000, 0x1001, true);
+        let hit = hooks.take_hit().expect("the kernel's copy over the word");
+        assert!(hit.by_kernel && hit.write);
+        hooks.kernel_access(0x5000, 4, false);
+        assert_eq!(hooks.take_hit(), None, "the kernel's read of a write-watched word");
     }
 }

@@ -274,6 +274,10 @@ impl System {
                         Ok(Exit::KernelEntry(entry)) => {
                             let logged = self.log.next_sequence();
                             self.enter_kernel(entry);
+                            if let Some(hit) = self.machine.debug.take_hit() {
+                                // The kernel touched watched memory (a message copied in).
+                                return RunResult::Debugger(DebuggerStop::Watchpoint(hit));
+                            }
                             if budget.stop_at_kernel_event && self.kernel_event_since(logged) {
                                 return RunResult::Event;
                             }
@@ -313,6 +317,9 @@ impl System {
                         Some(irq) => {
                             let logged = self.log.next_sequence();
                             self.interrupt_while_idle(irq);
+                            if let Some(hit) = self.machine.debug.take_hit() {
+                                return RunResult::Debugger(DebuggerStop::Watchpoint(hit));
+                            }
                             if budget.stop_at_kernel_event && self.kernel_event_since(logged) {
                                 return RunResult::Event;
                             }

@@ -213,3 +213,26 @@ fn a_checkpointed_history_goes_back_far_and_exactly() {
     assert!(matches!(debugger.step(), Stop::Ended { .. }), "the end stays the end");
     assert!(matches!(debugger.reverse_step(), Stop::Stepped { .. }), "but one may go back from it");
 }
+
+#[test]
+fn a_watchpoint_sees_the_kernel_copy_a_message_into_memory() {
+    let mut system = System::new(SystemConfig::new(CpuModel::I486));
+    system.boot(&scenarios::find_test("ipc-memory").unwrap().modules().unwrap()).unwrap();
+    let mut debugger = Debugger::new(system, 2_000_000_000);
+    let root = debugger.current_thread();
+    // Dword 3 of the first memory message lands in the server's inbox.
+    let word = label(&debugger, "inbox") + 12 + 12;
+    debugger.add_watch(root, word, 4, WatchKind::Write).unwrap();
+    let stop = debugger.resume(|_| false);
+    let Stop::Watchpoint { thread, address, .. } = stop else { panic!("{stop:?}") };
+    assert_eq!(address, word);
+    let mut value = [0u8; 4];
+    debugger.read_memory(root, word, &mut value).unwrap();
+    assert_eq!(u32::from_le_bytes(value), 0xD3, "stopped after the copy, in {thread:?}");
+    let after = debugger.position();
+    let back = debugger.reverse_resume();
+    assert!(matches!(back, Stop::Watchpoint { .. }), "{back:?}");
+    assert_eq!(debugger.position(), after - 1, "back before the IPC that copied it");
+    debugger.read_memory(root, word, &mut value).unwrap();
+    assert_eq!(u32::from_le_bytes(value), 0);
+}
