@@ -65,6 +65,10 @@ pub struct Stub<'a> {
     pub selected: ThreadId,
     /// The thread the last stop named.
     stopped: ThreadId,
+    /// The thread gdb steps, and whether it asked the others to stay put
+    /// (as it does to step one thread over a breakpoint).
+    stepping: Option<ThreadId>,
+    locked: bool,
 }
 
 pub fn thread_of(tid: Tid) -> ThreadId {
@@ -98,7 +102,7 @@ pub fn echo(system: &crate::System, console: &mut dyn std::io::Write, printed: &
 impl<'a> Stub<'a> {
     pub fn new(debugger: &'a mut Debugger, console: &'a mut dyn std::io::Write, printed: usize) -> Self {
         let selected = debugger.current_thread();
-        Self { debugger, console, printed, action: None, selected, stopped: selected }
+        Self { debugger, console, printed, action: None, selected, stopped: selected, stepping: None, locked: false }
     }
 
     pub fn echo_console(&mut self) {
@@ -121,10 +125,18 @@ impl<'a> Stub<'a> {
 
     /// A debugger stop as gdb's stop reason.
     pub fn stop_reason(&mut self, stop: &Stop) -> MultiThreadStopReason<u32> {
-        let tid = tid_of(stop.thread());
-        let switched = stop.thread() != self.stopped;
-        self.selected = stop.thread();
-        self.stopped = stop.thread();
+        let mut thread = stop.thread();
+        if let (Stop::Stepped { .. }, true, Some(stepped)) = (stop, self.locked, self.stepping) {
+            // gdb stepped one thread with the others held (over a
+            // breakpoint) and takes any other thread's stop for a broken
+            // promise; the kernel may still have switched after the
+            // instruction. The stepped thread did its step: report that.
+            thread = stepped;
+        }
+        let tid = tid_of(thread);
+        let switched = thread != self.stopped;
+        self.selected = thread;
+        self.stopped = thread;
         match *stop {
             // A step that ends in the thread gdb stepped is a trace trap; one
             // that ends in another (after an IPC, a page fault, an interrupt)
@@ -276,6 +288,8 @@ impl MultiThreadResume for Stub<'_> {
 
     fn clear_resume_actions(&mut self) -> Result<(), Fatal> {
         self.action = None;
+        self.stepping = None;
+        self.locked = false;
         Ok(())
     }
 
@@ -308,15 +322,18 @@ impl MultiThreadSchedulerLocking for Stub<'_> {
     fn set_resume_action_scheduler_lock(&mut self) -> Result<(), Fatal> {
         // gdb steps one thread over a breakpoint and wants the others to
         // stay. The kernel, not gdb, decides who runs; but a step is one
-        // instruction of the running thread — the one at the breakpoint.
+        // instruction of the running thread — the one at the breakpoint —
+        // and its stop is reported as that thread's (see `stop_reason`).
+        self.locked = true;
         Ok(())
     }
 }
 
 impl MultiThreadSingleStep for Stub<'_> {
-    fn set_resume_action_step(&mut self, _tid: Tid, _signal: Option<Signal>) -> Result<(), Fatal> {
+    fn set_resume_action_step(&mut self, tid: Tid, _signal: Option<Signal>) -> Result<(), Fatal> {
         // One CPU: a step is the next instruction of whichever thread runs.
         self.action = Some(Action::Step);
+        self.stepping = Some(thread_of(tid));
         Ok(())
     }
 }
