@@ -10,11 +10,12 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// `l4-run --gdb 0` for ping-pong: the child, the ELF to load and the port.
-fn start_runner() -> (Child, String, String) {
+/// `l4-run … --gdb 0`: the child, the ELF to load and the port.
+fn start_runner(programs: &[&str]) -> (Child, String, String) {
     let runner = xtask::modules::runner().expect("l4-run builds");
     let mut child = Command::new(runner)
-        .args(["--scenario", "ping-pong", "--gdb", "0"])
+        .args(programs)
+        .args(["--gdb", "0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -58,7 +59,7 @@ fn gdb(file: &str, port: &str, commands: &[String]) -> String {
         command.args(["-ex", line]);
     }
     // One file for both streams, so that gdb's messages stay between the marks.
-    let path = std::env::temp_dir().join(format!("l4-gdb-test-{}.txt", std::process::id()));
+    let path = std::env::temp_dir().join(format!("l4-gdb-test-{}-{port}.txt", std::process::id()));
     let log = std::fs::File::create(&path).unwrap();
     let mut child = command.stdout(log.try_clone().unwrap()).stderr(log).spawn().unwrap();
     let started = Instant::now();
@@ -100,7 +101,7 @@ fn register(text: &str, name: &str) -> String {
 #[test]
 fn gdb_debugs_ping_pong_forwards_and_backwards() {
     xtask::install::ensure_debian(&[xtask::install::GDB]).unwrap();
-    let (mut runner, file, port) = start_runner();
+    let (mut runner, file, port) = start_runner(&["--scenario", "ping-pong"]);
     let (ping, int, ping_stack_top) = symbols(&file);
     // The word ping sends as w0 (its counter), saved on its stack across the call.
     let word = ping_stack_top - 4;
@@ -200,4 +201,19 @@ fn gdb_debugs_ping_pong_forwards_and_backwards() {
         let _ = runner.kill();
     }
     assert!(status.is_some(), "l4-run ends when gdb kills the program");
+}
+
+/// In the IPC lesson ping's first instruction faults: gdb's step over the
+/// breakpoint there ends in its pager — reported as ping's step, which is
+/// all gdb accepts while it holds the other threads.
+#[test]
+fn a_step_over_a_breakpoint_whose_instruction_faults() {
+    xtask::install::ensure_debian(&[xtask::install::GDB]).unwrap();
+    let (mut runner, file, port) = start_runner(&["--lesson", "ipc", "--no-steps"]);
+    let commands = ["break ping", "continue", "stepi", "continue", "kill"].map(String::from);
+    let output = gdb(&file, &port, &commands);
+    assert!(!output.contains("internal-error"), "{output}");
+    assert!(output.contains("hit Breakpoint 1, ") && output.contains("in ping ()"), "{output}");
+    let _ = runner.kill();
+    let _ = runner.wait();
 }
