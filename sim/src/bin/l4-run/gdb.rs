@@ -30,11 +30,11 @@ pub fn serve(mut system: System, programs: Programs, port: u16, max_cycles: u64)
         scenarios::Directives::name_threads(&sources, &mut names);
         system.set_thread_names(names);
     }
-    let folder = std::env::temp_dir().join(format!("l4-run-gdb-{}", std::process::id()));
-    let files = symbol_files(&programs, &folder)?;
     let notes: sim::gdb::Notes = Arc::new(|line: &str| eprintln!("l4-run: {line}"));
     let server = Server::bind(port, notes)
         .map_err(|error| format!("--gdb {port}: cannot listen on 127.0.0.1:{port}: {error} (choose another port)"))?;
+    let folder = std::env::temp_dir().join(format!("l4-run-gdb-{}", std::process::id()));
+    let files = symbol_files(&programs, &folder)?;
     let mut debugger = Debugger::new(system, max_cycles);
     let thread = debugger.current_thread();
     let names = debugger.system().thread_names();
