@@ -438,7 +438,7 @@ impl Session {
                 None => "every thread waits for something that cannot happen".into(),
             },
             RunResult::Limit => String::new(),
-            RunResult::Event => String::new(),
+            RunResult::Event | RunResult::Debugger(_) => String::new(),
             RunResult::Exited { value: 0x10 } => "the program ended: success (verdict 0x10)".into(),
             RunResult::Exited { value: 0x11 } => "the program ended: failure (verdict 0x11)".into(),
             RunResult::Exited { value } => format!("the program ended with verdict {value:#x}"),
@@ -457,7 +457,7 @@ impl Session {
     }
 
     fn finished(result: &RunResult) -> bool {
-        !matches!(result, RunResult::Limit | RunResult::Event)
+        !matches!(result, RunResult::Limit | RunResult::Event | RunResult::Debugger(_))
     }
 
     /// Execute one user instruction (and the kernel entry it causes).
