@@ -448,6 +448,14 @@ impl System {
     pub fn kernel(&self) -> &Kernel {
         &self.kernel
     }
+    /// Watch these pieces of physical memory: a run then stops with
+    /// `RunResult::Debugger(DebuggerStop::Watchpoint(…))` after the
+    /// instruction (or the kernel entry) that touched one. They stay set
+    /// across snapshots restored (they are not machine state).
+    pub fn set_watchpoints(&mut self, pieces: &[machine_model::Watchpoint]) {
+        self.machine.debug.set_watchpoints(pieces);
+    }
+
     /// What the views call each thread (defaults from the modules at boot).
     pub fn thread_names(&self) -> &ThreadNames {
         &self.names

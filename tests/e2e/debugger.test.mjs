@@ -234,3 +234,20 @@ test("the memory view follows a register, marks the bytes a step changed, and op
   assert.equal(await page.locator("[data-test=tab-memory]").getAttribute("aria-selected"), "true");
   assert.deepEqual(page.problems, []);
 });
+
+test("a watchpoint set in the memory view stops a run at the write", async () => {
+  const page = await openExplorer(browser, "#scenario=ping-pong&cpu=486");
+  for (let count = 0; count < 4; count++) await press(page, "i");
+  await press(page, "5");
+  // The word below the stack pointer: the next push writes it.
+  await page.locator("[data-test=watch-address]").fill("esp-4");
+  await page.locator("[data-test=watch-kind]").selectOption("write");
+  await page.locator("[data-test=watch-add]").click();
+  const listed = await page.locator("[data-test=breakpoint]").allInnerTexts();
+  assert.ok(listed.some((text) => /a write of 4 bytes at 0x[0-9a-f]+ in .*'s space/.test(text)), listed.join(" | "));
+  await page.keyboard.press("r");
+  await page.waitForFunction(() => document.body.dataset.running === "false", null, { timeout: 20000 });
+  assert.match(await page.locator("[data-test=stop-reason]").innerText(), /^watchpoint: the (instruction at 0x[0-9a-f]+ in .* wrote|kernel wrote)/);
+  await screenshot(page, "watchpoint");
+  assert.deepEqual(page.problems, []);
+});

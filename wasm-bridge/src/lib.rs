@@ -11,6 +11,7 @@
 //! Must never depend on: `web-ui`, yew or any UI crate; `kernel` or
 //! `machine-model` directly (it sees them only through `sim`).
 
+pub mod breakpoints;
 pub mod export;
 pub mod lesson;
 pub mod memory;
@@ -19,11 +20,14 @@ pub mod timeline;
 pub mod view;
 pub mod views;
 
+pub use breakpoints::Breakpoint;
 pub use lesson::{LessonSource, lessons};
 pub use memory::{MemoryRowView, MemorySpace, MemoryView};
-pub use session::{Breakpoint, Session, SessionConfig};
+pub use session::{Session, SessionConfig};
 /// The share-link codec (deflate + base64url) for lessons and programs.
 pub use sim::lesson::format::link;
+/// Which accesses a watchpoint stops at.
+pub use sim::model::WatchKind;
 pub use view::*;
 pub use views::EventQuery;
 

@@ -8,6 +8,7 @@
 //! forward to it. Console input typed by the user is recorded with its
 //! position and fed again on replay, so replay reaches exactly the same state.
 
+use crate::breakpoints::Breakpoint;
 use crate::timeline::{Timeline, TimelineMark};
 use crate::view::{CpuChoice, EventView, ProgramErrorView, ProgramView};
 use sim::{Budget, EventFilter, LoggedEvent, Module, RunResult, Source, System, SystemConfig, SystemSnapshot};
@@ -35,65 +36,6 @@ pub struct SessionConfig {
     pub scenario: String,
     pub cpu: CpuChoice,
     pub small_spaces: bool,
-}
-
-/// Where to stop while running.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Breakpoint {
-    /// Before the instruction at this user address executes.
-    Address(u32),
-    /// At the next kernel event of `kind` (e.g. "unmap", "ipc", "tlb-flush"),
-    /// optionally from (or of) a thread, to a thread, of a frame. Threads
-    /// are matched by task and thread number (not version or chief).
-    Event { kind: String, thread: Option<u32>, to: Option<u32>, frame: Option<u32> },
-}
-
-/// A thread id's (task, lthread), or the id itself for interrupt senders.
-fn thread_key(raw: u32) -> (u32, u32) {
-    if raw <= 16 { (raw, u32::MAX) } else { ((raw >> 16) & 0xFF, (raw >> 10) & 0x3F) }
-}
-
-pub(crate) fn same_thread(left: u32, right: u32) -> bool {
-    thread_key(left) == thread_key(right)
-}
-
-impl Breakpoint {
-    /// In words, with the threads' names.
-    pub fn describe(&self, names: &sim::ThreadNames) -> String {
-        match self {
-            Breakpoint::Address(address) => format!("instruction at {address:#010x}"),
-            Breakpoint::Event { kind, thread, to, frame } => {
-                let mut text = format!("next {kind}");
-                if let Some(thread) = thread {
-                    text.push_str(&format!(" from {}", names.thread(*thread)));
-                }
-                if let Some(to) = to {
-                    text.push_str(&format!(" to {}", names.thread(*to)));
-                }
-                if let Some(frame) = frame {
-                    text.push_str(&format!(" of frame {frame:#x}"));
-                }
-                text
-            }
-        }
-    }
-
-    fn matches(&self, event: &EventView) -> bool {
-        match self {
-            Breakpoint::Address(_) => false,
-            Breakpoint::Event { kind, thread, to, frame } => {
-                // With two threads (ipc, map, switch) the first is the source.
-                let source_matches = |thread: u32| match event.threads.as_slice() {
-                    [from, _] => same_thread(*from, thread),
-                    threads => threads.iter().any(|known| same_thread(*known, thread)),
-                };
-                event.kind == kind.as_str()
-                    && thread.is_none_or(source_matches)
-                    && to.is_none_or(|to| event.threads.get(1).is_some_and(|known| same_thread(*known, to)))
-                    && frame.is_none_or(|frame| event.frame == Some(frame & !0xFFF))
-            }
-        }
-    }
 }
 
 #[derive(Clone, Debug)]
@@ -142,7 +84,7 @@ pub struct Session {
     seen: u64,
     pub(crate) furthest: u64,
     pub(crate) breakpoints: Vec<(u32, Breakpoint)>,
-    next_breakpoint: u32,
+    pub(crate) next_breakpoint: u32,
     pub(crate) stop: String,
     /// A seek under way (see [`Session::begin_seek`]).
     seeking: Option<Seek>,
@@ -464,7 +406,10 @@ impl Session {
     pub fn step_instruction(&mut self) {
         self.finish_seek();
         let result = self.advance(Budget::instructions(1));
-        self.stop = self.describe(&result);
+        self.stop = match &result {
+            RunResult::Debugger(sim::DebuggerStop::Watchpoint(hit)) => self.describe_watch_hit(hit),
+            result => self.describe(result),
+        };
         self.stop_event = None;
     }
 
@@ -501,7 +446,7 @@ impl Session {
             .iter()
             .filter_map(|(_, breakpoint)| match breakpoint {
                 Breakpoint::Address(address) => Some(*address),
-                Breakpoint::Event { .. } => None,
+                Breakpoint::Event { .. } | Breakpoint::Watch { .. } => None,
             })
             .collect()
     }
@@ -527,6 +472,11 @@ impl Session {
             let result = self.advance(budget);
             if Self::finished(&result) {
                 self.stop = self.describe(&result);
+                return false;
+            }
+            if let RunResult::Debugger(sim::DebuggerStop::Watchpoint(hit)) = &result {
+                self.stop = self.describe_watch_hit(hit);
+                self.stop_event = None;
                 return false;
             }
             if let Some((hit, index)) = self.breakpoint_hit(before) {
@@ -761,28 +711,6 @@ impl Session {
         self.inputs.push((position, bytes.to_vec()));
         self.system.feed_input(bytes);
         // A thread blocked in inchar takes it at the next timer tick.
-    }
-
-    pub fn add_breakpoint(&mut self, breakpoint: Breakpoint) -> u32 {
-        let id = self.next_breakpoint;
-        self.next_breakpoint += 1;
-        self.breakpoints.push((id, breakpoint));
-        id
-    }
-
-    pub fn remove_breakpoint(&mut self, id: u32) {
-        self.breakpoints.retain(|(existing, _)| *existing != id);
-    }
-
-    /// Toggle an instruction breakpoint.
-    pub fn toggle_address_breakpoint(&mut self, address: u32) {
-        if let Some(position) =
-            self.breakpoints.iter().position(|(_, breakpoint)| *breakpoint == Breakpoint::Address(address))
-        {
-            self.breakpoints.remove(position);
-        } else {
-            self.add_breakpoint(Breakpoint::Address(address));
-        }
     }
 
     /// Boot again with another CPU or small spaces, keeping the programs

@@ -105,6 +105,12 @@ pub enum Action {
     FollowRegister(Option<String>),
     /// Move the memory view by rows of 16 bytes.
     ScrollMemory(i64),
+    /// Watch the word at an address (text: a number, register or label) of
+    /// the memory view's space.
+    AddWatchpoint {
+        address: String,
+        kind: wasm_bridge::WatchKind,
+    },
     ToggleAddressBreakpoint(u32),
     RemoveBreakpoint(u32),
     TypeInput(String),
@@ -168,6 +174,7 @@ impl Action {
                 | Action::GoToMemory(_)
                 | Action::FollowRegister(_)
                 | Action::ScrollMemory(_)
+                | Action::AddWatchpoint { .. }
                 | Action::Tick
         )
     }
@@ -518,6 +525,28 @@ impl Explorer {
                     self.memory_address = self.memory_start();
                 }
                 self.memory_follow = register;
+            }
+            Action::AddWatchpoint { address, kind } => {
+                let found = crate::components::parse_place(
+                    &address,
+                    |register| self.session.register_value(register),
+                    |label| self.session.label_address(label),
+                );
+                let task = match self.memory_space {
+                    MemorySpace::Task(task) => Some(task),
+                    MemorySpace::Current => Some(self.session.status().current_thread >> 16 & 0xFF),
+                    MemorySpace::Physical => None,
+                };
+                self.memory_problem = match (found, task) {
+                    (Some(address), Some(task)) => {
+                        self.session.add_watchpoint(task, address, 4, kind).err().unwrap_or_default()
+                    }
+                    (None, _) => format!(
+                        "`{}` is neither an address, a register nor a label of the programs",
+                        address.chars().take(40).collect::<String>()
+                    ),
+                    (_, None) => "watchpoints watch a space's memory: choose a space, not physical memory".into(),
+                };
             }
             Action::ScrollMemory(rows) => {
                 let start = i64::from(self.memory_start()) + rows * 16;

@@ -127,6 +127,22 @@ pub fn MemoryPanel(props: &MemoryPanelProps) -> Html {
             }
         })
     };
+    let watch_input = use_node_ref();
+    let watch_kind = use_node_ref();
+    let on_watch = {
+        let on_action = props.on_action.clone();
+        let (watch_input, watch_kind) = (watch_input.clone(), watch_kind.clone());
+        Callback::from(move |event: SubmitEvent| {
+            event.prevent_default();
+            let address = watch_input.cast::<HtmlInputElement>().map(|input| input.value()).unwrap_or_default();
+            let kind = match watch_kind.cast::<HtmlSelectElement>().map(|select| select.value()).as_deref() {
+                Some("read") => wasm_bridge::WatchKind::Read,
+                Some("access") => wasm_bridge::WatchKind::Access,
+                _ => wasm_bridge::WatchKind::Write,
+            };
+            on_action.emit(Action::AddWatchpoint { address, kind });
+        })
+    };
     let scroll = |rows: i64| {
         let on_action = props.on_action.clone();
         Callback::from(move |_: MouseEvent| on_action.emit(Action::ScrollMemory(rows)))
@@ -172,6 +188,17 @@ pub fn MemoryPanel(props: &MemoryPanelProps) -> Html {
                     <button onclick={scroll(16)} title="256 bytes later">{ "▼" }</button>
                 </span>
             </div>
+            <form onsubmit={on_watch} class="memory-watch">
+                <label>{ "stop when the word at " }<input ref={watch_input} data-test="watch-address" size="12" placeholder="address, esp or label" /></label>
+                <label>{ " is " }
+                    <select ref={watch_kind} data-test="watch-kind">
+                        <option value="write">{ "written" }</option>
+                        <option value="read">{ "read" }</option>
+                        <option value="access">{ "read or written" }</option>
+                    </select>
+                </label>
+                <button type="submit" data-test="watch-add" title="A watchpoint: in the breakpoints list">{ "Watch" }</button>
+            </form>
             if !props.problem.is_empty() {
                 <p class="inline-error" role="alert" data-test="memory-problem">{ &props.problem }</p>
             }
@@ -182,12 +209,39 @@ pub fn MemoryPanel(props: &MemoryPanelProps) -> Html {
     }
 }
 
-/// Read "go to" text: a number, a register or a label (None: not known).
+/// Read "go to" text: a number, a register or a label, with an optional
+/// `+N` or `-N` (`esp-4`, `buffer+8`); None: not known.
 pub fn parse_place(
     text: &str,
     register: impl Fn(&str) -> Option<u32>,
     label: impl Fn(&str) -> Option<u32>,
 ) -> Option<u32> {
     let text = text.trim();
-    parse_number(text).or_else(|| register(&text.to_ascii_lowercase())).or_else(|| label(text))
+    let (base, offset) = match text.rfind(['+', '-']).filter(|at| *at > 0) {
+        Some(at) => {
+            let amount = parse_number(text[at + 1..].trim())?;
+            let signed = if text.as_bytes()[at] == b'-' { -i64::from(amount) } else { i64::from(amount) };
+            (text[..at].trim(), signed)
+        }
+        None => (text, 0),
+    };
+    let value = parse_number(base).or_else(|| register(&base.to_ascii_lowercase())).or_else(|| label(base))?;
+    u32::try_from(i64::from(value) + offset).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_place;
+
+    #[test]
+    fn places_are_numbers_registers_or_labels_with_an_offset() {
+        let register = |name: &str| (name == "esp").then_some(0x1000);
+        let label = |name: &str| (name == "buffer").then_some(0x40_2000);
+        assert_eq!(parse_place("0x402000", register, label), Some(0x40_2000));
+        assert_eq!(parse_place("ESP", register, label), Some(0x1000));
+        assert_eq!(parse_place("esp-4", register, label), Some(0xFFC));
+        assert_eq!(parse_place("buffer + 0x10", register, label), Some(0x40_2010));
+        assert_eq!(parse_place("nonesuch", register, label), None);
+        assert_eq!(parse_place("0-8", register, label), None, "below zero");
+    }
 }
