@@ -133,7 +133,7 @@ async fn timeline_draws_lanes_and_the_ipc_between_the_right_threads() {
     };
     mouse("mousemove", x, middle);
     settle().await;
-    assert!(readout().starts_with("pagefault from root to sigma0"), "{}", readout());
+    assert!(readout().starts_with("pagefault from pager to sigma0"), "{}", readout());
     // A point in a bar, away from the arrows: the read-out names the state.
     let arrow_xs: Vec<f64> = view.arrows.iter().filter_map(|arrow| Some(plot.arrow(arrow)?.0)).collect();
     let (segment, bar_x, top) = view
