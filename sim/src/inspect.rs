@@ -255,6 +255,24 @@ pub fn assemble_detailed(file: &str, source: &str) -> Result<Vec<u8>, Vec<Progra
 /// Assemble `file`, one of `sources` (which it may `%include`, as it may the
 /// library); on failure, every error with its place.
 pub fn assemble_detailed_with(file: &str, sources: &[(&str, &str)]) -> Result<Vec<u8>, Vec<ProgramError>> {
+    assemble_with_lines(file, sources).map(|(elf, _)| elf)
+}
+
+/// Which source line made an instruction's bytes: in the program's own
+/// files (a macro's bytes are the line that used the macro).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceLine {
+    pub address: u32,
+    pub length: u32,
+    pub file: String,
+    pub line: u32,
+}
+
+/// Assemble `file` (one of `sources`) and say which line made which bytes.
+pub fn assemble_with_lines(
+    file: &str,
+    sources: &[(&str, &str)],
+) -> Result<(Vec<u8>, Vec<SourceLine>), Vec<ProgramError>> {
     let files = crate::scenarios::files_with(sources);
     let program = asm::assemble(file, &files, &asm::Options::default()).map_err(|diagnostics| {
         diagnostics
@@ -270,7 +288,17 @@ pub fn assemble_detailed_with(file: &str, sources: &[(&str, &str)]) -> Result<Ve
             })
             .collect::<Vec<_>>()
     })?;
-    program.to_elf().map_err(|error| {
+    let elf = program.to_elf().map_err(|error| {
         vec![ProgramError { file: file.to_string(), line: 0, column: 0, length: 0, message: error, hint: None }]
-    })
+    })?;
+    let mut lines: Vec<SourceLine> = program
+        .lines
+        .iter()
+        .map(|line| {
+            let (file, number) = line.invoked_from.clone().unwrap_or_else(|| (line.file.clone(), line.line));
+            SourceLine { address: line.address, length: line.length, file, line: number }
+        })
+        .collect();
+    lines.sort_by_key(|line| line.address);
+    Ok((elf, lines))
 }

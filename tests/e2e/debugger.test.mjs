@@ -6,7 +6,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { launch, openExplorer, screenshot, press, statusPosition } from "./harness.mjs";
+import { launch, openExplorer, screenshot, press, pressUntil, statusPosition, editorText } from "./harness.mjs";
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -249,5 +249,47 @@ test("a watchpoint set in the memory view stops a run at the write", async () =>
   await page.waitForFunction(() => document.body.dataset.running === "false", null, { timeout: 20000 });
   assert.match(await page.locator("[data-test=stop-reason]").innerText(), /^watchpoint: the (instruction at 0x[0-9a-f]+ in .* wrote|kernel wrote)/);
   await screenshot(page, "watchpoint");
+  assert.deepEqual(page.problems, []);
+});
+
+test("a source line highlights its instructions, and an instruction opens its line in the editor", async () => {
+  const page = await openExplorer(browser, "#scenario=hello&cpu=486");
+  // Until the root task runs its own code (the kernel and sigma0 come first).
+  const ownCode = async () => (await page.locator("[data-test=code-line][data-current=true] [data-test=code-source]").count()) > 0;
+  assert.ok(await pressUntil(page, "e", ownCode, 40), "the root task runs hello.asm");
+  const current = page.locator("[data-test=code-line][data-current=true]");
+  const made = await current.locator("[data-test=code-source]").getAttribute("data-source");
+  const [, file, number] = /^(.+):(\d+)$/.exec(made);
+  assert.equal(file, "hello.asm");
+  await screenshot(page, "source-code-view");
+
+  // The instruction's line, opened in the editor and marked there.
+  await current.locator("[data-test=code-source]").click();
+  await page.locator("[data-test=editor-host] .cm-editor").waitFor();
+  const source = (await editorText(page)).split("\n");
+  assert.equal(await page.locator(".cm-chosen-line").count(), 1);
+  assert.equal((await page.locator(".cm-chosen-line").innerText()).trim(), source[Number(number) - 1].trim());
+  assert.match(await page.locator("[data-test=source-made]").innerText(), new RegExp(`Line ${number} made`));
+
+  // A line of a macro (several instructions): the cursor on it, then the code view marks exactly them.
+  const macroLine = source.findIndex((text) => /^\s+outstring greeting/.test(text)) + 1;
+  assert.ok(macroLine > 0);
+  await page.locator(".cm-line").nth(macroLine - 1).click();
+  const note = await page.locator("[data-test=source-made]").innerText();
+  assert.match(note, new RegExp(`Line ${macroLine} made \\d+ instructions`), note);
+  const addresses = note.match(/0x[0-9a-f]{8}/g);
+  assert.ok(addresses.length > 1, "a macro makes several instructions");
+  await screenshot(page, "source-editor-line");
+  await page.locator("[data-test=show-in-code]").click();
+  await page.locator("[data-test=code]").waitFor();
+  const marked = await page.locator("[data-test=code-line][data-from-source=true]").evaluateAll(
+    (lines) => lines.map((line) => line.dataset.address));
+  const shown = await page.locator("[data-test=code-line]").evaluateAll((lines) => lines.map((line) => line.dataset.address));
+  assert.deepEqual(marked, addresses.filter((address) => shown.includes(address)), "exactly its instructions are marked");
+  assert.ok(marked.length > 1, "they are in the window around EIP");
+  const each = await page.locator("[data-test=code-line][data-from-source=true] [data-test=code-source]").evaluateAll(
+    (buttons) => buttons.map((button) => button.dataset.source));
+  assert.ok(each.every((text) => text === `hello.asm:${macroLine}`), each.join(", "));
+  await screenshot(page, "source-code-marked");
   assert.deepEqual(page.problems, []);
 });

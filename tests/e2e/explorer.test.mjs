@@ -6,7 +6,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { launch, openExplorer, screenshot, statusPosition, press, pressUntil } from "./harness.mjs";
+import { launch, openExplorer, screenshot, statusPosition, press, pressUntil, editorText } from "./harness.mjs";
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -104,7 +104,7 @@ test("a broken program shows an inline error and the rest of the page keeps work
   const position = await statusPosition(page);
   await press(page, "d");
   const editor = page.locator("[data-test=editor-text]");
-  const source = await editor.inputValue();
+  const source = await editorText(page);
   const lines = source.split("\n");
   const broken = [...lines.slice(0, 9), "    mov eax, ebx, ecx", ...lines.slice(9)].join("\n");
   await editor.fill(broken);
@@ -114,7 +114,9 @@ test("a broken program shows an inline error and the rest of the page keeps work
   assert.equal(await error.getAttribute("data-line"), "10");
   assert.match(await error.innerText(), /hello\.asm:10:\d+:/);
   assert.equal(await editor.getAttribute("aria-invalid"), "true");
-  assert.equal(await editor.inputValue(), broken, "the edit is kept");
+  // CodeMirror marks the line in its gutter, too.
+  assert.equal(await page.locator(".cm-gutter-lint .cm-lint-marker-error").count(), 1, "one error mark in the gutter");
+  assert.equal(await editorText(page), broken, "the edit is kept");
   await screenshot(page, "editor-error");
   assert.equal(await statusPosition(page), position, "the machine did not move");
   await page.locator("body").click({ position: { x: 5, y: 790 } });
@@ -180,7 +182,7 @@ test("enter_kdebug stops a run like a breakpoint and r continues; a thread remov
   const page = await openExplorer(browser, "#scenario=hello&cpu=486");
   await press(page, "d");
   const editor = page.locator("[data-test=editor-text]");
-  const source = await editor.inputValue();
+  const source = await editorText(page);
   const verdict = "    debug_exit DEBUG_EXIT_SUCCESS";
   assert.ok(source.includes(verdict));
   const stopReason = () => page.locator("[data-test=stop-reason]").innerText();

@@ -76,3 +76,12 @@ export async function pressUntil(page, key, done, limit) {
   }
   return done();
 }
+
+/** The text in the program editor (CodeMirror keeps it in its state, not in a form field). */
+export async function editorText(page) {
+  return page.evaluate(() => {
+    const host = document.querySelector("[data-test=editor-host]");
+    if (host?.l4Editor) return window.l4Editor.getText(host.l4Editor);
+    return document.querySelector("[data-test=editor-text]")?.value ?? "";
+  });
+}

@@ -10,7 +10,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { launch, openExplorer, screenshot, press, statusPosition, eventLogFilled } from "./harness.mjs";
+import { launch, openExplorer, screenshot, press, statusPosition, eventLogFilled, editorText } from "./harness.mjs";
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -185,7 +185,7 @@ test("an edited program survives reset and a CPU change, is named, and travels i
   const page = await openExplorer(browser, "#scenario=hello");
   await press(page, "d");
   const editor = page.locator("[data-test=editor-text]").first();
-  const source = await editor.inputValue();
+  const source = await editorText(page);
   await editor.fill(source.replace("hello from the root task", "hello from my own edit"));
   await page.locator("[data-test=assemble]").click();
   await page.waitForFunction(() => document.body.dataset.seeking !== "true");

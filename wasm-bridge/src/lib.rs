@@ -16,6 +16,7 @@ pub mod export;
 pub mod lesson;
 pub mod memory;
 pub mod session;
+pub mod source;
 pub mod timeline;
 pub mod view;
 pub mod views;

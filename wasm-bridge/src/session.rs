@@ -94,6 +94,8 @@ pub struct Session {
     pub(crate) lesson: Option<crate::lesson::LessonRun>,
     /// A lesson's go under way.
     pub(crate) watch: Option<Watch>,
+    /// Which source line made which instruction of the programs, by address.
+    pub(crate) source_lines: crate::source::SourceMap,
     /// The event the last stop was for (a breakpoint's, the delivered
     /// message of `i`, the first event of `e`'s kernel entry, a clicked one).
     stop_event: Option<u64>,
@@ -159,6 +161,7 @@ impl Session {
             lesson: None,
             watch: None,
             stop_event: None,
+            source_lines: crate::source::SourceMap::default(),
         };
         session.restart();
         Ok(session)
@@ -180,16 +183,21 @@ impl Session {
             }
         };
         if let Some((name, elf)) = &self.loaded {
+            self.source_lines = crate::source::SourceMap::default();
             return Some(vec![sigma0, Module::new(name.clone(), elf.clone())]);
         }
         let mut modules = vec![sigma0];
         let mut errors = Vec::new();
+        let mut lines = Vec::new();
         // `.inc` files are not booted: the others include them.
         let sources: Vec<(&str, &str)> =
             self.programs.iter().map(|program| (program.file.as_str(), program.source.as_str())).collect();
         for program in self.programs.iter().filter(|program| !program.file.ends_with(".inc")) {
-            match sim::inspect::assemble_detailed_with(&program.file, &sources) {
-                Ok(elf) => modules.push(Module::new(program.file.trim_end_matches(".asm"), elf)),
+            match sim::inspect::assemble_with_lines(&program.file, &sources) {
+                Ok((elf, made)) => {
+                    modules.push(Module::new(program.file.trim_end_matches(".asm"), elf));
+                    lines.extend(made);
+                }
                 Err(list) => errors.extend(list.into_iter().map(|error| ProgramErrorView {
                     file: error.file,
                     line: error.line,
@@ -200,6 +208,10 @@ impl Session {
             }
         }
         self.errors = errors;
+        if self.errors.is_empty() {
+            // Only a whole new set: with errors, the running machine keeps its programs.
+            self.source_lines = crate::source::SourceMap::new(lines);
+        }
         self.errors.is_empty().then_some(modules)
     }
 

@@ -292,6 +292,8 @@ pub struct TlbView {
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
 pub struct CodeLineView {
     pub address: u32,
+    /// The source line that made it (`file`, `line`), if known.
+    pub source: Option<(String, u32)>,
     pub bytes: String,
     pub text: String,
     pub label: Option<String>,

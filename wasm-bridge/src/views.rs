@@ -456,6 +456,7 @@ impl Session {
                 let address = line.address;
                 CodeLineView {
                     address,
+                    source: self.source_of(address),
                     bytes: line.bytes.iter().map(|byte| format!("{byte:02x}")).collect::<Vec<_>>().join(" "),
                     text: line.text,
                     label: line.label,

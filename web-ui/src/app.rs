@@ -747,9 +747,14 @@ impl Component for App {
             .filter(|shared| shared.at == session.lesson_position())
             .map(|shared| shared.link.clone());
         let left = match explorer.code_tab {
-            CodeTab::Code => html! { <CodePanel code={session.code(40)} on_action={on_action.clone()} /> },
+            CodeTab::Code => {
+                let chosen = explorer.source_line.clone();
+                html! { <CodePanel code={session.code(40)} {chosen} on_action={on_action.clone()} /> }
+            }
             CodeTab::Editor => {
-                html! { <EditorPanel programs={session.programs()} errors={session.errors()} on_action={on_action.clone()} /> }
+                let chosen = explorer.source_line.clone();
+                let made = chosen.as_ref().map(|(file, line)| session.instructions_of(file, *line)).unwrap_or_default();
+                html! { <EditorPanel programs={session.programs()} errors={session.errors()} {chosen} {made} on_action={on_action.clone()} /> }
             }
             CodeTab::Console => {
                 html! { <ConsolePanel console={session.console()} vga={session.vga()} on_action={on_action.clone()} /> }

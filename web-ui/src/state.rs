@@ -140,6 +140,16 @@ pub enum Action {
     PreviewSeek(u64),
     ShowMachineTab(MachineTab),
     ShowCodeTab(CodeTab),
+    /// The editor's cursor is on this line: its instructions are marked in the code view.
+    SelectSourceLine {
+        file: String,
+        line: u32,
+    },
+    /// Open the editor at the line that made an instruction.
+    ShowSource {
+        file: String,
+        line: u32,
+    },
     ToggleHelp,
     ToggleTheme,
     ShowAllTrees(bool),
@@ -164,6 +174,8 @@ impl Action {
                 | Action::PanTimelineBy(_)
                 | Action::ShowMachineTab(_)
                 | Action::ShowCodeTab(_)
+                | Action::SelectSourceLine { .. }
+                | Action::ShowSource { .. }
                 | Action::ToggleHelp
                 | Action::ToggleTheme
                 | Action::ShowAllTrees(_)
@@ -228,6 +240,8 @@ pub struct Explorer {
     pub memory_problem: String,
     /// The memory view's window before the last step (for its change marks).
     pub previous_memory: Option<MemoryView>,
+    /// The source line chosen in the editor or from the code view (file, line).
+    pub source_line: Option<(String, u32)>,
 }
 
 /// Rows of 16 bytes the memory view shows, and how many come before a
@@ -277,6 +291,7 @@ impl Explorer {
             memory_follow: Some("esp".into()),
             memory_problem: String::new(),
             previous_memory: None,
+            source_line: None,
         })
     }
 
@@ -369,7 +384,12 @@ impl Explorer {
             self.previous_memory = (self.machine_tab == MachineTab::Memory).then(|| self.memory_view());
         } else if !matches!(
             action,
-            Action::Tick | Action::ShowMachineTab(_) | Action::ShowCodeTab(_) | Action::ToggleHelp
+            Action::Tick
+                | Action::ShowMachineTab(_)
+                | Action::ShowCodeTab(_)
+                | Action::SelectSourceLine { .. }
+                | Action::ShowSource { .. }
+                | Action::ToggleHelp
         ) {
             self.previous_cpu = None;
         }
@@ -619,6 +639,11 @@ impl Explorer {
             }
             Action::ShowMachineTab(tab) => self.machine_tab = tab,
             Action::ShowCodeTab(tab) => self.code_tab = tab,
+            Action::SelectSourceLine { file, line } => self.source_line = Some((file, line)),
+            Action::ShowSource { file, line } => {
+                self.source_line = Some((file, line));
+                self.code_tab = CodeTab::Editor;
+            }
             Action::ToggleHelp => self.help = !self.help,
             Action::ToggleTheme => self.dark = !self.dark,
             Action::ShowAllTrees(all) => self.all_trees = all,

@@ -163,7 +163,7 @@ async fn timeline_draws_lanes_and_the_ipc_between_the_right_threads() {
     };
     key("ArrowRight");
     settle().await;
-    assert!(readout().starts_with("map from sigma0 to root"), "{}", readout());
+    assert!(readout().starts_with("map from sigma0 to pager"), "{}", readout());
     key("ArrowLeft");
     settle().await;
     key("Enter");
@@ -382,14 +382,89 @@ async fn code_gutter_toggles_a_breakpoint() {
     let code = session.code(20);
     let root = mount_point();
     let (on_action, actions) = recorder();
-    yew::Renderer::<CodePanel>::with_root_and_props(root.clone(), CodePanelProps { code: code.clone(), on_action })
-        .render();
+    yew::Renderer::<CodePanel>::with_root_and_props(
+        root.clone(),
+        CodePanelProps { code: code.clone(), chosen: None, on_action },
+    )
+    .render();
     settle().await;
     let current = all(&root, "[data-test=code-line][data-current=true]");
     assert_eq!(current.len(), 1, "one line is the current one");
     let gutter = all(&root, "[data-test=gutter]");
     click(&gutter[2]);
     assert_eq!(actions.borrow().last(), Some(&Action::ToggleAddressBreakpoint(code.lines[2].address)));
+}
+
+#[wasm_bindgen_test]
+async fn a_source_line_marks_its_instructions_and_an_instruction_opens_its_line() {
+    let mut session = session("hello", CpuChoice::I486);
+    // Until the root task runs its own code (sigma0 and the kernel come first).
+    let mut steps = 0;
+    while session.code(20).lines.iter().all(|line| !line.current || line.source.is_none()) {
+        session.step_instruction();
+        steps += 1;
+        assert!(steps < 100_000, "the root task never ran");
+    }
+    let code = session.code(20);
+    // The current instruction came from a line of hello.asm.
+    let current = code.lines.iter().find(|line| line.current).expect("a current line");
+    let (file, line) = current.source.clone().expect("the program was assembled here");
+    assert_eq!(file, "hello.asm");
+    let made = session.instructions_of(&file, line);
+    assert!(made.contains(&current.address));
+    let root = mount_point();
+    let (on_action, actions) = recorder();
+    let props = CodePanelProps { code: code.clone(), chosen: Some((file.clone(), line)), on_action };
+    yew::Renderer::<CodePanel>::with_root_and_props(root.clone(), props).render();
+    settle().await;
+    let marked: Vec<String> = all(&root, "[data-test=code-line][data-from-source=true]")
+        .iter()
+        .filter_map(|element| element.get_attribute("data-address"))
+        .collect();
+    let expected: Vec<String> = code
+        .lines
+        .iter()
+        .filter(|shown| made.contains(&shown.address))
+        .map(|shown| format!("{:#010x}", shown.address))
+        .collect();
+    assert_eq!(marked, expected, "exactly the line's instructions are marked");
+    assert!(
+        all(&root, "[data-test=code-chosen-line]")[0]
+            .text_content()
+            .unwrap_or_default()
+            .contains(&format!("line {line}"))
+    );
+    // The instruction's source opens the editor at its line.
+    let position = code.lines.iter().position(|shown| shown.current).unwrap_or_default();
+    let sources = all(&root, "[data-test=code-line]");
+    let button = sources[position].query_selector("[data-test=code-source]").unwrap().expect("a source button");
+    assert_eq!(button.get_attribute("data-source"), Some(format!("hello.asm:{line}")));
+    assert_eq!(button.text_content().unwrap_or_default(), line.to_string());
+    click(&button);
+    assert_eq!(actions.borrow().last(), Some(&Action::ShowSource { file: file.clone(), line }));
+
+    // The editor (its text area here: the component tests load no CodeMirror)
+    // chooses the line under the cursor and says where its instructions are.
+    let editor_root = mount_point();
+    let (on_action, actions) = recorder();
+    let props = EditorPanelProps {
+        programs: session.programs(),
+        errors: Vec::new(),
+        chosen: Some((file.clone(), line)),
+        made: made.clone(),
+        on_action,
+    };
+    yew::Renderer::<EditorPanel>::with_root_and_props(editor_root.clone(), props).render();
+    settle().await;
+    let note = all(&editor_root, "[data-test=source-made]")[0].text_content().unwrap_or_default();
+    assert!(note.contains(&format!("Line {line} made the instruction at {:#010x}", made[0])), "{note}");
+    let area: web_sys::HtmlTextAreaElement =
+        all(&editor_root, "[data-test=editor-text]")[0].clone().dyn_into().unwrap();
+    let source = area.value();
+    let third_line_start = source.match_indices('\n').nth(1).map(|(at, _)| at as u32 + 1).unwrap_or_default();
+    area.set_selection_range(third_line_start, third_line_start).unwrap();
+    click(&area);
+    assert_eq!(actions.borrow().last(), Some(&Action::SelectSourceLine { file: "hello.asm".into(), line: 3 }));
 }
 
 #[wasm_bindgen_test]
@@ -401,8 +476,13 @@ async fn editor_shows_errors_under_their_line() {
         &program.source.replacen("    mov esp, stack_top", "    mov esp, stack_top, eax", 1),
     );
     let root = mount_point();
-    let props =
-        EditorPanelProps { programs: session.programs(), errors: session.errors(), on_action: Callback::noop() };
+    let props = EditorPanelProps {
+        programs: session.programs(),
+        errors: session.errors(),
+        chosen: None,
+        made: Vec::new(),
+        on_action: Callback::noop(),
+    };
     yew::Renderer::<EditorPanel>::with_root_and_props(root.clone(), props).render();
     settle().await;
     let errors = all(&root, "[data-test=program-error]");

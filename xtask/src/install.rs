@@ -92,8 +92,13 @@ pub fn ensure_debian(tools: &[DebianTool]) -> Result<()> {
 /// Install the browser tests' node packages (playwright-core, pinned by the
 /// lock file) into `tests/e2e/node_modules` if they are not there yet.
 pub fn ensure_node_modules() -> Result<()> {
+    ensure_node_packages(&paths::e2e_sources())
+}
+
+/// Install the node packages of `folder` (pinned by its `package-lock.json`)
+/// with `npm ci`, unless they are installed and newer than the lock file.
+pub fn ensure_node_packages(folder: &std::path::Path) -> Result<()> {
     ensure_debian(&[NODE, NPM])?;
-    let folder = paths::e2e_sources();
     let marker = folder.join("node_modules").join(".package-lock.json");
     let lock = folder.join("package-lock.json");
     let fresh =
@@ -105,7 +110,7 @@ pub fn ensure_node_modules() -> Result<()> {
         return Ok(());
     }
     let mut command = Command::new("npm");
-    command.args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(&folder);
+    command.args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(folder);
     process::output(&mut command).map(|_| ()).map_err(|error| {
         TaskError::new(format!(
             "{error}\n`{}` in {} failed; is the npm registry reachable?",

@@ -31,10 +31,24 @@ pub fn build_site() -> Result<Site> {
         .arg(&input);
     process::run(&mut bindgen)?;
     copy_folder(&paths::root().join("static"), &site)?;
+    bundle_editor(&site)?;
     let wasm_bytes = std::fs::metadata(package.join("explorer_bg.wasm"))
         .map_err(|error| TaskError::new(format!("wasm-bindgen left no explorer_bg.wasm: {error}")))?
         .len();
     Ok(Site { folder: site, wasm_bytes })
+}
+
+/// The program editor (CodeMirror 6 from npm, `web-ui/editor`), bundled by
+/// esbuild into `site/editor.js`; the page keeps a plain text area without it.
+fn bundle_editor(site: &Path) -> Result<()> {
+    let folder = paths::root().join("web-ui").join("editor");
+    install::ensure_node_packages(&folder)?;
+    let mut esbuild = std::process::Command::new(folder.join("node_modules").join(".bin").join("esbuild"));
+    esbuild
+        .args(["editor.js", "--bundle", "--minify", "--format=iife", "--target=es2020", "--log-level=warning"])
+        .arg(format!("--outfile={}", site.join("editor.js").display()))
+        .current_dir(&folder);
+    process::run(&mut esbuild)
 }
 
 fn copy_folder(from: &Path, to: &Path) -> Result<()> {

@@ -112,11 +112,13 @@ fn explorer() -> Result<i32> {
     let site = web::build_site()?;
     let wasm = site.folder.join("pkg").join("explorer_bg.wasm");
     let gzipped = web::gzipped_size(&wasm).ok_or_else(|| TaskError::new("gzip is missing: `apt-get install gzip`"))?;
+    let editor = web::gzipped_size(&site.folder.join("editor.js")).unwrap_or(0);
     println!("Explorer, release build, headless Chromium, 1280×800, served from localhost.");
     println!(
-        "bundle: {} KB wasm after wasm-bindgen, {} KB gzipped (goal ≤ 2048 KB gzipped)",
+        "bundle: {} KB wasm after wasm-bindgen, {} KB gzipped, with the editor (CodeMirror) {} KB gzipped (goal ≤ 2048 KB gzipped)",
         site.wasm_bytes / 1024,
-        gzipped / 1024
+        gzipped / 1024,
+        (gzipped + editor) / 1024
     );
     let report = browser_script(&site, "bench.mjs", &[])?;
     print!("{}", String::from_utf8_lossy(&report));

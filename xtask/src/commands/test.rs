@@ -246,7 +246,10 @@ fn stage_wasm() -> Result<Tally> {
     let site = web::build_site()?;
     let wasm = site.folder.join("pkg").join("explorer_bg.wasm");
     let gzipped = web::gzipped_size(&wasm).map(|bytes| format!("{} KB gzipped", bytes / 1024)).unwrap_or_default();
-    Ok(Tally { passed: 1, failed: 0, note: format!("bundle {} KB, {gzipped}", site.wasm_bytes / 1024) })
+    let editor = web::gzipped_size(&site.folder.join("editor.js"))
+        .map(|bytes| format!(", editor {} KB gzipped", bytes / 1024))
+        .unwrap_or_default();
+    Ok(Tally { passed: 1, failed: 0, note: format!("bundle {} KB, {gzipped}{editor}", site.wasm_bytes / 1024) })
 }
 
 fn chromium_tools() -> Result<()> {
