@@ -493,6 +493,7 @@ impl Session {
             problem: run.problem.clone(),
             cpus: lesson.cpus.iter().copied().map(choice).collect(),
             cpu: choice(run.cpu),
+            step_cpu: self.config.cpu,
         })
     }
 }

@@ -441,5 +441,9 @@ pub struct LessonView {
     /// Why the step's go could not be reached.
     pub problem: Option<String>,
     pub cpus: Vec<CpuChoice>,
+    /// The CPU chosen for the lesson (the CPU box).
     pub cpu: CpuChoice,
+    /// The CPU the current step runs on: the chosen one, unless the step
+    /// (or an earlier one) names its machine.
+    pub step_cpu: CpuChoice,
 }

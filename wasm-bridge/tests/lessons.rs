@@ -149,3 +149,24 @@ fn threads_are_named_in_the_event_log_and_by_the_lesson() {
     assert!(last.text.contains("from=ping to=pong"), "{}", last.text);
     assert!(last.detail.contains("from=0x04050001"), "{}", last.detail);
 }
+
+#[test]
+fn a_step_that_names_its_machine_says_which_cpu_it_runs_on() {
+    // The small-spaces lesson chosen on the 486: its fifth step names the
+    // Pentium, so the panel must say that step runs there, not on the 486.
+    let mut session = session();
+    session.open_lesson(LessonSource::Builtin("small-spaces".into()), Some(CpuChoice::I486)).unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..30 {
+        session.lesson_next();
+        let lesson = session.lesson().unwrap();
+        if lesson.current.as_ref().is_some_and(|step| step.index >= 5) {
+            break;
+        }
+        assert_eq!(lesson.cpu, CpuChoice::I486, "the chosen CPU stays");
+        assert_eq!(lesson.step_cpu, session.status().cpu, "the step's CPU is the one booted");
+        seen.push(lesson.step_cpu);
+    }
+    assert_eq!(seen.first(), Some(&CpuChoice::I486));
+    assert!(seen.contains(&CpuChoice::Pentium), "a step runs on the Pentium: {seen:?}");
+}

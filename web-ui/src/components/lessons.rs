@@ -224,7 +224,13 @@ pub fn LessonsPanel(props: &LessonsPanelProps) -> Html {
             { body }
             { share }
             if lesson.cpus.len() > 1 {
-                <p class="note">{ format!("Runs on the {}: switch in the CPU box and the lesson comes back to this step (now on the {}).", cpus(&lesson.cpus), lesson.cpu.label()) }</p>
+                <p class="note" data-test="lesson-cpu-note">{
+                    if lesson.step_cpu == lesson.cpu {
+                        format!("Runs on the {}: switch in the CPU box and the lesson comes back to this step (now on the {}).", cpus(&lesson.cpus), lesson.step_cpu.label())
+                    } else {
+                        format!("Runs on the {}. This step runs on the {} because the lesson says so; the others follow the CPU box (the {} chosen).", cpus(&lesson.cpus), lesson.step_cpu.label(), lesson.cpu.label())
+                    }
+                }</p>
             }
         </section>
     }
