@@ -5,7 +5,8 @@
 //! mapping the frame of its tree; the I/O mappings keep their rules and
 //! their ports are open in their tasks' bitmaps; every thread is in exactly
 //! the queues its state calls for (a ready queue, one sender queue, the
-//! timeout list) and the timeout list is in time order. Read-only; it costs
+//! timeout list), the timeout list is in time order, and both parties of a
+//! transfer stalled on a page fault are still in it together. Read-only; it costs
 //! a walk over every address space, so it is for tests and the native
 //! image's `audit` option, never for the kernel's own paths.
 //!
@@ -155,6 +156,43 @@ impl Kernel {
         Ok(())
     }
 
+    /// Both parties of a transfer stalled on a page fault know each other:
+    /// the one waiting points at the faulting one, which is still in that
+    /// transfer's fault and points back. A waiting party whose partner has
+    /// left would wait forever — nothing else wakes it.
+    fn audit_transfers(&self) -> Result<(), AuditError> {
+        let in_fault = flag::TRANSFER_AS_SENDER | flag::TRANSFER_AS_RECEIVER;
+        for tcb in self.threads.tcbs.iter().filter(|tcb| tcb.in_use()) {
+            let fail = |rule| Err(AuditError::Queue { thread: tcb.id.raw(), rule });
+            let waiting = tcb.flags & flag::TRANSFER_WAITING != 0;
+            if !waiting && tcb.flags & in_fault == 0 {
+                continue;
+            }
+            if !matches!(tcb.state, State::Sending | State::Receiving) {
+                return fail("a thread in a stalled transfer is not blocked in an IPC");
+            }
+            let partner = tcb.transfer_partner;
+            if partner == NONE {
+                if waiting {
+                    return fail("a thread waits for a stalled transfer without a partner");
+                }
+                continue;
+            }
+            let other = self.threads.tcbs.get(partner as usize);
+            let Some(other) = other.filter(|other| other.in_use()) else {
+                return fail("a stalled transfer's partner is a free TCB");
+            };
+            let points_back =
+                self.threads.tcbs.get(other.transfer_partner as usize).is_some_and(|back| back.id == tcb.id);
+            let consistent =
+                if waiting { other.flags & in_fault != 0 } else { other.flags & flag::TRANSFER_WAITING != 0 };
+            if !points_back || !consistent || !matches!(other.state, State::Sending | State::Receiving) {
+                return fail("the parties of a stalled transfer do not know each other");
+            }
+        }
+        Ok(())
+    }
+
     /// The timeout list holds exactly the threads with a wakeup time, each
     /// once, in time order, and each of them is blocked.
     fn audit_timeouts(&self) -> Result<(), AuditError> {
@@ -219,6 +257,7 @@ impl Kernel {
         let ready = self.audit_scheduler()?;
         self.audit_sender_queues(&ready)?;
         self.audit_timeouts()?;
+        self.audit_transfers()?;
         self.audit_ports(hardware)?;
         let mut summary = AuditSummary::default();
         for (index, node) in self.mapping.nodes() {
