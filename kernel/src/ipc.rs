@@ -486,8 +486,23 @@ impl Kernel {
                 Path::PageFault
             }
             SendOutcome::Failed(_) => {
-                // The pager does not exist (any more): the thread cannot go on.
-                self.threads.tcb_mut(thread).flags &= !flag::PAGE_FAULT;
+                // The pager does not exist (any more): the thread cannot go
+                // on, and neither can a transfer whose fault this was — its
+                // other party, waiting for the fault to be resolved, would
+                // wait forever: its IPC is aborted (0xC0 / 0xD0).
+                let tcb = self.threads.tcb(thread);
+                let in_transfer = tcb.flags & (flag::TRANSFER_AS_SENDER | flag::TRANSFER_AS_RECEIVER) != 0;
+                let partner = if in_transfer { tcb.transfer_partner } else { NONE };
+                {
+                    let tcb = self.threads.tcb_mut(thread);
+                    tcb.flags &= !flag::PAGE_FAULT;
+                    if in_transfer {
+                        tcb.leave_transfer_fault();
+                    }
+                }
+                if partner != NONE {
+                    self.abort_transfer_side(hardware, partner);
+                }
                 self.kill(hardware, thread, crate::event::KillReason::NoPager);
                 Path::PageFault
             }

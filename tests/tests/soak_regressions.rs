@@ -1,0 +1,76 @@
+//! What the hostile-task soak (`cargo xtask soak`) found, each as the
+//! smallest program that shows it, on both CPUs, with the kernel's audit
+//! after the run.
+//!
+//! 1. A transfer stalled on a page fault whose faulting party has no pager
+//!    (it is removed for that) left the other party waiting for the fault
+//!    to be resolved — forever, since nothing else wakes it, not even
+//!    deleting the removed thread's task — when the faulting sender had not
+//!    blocked yet (its message header in a page it does not have). A
+//!    hostile client could so freeze sigma0 or any server it sent to. Now the other party's IPC is
+//!    aborted (0xC0 for a receiver, 0xD0 for a sender). Found by the soak at
+//!    hostile call 711 of seed 1 on the 486 (the audit: "the parties of a
+//!    stalled transfer do not know each other").
+#![allow(clippy::unwrap_used)]
+
+use sim::{Budget, CpuModel, RunResult, System, SystemConfig};
+
+const NO_PAGER_MID_TRANSFER: &str = r#"
+%include "testing.inc"
+
+SERVER_ID    equ 0x04050001
+CLIENT_ID    equ 0x04060001
+NO_SUCH_PAGER equ 0x04FF0001
+UNMAPPED     equ 0x00800000         ; outside the image: never mapped
+
+section .text
+_start:
+    start_pager
+    l4_task_new SERVER_ID, 255, server_stack_top, server, PAGER_ID
+    l4_task_new CLIENT_ID, 255, client_stack_top, client, PAGER_ID
+    ipc_receive SERVER_ID           ; the server's result word, in w0
+    check_masked edx, 0xF0, 0xC0, "the server's receive was aborted when the sender lost its pager mid-transfer"
+    check_done
+
+; Waits for a message (pagefault timeouts infinite), reports its result word.
+server:
+    l4_ipc L4_IPC_NIL, L4_IPC_OPEN, L4_IPC_NEVER, 0, 0, 0, 0
+    ipc_send ROOT_TASK_ID, eax, 0, 0
+    ipc_sleep L4_IPC_NEVER
+
+; Loses its pager, then sends a memory message whose header lies in a page
+; it does not have: the transfer faults in its space at once (it is still
+; running, not yet blocked in its send), and its pager does not exist.
+client:
+    mov dword [esp - 4], 0          ; its stack (the macros below push)
+    mov dword [esp - 64], 0
+    l4_lthread_ex_regs 0, L4_INVALID_ID, L4_INVALID_ID, L4_INVALID_ID, NO_SUCH_PAGER
+    l4_ipc UNMAPPED, L4_IPC_NIL, L4_IPC_NEVER, SERVER_ID, 0, 0, 0
+    ipc_sleep L4_IPC_NEVER
+
+section .bss
+                resb 4096
+server_stack_top:
+                resb 4096
+client_stack_top:
+testing_end
+"#;
+
+fn run(cpu: CpuModel, name: &str, program: &str) {
+    let elf = sim::scenarios::assemble(name, program).unwrap_or_else(|error| panic!("{error}"));
+    let mut system = System::new(SystemConfig::new(cpu));
+    system.boot(&[sim::scenarios::sigma0().unwrap(), sim::Module::new(name, elf)]).unwrap();
+    let result = system.run(Budget::cycles(200_000_000));
+    let console = String::from_utf8_lossy(system.console()).replace('\r', "");
+    assert_eq!(result, RunResult::Exited { value: 0x10 }, "{cpu:?} {name}: {result:?}\n{console}");
+    if let Err(error) = system.audit() {
+        panic!("{cpu:?} {name}: the kernel broke an invariant: {error:?}\n{console}");
+    }
+}
+
+#[test]
+fn a_transfer_whose_faulting_party_has_no_pager_ends_for_the_other_party_too() {
+    for cpu in [CpuModel::I486, CpuModel::Pentium] {
+        run(cpu, "no-pager-mid-transfer.asm", NO_PAGER_MID_TRANSFER);
+    }
+}
