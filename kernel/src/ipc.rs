@@ -89,6 +89,13 @@ impl Kernel {
             self.transfer_fault_timed_out(hardware, thread);
             return;
         }
+        if in_transfer_fault {
+            // The page-fault RPC failed otherwise (the pager, or the one a
+            // chief redirected it to, does not exist): the transfer cannot
+            // go on, for either party.
+            self.transfer_fault_failed(hardware, thread);
+            return;
+        }
         let id = self.threads.tcb(thread).id;
         hardware.emit(&KernelEvent::IpcError { thread: id, code });
         let tcb = self.threads.tcb_mut(thread);
@@ -617,6 +624,26 @@ impl Kernel {
             self.fail_blocked_ipc(hardware, other, other_code);
         }
         self.ipc_failed(hardware, faulting, faulting_code);
+    }
+
+    /// The page-fault RPC of a suspended transfer failed for another reason
+    /// than a timeout: the transfer is aborted for both parties (0xC0 for
+    /// the receiver, 0xD0 for the sender), as ex_regs aborts it.
+    fn transfer_fault_failed<H: Hardware>(&mut self, hardware: &mut H, faulting: u16) {
+        let tcb = *self.threads.tcb(faulting);
+        let as_sender = tcb.flags & flag::TRANSFER_AS_SENDER != 0;
+        let other = tcb.transfer_partner;
+        {
+            let tcb = self.threads.tcb_mut(faulting);
+            tcb.flags &= !flag::PAGE_FAULT;
+            tcb.leave_transfer_fault();
+        }
+        self.remove_wakeup(faulting);
+        if other != NONE {
+            self.abort_transfer_side(hardware, other);
+        }
+        let code = if as_sender { ipc_error::SEND_ABORTED } else { ipc_error::RECEIVE_ABORTED };
+        self.ipc_failed(hardware, faulting, code);
     }
 
     /// A blocked IPC's timeout expired.

@@ -11,6 +11,12 @@
 //!    aborted (0xC0 for a receiver, 0xD0 for a sender). Found by the soak at
 //!    hostile call 711 of seed 1 on the 486 (the audit: "the parties of a
 //!    stalled transfer do not know each other").
+//! 2. The same when the page-fault RPC of such a transfer failed for another
+//!    reason than a timeout: a pager in another clan, whose chief took the
+//!    fault message in its stead, but which does not exist itself, so the
+//!    RPC's receive found no partner (0x10). The faulting party went on, its
+//!    partner waited forever. Now both IPCs are aborted. Found by the soak
+//!    at hostile call 35,596 of seed 2 on the Pentium.
 #![allow(clippy::unwrap_used)]
 
 use sim::{Budget, CpuModel, RunResult, System, SystemConfig};
@@ -56,6 +62,57 @@ client_stack_top:
 testing_end
 "#;
 
+const PAGER_REDIRECTED_AND_MISSING: &str = r#"
+%include "testing.inc"
+
+SERVER_ID    equ 0x04050001
+CLIENT_ID    equ 0x04060001
+CHIEF_ID     equ 0x04070001         ; a chief that takes whatever comes
+MISSING_ID   equ 0x07080001         ; task 8 of its clan, never created
+UNMAPPED     equ 0x00800000
+
+section .text
+_start:
+    start_pager
+    l4_task_new CHIEF_ID, 255, chief_stack_top, chief, PAGER_ID
+    l4_task_new MISSING_ID, CHIEF_ID, 0, 0, L4_NIL_ID     ; task 8 now belongs to the chief's clan
+    l4_task_new SERVER_ID, 255, server_stack_top, server, PAGER_ID
+    l4_task_new CLIENT_ID, 255, client_stack_top, client, PAGER_ID
+    ipc_receive SERVER_ID
+    check_masked edx, 0xF0, 0xC0, "the server's receive was aborted when the sender's page-fault RPC failed"
+    ipc_receive CLIENT_ID
+    check_masked edx, 0xF0, 0xD0, "and the sender's send was aborted too"
+    check_done
+
+chief:
+    ipc_wait
+    jmp chief
+
+server:
+    l4_ipc L4_IPC_NIL, L4_IPC_OPEN, L4_IPC_NEVER, 0, 0, 0, 0
+    ipc_send ROOT_TASK_ID, eax, 0, 0
+    ipc_sleep L4_IPC_NEVER
+
+; Its pager is a thread of the chief's clan that does not exist: the fault
+; message goes to the chief, the RPC's receive from the pager finds nobody.
+client:
+    mov dword [esp - 4], 0
+    mov dword [esp - 64], 0
+    l4_lthread_ex_regs 0, L4_INVALID_ID, L4_INVALID_ID, L4_INVALID_ID, MISSING_ID
+    l4_ipc UNMAPPED, L4_IPC_NIL, L4_IPC_NEVER, SERVER_ID, 0, 0, 0
+    ipc_send ROOT_TASK_ID, eax, 0, 0
+    ipc_sleep L4_IPC_NEVER
+
+section .bss
+                resb 4096
+chief_stack_top:
+                resb 4096
+server_stack_top:
+                resb 4096
+client_stack_top:
+testing_end
+"#;
+
 fn run(cpu: CpuModel, name: &str, program: &str) {
     let elf = sim::scenarios::assemble(name, program).unwrap_or_else(|error| panic!("{error}"));
     let mut system = System::new(SystemConfig::new(cpu));
@@ -72,5 +129,12 @@ fn run(cpu: CpuModel, name: &str, program: &str) {
 fn a_transfer_whose_faulting_party_has_no_pager_ends_for_the_other_party_too() {
     for cpu in [CpuModel::I486, CpuModel::Pentium] {
         run(cpu, "no-pager-mid-transfer.asm", NO_PAGER_MID_TRANSFER);
+    }
+}
+
+#[test]
+fn a_transfer_whose_page_fault_rpc_finds_no_pager_ends_for_both_parties() {
+    for cpu in [CpuModel::I486, CpuModel::Pentium] {
+        run(cpu, "pager-redirected-and-missing.asm", PAGER_REDIRECTED_AND_MISSING);
     }
 }
