@@ -23,6 +23,7 @@ pub mod loading;
 pub mod log;
 pub mod names;
 pub mod scenarios;
+pub mod soak;
 
 /// The kernel's hardware over the system's fields (a macro, so that the
 /// borrows stay field by field and `self.kernel` stays usable).

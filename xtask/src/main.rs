@@ -24,6 +24,11 @@ Commands:
   iso [--scenario NAME | --module FILE ..]
                                    a GRUB-bootable ISO of the image and the programs (target/iso/NAME.iso)
   asm FILE [-o OUT.elf] [--base A]  assemble a program (the l4asm assembler; errors with file:line:column)
+  soak [--calls N] [--cpu 486|pentium|both] [--seeds K] [--seconds S] [--replay SEED:CALL]
+                                   hostile tasks on the model (both CPUs, several seeds, in parallel),
+                                   the kernel's invariants checked every few hundred calls
+  soak --native [--cpu 486|pentium] [--seconds S]
+                                   the same program on the native image in QEMU, self-audit on
   test [--only S,..] [--skip S,..] run every check: fmt, clippy, host tests, wasm build,
                                    browser tests in Chromium, QEMU boots; ends with `N passed, N failed`
   help                             this text
@@ -42,6 +47,7 @@ fn main() {
         Some("bench") => commands::bench::run(arguments),
         Some("iso") => commands::iso::run(arguments),
         Some("test") => commands::test::run(arguments),
+        Some("soak") => commands::soak::run(arguments),
         Some("asm") => commands::assembler::run(arguments),
         Some("help") | Some("--help") | Some("-h") | None => {
             print!("{HELP}");

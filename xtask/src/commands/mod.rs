@@ -5,4 +5,5 @@ pub mod calibrate;
 pub mod iso;
 pub mod run;
 pub mod serve;
+pub mod soak;
 pub mod test;
