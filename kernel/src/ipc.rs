@@ -269,11 +269,27 @@ impl Kernel {
                 }
                 SendOutcome::Delivered
             }
+            Transfer::Fault { .. } if self.in_transfer_fault(sender) || self.in_transfer_fault(receiver) => {
+                // A transfer of the page-fault RPC of another, stalled
+                // transfer (the fault message into a pager's unmapped
+                // buffer, the pager's answer from its unmapped message)
+                // faulted in turn. A thread takes part in one stalled
+                // transfer at a time: this one is aborted instead, and the
+                // failed RPC aborts the stalled one.
+                self.ipc_failed(hardware, receiver, ipc_error::RECEIVE_ABORTED);
+                SendOutcome::Failed(ipc_error::SEND_ABORTED)
+            }
             Transfer::Fault { thread, address, write } => {
                 self.transfer_fault(hardware, sender, receiver, thread, address, write);
                 SendOutcome::Blocked
             }
         }
+    }
+
+    /// Whether a thread is the faulting party of a stalled transfer (it is
+    /// in, or about to make, that transfer's page-fault RPC).
+    fn in_transfer_fault(&self, thread: u16) -> bool {
+        self.threads.tcb(thread).flags & (flag::TRANSFER_AS_SENDER | flag::TRANSFER_AS_RECEIVER) != 0
     }
 
     /// A receiver got its message: write its registers (unless it is in the

@@ -17,6 +17,14 @@
 //!    RPC's receive found no partner (0x10). The faulting party went on, its
 //!    partner waited forever. Now both IPCs are aborted. Found by the soak
 //!    at hostile call 35,596 of seed 2 on the Pentium.
+//! 3. A transfer that faulted while one of its parties was itself the
+//!    faulting party of a stalled transfer — the page-fault message going
+//!    into a pager's receive buffer in a page the pager does not have —
+//!    overwrote that party's link to its first partner, which then waited
+//!    for good. A thread takes part in one stalled transfer at a time: such
+//!    a nested transfer is now aborted (0xC0/0xD0), and with it the first.
+//!    Found by the soak at hostile calls 228,040 (seed 3) and 442,046
+//!    (seed 1) on the Pentium.
 #![allow(clippy::unwrap_used)]
 
 use sim::{Budget, CpuModel, RunResult, System, SystemConfig};
@@ -113,6 +121,61 @@ client_stack_top:
 testing_end
 "#;
 
+const FAULT_MESSAGE_INTO_AN_UNMAPPED_BUFFER: &str = r#"
+%include "testing.inc"
+
+SERVER_ID    equ 0x04050001
+CLIENT_ID    equ 0x04060001
+ODD_PAGER_ID equ 0x04040801         ; the root task's lthread 2
+UNMAPPED     equ 0x00800000         ; not mapped in the client's space …
+POCKET       equ 0x00A00000         ; … nor here in the root task's
+
+section .text
+_start:
+    start_pager
+    l4_lthread_ex_regs 2, odd_pager_stack_top, odd_pager, L4_INVALID_ID, SIGMA0_ID
+    l4_task_new SERVER_ID, 255, server_stack_top, server, PAGER_ID
+    l4_task_new CLIENT_ID, 255, client_stack_top, client, PAGER_ID
+    ipc_receive SERVER_ID
+    check_masked edx, 0xF0, 0xC0, "the server's receive was aborted when the page-fault message could not be delivered"
+    check_done
+
+; A pager whose receive buffer lies in a page it does not have.
+odd_pager:
+    l4_ipc L4_IPC_NIL, POCKET | 1, L4_IPC_NEVER, 0, 0, 0, 0
+    jmp odd_pager
+
+server:
+    l4_ipc L4_IPC_NIL, server_message | 1, L4_IPC_NEVER, 0, 0, 0, 0
+    ipc_send ROOT_TASK_ID, eax, 0, 0
+    ipc_sleep L4_IPC_NEVER
+
+; Sends a string from a page it does not have; its pager is the odd one.
+client:
+    mov eax, [client_message]
+    mov dword [esp - 4], 0
+    mov dword [esp - 64], 0
+    l4_lthread_ex_regs 0, L4_INVALID_ID, L4_INVALID_ID, L4_INVALID_ID, ODD_PAGER_ID
+    l4_ipc client_message, L4_IPC_NIL, L4_IPC_NEVER, SERVER_ID, 0, 0, 0
+    ipc_sleep L4_IPC_NEVER
+
+section .data
+server_message: dd 0, (3 << 13) | (1 << 8), 0, 0, 0, 0
+                dd 0, 0, 4096, server_buffer
+client_message: dd 0, (3 << 13) | (1 << 8), (3 << 13) | (1 << 8), 0, 0, 0
+                dd 64, UNMAPPED, 0, 0
+
+section .bss
+                resb 4096
+odd_pager_stack_top:
+                resb 4096
+server_stack_top:
+                resb 4096
+client_stack_top:
+server_buffer:  resb 4096
+testing_end
+"#;
+
 fn run(cpu: CpuModel, name: &str, program: &str) {
     let elf = sim::scenarios::assemble(name, program).unwrap_or_else(|error| panic!("{error}"));
     let mut system = System::new(SystemConfig::new(cpu));
@@ -136,5 +199,12 @@ fn a_transfer_whose_faulting_party_has_no_pager_ends_for_the_other_party_too() {
 fn a_transfer_whose_page_fault_rpc_finds_no_pager_ends_for_both_parties() {
     for cpu in [CpuModel::I486, CpuModel::Pentium] {
         run(cpu, "pager-redirected-and-missing.asm", PAGER_REDIRECTED_AND_MISSING);
+    }
+}
+
+#[test]
+fn a_fault_in_the_page_fault_rpc_of_a_stalled_transfer_aborts_both() {
+    for cpu in [CpuModel::I486, CpuModel::Pentium] {
+        run(cpu, "fault-message-into-an-unmapped-buffer.asm", FAULT_MESSAGE_INTO_AN_UNMAPPED_BUFFER);
     }
 }
