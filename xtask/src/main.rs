@@ -29,7 +29,10 @@ Commands:
                                    the kernel's invariants checked every few hundred calls
   soak --native [--cpu 486|pentium] [--seconds S]
                                    the same program on the native image in QEMU, self-audit on
-  test [--only S,..] [--skip S,..] run every check: fmt, clippy, host tests, wasm build,
+  fuzz [--target T] [--seconds S] [--runs N] [--list]
+                                   coverage-guided fuzzing (cargo-fuzz, libFuzzer) of the assembler, the
+                                   ELF loader, lessons, share links, the explorer's URL and the interpreter
+  test [--only S,..] [--skip S,..] run every check: fmt, clippy, host tests, a short soak, short fuzz runs, wasm build,
                                    browser tests in Chromium, QEMU boots; ends with `N passed, N failed`
   help                             this text
 
@@ -48,6 +51,7 @@ fn main() {
         Some("iso") => commands::iso::run(arguments),
         Some("test") => commands::test::run(arguments),
         Some("soak") => commands::soak::run(arguments),
+        Some("fuzz") => commands::fuzz::run(arguments),
         Some("asm") => commands::assembler::run(arguments),
         Some("help") | Some("--help") | Some("-h") | None => {
             print!("{HELP}");

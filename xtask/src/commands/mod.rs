@@ -2,6 +2,7 @@ pub mod assembler;
 pub mod bench;
 pub mod boot;
 pub mod calibrate;
+pub mod fuzz;
 pub mod iso;
 pub mod run;
 pub mod serve;
