@@ -56,11 +56,17 @@ impl Hardware for ModelHardware<'_> {
 
     fn read_physical(&mut self, address: PhysAddr, buffer: &mut [u8]) {
         self.through_window(address, buffer.len(), false);
+        if self.machine.debug.watching() {
+            self.machine.debug.kernel_access(address.value(), buffer.len() as u32, false);
+        }
         self.machine.memory.read(address, buffer);
     }
 
     fn write_physical(&mut self, address: PhysAddr, data: &[u8]) {
         self.through_window(address, data.len(), true);
+        if self.machine.debug.watching() {
+            self.machine.debug.kernel_access(address.value(), data.len() as u32, true);
+        }
         self.machine.memory.write(address, data);
     }
 
