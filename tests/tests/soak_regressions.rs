@@ -25,6 +25,14 @@
 //!    a nested transfer is now aborted (0xC0/0xD0), and with it the first.
 //!    Found by the soak at hostile calls 228,040 (seed 3) and 442,046
 //!    (seed 1) on the Pentium.
+//! 4. A thread that loaded a null selector into DS and ES passed them on:
+//!    the model returned to the next thread without reloading them (the
+//!    native exit path reloads DS and ES, but FS and GS only on a
+//!    small-space switch), and the root task took a #GP at its next memory
+//!    access. Every exit now reloads a data segment register that does not
+//!    hold the user selector. Found by the soak (a stall: the root task
+//!    gone) at hostile calls 106,462 (seed 2), 449,788 (seed 4) and 595,889
+//!    (seed 1, small spaces) on the Pentium.
 #![allow(clippy::unwrap_used)]
 
 use sim::{Budget, CpuModel, RunResult, System, SystemConfig};
@@ -176,6 +184,47 @@ server_buffer:  resb 4096
 testing_end
 "#;
 
+const NULL_SEGMENTS_IN_ANOTHER_TASK: &str = r#"
+%include "testing.inc"
+
+OTHER_ID     equ 0x04050001
+A_TICK       equ (40 << 24) | 10    ; about 41 ms
+
+section .text
+_start:
+    start_pager
+    l4_task_new OTHER_ID, 255, other_stack_top, other, PAGER_ID
+    ipc_sleep A_TICK                ; the other task runs meanwhile
+    mov eax, [word_in_data]         ; DS
+    mov edi, word_in_bss
+    stosd                           ; ES
+    mov ebx, [fs:word_in_data]
+    add ebx, [gs:word_in_data]
+    check_eq eax, 0x12345678, "DS still reads after another task nulled its own"
+    check_eq dword [word_in_bss], 0x12345678, "ES still writes"
+    check_eq ebx, 0x2468ACF0, "FS and GS still read"
+    check_done
+
+; Loads null selectors into its data segment registers and waits for good.
+other:
+    xor eax, eax
+    mov ds, ax
+    mov es, ax
+    mov fs, ax
+    mov gs, ax
+    ipc_sleep L4_IPC_NEVER          ; (its stack is SS, still the user's)
+    jmp other
+
+section .data
+word_in_data: dd 0x12345678
+
+section .bss
+word_in_bss:    resd 1
+                resb 4096
+other_stack_top:
+testing_end
+"#;
+
 fn run(cpu: CpuModel, name: &str, program: &str) {
     let elf = sim::scenarios::assemble(name, program).unwrap_or_else(|error| panic!("{error}"));
     let mut system = System::new(SystemConfig::new(cpu));
@@ -206,5 +255,12 @@ fn a_transfer_whose_page_fault_rpc_finds_no_pager_ends_for_both_parties() {
 fn a_fault_in_the_page_fault_rpc_of_a_stalled_transfer_aborts_both() {
     for cpu in [CpuModel::I486, CpuModel::Pentium] {
         run(cpu, "fault-message-into-an-unmapped-buffer.asm", FAULT_MESSAGE_INTO_AN_UNMAPPED_BUFFER);
+    }
+}
+
+#[test]
+fn a_thread_that_nulls_its_segment_registers_does_not_pass_them_on() {
+    for cpu in [CpuModel::I486, CpuModel::Pentium] {
+        run(cpu, "null-segments-in-another-task.asm", NULL_SEGMENTS_IN_ANOTHER_TASK);
     }
 }
