@@ -41,7 +41,7 @@ const STAGES: &[(&str, &str, StageFunction)] = &[
     ("clippy", "clippy -D warnings (host, i486 image, wasm)", stage_clippy),
     ("unit", "host tests of every crate", stage_unit),
     ("integration", "cross-crate tests (layering, scenarios, gdb)", stage_integration),
-    ("soak", "hostile-task soak on the model, 30 s", stage_soak),
+    ("soak", "hostile-task soak on the model, 30 s a run", stage_soak),
     ("fuzz", "each fuzz target briefly (old crashes first)", stage_fuzz),
     ("wasm", "explorer release build (wasm32 + wasm-bindgen)", stage_wasm),
     ("components", "yew component tests in headless Chromium", stage_components),
@@ -237,7 +237,8 @@ fn stage_integration() -> Result<Tally> {
     run_counting(&mut cargo_test_targets(&targets))
 }
 
-/// A short soak: both CPUs, the default seeds, for `SOAK_SECONDS`.
+/// A short soak: both CPUs, the default seeds, each run for at most
+/// `SOAK_SECONDS` (eight runs, as many at a time as there are cores).
 const SOAK_SECONDS: &str = "30";
 
 fn stage_soak() -> Result<Tally> {
