@@ -39,7 +39,12 @@ KIP_RESERVED1   equ 0x70
 KIP_DEDICATED   equ 0x78        ; five low/high pairs
 
 ROOT_TASK       equ 4           ; the root task's number (the debug-exit ports are its)
-REPLY_TIMEOUTS  equ 0x10        ; send timeout 0 (a client that does not wait loses the reply), receive never
+; Receive never times out, but the receive-pagefault timeout is 0 (p_r = 15):
+; a client whose message faults in its own space during the transfer (a
+; string or memory message from pages it does not have) cannot hold sigma0
+; while its pager answers — the pager may itself be waiting for sigma0.
+WAIT_TIMEOUTS   equ 0x0F00
+REPLY_TIMEOUTS  equ 0x0F10      ; and send timeout 0 (a client that does not wait loses the reply)
 
 section .text
 _start:
@@ -53,7 +58,7 @@ _start:
 wait_for_request:
     mov eax, L4_IPC_NIL
     mov ebp, L4_IPC_OPEN
-    xor ecx, ecx
+    mov ecx, WAIT_TIMEOUTS
     int 0x30
 got_message:
     test al, L4_IPC_ERROR_MASK

@@ -3,12 +3,22 @@
 //! more rights than their parents, and every present user page-table entry
 //! corresponds to exactly one mapping node (and each node to its entry),
 //! mapping the frame of its tree; the I/O mappings keep their rules and
-//! their ports are open in their tasks' bitmaps. Read-only; it costs a walk over every
-//! address space, so it is for tests, never for the kernel's own paths.
+//! their ports are open in their tasks' bitmaps; every thread is in exactly
+//! the queues its state calls for (a ready queue, one sender queue, the
+//! timeout list), the timeout list is in time order, and both parties of a
+//! transfer stalled on a page fault are still in it together. Read-only; it costs
+//! a walk over every address space, so it is for tests and the native
+//! image's `audit` option, never for the kernel's own paths.
+//!
+//! The queue rules are checked here, over the whole table, because a thread
+//! left in a queue it no longer belongs to breaks nothing at once: the
+//! damage comes later (a freed TCB woken by a stale timeout, a sender served
+//! twice), far from the call that caused it. The hostile-task soak audits
+//! often enough to name that call.
 
 use crate::hardware::Hardware;
 use crate::memory::SIGMA0_TASK;
-use crate::thread::{NONE, TaskState};
+use crate::thread::{MAX_THREADS, NONE, State, TaskState, flag};
 use crate::{Kernel, layout, space};
 use ia32::paging::Entry;
 use ia32::{PAGE_SIZE, PhysAddr};
@@ -34,6 +44,11 @@ pub enum AuditError {
     /// A rule of the I/O mapping database, or a bitmap that does not open
     /// the ports a task's I/O mappings hold.
     Io(&'static str),
+    /// A queue rule (ready queues, sender queues) broken by `thread` (for
+    /// a rule of a whole ready queue: its priority).
+    Queue { thread: u32, rule: &'static str },
+    /// A rule of the timeout list broken at `thread`.
+    Timeouts { thread: u32, rule: &'static str },
 }
 
 /// What the audit counted.
@@ -45,26 +60,175 @@ pub struct AuditSummary {
 
 impl Kernel {
     /// Every ready thread but the running one is in the queue of its
-    /// priority, and every queued thread is ready.
-    fn audit_scheduler(&self) -> Result<(), AuditError> {
-        let mut queued = [false; crate::thread::MAX_THREADS];
+    /// priority, exactly once, and every queued thread is ready.
+    fn audit_scheduler(&self) -> Result<[bool; MAX_THREADS], AuditError> {
+        let mut queued = [false; MAX_THREADS];
         for priority in 0..256usize {
             let mut cursor = self.ready.first[priority];
-            let mut steps = 0;
-            while cursor != NONE && steps <= crate::thread::MAX_THREADS {
+            let mut previous = NONE;
+            while cursor != NONE {
                 let tcb = self.threads.tcb(cursor);
-                if tcb.state != crate::thread::State::Ready || tcb.priority as usize != priority {
+                if tcb.state != State::Ready || tcb.priority as usize != priority {
                     return Err(AuditError::Scheduler { thread: tcb.id.raw() });
                 }
+                if queued[cursor as usize] {
+                    return Err(AuditError::Queue {
+                        thread: tcb.id.raw(),
+                        rule: "a thread is in the ready queues twice",
+                    });
+                }
+                if tcb.ready_previous != previous {
+                    return Err(AuditError::Queue { thread: tcb.id.raw(), rule: "ready queue links disagree" });
+                }
                 queued[cursor as usize] = true;
+                previous = cursor;
                 cursor = tcb.ready_next;
-                steps += 1;
+            }
+            if self.ready.last[priority] != previous {
+                return Err(AuditError::Queue {
+                    thread: priority as u32,
+                    rule: "a ready queue's last thread is wrong",
+                });
+            }
+            let marked = self.ready.present[priority / 32] & (1 << (priority % 32)) != 0;
+            if marked != (self.ready.first[priority] != NONE) {
+                return Err(AuditError::Queue {
+                    thread: priority as u32,
+                    rule: "the ready bitmap disagrees with a queue",
+                });
             }
         }
         for (index, tcb) in self.threads.tcbs.iter().enumerate() {
             let running = index as u16 == self.current;
-            if tcb.state == crate::thread::State::Ready && !running && !queued[index] {
+            if tcb.state == State::Ready && !running && !queued[index] {
                 return Err(AuditError::Scheduler { thread: tcb.id.raw() });
+            }
+        }
+        Ok(queued)
+    }
+
+    /// Every sender queue is a consistent list of threads in use, no thread
+    /// is in two of them (or in one and a ready queue), and every thread
+    /// blocked in its send phase waits in its receiver's queue.
+    fn audit_sender_queues(&self, ready: &[bool; MAX_THREADS]) -> Result<(), AuditError> {
+        let mut queued_at = [NONE; MAX_THREADS];
+        for (receiver, owner) in self.threads.tcbs.iter().enumerate() {
+            let mut cursor = owner.senders_first;
+            let mut previous = NONE;
+            while cursor != NONE {
+                let tcb = self.threads.tcb(cursor);
+                let fail = |rule| Err(AuditError::Queue { thread: tcb.id.raw(), rule });
+                if !owner.in_use() || !tcb.in_use() {
+                    return fail("a sender queue holds a free thread or belongs to one");
+                }
+                if queued_at[cursor as usize] != NONE {
+                    return fail("a thread is in two sender queues, or twice in one");
+                }
+                if tcb.sender_previous != previous {
+                    return fail("sender queue links disagree");
+                }
+                if ready[cursor as usize] {
+                    return fail("a queued sender is also in a ready queue");
+                }
+                queued_at[cursor as usize] = receiver as u16;
+                previous = cursor;
+                cursor = tcb.sender_next;
+            }
+            if owner.senders_last != previous {
+                return Err(AuditError::Queue {
+                    thread: owner.id.raw(),
+                    rule: "a sender queue's last thread is wrong",
+                });
+            }
+        }
+        for (index, tcb) in self.threads.tcbs.iter().enumerate() {
+            let waiting_to_send = tcb.state == State::Sending && tcb.flags & flag::RECEIVE_PHASE == 0;
+            if waiting_to_send && queued_at[index] == NONE {
+                return Err(AuditError::Queue { thread: tcb.id.raw(), rule: "a blocked sender is in no sender queue" });
+            }
+            if queued_at[index] == NONE && (tcb.sender_next != NONE || tcb.sender_previous != NONE) {
+                return Err(AuditError::Queue {
+                    thread: tcb.id.raw(),
+                    rule: "a thread outside every sender queue keeps links",
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Both parties of a transfer stalled on a page fault know each other:
+    /// the one waiting points at the faulting one, which is still in that
+    /// transfer's fault and points back. A waiting party whose partner has
+    /// left would wait forever — nothing else wakes it.
+    fn audit_transfers(&self) -> Result<(), AuditError> {
+        let in_fault = flag::TRANSFER_AS_SENDER | flag::TRANSFER_AS_RECEIVER;
+        for tcb in self.threads.tcbs.iter().filter(|tcb| tcb.in_use()) {
+            let fail = |rule| Err(AuditError::Queue { thread: tcb.id.raw(), rule });
+            let waiting = tcb.flags & flag::TRANSFER_WAITING != 0;
+            if !waiting && tcb.flags & in_fault == 0 {
+                continue;
+            }
+            if !matches!(tcb.state, State::Sending | State::Receiving) {
+                return fail("a thread in a stalled transfer is not blocked in an IPC");
+            }
+            let partner = tcb.transfer_partner;
+            if partner == NONE {
+                if waiting {
+                    return fail("a thread waits for a stalled transfer without a partner");
+                }
+                continue;
+            }
+            let other = self.threads.tcbs.get(partner as usize);
+            let Some(other) = other.filter(|other| other.in_use()) else {
+                return fail("a stalled transfer's partner is a free TCB");
+            };
+            let points_back =
+                self.threads.tcbs.get(other.transfer_partner as usize).is_some_and(|back| back.id == tcb.id);
+            let consistent =
+                if waiting { other.flags & in_fault != 0 } else { other.flags & flag::TRANSFER_WAITING != 0 };
+            if !points_back || !consistent || !matches!(other.state, State::Sending | State::Receiving) {
+                return fail("the parties of a stalled transfer do not know each other");
+            }
+        }
+        Ok(())
+    }
+
+    /// The timeout list holds exactly the threads with a wakeup time, each
+    /// once, in time order, and each of them is blocked.
+    fn audit_timeouts(&self) -> Result<(), AuditError> {
+        let mut listed = [false; MAX_THREADS];
+        let mut cursor = self.wakeups;
+        let mut previous = NONE;
+        let mut last_time = 0u64;
+        while cursor != NONE {
+            let tcb = self.threads.tcb(cursor);
+            let fail = |rule| Err(AuditError::Timeouts { thread: tcb.id.raw(), rule });
+            if listed[cursor as usize] {
+                return fail("a thread is in the timeout list twice (or the list loops)");
+            }
+            if !tcb.in_use() || tcb.wakeup == 0 {
+                return fail("the timeout list holds a thread without a timeout");
+            }
+            if tcb.wakeup < last_time {
+                return fail("the timeout list is out of time order");
+            }
+            if tcb.wakeup_previous != previous {
+                return fail("timeout list links disagree");
+            }
+            if tcb.state == State::Ready {
+                return fail("a ready thread waits for a timeout");
+            }
+            listed[cursor as usize] = true;
+            last_time = tcb.wakeup;
+            previous = cursor;
+            cursor = tcb.wakeup_next;
+        }
+        for (index, tcb) in self.threads.tcbs.iter().enumerate() {
+            if tcb.wakeup != 0 && !listed[index] {
+                return Err(AuditError::Timeouts {
+                    thread: tcb.id.raw(),
+                    rule: "a thread with a timeout is not in the list",
+                });
             }
         }
         Ok(())
@@ -90,7 +254,10 @@ impl Kernel {
     /// Check the mapping database against every page table.
     pub fn audit<H: Hardware>(&self, hardware: &mut H) -> Result<AuditSummary, AuditError> {
         self.mapping.check_invariants().map_err(AuditError::Tree)?;
-        self.audit_scheduler()?;
+        let ready = self.audit_scheduler()?;
+        self.audit_sender_queues(&ready)?;
+        self.audit_timeouts()?;
+        self.audit_transfers()?;
         self.audit_ports(hardware)?;
         let mut summary = AuditSummary::default();
         for (index, node) in self.mapping.nodes() {

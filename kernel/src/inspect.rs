@@ -83,6 +83,33 @@ impl Kernel {
     pub fn count_threads(&self, state: State) -> usize {
         self.threads.tcbs.iter().filter(|tcb| tcb.state == state).count()
     }
+
+    /// How full the kernel's fixed tables are.
+    pub fn table_levels(&self) -> TableLevels {
+        TableLevels {
+            threads: self.threads.tcbs.iter().filter(|tcb| tcb.in_use()).count() as u32,
+            max_threads: crate::thread::MAX_THREADS as u32,
+            tasks: self.threads.tasks.iter().filter(|task| task.state == crate::thread::TaskState::Active).count()
+                as u32,
+            mapping_nodes: self.mapping.used,
+            max_mapping_nodes: crate::mapping::MAX_NODES as u32,
+            pool_frames: self.pool.in_use,
+            max_pool_frames: self.pool.frames,
+        }
+    }
+}
+
+/// How full the kernel's fixed tables are: TCBs, active tasks, mapping
+/// nodes, frames of the page pool (directories, page tables, I/O bitmaps).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct TableLevels {
+    pub threads: u32,
+    pub max_threads: u32,
+    pub tasks: u32,
+    pub mapping_nodes: u32,
+    pub max_mapping_nodes: u32,
+    pub pool_frames: u32,
+    pub max_pool_frames: u32,
 }
 
 /// One address space (task), as the explorer shows it.

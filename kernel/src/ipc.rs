@@ -89,6 +89,13 @@ impl Kernel {
             self.transfer_fault_timed_out(hardware, thread);
             return;
         }
+        if in_transfer_fault {
+            // The page-fault RPC failed otherwise (the pager, or the one a
+            // chief redirected it to, does not exist): the transfer cannot
+            // go on, for either party.
+            self.transfer_fault_failed(hardware, thread);
+            return;
+        }
         let id = self.threads.tcb(thread).id;
         hardware.emit(&KernelEvent::IpcError { thread: id, code });
         let tcb = self.threads.tcb_mut(thread);
@@ -262,11 +269,27 @@ impl Kernel {
                 }
                 SendOutcome::Delivered
             }
+            Transfer::Fault { .. } if self.in_transfer_fault(sender) || self.in_transfer_fault(receiver) => {
+                // A transfer of the page-fault RPC of another, stalled
+                // transfer (the fault message into a pager's unmapped
+                // buffer, the pager's answer from its unmapped message)
+                // faulted in turn. A thread takes part in one stalled
+                // transfer at a time: this one is aborted instead, and the
+                // failed RPC aborts the stalled one.
+                self.ipc_failed(hardware, receiver, ipc_error::RECEIVE_ABORTED);
+                SendOutcome::Failed(ipc_error::SEND_ABORTED)
+            }
             Transfer::Fault { thread, address, write } => {
                 self.transfer_fault(hardware, sender, receiver, thread, address, write);
                 SendOutcome::Blocked
             }
         }
+    }
+
+    /// Whether a thread is the faulting party of a stalled transfer (it is
+    /// in, or about to make, that transfer's page-fault RPC).
+    fn in_transfer_fault(&self, thread: u16) -> bool {
+        self.threads.tcb(thread).flags & (flag::TRANSFER_AS_SENDER | flag::TRANSFER_AS_RECEIVER) != 0
     }
 
     /// A receiver got its message: write its registers (unless it is in the
@@ -486,8 +509,23 @@ impl Kernel {
                 Path::PageFault
             }
             SendOutcome::Failed(_) => {
-                // The pager does not exist (any more): the thread cannot go on.
-                self.threads.tcb_mut(thread).flags &= !flag::PAGE_FAULT;
+                // The pager does not exist (any more): the thread cannot go
+                // on, and neither can a transfer whose fault this was — its
+                // other party, waiting for the fault to be resolved, would
+                // wait forever: its IPC is aborted (0xC0 / 0xD0).
+                let tcb = self.threads.tcb(thread);
+                let in_transfer = tcb.flags & (flag::TRANSFER_AS_SENDER | flag::TRANSFER_AS_RECEIVER) != 0;
+                let partner = if in_transfer { tcb.transfer_partner } else { NONE };
+                {
+                    let tcb = self.threads.tcb_mut(thread);
+                    tcb.flags &= !flag::PAGE_FAULT;
+                    if in_transfer {
+                        tcb.leave_transfer_fault();
+                    }
+                }
+                if partner != NONE {
+                    self.abort_transfer_side(hardware, partner);
+                }
                 self.kill(hardware, thread, crate::event::KillReason::NoPager);
                 Path::PageFault
             }
@@ -602,6 +640,26 @@ impl Kernel {
             self.fail_blocked_ipc(hardware, other, other_code);
         }
         self.ipc_failed(hardware, faulting, faulting_code);
+    }
+
+    /// The page-fault RPC of a suspended transfer failed for another reason
+    /// than a timeout: the transfer is aborted for both parties (0xC0 for
+    /// the receiver, 0xD0 for the sender), as ex_regs aborts it.
+    fn transfer_fault_failed<H: Hardware>(&mut self, hardware: &mut H, faulting: u16) {
+        let tcb = *self.threads.tcb(faulting);
+        let as_sender = tcb.flags & flag::TRANSFER_AS_SENDER != 0;
+        let other = tcb.transfer_partner;
+        {
+            let tcb = self.threads.tcb_mut(faulting);
+            tcb.flags &= !flag::PAGE_FAULT;
+            tcb.leave_transfer_fault();
+        }
+        self.remove_wakeup(faulting);
+        if other != NONE {
+            self.abort_transfer_side(hardware, other);
+        }
+        let code = if as_sender { ipc_error::SEND_ABORTED } else { ipc_error::RECEIVE_ABORTED };
+        self.ipc_failed(hardware, faulting, code);
     }
 
     /// A blocked IPC's timeout expired.

@@ -23,8 +23,8 @@ use crate::thread::{NONE, State};
 #[derive(Clone, Debug)]
 pub struct ReadyQueues {
     pub(crate) first: [u16; 256],
-    last: [u16; 256],
-    present: [u32; 8],
+    pub(crate) last: [u16; 256],
+    pub(crate) present: [u32; 8],
 }
 
 impl ReadyQueues {

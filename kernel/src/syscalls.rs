@@ -369,7 +369,14 @@ impl Kernel {
             ..crate::thread::Task::EMPTY
         };
         hardware.emit(&KernelEvent::TaskCreated { task: id.with_lthread(0), chief, pager });
-        self.create_thread(hardware, id.with_lthread(0), pager, eip, esp, priority)
+        let created = self.create_thread(hardware, id.with_lthread(0), pager, eip, esp, priority);
+        if created.is_none() {
+            // No TCB left: the task does not come into being; its space goes
+            // back to the pool and it stays inactive, the caller's (task_new
+            // answers nil).
+            self.delete_task(hardware, task);
+        }
+        created
     }
 
     /// int 0x36: EAX mcp (or the new chief), ECX ESP, EDX EIP, EBX pager, ESI task.

@@ -1,6 +1,7 @@
 //! Pages of random bytes executed as user code: whatever happens, the host
-//! never panics and every outcome is a clean exception or a limit. (A
-//! `cargo fuzz` target in `machine-model/fuzz/` does the same for long runs.)
+//! never panics and every outcome is a clean exception or a limit. (The
+//! `execute` fuzz target in `fuzz/` does the same for long runs:
+//! `cargo xtask fuzz --target execute`.)
 #![allow(clippy::unwrap_used)] // test support code: a failed unwrap is a failed test
 
 mod common;

@@ -26,6 +26,7 @@ pub mod loading;
 pub mod log;
 pub mod names;
 pub mod scenarios;
+pub mod soak;
 
 /// The kernel's hardware over the system's fields (a macro, so that the
 /// borrows stay field by field and `self.kernel` stays usable).
@@ -405,7 +406,16 @@ impl System {
         match outcome {
             Outcome::Resume { reload_segments } => {
                 let user = user_frame(&frame);
-                match self.machine.return_to_user(&user, reload_segments) {
+                // As the native exit path: a data segment register that no
+                // longer holds the user selector (a thread loaded another,
+                // or a null one) is loaded again, so no thread passes its
+                // segment registers on to the next.
+                use machine_model::cpu::segment;
+                let changed = [segment::DS, segment::ES, segment::FS, segment::GS].into_iter().any(|seg| {
+                    let register = &self.machine.cpu.segments[seg];
+                    !register.usable || register.selector.0 != user.segments[seg]
+                });
+                match self.machine.return_to_user(&user, reload_segments || changed) {
                     Ok(()) => self.status = Status::Running,
                     Err(error) => self.fail(error),
                 }

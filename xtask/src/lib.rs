@@ -17,6 +17,7 @@
 
 pub mod calibrate;
 pub mod disk;
+pub mod fuzz;
 pub mod gdb;
 pub mod install;
 pub mod iso;

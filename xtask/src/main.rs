@@ -24,7 +24,15 @@ Commands:
   iso [--scenario NAME | --module FILE ..]
                                    a GRUB-bootable ISO of the image and the programs (target/iso/NAME.iso)
   asm FILE [-o OUT.elf] [--base A]  assemble a program (the l4asm assembler; errors with file:line:column)
-  test [--only S,..] [--skip S,..] run every check: fmt, clippy, host tests, wasm build,
+  soak [--calls N] [--cpu 486|pentium|both] [--seeds K] [--seconds S] [--replay SEED:CALL]
+                                   hostile tasks on the model (both CPUs, several seeds, in parallel),
+                                   the kernel's invariants checked every few hundred calls
+  soak --native [--cpu 486|pentium] [--seconds S]
+                                   the same program on the native image in QEMU, self-audit on
+  fuzz [--target T] [--seconds S] [--runs N] [--list]
+                                   coverage-guided fuzzing (cargo-fuzz, libFuzzer) of the assembler, the
+                                   ELF loader, lessons, share links, the explorer's URL and the interpreter
+  test [--only S,..] [--skip S,..] run every check: fmt, clippy, host tests, a short soak, short fuzz runs, wasm build,
                                    browser tests in Chromium, QEMU boots; ends with `N passed, N failed`
   help                             this text
 
@@ -42,6 +50,8 @@ fn main() {
         Some("bench") => commands::bench::run(arguments),
         Some("iso") => commands::iso::run(arguments),
         Some("test") => commands::test::run(arguments),
+        Some("soak") => commands::soak::run(arguments),
+        Some("fuzz") => commands::fuzz::run(arguments),
         Some("asm") => commands::assembler::run(arguments),
         Some("help") | Some("--help") | Some("-h") | None => {
             print!("{HELP}");

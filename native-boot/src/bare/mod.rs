@@ -7,6 +7,7 @@ mod modules;
 mod multiboot;
 mod paging;
 mod port;
+mod self_audit;
 mod serial;
 mod traps;
 
@@ -71,6 +72,7 @@ extern "C" fn native_main(magic: u32, multiboot_address: u32) -> ! {
     // Safety: boot, single-threaded, interrupts off.
     let (kernel, mut hardware) = unsafe { kernel_and_machine() };
     kernel.config.small_spaces = multiboot.has_option(b"small-spaces");
+    self_audit::configure(multiboot.has_option(b"audit"));
     let mut frame = Frame::default();
     let outcome = kernel.boot(&mut hardware, &info, &mut frame);
     carry_out(outcome, &frame)
@@ -93,6 +95,7 @@ extern "C" fn native_trap(saved: &traps::TrapFrame) -> ! {
     // Safety: a trap through an interrupt gate: interrupts are off.
     let (kernel, mut hardware) = unsafe { kernel_and_machine() };
     let outcome = kernel.entry(&mut hardware, trap, &mut frame);
+    self_audit::after_entry(kernel, &mut hardware, cause == Cause::Software);
     carry_out(outcome, &frame)
 }
 

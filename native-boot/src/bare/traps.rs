@@ -65,9 +65,10 @@ pub static STUBS: &[usize; 256] = {
 static mut EXIT_FRAME: Frame = Frame { registers: [0; 8], eip: 0, eflags: 0 };
 
 /// Return to user mode with `frame`'s registers (and the flat user
-/// selectors). With `reload_segments`, FS and GS are reloaded too (the user
-/// descriptors changed: a small-space switch); DS and ES always are, since
-/// the kernel ran with its own.
+/// selectors). DS, ES, FS and GS are always reloaded: the kernel ran with
+/// its own DS and ES, the user descriptors may have changed (a small-space
+/// switch, `reload_segments`), and a thread that loaded other selectors
+/// must not pass them on to the next (X.0 lets the kernel reset them).
 pub fn resume_user(frame: &Frame, reload_segments: bool) -> ! {
     // Safety: single CPU, interrupts off in the kernel; EXIT_FRAME is only
     // touched here and read by the stub below before it irets.
@@ -119,7 +120,6 @@ trap_common:
     .global resume_user_stub
 resume_user_stub:
     mov esi, [esp + 4]
-    mov ecx, [esp + 8]
     mov esp, 0xF0400000
     push 0x23
     push dword ptr [esi + 16]
@@ -137,11 +137,8 @@ resume_user_stub:
     mov ax, 0x23
     mov ds, ax
     mov es, ax
-    test ecx, ecx
-    jz 1f
     mov fs, ax
     mov gs, ax
-1:
     popad
     iretd
 

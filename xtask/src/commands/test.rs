@@ -41,6 +41,8 @@ const STAGES: &[(&str, &str, StageFunction)] = &[
     ("clippy", "clippy -D warnings (host, i486 image, wasm)", stage_clippy),
     ("unit", "host tests of every crate", stage_unit),
     ("integration", "cross-crate tests (layering, scenarios, gdb)", stage_integration),
+    ("soak", "hostile-task soak on the model, 30 s a run", stage_soak),
+    ("fuzz", "each fuzz target briefly (old crashes first)", stage_fuzz),
     ("wasm", "explorer release build (wasm32 + wasm-bindgen)", stage_wasm),
     ("components", "yew component tests in headless Chromium", stage_components),
     ("browser", "end-to-end tests in headless Chromium", stage_browser),
@@ -233,6 +235,41 @@ fn stage_integration() -> Result<Tally> {
     install::ensure_debian(&[install::GDB])?;
     let targets = integration_targets(false)?;
     run_counting(&mut cargo_test_targets(&targets))
+}
+
+/// A short soak: both CPUs, the default seeds, each run for at most
+/// `SOAK_SECONDS` (eight runs, as many at a time as there are cores).
+const SOAK_SECONDS: &str = "30";
+
+fn stage_soak() -> Result<Tally> {
+    let soak = crate::commands::soak::soaker()?;
+    let mut command = Command::new(soak);
+    command.args(["--seconds", SOAK_SECONDS]).stdout(Stdio::piped());
+    let output = command.output()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    print!("{text}");
+    let mut tally = Tally::check(output.status.success());
+    tally.note = text.lines().rev().find(|line| line.starts_with("soak:")).unwrap_or("no summary line").to_string();
+    Ok(tally)
+}
+
+/// Seconds per fuzz target in the test run (the issue allows up to 30).
+const FUZZ_SECONDS: u64 = 15;
+
+/// Each target for `FUZZ_SECONDS`: one test per target, failed on a crash.
+fn stage_fuzz() -> Result<Tally> {
+    let mut tally = Tally::default();
+    let limits = xtask::fuzz::Limits { seconds: Some(FUZZ_SECONDS), runs: None, quiet: true };
+    for target in xtask::fuzz::targets()? {
+        let outcome = xtask::fuzz::run(&target, limits)?;
+        let mut one = Tally::check(outcome.crash.is_none());
+        one.note = match outcome.crash {
+            None => format!("{target} {} execs", outcome.executions),
+            Some(crash) => format!("{target} CRASH: {crash}"),
+        };
+        tally.add(one);
+    }
+    Ok(tally)
 }
 
 fn stage_qemu() -> Result<Tally> {

@@ -3,7 +3,7 @@
 
 use libfuzzer_sys::fuzz_target;
 
-const LIBRARY: &str = include_str!("../../../scenarios/lib/l4.inc");
+const LIBRARY: &str = include_str!("../../scenarios/lib/l4.inc");
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

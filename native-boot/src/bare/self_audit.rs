@@ -1,0 +1,76 @@
+//! The kernel's self-audit on the bare machine (`audit` on the kernel
+//! command line): `Kernel::audit` every 4,096 kernel entries, and a line on
+//! the console every 16 audits with the system calls made so far — what
+//! `cargo xtask soak --native` reads. A broken invariant is printed and
+//! stops the machine (QEMU exits with 37), so a soak in QEMU cannot pass
+//! over one.
+//!
+//! Off by default: the audit walks every address space, far more work than
+//! the entries between two audits.
+
+use super::hardware::NativeHardware;
+use super::serial;
+use core::fmt::Write;
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use kernel::Kernel;
+
+/// Kernel entries between two audits.
+const PERIOD: u32 = 4096;
+/// Audits between two report lines.
+const REPORT_EVERY: u32 = 16;
+
+static ENABLED: AtomicBool = AtomicBool::new(false);
+static ENTRIES: AtomicU32 = AtomicU32::new(0);
+static AUDITS: AtomicU32 = AtomicU32::new(0);
+/// System calls, counted in two halves (no 64-bit atomics on the 486).
+static CALLS_LOW: AtomicU32 = AtomicU32::new(0);
+static CALLS_HIGH: AtomicU32 = AtomicU32::new(0);
+
+/// Turn the audit on (boot, before the first entry).
+pub fn configure(enabled: bool) {
+    ENABLED.store(enabled, Ordering::Relaxed);
+    if enabled {
+        let _ = write!(serial::CONSOLE.writer(), "native-boot: self-audit every {PERIOD} kernel entries\r\n");
+    }
+}
+
+fn system_calls() -> u64 {
+    (CALLS_HIGH.load(Ordering::Relaxed) as u64) << 32 | CALLS_LOW.load(Ordering::Relaxed) as u64
+}
+
+/// Count the entry; audit when its turn has come.
+pub fn after_entry(kernel: &Kernel, hardware: &mut NativeHardware, system_call: bool) {
+    if !ENABLED.load(Ordering::Relaxed) {
+        return;
+    }
+    if system_call {
+        let low = CALLS_LOW.load(Ordering::Relaxed).wrapping_add(1);
+        CALLS_LOW.store(low, Ordering::Relaxed);
+        if low == 0 {
+            CALLS_HIGH.store(CALLS_HIGH.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+        }
+    }
+    let entries = ENTRIES.load(Ordering::Relaxed) + 1;
+    if entries < PERIOD {
+        ENTRIES.store(entries, Ordering::Relaxed);
+        return;
+    }
+    ENTRIES.store(0, Ordering::Relaxed);
+    let audits = AUDITS.load(Ordering::Relaxed) + 1;
+    AUDITS.store(audits, Ordering::Relaxed);
+    if let Err(error) = kernel.audit(hardware) {
+        let _ = write!(
+            serial::CONSOLE.writer(),
+            "\r\nnative-boot: the kernel broke an invariant after {} system calls (audit {audits}): {error:?}\r\n",
+            system_calls()
+        );
+        super::exit(crate::exit::Verdict::KernelStop);
+    }
+    if audits.is_multiple_of(REPORT_EVERY) {
+        let _ = write!(
+            serial::CONSOLE.writer(),
+            "soak: {} system calls, {audits} audits, 0 invariant breaks\r\n",
+            system_calls()
+        );
+    }
+}

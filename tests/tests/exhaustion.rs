@@ -1,0 +1,260 @@
+//! Exhaustion on purpose: a task creates threads and tasks (each of which
+//! creates threads) until the kernel's tables give out. Every call that
+//! finds no room gets the documented answer (docs/ABI.md, "When a table is
+//! full"): lthread_ex_regs creates nothing, task_new answers nil. Nothing
+//! panics, the invariants hold, the root task and its pager go on, and
+//! when the hostile task is deleted every table is back at its level from
+//! before (nothing leaks); a second round gets as far again.
+#![allow(clippy::unwrap_used)]
+
+use kernel::inspect::TableLevels;
+use sim::{Budget, CpuModel, RunResult, System, SystemConfig};
+
+/// The program; `LAST_CHILD equ N` and `%define CHILD label` go in front.
+const EXHAUSTER: &str = r#"
+%include "testing.inc"
+
+EXHAUSTER   equ 0x04050001          ; task 5
+E_PAGER     equ 0x0405FC01          ; its lthread 63, its tasks' pager (they are its clan)
+FIRST_CHILD equ 16                  ; tasks 16 .. LAST_CHILD + 1 are the exhauster's
+KEEP        equ 0xFFFFFFFF
+A_TICK      equ (40 << 24) | 10     ; about 41 ms
+A_WHILE     equ (40 << 24) | 8      ; about 655 ms
+
+section .text
+_start:
+    start_pager
+    ; Every page of the image now (the stacks and variables written), so
+    ; that serving them later takes nothing new from sigma0: the tables'
+    ; levels before and after must compare.
+    mov edi, image_start
+.read:
+    mov al, [edi]
+    add edi, 4096
+    cmp edi, image_end
+    jb .read
+    mov dword [round], 0
+    mov dword [e_tasks], 0
+    mov edi, stacks
+.touch:
+    mov dword [edi], 0
+    add edi, 4096
+    cmp edi, stacks_end
+    jb .touch
+    mov ebp, FIRST_CHILD
+.hand:
+    mov esi, ebp
+    shl esi, 16
+    or esi, 0x04000001
+    l4_task_new esi, EXHAUSTER, 0, 0, L4_NIL_ID
+    inc ebp
+    cmp ebp, LAST_CHILD + 1
+    jbe .hand
+    outstring baseline_text
+    enter_kdebug "the test reads the tables"
+.round:
+    l4_task_new EXHAUSTER, 255, stacks + 5 * 4096 + 64, exhauster, PAGER_ID
+    ipc_receive EXHAUSTER           ; w0 tasks made, w1 own threads, w2 task_new refusals
+    mov [made_tasks], edx
+    mov [made_threads], ebx
+    mov [refused], edi
+    ipc_sleep A_TICK                ; the children make their threads meanwhile
+    outstring full_text
+    outdec dword [made_tasks]
+    outstring tasks_text
+    outdec dword [made_threads]
+    outstring threads_text
+    outdec dword [refused]
+    outstring refused_text
+    enter_kdebug "the test reads the tables"
+    l4_task_new EXHAUSTER, ROOT_TASK_ID, 0, 0, L4_NIL_ID
+    outstring empty_text
+    enter_kdebug "the test reads the tables"
+    inc dword [round]
+    cmp dword [round], 2
+    jb .round
+    check_done
+
+; Lthreads 1..63 of its own, then tasks 16..LAST_CHILD, each making threads
+; too; when they have had their time, one task more.
+exhauster:
+    l4_lthread_ex_regs 63, stacks + 6 * 4096, e_pager, L4_INVALID_ID, PAGER_ID
+    call make_threads
+    mov [e_threads], eax
+    mov dword [e_tasks], 0
+    mov dword [e_refused], 0
+    mov ebp, FIRST_CHILD
+.task:
+    mov esi, ebp
+    shl esi, 16
+    or esi, 0x04000001
+    mov ecx, ebp
+    shl ecx, 12
+    add ecx, stacks + 64            ; lthread 0's stack in the task's page
+    l4_task_new esi, 255, ecx, CHILD, E_PAGER
+    test esi, esi
+    jz .refused
+    inc dword [e_tasks]
+    jmp .more
+.refused:
+    inc dword [e_refused]
+.more:
+    inc ebp
+    cmp ebp, LAST_CHILD
+    jbe .task
+    cmp ebp, LAST_CHILD + 1
+    jne .report
+    ipc_sleep A_WHILE               ; the children make their threads meanwhile
+    mov ebp, LAST_CHILD + 1
+    jmp .task
+.report:
+    ipc_send ROOT_TASK_ID, dword [e_tasks], dword [e_threads], dword [e_refused]
+    jmp sleeper
+
+; The exhauster's tasks run CHILD: one of these.
+child_making_threads:
+    call make_threads
+    jmp sleeper
+
+child_sleeping:
+    jmp sleeper
+
+; The exhauster's tasks' pager: its own pages, 1:1 (the root task's pager
+; gives them to it), as testing.inc's pager does for the root task.
+e_pager:
+    ipc_wait
+.serve:
+    test al, L4_IPC_ERROR_MASK
+    jnz e_pager
+    mov eax, edx
+    and eax, 0xFFFFF000
+    mov cl, [eax]
+    lea ebx, [eax + (12 << 2) + FPAGE_WRITE]
+    l4_ipc L4_IPC_SHORT_FPAGE, L4_IPC_OPEN, L4_IPC_NEVER, esi, eax, ebx, 0
+    jmp .serve
+
+; make_threads — lthreads 1..62 of the caller's task, until one is not
+; created (a second lthread_ex_regs finds it or not). EAX = threads made.
+make_threads:
+    l4_myself
+    shr esi, 16
+    and esi, 0xFF
+    shl esi, 12
+    add esi, stacks
+    push esi                        ; [esp + 4]: the task's stack page
+    push dword 0                    ; [esp]: threads made
+    mov ebp, 1
+.next:
+    mov ecx, ebp
+    inc ecx
+    shl ecx, 6
+    add ecx, [esp + 4]              ; 64 bytes of stack per lthread
+    l4_lthread_ex_regs ebp, ecx, sleeper, L4_INVALID_ID, PAGER_ID
+    l4_lthread_ex_regs ebp, KEEP, KEEP, L4_INVALID_ID, KEEP
+    cmp ecx, KEEP
+    je .full
+    inc dword [esp]
+    inc ebp
+    cmp ebp, 63
+    jb .next
+.full:
+    pop eax
+    pop esi
+    ret
+
+sleeper:
+    ipc_sleep L4_IPC_NEVER
+    jmp sleeper
+
+section .data
+baseline_text: db "baseline", 10, 0
+full_text:     db "full: ", 0
+tasks_text:    db " tasks, ", 0
+threads_text:  db " threads of the exhauster's own, ", 0
+refused_text:  db " task_new refused", 10, 0
+empty_text:    db "empty", 10, 0
+
+section .bss
+round:         resd 1
+made_tasks:    resd 1
+made_threads:  resd 1
+refused:       resd 1
+e_tasks:       resd 1
+e_threads:     resd 1
+e_refused:     resd 1
+               align 4096
+stacks:        resb (LAST_CHILD + 2) * 4096
+stacks_end:
+testing_end
+"#;
+
+/// Run until the console has shown `marker` `count` times; the tables then
+/// (the program enters the kernel debugger right after each marker).
+fn run_to(system: &mut System, marker: &str, count: usize) -> TableLevels {
+    let budget = Budget { stop_in_kernel_debugger: true, ..Budget::cycles(u64::MAX) };
+    for _ in 0..100 {
+        let console = String::from_utf8_lossy(system.console()).into_owned();
+        if console.matches(marker).count() >= count {
+            return system.kernel().table_levels();
+        }
+        let result = system.run(budget);
+        assert!(
+            matches!(result, RunResult::Limit | RunResult::Event),
+            "before `{marker}` #{count}: {result:?}\n{console}"
+        );
+    }
+    panic!("`{marker}` #{count} never came\n{}", String::from_utf8_lossy(system.console()));
+}
+
+fn audit(system: &System, when: &str) {
+    if let Err(error) = system.audit() {
+        panic!("{when}: the kernel broke an invariant: {error:?}\n{}", String::from_utf8_lossy(system.console()));
+    }
+}
+
+/// Tasks 16..=`last_child` (and one more later) for the exhauster, each
+/// running `child` (making threads or not): what runs
+/// out first depends on how many (the pool holds a task's directory, its
+/// region table and its page tables; the TCBs 512 threads).
+fn exhaust(last_child: u32, child: &str, check_full: impl Fn(CpuModel, &TableLevels, &str)) {
+    for cpu in [CpuModel::I486, CpuModel::Pentium] {
+        let source = format!("LAST_CHILD equ {last_child}\n%define CHILD {child}\n{EXHAUSTER}");
+        let elf = sim::scenarios::assemble("exhaustion.asm", &source).unwrap_or_else(|error| panic!("{error}"));
+        let mut system = System::new(SystemConfig::new(cpu));
+        system.boot(&[sim::scenarios::sigma0().unwrap(), sim::Module::new("exhaustion.asm", elf)]).unwrap();
+        let baseline = run_to(&mut system, "baseline", 1);
+        for round in 1..=2 {
+            let full = run_to(&mut system, "refused", round);
+            audit(&system, "full");
+            let console = String::from_utf8_lossy(system.console()).into_owned();
+            let line = console.lines().filter(|line| line.starts_with("full:")).nth(round - 1).unwrap().to_string();
+            eprintln!("{cpu:?} round {round}: {line}; {full:?}");
+            assert!(!line.ends_with(" 0 task_new refused"), "{cpu:?} round {round}: task_new was refused ({line})");
+            // A task task_new refused does not exist: the active tasks are
+            // those before, the exhauster and the ones it made.
+            let made: u32 = line["full: ".len()..].split(' ').next().unwrap().parse().unwrap();
+            assert_eq!(full.tasks, baseline.tasks + 1 + made, "{cpu:?} round {round}: active tasks ({line})");
+            check_full(cpu, &full, &line);
+            let empty = run_to(&mut system, "empty", round);
+            audit(&system, "empty");
+            assert_eq!(empty, baseline, "{cpu:?} round {round}: the tables after deleting the exhauster");
+        }
+        let result = system.run(Budget::cycles(u64::MAX));
+        let console = String::from_utf8_lossy(system.console()).replace('\r', "");
+        assert_eq!(result, RunResult::Exited { value: 0x10 }, "{cpu:?}: {result:?}\n{console}");
+    }
+}
+
+#[test]
+fn threads_until_no_tcb_is_left() {
+    exhaust(31, "child_making_threads", |cpu, full, line| {
+        assert_eq!(full.threads, full.max_threads, "{cpu:?}: the TCBs ran out ({line})");
+    });
+}
+
+#[test]
+fn tasks_until_the_page_pool_is_empty() {
+    exhaust(143, "child_sleeping", |cpu, full, line| {
+        assert!(full.pool_frames + 2 > full.max_pool_frames, "{cpu:?}: the pool ran out ({line}, {full:?})");
+    });
+}

@@ -1,0 +1,148 @@
+//! Coverage-guided fuzzing with cargo-fuzz (libFuzzer) on the pinned
+//! stable toolchain: `RUSTC_BOOTSTRAP=1` lets cargo-fuzz pass its `-Z`
+//! flags, as the native build does. cargo-fuzz is installed into
+//! `target/tools` (crates.io, pinned version), never globally.
+//!
+//! The targets live in `fuzz/` (one cargo-fuzz project, outside the
+//! workspace). Each run reads three corpus folders: the working corpus in
+//! `target/fuzz/corpus/T` (libFuzzer adds what it finds there), the small
+//! seed corpus kept in the repository (`fuzz/corpus/T`), and the inputs
+//! that once crashed a target (`fuzz/regressions/T`) — so every run, the
+//! short ones of `cargo xtask test` included, replays each old crash first.
+//!
+//! No sanitizer by default (`--sanitizer none`): the code under test is
+//! safe Rust, where a bug shows as a panic, which libFuzzer catches either
+//! way, and the runs are two to three times faster without one.
+
+use crate::{Result, TaskError, install, paths, process};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+/// The cargo-fuzz release `cargo xtask fuzz` installs.
+pub const CARGO_FUZZ_VERSION: &str = "0.13.2";
+
+/// The fuzz project.
+pub fn project() -> PathBuf {
+    paths::root().join("fuzz")
+}
+
+/// The targets: the `[[bin]]` names of `fuzz/Cargo.toml`, in its order.
+pub fn targets() -> Result<Vec<String>> {
+    let manifest = std::fs::read_to_string(project().join("Cargo.toml"))?;
+    let mut names = Vec::new();
+    let mut in_bin = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_bin = line == "[[bin]]";
+        } else if in_bin && let Some(value) = line.strip_prefix("name = ") {
+            names.push(value.trim_matches('"').to_string());
+        }
+    }
+    Ok(names)
+}
+
+/// `target/tools/bin/cargo-fuzz`, installed from crates.io if missing.
+pub fn cargo_fuzz() -> Result<PathBuf> {
+    install::ensure_toolchain()?;
+    let root = paths::target().join("tools");
+    let program = root.join("bin").join("cargo-fuzz");
+    let installed = Command::new(&program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|output| String::from_utf8_lossy(&output.stdout).contains(CARGO_FUZZ_VERSION));
+    if installed {
+        return Ok(program);
+    }
+    eprintln!("xtask: installing cargo-fuzz {CARGO_FUZZ_VERSION} into {}", root.display());
+    let mut command = process::cargo();
+    command
+        .args(["install", "--quiet", "--locked", "cargo-fuzz", "--version", CARGO_FUZZ_VERSION, "--root"])
+        .arg(&root);
+    process::run(&mut command).map_err(|error| {
+        TaskError::new(format!("{error}\ncargo could not install cargo-fuzz; is crates.io reachable?"))
+    })?;
+    Ok(program)
+}
+
+/// How long a run may go.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub seconds: Option<u64>,
+    pub runs: Option<u64>,
+    /// Leave out libFuzzer's progress lines (`#N NEW …`, `#N pulse …`).
+    pub quiet: bool,
+}
+
+/// What one run did.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub target: String,
+    pub executions: u64,
+    pub seconds: f64,
+    /// The crash, if one was found: libFuzzer's summary and the input's file.
+    pub crash: Option<String>,
+}
+
+/// Build and run one target. Prints libFuzzer's output as it comes.
+pub fn run(target: &str, limits: Limits) -> Result<Outcome> {
+    let cargo_fuzz = cargo_fuzz()?;
+    let working = paths::target().join("fuzz").join("corpus").join(target);
+    let artifacts = paths::target().join("fuzz").join("artifacts").join(target);
+    std::fs::create_dir_all(&working)?;
+    std::fs::create_dir_all(&artifacts)?;
+    let mut command = Command::new(cargo_fuzz);
+    command
+        .current_dir(paths::root())
+        .env("RUSTC_BOOTSTRAP", "1")
+        .env("CARGO_TARGET_DIR", paths::target().join("fuzz").join("build"))
+        .args(["fuzz", "run", "--fuzz-dir"])
+        .arg(project())
+        .args(["--sanitizer", "none", target])
+        .arg(&working);
+    for folder in ["corpus", "regressions"] {
+        let path = project().join(folder).join(target);
+        if path.is_dir() {
+            command.arg(path);
+        }
+    }
+    command.arg("--").arg(format!("-artifact_prefix={}/", artifacts.display())).args([
+        "-print_final_stats=1",
+        "-rss_limit_mb=2048",
+        "-timeout=10",
+    ]);
+    if let Some(seconds) = limits.seconds {
+        command.arg(format!("-max_total_time={seconds}"));
+    }
+    if let Some(runs) = limits.runs {
+        command.arg(format!("-runs={runs}"));
+    }
+    command.stderr(Stdio::piped());
+    let description = process::describe(&command);
+    let mut child = command.spawn().map_err(|error| TaskError::new(format!("cannot run `{description}`: {error}")))?;
+    let stderr = child.stderr.take().ok_or_else(|| TaskError::new("no stderr pipe"))?;
+    let started = std::time::Instant::now();
+    let mut executions = 0;
+    let mut crash = None;
+    use std::io::BufRead;
+    for line in std::io::BufReader::new(stderr).lines() {
+        let line = line?;
+        if !(limits.quiet && line.starts_with('#')) {
+            eprintln!("{line}");
+        }
+        if let Some(rest) = line.strip_prefix("stat::number_of_executed_units:") {
+            executions = rest.trim().parse().unwrap_or(executions);
+        } else if let Some(rest) = line.strip_prefix("Done ") {
+            // "Done 123 runs in 4 second(s)"
+            executions = rest.split_whitespace().next().and_then(|word| word.parse().ok()).unwrap_or(executions);
+        } else if line.contains("Test unit written to") || line.starts_with("SUMMARY: libFuzzer") {
+            let previous = crash.take().map(|text: String| text + "; ").unwrap_or_default();
+            crash = Some(previous + line.trim());
+        }
+    }
+    let status = child.wait()?;
+    let seconds = started.elapsed().as_secs_f64();
+    if !status.success() && crash.is_none() {
+        crash = Some(format!("`{description}` failed ({status})"));
+    }
+    Ok(Outcome { target: target.to_string(), executions, seconds, crash })
+}
