@@ -48,6 +48,9 @@ impl Kernel {
     /// priority, and every queued thread is ready.
     fn audit_scheduler(&self) -> Result<(), AuditError> {
         let mut queued = [false; crate::thread::MAX_THREADS];
+        if self.ready.highest_ready != self.ready.highest_in_bitmap() {
+            return Err(AuditError::Scheduler { thread: 0 });
+        }
         for priority in 0..256usize {
             let mut cursor = self.ready.first[priority];
             let mut steps = 0;

@@ -8,6 +8,10 @@
 /// The kinds of work one kernel entry does, as the calibration measures them.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash, PartialOrd, Ord)]
 pub enum Path {
+    /// ipc: the fast path the native image runs in assembly (a register
+    /// call or reply-and-wait to a waiting partner in the same clan, no
+    /// timeout to remove, no change of user segments).
+    IpcFast,
     /// ipc: a register message delivered to a waiting receiver (a send, a
     /// call, a reply-and-wait), or a receive that found one waiting.
     IpcShort,
@@ -35,7 +39,8 @@ pub enum Path {
 }
 
 impl Path {
-    pub const ALL: [Path; 11] = [
+    pub const ALL: [Path; 12] = [
+        Path::IpcFast,
         Path::IpcShort,
         Path::IpcBlock,
         Path::IpcLong,
@@ -51,6 +56,7 @@ impl Path {
 
     pub const fn name(self) -> &'static str {
         match self {
+            Path::IpcFast => "ipc-fast",
             Path::IpcShort => "ipc-short",
             Path::IpcBlock => "ipc-block",
             Path::IpcLong => "ipc-long",

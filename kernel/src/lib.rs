@@ -39,7 +39,7 @@ pub mod cost;
 mod debugger;
 pub mod event;
 mod exceptions;
-mod fastpath;
+pub mod fastpath;
 pub mod hardware;
 pub mod inspect;
 mod interrupts;
@@ -374,7 +374,7 @@ impl Kernel {
             hardware.load_page_directory(PhysAddr(directory));
             self.statistics.space_switches += 1;
             if hardware.events_enabled() {
-                hardware.emit(&KernelEvent::SpaceSwitch { task: task_number, directory });
+                self.report_space_switch(hardware, task_number);
             }
         }
         if window != self.loaded_window {
@@ -394,6 +394,15 @@ impl Kernel {
                 });
             }
         }
+    }
+}
+
+impl Kernel {
+    /// CR3 now holds `task`'s page directory (also reported by the native
+    /// image's assembly fast path after it loaded CR3).
+    pub fn report_space_switch<H: Hardware>(&self, hardware: &mut H, task: u8) {
+        let directory = self.threads.tasks[task as usize].directory;
+        hardware.emit(&KernelEvent::SpaceSwitch { task, directory });
     }
 }
 

@@ -36,7 +36,8 @@ pub struct Sample {
 /// The names of `kernel::cost::Path`, in its `ALL` order (the byte the
 /// kernel stores is an index into it). Kept equal by the `kernel_paths`
 /// test in the tests crate.
-pub const PATH_NAMES: [&str; 11] = [
+pub const PATH_NAMES: [&str; 12] = [
+    "ipc-fast",
     "ipc-short",
     "ipc-block",
     "ipc-long",

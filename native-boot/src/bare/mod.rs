@@ -2,6 +2,7 @@
 
 mod descriptors;
 mod entry;
+mod fastpath;
 mod hardware;
 mod modules;
 mod multiboot;
