@@ -71,3 +71,33 @@ impl Path {
         }
     }
 }
+
+/// The work one kernel entry did at the hardware boundary, counted by the
+/// `Hardware` implementation (the kernel makes the same calls natively and
+/// in the model, so both count the same): a path's cost is a base plus a
+/// cost per unit of each, fitted by `cargo xtask calibrate` from native
+/// measurements over varied workloads. A 16-byte string and a 64 KB one
+/// then cost what each really costs.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+#[repr(C)]
+pub struct Work {
+    /// Calls to read or write physical memory (page-table walks, user
+    /// memory, copies: each has its fixed cost).
+    pub calls: u32,
+    /// Bytes those calls read or wrote.
+    pub bytes: u32,
+    /// Bytes of physical memory cleared (new page tables and directories).
+    pub cleared: u32,
+    /// Bytes written to the kernel-debugger console.
+    pub console: u32,
+}
+
+impl Work {
+    pub const NONE: Work = Work { calls: 0, bytes: 0, cleared: 0, console: 0 };
+    /// The units, in the order of [`Work::units`].
+    pub const NAMES: [&'static str; 4] = ["calls", "bytes", "cleared", "console"];
+
+    pub const fn units(&self) -> [u32; 4] {
+        [self.calls, self.bytes, self.cleared, self.console]
+    }
+}
