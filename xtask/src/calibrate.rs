@@ -262,7 +262,8 @@ fn record(
             // QEMU splits a dword `out` to the POST port into its bytes.
             let fields: Vec<&str> = line[at..].split_whitespace().collect();
             let after = |key: &str| fields.iter().position(|field| *field == key).and_then(|i| fields.get(i + 1));
-            let (Some(port), Some(value)) = (after("addr").and_then(|text| hex(text)), after("value").and_then(|text| hex(text)))
+            let (Some(port), Some(value)) =
+                (after("addr").and_then(|text| hex(text)), after("value").and_then(|text| hex(text)))
             else {
                 continue;
             };

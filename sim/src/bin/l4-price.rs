@@ -100,21 +100,26 @@ fn least_squares(work: &[[f64; 4]], units: &[usize], values: &[f64]) -> Option<V
 /// A base and per-unit costs for instructions and cycles together: units
 /// that vary, dropped while any cost comes out negative (or the fit is singular).
 fn fit(work: &[[f64; 4]], instructions: &[f64], cycles: &[f64]) -> (Vec<usize>, Vec<f64>, Vec<f64>) {
-    let mut units: Vec<usize> = (0..4)
-        .filter(|unit| work.iter().any(|sample| sample[*unit] != work[0][*unit]))
-        .collect();
+    let mut units: Vec<usize> =
+        (0..4).filter(|unit| work.iter().any(|sample| sample[*unit] != work[0][*unit])).collect();
     loop {
         if units.is_empty() {
             return (units, vec![median(instructions)], vec![median(cycles)]);
         }
         match (least_squares(work, &units, instructions), least_squares(work, &units, cycles)) {
             (Some(a), Some(b)) => {
-                let worst = (1..a.len()).filter(|index| a[*index] < 0.0 || b[*index] < 0.0).min_by(|x, y| {
-                    a[*x].min(b[*x]).total_cmp(&a[*y].min(b[*y]))
-                });
+                let worst = (1..a.len())
+                    .filter(|index| a[*index] < 0.0 || b[*index] < 0.0)
+                    .min_by(|x, y| a[*x].min(b[*x]).total_cmp(&a[*y].min(b[*y])));
                 match worst {
                     Some(index) => {
                         units.remove(index - 1);
+                    }
+                    // A negative base: the units explain too much (bytes
+                    // follow calls closely); the bytes go first.
+                    None if a[0] < 0.0 || b[0] < 0.0 => {
+                        let drop = units.iter().position(|unit| *unit == 1).unwrap_or(units.len() - 1);
+                        units.remove(drop);
                     }
                     None => return (units, a, b),
                 }

@@ -54,10 +54,7 @@ pub fn run(mut arguments: Arguments) -> Result<i32> {
 
 fn native() -> Result<i32> {
     println!("One-way register IPC between two address spaces (ping-pong), kernel part:");
-    println!(
-        "{:10} {:>8} {:>13} {:>14} {:>22}",
-        "cpu", "spaces", "instructions", "model cycles", "paper (whole IPC)"
-    );
+    println!("{:10} {:>8} {:>13} {:>14} {:>22}", "cpu", "spaces", "instructions", "model cycles", "paper (whole IPC)");
     let limits = calibrate::Limits { per_path: 200, entries: 3_000, time: std::time::Duration::from_secs(60) };
     for (cpu, name, paper) in
         [(Cpu::I486, "486", "250 cycles (486/50)"), (Cpu::Pentium, "pentium", "121 cycles (Pentium/166)")]
@@ -70,7 +67,8 @@ fn native() -> Result<i32> {
             }
             eprintln!("xtask: traced {} kernel entries: {paths:?}", samples.len());
             // The steady state: the most frequent IPC path of the run.
-            let Some(path) = ["ipc-fast", "ipc-short"].into_iter().max_by_key(|path| paths.get(path).copied().unwrap_or(0))
+            let Some(path) =
+                ["ipc-fast", "ipc-short"].into_iter().max_by_key(|path| paths.get(path).copied().unwrap_or(0))
             else {
                 continue;
             };

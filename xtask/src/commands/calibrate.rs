@@ -150,7 +150,8 @@ pub fn run(arguments: Arguments) -> Result<i32> {
                 units.sort();
                 units.dedup();
                 for unit in units {
-                    let of = |fit: &Fitted| fit.3.iter().find(|entry| &entry.0 == unit).map_or((0.0, 0.0), |e| (e.1, e.2));
+                    let of =
+                        |fit: &Fitted| fit.3.iter().find(|entry| &entry.0 == unit).map_or((0.0, 0.0), |e| (e.1, e.2));
                     let (a, b) = (of(i486), of(pentium));
                     text.push_str(&format!(" {unit} {} {} {} {}", short(a.0), short(a.1), short(b.0), short(b.1)));
                 }
