@@ -93,7 +93,7 @@ impl KernelCosts {
                     number + 1
                 )
             };
-            if fields.len() < 5 || (fields.len() - 5) % 5 != 0 {
+            if fields.len() < 5 || !(fields.len() - 5).is_multiple_of(5) {
                 return Err(expected());
             }
             let name = fields[0];

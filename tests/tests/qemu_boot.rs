@@ -66,7 +66,8 @@ fn the_ipc_fast_path_takes_at_most_150_instructions() {
     let limits = xtask::calibrate::Limits { per_path: 40, entries: 600, time: Duration::from_secs(90) };
     let samples = xtask::calibrate::trace(Cpu::Pentium, &Programs::Scenario("ping-pong".into()), &[], limits)
         .expect("the native image runs under QEMU's execution log");
-    let counts: Vec<u32> = samples.iter().filter(|sample| sample.path == "ipc-fast").map(|sample| sample.count()).collect();
+    let counts: Vec<u32> =
+        samples.iter().filter(|sample| sample.path == "ipc-fast").map(|sample| sample.count()).collect();
     assert!(counts.len() >= 20, "only {} fast-path IPCs were traced: {:?}", counts.len(), samples.len());
     let most = counts.iter().copied().max().unwrap();
     assert!(most <= 150, "the IPC fast path took {most} instructions (the goal is at most 150): {counts:?}");

@@ -77,7 +77,7 @@ pub fn price(samples: &[Sample], cpu: Cpu, name: &str) -> Result<BTreeMap<String
     for line in String::from_utf8_lossy(&output.stdout).lines() {
         let fields: Vec<&str> = line.split_whitespace().collect();
         let bad = || TaskError::new(format!("l4-price: `{line}`"));
-        if fields.len() < 4 || (fields.len() - 4) % 3 != 0 {
+        if fields.len() < 4 || !(fields.len() - 4).is_multiple_of(3) {
             return Err(bad());
         }
         let number = |text: &str| text.parse::<f64>().map_err(|_| bad());
