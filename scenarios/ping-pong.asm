@@ -15,6 +15,7 @@
 ; segment descriptors, without a CR3 load and so without a TLB flush —
 ; Liedtke's segment trick; with small spaces off it ignores the request and
 ; every switch loads CR3.
+; threads: pager=4.0 ping=5.0 pong=6.0
 %include "l4.inc"
 %include "check.inc"
 

@@ -1,8 +1,10 @@
 //! Read-only views of the kernel's state, for the explorer and the tests.
-//! Nothing here changes the kernel; everything is copied out.
+//! Nothing here changes the kernel; everything is copied out — except
+//! [`Kernel::set_saved_registers`], the one write a debugger attached to
+//! the machine needs (gdb on the model), kept here beside its read.
 
 use crate::Kernel;
-use crate::thread::{NONE, State, register};
+use crate::thread::{Frame, NONE, State, register};
 use ia32::abi::ThreadId;
 
 /// One thread, as the explorer shows it.
@@ -55,6 +57,26 @@ impl Kernel {
     /// The thread with `id`, if it exists.
     pub fn thread_summary(&self, id: ThreadId) -> Option<ThreadSummary> {
         self.thread_summaries().find(|summary| summary.id == id)
+    }
+
+    /// The registers saved for thread `id` when it last entered the kernel.
+    /// While it runs, the CPU holds its live registers, not these.
+    pub fn saved_registers(&self, id: ThreadId) -> Option<Frame> {
+        self.threads.find(id).map(|index| self.threads.tcb(index).frame)
+    }
+
+    /// Replace the saved registers of thread `id` (not the running one,
+    /// whose registers are the CPU's): what it resumes with. The way back
+    /// to user mode keeps only the EFLAGS bits user code may hold, as for
+    /// any frame. Returns whether the thread exists.
+    pub fn set_saved_registers(&mut self, id: ThreadId, frame: Frame) -> bool {
+        match self.threads.find(id) {
+            Some(index) => {
+                self.threads.tcb_mut(index).frame = frame;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Threads in the state `state`.

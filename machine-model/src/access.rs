@@ -76,11 +76,12 @@ impl Machine {
         let user = self.cpu.cpl == 3;
         let first = self.translate(linear, kind, user)?;
         let last = linear.wrapping_add(size - 1);
-        if last >> 12 != linear >> 12 {
-            let second = self.translate(last & !0xFFF, kind, user)?;
-            return Ok((first, Some(second)));
+        let second = if last >> 12 != linear >> 12 { Some(self.translate(last & !0xFFF, kind, user)?) } else { None };
+        if self.debug.watching() {
+            let eip = self.instruction_eip;
+            self.debug.access(linear, size, first, second, kind == AccessKind::Write, eip);
         }
-        Ok((first, None))
+        Ok((first, second))
     }
 
     #[inline]

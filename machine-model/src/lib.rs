@@ -20,6 +20,7 @@ mod access;
 pub mod cache;
 pub mod costs;
 pub mod cpu;
+pub mod debug;
 pub mod decode;
 pub mod devices;
 pub mod events;
@@ -35,6 +36,7 @@ pub mod tlb;
 mod transitions;
 pub mod workload;
 
+pub use debug::{DebugHooks, WatchHit, WatchKind, Watchpoint};
 pub use events::{EventFilter, MachineEvent};
 pub use fault::{EntryCause, Fault, FaultKind, KernelEntry, MachineError, UserFrame};
 pub use machine::{Exit, Machine, RunLimit};

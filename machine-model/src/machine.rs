@@ -25,6 +25,11 @@ pub enum Exit {
     Limit,
     /// A program wrote `value` to the `isa-debug-exit` port.
     DebugExit { value: u32 },
+    /// The debugger's hooks stopped the run before the instruction at EIP
+    /// (nothing of it has happened): a breakpoint there, or a pause.
+    Stopped(crate::debug::Stop),
+    /// The instruction that just completed accessed watched memory.
+    Watchpoint(crate::debug::WatchHit),
 }
 
 /// How far `run` may go.
@@ -80,10 +85,16 @@ pub struct Machine {
     pub caches: Caches,
     pub devices: Devices,
     pub events: EventSink,
+    /// What a debugger asked for (no machine state: kept across restores).
+    pub debug: crate::debug::DebugHooks,
     /// Cycles since power-on.
     pub cycles: u64,
     /// User instructions executed.
     pub instructions: u64,
+    /// User instructions begun: those executed and those that faulted (and
+    /// will be begun again). A debugger's clock: between any two of them
+    /// lies exactly one moment to stop at (see `debug`). Charges nothing.
+    pub attempts: u64,
     pub(crate) costs: &'static CostTable,
     pub(crate) decode_cache: DecodeCache,
     pub(crate) pipeline: Pipeline,
@@ -135,8 +146,10 @@ impl Machine {
             caches: self.caches.clone(),
             devices: self.devices.clone(),
             events: self.events.clone(),
+            debug: self.debug.clone(),
             cycles: self.cycles,
             instructions: self.instructions,
+            attempts: self.attempts,
             costs: self.costs,
             decode_cache: DecodeCache::default(),
             pipeline: self.pipeline.clone(),
@@ -165,8 +178,10 @@ impl Machine {
             caches: Caches::new(config.cpu),
             devices: Devices::default(),
             events: EventSink::default(),
+            debug: crate::debug::DebugHooks::default(),
             cycles: 0,
             instructions: 0,
+            attempts: 0,
             costs: costs::table(config.cpu),
             decode_cache: DecodeCache::default(),
             pipeline: Pipeline::default(),
@@ -287,7 +302,15 @@ impl Machine {
                 && let Some((irq, vector)) = self.acknowledge_interrupt()
             {
                 self.events.emit(|| crate::events::MachineEvent::InterruptRequest { irq });
+                self.debug.entering_kernel();
                 return self.enter_kernel_for_interrupt(irq, vector).map(Exit::KernelEntry);
+            }
+            // Checked last, right before the instruction: a stop here is the
+            // moment just before it executes, whatever interrupt came first.
+            if self.debug.checks_instructions()
+                && let Some(stop) = self.debug.before_instruction(self.cpu.eip, self.attempts)
+            {
+                return Ok(Exit::Stopped(stop));
             }
             let single_step = self.cpu.eflags & eflags::TF != 0;
             self.last_instruction_cycle = self.cycles;
@@ -295,14 +318,26 @@ impl Machine {
             match self.step_with(cache) {
                 Ok(()) => {
                     if let Some(value) = self.devices.debug_exit.take() {
+                        self.debug.discard_hit();
                         return Ok(Exit::DebugExit { value });
                     }
                     if single_step {
+                        // The trap is the program's: a watched access of
+                        // the same instruction goes unreported.
+                        self.debug.entering_kernel();
                         let trap = Fault { vector: 1, error_code: None, kind: FaultKind::Trap };
                         return self.enter_kernel_for_fault(trap).map(Exit::KernelEntry);
                     }
+                    if let Some(hit) = self.debug.take_hit() {
+                        return Ok(Exit::Watchpoint(hit));
+                    }
                 }
-                Err(fault) => return self.enter_kernel_for_fault(fault).map(Exit::KernelEntry),
+                Err(fault) => {
+                    // `int n` completes its instruction, but makes no data
+                    // access of its own; a fault undoes the instruction.
+                    self.debug.entering_kernel();
+                    return self.enter_kernel_for_fault(fault).map(Exit::KernelEntry);
+                }
             }
         }
     }
@@ -319,6 +354,7 @@ impl Machine {
     #[inline]
     fn step_with(&mut self, cache: &mut DecodeCache) -> Result<(), Fault> {
         self.refresh_decode_cache(cache);
+        self.attempts += 1;
         let eip = self.cpu.eip;
         self.instruction_eip = eip;
         let location = self.fetch(cache, eip)?;

@@ -26,6 +26,10 @@ impl MachineSnapshot {
     pub fn instructions(&self) -> u64 {
         self.machine.instructions
     }
+    /// Instructions begun (see `Machine::attempts`) when it was taken.
+    pub fn attempts(&self) -> u64 {
+        self.machine.attempts
+    }
 }
 
 impl Machine {
@@ -37,11 +41,16 @@ impl Machine {
     }
 
     /// Return to a snapshot. Events recorded since are kept in the sink's
-    /// filter settings only; the decode cache starts empty.
+    /// filter settings only; the decode cache starts empty. The debugger's
+    /// breakpoints and watchpoints stay (they are not machine state); a
+    /// pause or pass it asked for is forgotten.
     pub fn restore(&mut self, snapshot: &MachineSnapshot) {
         let filter = self.events.filter();
+        let mut debug = std::mem::take(&mut self.debug);
+        debug.forget_requests();
         *self = snapshot.machine.clone_without_decode_cache();
         self.events.set_filter(filter);
+        self.debug = debug;
         self.devices_changed();
     }
 }

@@ -57,6 +57,7 @@ fn run_random_program(model: CpuModel, seed: u64) -> (u64, u64) {
                 // Random code wrote to port 0xF4: only possible with IOPL 3, which is not given.
                 panic!("a user program reached the debug-exit port without I/O permission");
             }
+            Ok(other @ (Exit::Stopped(_) | Exit::Watchpoint(_))) => panic!("no debugger hooks are set: {other:?}"),
             Err(error) => panic!("the machine stopped: {error}"),
         }
         executed += machine.instructions - before;

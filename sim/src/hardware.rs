@@ -72,6 +72,9 @@ impl Hardware for ModelHardware<'_> {
         self.work.calls += 1;
         self.work.bytes += buffer.len() as u32;
         self.through_window(address, buffer.len(), false);
+        if self.machine.debug.watching() {
+            self.machine.debug.kernel_access(address.value(), buffer.len() as u32, false);
+        }
         self.machine.memory.read(address, buffer);
     }
 
@@ -79,6 +82,9 @@ impl Hardware for ModelHardware<'_> {
         self.work.calls += 1;
         self.work.bytes += data.len() as u32;
         self.through_window(address, data.len(), true);
+        if self.machine.debug.watching() {
+            self.machine.debug.kernel_access(address.value(), data.len() as u32, true);
+        }
         self.machine.memory.write(address, data);
     }
 

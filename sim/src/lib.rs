@@ -16,6 +16,9 @@
 //! Must never depend on: `wasm-bridge`, `web-ui`, any browser crate.
 
 pub mod calibration;
+pub mod debugger;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod gdb;
 pub mod hardware;
 pub mod inspect;
 pub mod lesson;
@@ -125,6 +128,20 @@ pub enum RunResult {
     Dead,
     /// A thread waits in `inchar` and no input is queued.
     WaitingForInput,
+    /// The machine's debugger hooks stopped the run (`machine_model::debug`;
+    /// only when something set them — see [`debugger`]).
+    Debugger(DebuggerStop),
+}
+
+/// What the machine's debugger hooks stopped a run for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DebuggerStop {
+    /// Before the instruction at EIP, which is a breakpoint's.
+    Breakpoint,
+    /// Before the next instruction, as asked.
+    Pause,
+    /// The instruction that just completed touched watched memory.
+    Watchpoint(machine_model::WatchHit),
 }
 
 /// How far [`System::run`] may go.
@@ -180,6 +197,10 @@ impl SystemSnapshot {
     /// User instructions retired when it was taken.
     pub fn instructions(&self) -> u64 {
         self.machine.instructions()
+    }
+    /// User instructions begun when it was taken (`Machine::attempts`).
+    pub fn attempts(&self) -> u64 {
+        self.machine.attempts()
     }
     /// The log's next sequence number when it was taken.
     pub fn next_sequence(&self) -> u64 {
@@ -284,6 +305,10 @@ impl System {
                         Ok(Exit::KernelEntry(entry)) => {
                             let logged = self.log.next_sequence();
                             self.enter_kernel(entry);
+                            if let Some(hit) = self.machine.debug.take_hit() {
+                                // The kernel touched watched memory (a message copied in).
+                                return RunResult::Debugger(DebuggerStop::Watchpoint(hit));
+                            }
                             if budget.stops_at(self.log.since(logged).map(|entry| &entry.source)) {
                                 return RunResult::Event;
                             }
@@ -295,6 +320,17 @@ impl System {
                         Ok(Exit::DebugExit { value }) => {
                             self.drain_machine_events();
                             self.status = Status::Exited { value };
+                        }
+                        Ok(Exit::Stopped(stop)) => {
+                            self.drain_machine_events();
+                            return RunResult::Debugger(match stop {
+                                machine_model::debug::Stop::Breakpoint => DebuggerStop::Breakpoint,
+                                machine_model::debug::Stop::Pause => DebuggerStop::Pause,
+                            });
+                        }
+                        Ok(Exit::Watchpoint(hit)) => {
+                            self.drain_machine_events();
+                            return RunResult::Debugger(DebuggerStop::Watchpoint(hit));
                         }
                         Err(error) => self.fail(error),
                     }
@@ -312,6 +348,9 @@ impl System {
                         Some(irq) => {
                             let logged = self.log.next_sequence();
                             self.interrupt_while_idle(irq);
+                            if let Some(hit) = self.machine.debug.take_hit() {
+                                return RunResult::Debugger(DebuggerStop::Watchpoint(hit));
+                            }
                             if budget.stops_at(self.log.since(logged).map(|entry| &entry.source)) {
                                 return RunResult::Event;
                             }
@@ -414,6 +453,14 @@ impl System {
     pub fn kernel(&self) -> &Kernel {
         &self.kernel
     }
+    /// Watch these pieces of physical memory: a run then stops with
+    /// `RunResult::Debugger(DebuggerStop::Watchpoint(…))` after the
+    /// instruction (or the kernel entry) that touched one. They stay set
+    /// across snapshots restored (they are not machine state).
+    pub fn set_watchpoints(&mut self, pieces: &[machine_model::Watchpoint]) {
+        self.machine.debug.set_watchpoints(pieces);
+    }
+
     /// What the views call each thread (defaults from the modules at boot).
     pub fn thread_names(&self) -> &ThreadNames {
         &self.names

@@ -90,3 +90,164 @@ test("a 3,000-character junk address keeps the layout and says so briefly", asyn
   await screenshot(page, "junk-address");
   assert.deepEqual(page.problems, []);
 });
+
+test("the event log follows the newest event and marks the one a stop was for", async () => {
+  const page = await openExplorer(browser, "#scenario=ping-pong&cpu=486");
+  await page.selectOption("[data-test=speed]", { index: 3 });
+  await press(page, "r");
+  await page.waitForTimeout(1500);
+  await press(page, "r");
+  await page.waitForFunction(() => document.body.dataset.running === "false");
+  const atEnd = () => page.locator("[data-test=event-list]").evaluate((list) => list.scrollHeight - list.clientHeight - list.scrollTop);
+  assert.ok(await atEnd() < 30, "scrolled to the newest event");
+  await press(page, "i");
+  const marked = page.locator("[data-test=event][aria-current=true]");
+  assert.equal(await marked.count(), 1, "the delivered message is marked");
+  assert.equal(await marked.getAttribute("data-kind"), "ipc");
+  assert.ok(await atEnd() < 30, "still following");
+  assert.deepEqual(page.problems, []);
+});
+
+test("the VGA screen fits its column at 1024 and 1280 pixels", async () => {
+  for (const width of [1024, 1280]) {
+    const page = await openExplorer(browser, "#scenario=hello", { viewport: { width, height: 800 } });
+    await press(page, "d");
+    await page.locator("[data-test=editor-text]").fill("%include \"l4.inc\"\n_start:\n    mov edi, 0xB8000\n    mov ecx, 80 * 25\n    mov ax, 0x1F41\n    rep stosw\n.wait:\n    jmp .wait\n");
+    await page.locator("[data-test=assemble]").click();
+    for (let count = 0; count < 4; count++) await press(page, "e");
+    await page.selectOption("[data-test=speed]", { index: 3 });
+    await press(page, "r");
+    await page.waitForTimeout(500);
+    await press(page, "r");
+    await press(page, "o");
+    const vga = await page.locator("[data-test=vga]").boundingBox();
+    const column = await page.locator(".column.left").boundingBox();
+    assert.ok(vga.width > 200, `the screen is drawn (${vga.width} px)`);
+    assert.ok(vga.x + vga.width <= column.x + column.width + 1, `the VGA screen fits its column at ${width} px: ${JSON.stringify({ vga, column })}`);
+    await screenshot(page, `vga-${width}`);
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  }
+});
+
+test("the panels fit at 1024×768, 1280×800 and 1920×1080, in both themes and with reduced motion", async () => {
+  for (const [width, height] of [[1024, 768], [1280, 800], [1920, 1080]]) {
+    for (const colorScheme of ["light", "dark"]) {
+      const page = await openExplorer(browser, "#lesson=inheritance&step=3&went=1", { viewport: { width, height }, colorScheme, reducedMotion: "reduce" });
+      const viewport = { width, height };
+      for (const selector of [".toolbar", "[data-test=timeline]", "[data-test=lessons]", "[data-test=event-list]", "[data-test=status-bar]", ".column.left .tab-body", ".column.middle .tab-body"]) {
+        const box = await page.locator(selector).first().boundingBox();
+        assert.ok(box && box.width > 40 && box.height > 20, `${selector} is there at ${width}×${height}`);
+        assert.ok(box.x >= 0 && box.y >= 0 && box.x + box.width <= viewport.width + 1 && box.y + box.height <= viewport.height + 1,
+          `${selector} is on screen at ${width}×${height}: ${JSON.stringify(box)}`);
+      }
+      // Every control of the toolbar can be reached.
+      for (const button of await page.locator(".toolbar button, .toolbar select").all()) {
+        const box = await button.boundingBox();
+        assert.ok(box && box.x + box.width <= width + 1 && box.y + box.height <= height, `a toolbar control is reachable at ${width}×${height}`);
+      }
+      await press(page, "1");
+      await screenshot(page, `layout-${width}x${height}-${colorScheme}`);
+      assert.deepEqual(page.problems, []);
+      await page.context().close();
+    }
+  }
+});
+
+test("the timeline zooms with the wheel around the pointer, keeps following, and pans by dragging", async () => {
+  const page = await openExplorer(browser, "#scenario=ping-pong&cpu=486");
+  for (let count = 0; count < 6; count++) await press(page, "i");
+  const windowText = () => page.locator(".timeline .window").innerText().then((text) => text.match(/(\d+)–(\d+)/).slice(1).map(Number));
+  const [from, to] = await windowText();
+  const shown = await page.locator(".timeline .window").innerText();
+  const canvas = page.locator("[data-test=timeline-canvas]");
+  const box = await canvas.boundingBox();
+  await page.mouse.move(box.x + box.width * 0.5, box.y + 20);
+  await page.mouse.wheel(0, -200);
+  await page.waitForFunction((before) => document.querySelector(".timeline .window").innerText !== before, shown);
+  const [zoomedFrom, zoomedTo] = await windowText();
+  assert.ok(zoomedTo - zoomedFrom < to - from, `zoomed in: ${to - from} → ${zoomedTo - zoomedFrom} cycles`);
+  assert.equal(await page.locator(".timeline button.active", { hasText: "follow" }).count(), 1, "still following the present");
+  await press(page, "i");
+  const [, laterTo] = await windowText();
+  assert.ok(laterTo > zoomedTo, "the window followed the machine on");
+  // A drag to the right shows earlier cycles and leaves the present.
+  await page.mouse.move(box.x + box.width * 0.3, box.y + 20);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.6, box.y + 20, { steps: 5 });
+  await page.mouse.up();
+  const [draggedFrom] = await windowText();
+  assert.ok(draggedFrom < laterTo - (zoomedTo - zoomedFrom), "dragged to earlier cycles");
+  assert.equal(await page.locator(".timeline button.active", { hasText: "follow" }).count(), 0, "no longer following");
+  await screenshot(page, "timeline-zoomed");
+  assert.deepEqual(page.problems, []);
+});
+
+test("dragging the scrubber moves the views before it is released", async () => {
+  const page = await openExplorer(browser, "#scenario=many-threads&cpu=486&small=0&at=60000");
+  const before = await statusPosition(page);
+  const range = page.locator("[data-test=scrubber-range]");
+  await range.evaluate((input) => { input.value = "15000"; input.dispatchEvent(new Event("input", { bubbles: true })); });
+  await page.waitForFunction((before) => {
+    const match = /instruction (\d+)/.exec(document.querySelector("[data-test=position]").innerText);
+    return match && Number(match[1]) < before;
+  }, before, { timeout: 5000 });
+  await range.evaluate((input) => input.dispatchEvent(new Event("change", { bubbles: true })));
+  assert.equal(await statusPosition(page), 15000, "the release arrives exactly");
+  assert.deepEqual(page.problems, []);
+});
+
+test("the memory view follows a register, marks the bytes a step changed, and opens from the CPU view", async () => {
+  const page = await openExplorer(browser, "#scenario=ping-pong&cpu=486");
+  for (let count = 0; count < 4; count++) await press(page, "i");
+  await press(page, "5");
+  assert.equal(await page.locator("[data-test=memory-follow]").inputValue(), "esp", "follows ESP at first");
+  const esp = async () => { await press(page, "3"); const text = await page.locator("[data-test=cpu] .registers").first().innerText(); await press(page, "5"); return parseInt(/ESP\s+0x([0-9a-f]+)/i.exec(text)[1], 16); };
+  // Step until an instruction writes to the stack: its bytes are marked.
+  let marked = 0;
+  for (let count = 0; count < 60 && marked === 0; count++) {
+    await press(page, "s");
+    marked = await page.locator("[data-test=memory-byte].changed").count();
+  }
+  assert.ok(marked > 0, "a step that wrote memory marks the bytes it changed");
+  const stack = await esp();
+  const rows = await page.locator("[data-test=memory-row]").evaluateAll((items) => items.map((item) => parseInt(item.dataset.address, 16)));
+  assert.ok(rows[0] <= stack && stack < rows[rows.length - 1] + 16, `the rows hold ESP ${stack.toString(16)}`);
+  await screenshot(page, "memory-follows-esp");
+  // Physical memory, and an address typed in.
+  await page.locator("[data-test=memory-space]").selectOption("physical");
+  await page.locator("[data-test=memory-address]").fill("0x400000");
+  await page.locator("[data-test=memory-go]").click();
+  assert.equal(await page.locator("[data-test=memory-row]").first().getAttribute("data-address"), "0x003fffc0");
+  assert.match(await page.locator("[data-test=memory-space-name]").innerText(), /physical memory/);
+  // An unmapped page of a space says so.
+  await page.locator("[data-test=memory-space]").selectOption("current");
+  await page.locator("[data-test=memory-address]").fill("0x10000000");
+  await page.locator("[data-test=memory-go]").click();
+  assert.match(await page.locator("[data-test=memory-rows]").innerText(), /unmapped/);
+  await page.locator("[data-test=memory-address]").fill("nonesuch");
+  await page.locator("[data-test=memory-go]").click();
+  assert.match(await page.locator("[data-test=memory-problem]").innerText(), /neither an address, a register nor a label/);
+  // From the CPU view: the memory at EDI.
+  await press(page, "3");
+  await page.locator("[data-test=memory-at-edi]").click();
+  assert.equal(await page.locator("[data-test=tab-memory]").getAttribute("aria-selected"), "true");
+  assert.deepEqual(page.problems, []);
+});
+
+test("a watchpoint set in the memory view stops a run at the write", async () => {
+  const page = await openExplorer(browser, "#scenario=ping-pong&cpu=486");
+  for (let count = 0; count < 4; count++) await press(page, "i");
+  await press(page, "5");
+  // The word below the stack pointer: the next push writes it.
+  await page.locator("[data-test=watch-address]").fill("esp-4");
+  await page.locator("[data-test=watch-kind]").selectOption("write");
+  await page.locator("[data-test=watch-add]").click();
+  const listed = await page.locator("[data-test=breakpoint]").allInnerTexts();
+  assert.ok(listed.some((text) => /a write of 4 bytes at 0x[0-9a-f]+ in .*'s space/.test(text)), listed.join(" | "));
+  await page.keyboard.press("r");
+  await page.waitForFunction(() => document.body.dataset.running === "false", null, { timeout: 20000 });
+  assert.match(await page.locator("[data-test=stop-reason]").innerText(), /^watchpoint: the (instruction at 0x[0-9a-f]+ in .* wrote|kernel wrote)/);
+  await screenshot(page, "watchpoint");
+  assert.deepEqual(page.problems, []);
+});

@@ -11,17 +11,23 @@
 //! Must never depend on: `web-ui`, yew or any UI crate; `kernel` or
 //! `machine-model` directly (it sees them only through `sim`).
 
+pub mod breakpoints;
 pub mod export;
 pub mod lesson;
+pub mod memory;
 pub mod session;
 pub mod timeline;
 pub mod view;
 pub mod views;
 
+pub use breakpoints::Breakpoint;
 pub use lesson::{LessonSource, lessons};
-pub use session::{Breakpoint, Session, SessionConfig};
+pub use memory::{MemoryRowView, MemorySpace, MemoryView};
+pub use session::{Session, SessionConfig};
 /// The share-link codec (deflate + base64url) for lessons and programs.
 pub use sim::lesson::format::link;
+/// Which accesses a watchpoint stops at.
+pub use sim::model::WatchKind;
 pub use view::*;
 pub use views::EventQuery;
 

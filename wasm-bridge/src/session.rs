@@ -8,6 +8,7 @@
 //! forward to it. Console input typed by the user is recorded with its
 //! position and fed again on replay, so replay reaches exactly the same state.
 
+use crate::breakpoints::Breakpoint;
 use crate::timeline::{Timeline, TimelineMark};
 use crate::view::{CpuChoice, EventView, ProgramErrorView, ProgramView};
 use sim::{Budget, EventFilter, LoggedEvent, Module, RunResult, Source, System, SystemConfig, SystemSnapshot};
@@ -35,65 +36,6 @@ pub struct SessionConfig {
     pub scenario: String,
     pub cpu: CpuChoice,
     pub small_spaces: bool,
-}
-
-/// Where to stop while running.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Breakpoint {
-    /// Before the instruction at this user address executes.
-    Address(u32),
-    /// At the next kernel event of `kind` (e.g. "unmap", "ipc", "tlb-flush"),
-    /// optionally from (or of) a thread, to a thread, of a frame. Threads
-    /// are matched by task and thread number (not version or chief).
-    Event { kind: String, thread: Option<u32>, to: Option<u32>, frame: Option<u32> },
-}
-
-/// A thread id's (task, lthread), or the id itself for interrupt senders.
-fn thread_key(raw: u32) -> (u32, u32) {
-    if raw <= 16 { (raw, u32::MAX) } else { ((raw >> 16) & 0xFF, (raw >> 10) & 0x3F) }
-}
-
-pub(crate) fn same_thread(left: u32, right: u32) -> bool {
-    thread_key(left) == thread_key(right)
-}
-
-impl Breakpoint {
-    /// In words, with the threads' names.
-    pub fn describe(&self, names: &sim::ThreadNames) -> String {
-        match self {
-            Breakpoint::Address(address) => format!("instruction at {address:#010x}"),
-            Breakpoint::Event { kind, thread, to, frame } => {
-                let mut text = format!("next {kind}");
-                if let Some(thread) = thread {
-                    text.push_str(&format!(" from {}", names.thread(*thread)));
-                }
-                if let Some(to) = to {
-                    text.push_str(&format!(" to {}", names.thread(*to)));
-                }
-                if let Some(frame) = frame {
-                    text.push_str(&format!(" of frame {frame:#x}"));
-                }
-                text
-            }
-        }
-    }
-
-    fn matches(&self, event: &EventView) -> bool {
-        match self {
-            Breakpoint::Address(_) => false,
-            Breakpoint::Event { kind, thread, to, frame } => {
-                // With two threads (ipc, map, switch) the first is the source.
-                let source_matches = |thread: u32| match event.threads.as_slice() {
-                    [from, _] => same_thread(*from, thread),
-                    threads => threads.iter().any(|known| same_thread(*known, thread)),
-                };
-                event.kind == kind.as_str()
-                    && thread.is_none_or(source_matches)
-                    && to.is_none_or(|to| event.threads.get(1).is_some_and(|known| same_thread(*known, to)))
-                    && frame.is_none_or(|frame| event.frame == Some(frame & !0xFFF))
-            }
-        }
-    }
 }
 
 #[derive(Clone, Debug)]
@@ -142,7 +84,7 @@ pub struct Session {
     seen: u64,
     pub(crate) furthest: u64,
     pub(crate) breakpoints: Vec<(u32, Breakpoint)>,
-    next_breakpoint: u32,
+    pub(crate) next_breakpoint: u32,
     pub(crate) stop: String,
     /// A seek under way (see [`Session::begin_seek`]).
     seeking: Option<Seek>,
@@ -152,6 +94,9 @@ pub struct Session {
     pub(crate) lesson: Option<crate::lesson::LessonRun>,
     /// A lesson's go under way.
     pub(crate) watch: Option<Watch>,
+    /// The event the last stop was for (a breakpoint's, the delivered
+    /// message of `i`, the first event of `e`'s kernel entry, a clicked one).
+    stop_event: Option<u64>,
 }
 
 fn event_view(entry: &LoggedEvent) -> EventView {
@@ -213,6 +158,7 @@ impl Session {
             inputs: Vec::new(),
             lesson: None,
             watch: None,
+            stop_event: None,
         };
         session.restart();
         Ok(session)
@@ -434,7 +380,7 @@ impl Session {
                 None => "every thread waits for something that cannot happen".into(),
             },
             RunResult::Limit => String::new(),
-            RunResult::Event => String::new(),
+            RunResult::Event | RunResult::Debugger(_) => String::new(),
             RunResult::Exited { value: 0x10 } => "the program ended: success (verdict 0x10)".into(),
             RunResult::Exited { value: 0x11 } => "the program ended: failure (verdict 0x11)".into(),
             RunResult::Exited { value } => format!("the program ended with verdict {value:#x}"),
@@ -453,21 +399,27 @@ impl Session {
     }
 
     fn finished(result: &RunResult) -> bool {
-        !matches!(result, RunResult::Limit | RunResult::Event)
+        !matches!(result, RunResult::Limit | RunResult::Event | RunResult::Debugger(_))
     }
 
     /// Execute one user instruction (and the kernel entry it causes).
     pub fn step_instruction(&mut self) {
         self.finish_seek();
         let result = self.advance(Budget::instructions(1));
-        self.stop = self.describe(&result);
+        self.stop = match &result {
+            RunResult::Debugger(sim::DebuggerStop::Watchpoint(hit)) => self.describe_watch_hit(hit),
+            result => self.describe(result),
+        };
+        self.stop_event = None;
     }
 
     /// Run to the next kernel event.
     pub fn step_event(&mut self) {
         self.finish_seek();
+        let before = self.history.len();
         let result = self.advance(Budget { stop_at_kernel_event: true, ..Budget::instructions(50_000_000) });
         self.stop = self.describe(&result);
+        self.stop_event = self.history[before..].iter().find(|event| event.source == "kernel").map(|event| event.index);
     }
 
     /// Run until a message is delivered (a whole IPC, from send to delivery).
@@ -476,8 +428,9 @@ impl Session {
         for _ in 0..100_000 {
             let before = self.history.len();
             let result = self.advance(Budget { stop_at_kernel_event: true, ..Budget::instructions(50_000_000) });
-            if self.history[before..].iter().any(|event| event.kind == "ipc") {
+            if let Some(message) = self.history[before..].iter().find(|event| event.kind == "ipc") {
                 self.stop = "a message was delivered".into();
+                self.stop_event = Some(message.index);
                 return;
             }
             if Self::finished(&result) {
@@ -493,7 +446,7 @@ impl Session {
             .iter()
             .filter_map(|(_, breakpoint)| match breakpoint {
                 Breakpoint::Address(address) => Some(*address),
-                Breakpoint::Event { .. } => None,
+                Breakpoint::Event { .. } | Breakpoint::Watch { .. } => None,
             })
             .collect()
     }
@@ -521,8 +474,14 @@ impl Session {
                 self.stop = self.describe(&result);
                 return false;
             }
-            if let Some(hit) = self.breakpoint_hit(before) {
+            if let RunResult::Debugger(sim::DebuggerStop::Watchpoint(hit)) = &result {
+                self.stop = self.describe_watch_hit(hit);
+                self.stop_event = None;
+                return false;
+            }
+            if let Some((hit, index)) = self.breakpoint_hit(before) {
                 self.stop = format!("breakpoint: {hit}");
+                self.stop_event = Some(index);
                 return false;
             }
             // enter_kdebug (or an int3 breakpoint in the program) stops the
@@ -540,16 +499,23 @@ impl Session {
         true
     }
 
-    fn breakpoint_hit(&self, from: usize) -> Option<String> {
+    /// The breakpoint an event since history index `from` hit: its
+    /// description and the event's index.
+    fn breakpoint_hit(&self, from: usize) -> Option<(String, u64)> {
         let new = self.history[from..].iter().chain(self.last_step.iter());
         for event in new {
             if let Some((_, breakpoint)) = self.breakpoints.iter().find(|(_, breakpoint)| breakpoint.matches(event)) {
                 let names = self.system.thread_names();
                 let text = crate::views::named_text(&event.text, names);
-                return Some(format!("{} ({text})", breakpoint.describe(names)));
+                return Some((format!("{} ({text})", breakpoint.describe(names)), event.index));
             }
         }
         None
+    }
+
+    /// The event the last stop was for, if it was for one.
+    pub fn stop_event(&self) -> Option<u64> {
+        self.stop_event.filter(|index| *index < self.seen)
     }
 
     /// The moment the machine is at: (user instructions retired, events
@@ -595,6 +561,7 @@ impl Session {
     /// long way back never blocks the page for more than a frame. A seek
     /// begun while another is under way replaces it.
     pub fn begin_seek(&mut self, position: u64, event: Option<u64>) {
+        self.stop_event = event;
         let replaying = position < self.position();
         if replaying {
             let nearest = self
@@ -744,28 +711,6 @@ impl Session {
         self.inputs.push((position, bytes.to_vec()));
         self.system.feed_input(bytes);
         // A thread blocked in inchar takes it at the next timer tick.
-    }
-
-    pub fn add_breakpoint(&mut self, breakpoint: Breakpoint) -> u32 {
-        let id = self.next_breakpoint;
-        self.next_breakpoint += 1;
-        self.breakpoints.push((id, breakpoint));
-        id
-    }
-
-    pub fn remove_breakpoint(&mut self, id: u32) {
-        self.breakpoints.retain(|(existing, _)| *existing != id);
-    }
-
-    /// Toggle an instruction breakpoint.
-    pub fn toggle_address_breakpoint(&mut self, address: u32) {
-        if let Some(position) =
-            self.breakpoints.iter().position(|(_, breakpoint)| *breakpoint == Breakpoint::Address(address))
-        {
-            self.breakpoints.remove(position);
-        } else {
-            self.add_breakpoint(Breakpoint::Address(address));
-        }
     }
 
     /// Boot again with another CPU or small spaces, keeping the programs

@@ -180,7 +180,7 @@ impl Session {
         let matches = |event: &&EventView| {
             query
                 .thread
-                .is_none_or(|thread| event.threads.iter().any(|known| crate::session::same_thread(*known, thread)))
+                .is_none_or(|thread| event.threads.iter().any(|known| crate::breakpoints::same_thread(*known, thread)))
                 && query.kind.as_ref().is_none_or(|kind| event.kind == kind.as_str())
                 && query.frame.is_none_or(|frame| event.frame == Some(frame & !0xFFF))
         };

@@ -177,3 +177,50 @@ fn a_long_trace_is_exported_in_chunks_keeping_the_latest_events_and_saying_what_
     session.seek(1_000);
     assert!(interrupted.next_chunk(&session, 10).unwrap().unwrap_err().contains("went back in time"));
 }
+
+#[test]
+fn the_event_a_stop_was_for_is_known_to_the_views() {
+    let mut session = session("ping-pong", CpuChoice::I486);
+    session.step_ipc();
+    let delivered =
+        session.events(&wasm_bridge::EventQuery { kind: Some("ipc".into()), limit: 1, ..Default::default() });
+    assert_eq!(session.stop_event(), Some(delivered[0].index), "i: the delivered message");
+    session.step_instruction();
+    assert_eq!(session.stop_event(), None, "a plain step is for no event");
+    session.step_event();
+    let first = session.stop_event().unwrap();
+    assert_eq!(
+        session
+            .events(&wasm_bridge::EventQuery { limit: 100_000, ..Default::default() })
+            .iter()
+            .find(|event| event.index == first)
+            .map(|event| event.source),
+        Some("kernel")
+    );
+}
+
+#[test]
+fn a_watchpoint_stops_a_run_at_the_write_and_is_listed_with_the_breakpoints() {
+    let mut session = session("ping-pong", CpuChoice::I486);
+    for _ in 0..4 {
+        session.step_ipc();
+    }
+    let task = session.status().current_thread >> 16 & 0xFF;
+    let stack = session.register_value("esp").unwrap();
+    // The word just below the stack pointer: the next push writes it.
+    let watched = stack - 4;
+    session.add_watchpoint(task, watched, 4, wasm_bridge::WatchKind::Write).unwrap();
+    assert!(session.breakpoint_list().iter().any(|breakpoint| breakpoint.description.contains("a write of 4 bytes")));
+    let position = session.position();
+    assert!(!session.run_slice(1_000_000), "the run stops");
+    assert!(session.status().stop.starts_with("watchpoint: the instruction at"), "{}", session.status().stop);
+    assert!(session.status().stop.contains("wrote 4 bytes"), "{}", session.status().stop);
+    assert!(session.position() > position);
+    // An unmapped address cannot be watched, and says why.
+    let problem = session.add_watchpoint(task, 0x3000_0000, 4, wasm_bridge::WatchKind::Write).unwrap_err();
+    assert!(problem.contains("is not mapped"), "{problem}");
+    // Removed, the run goes on past it.
+    let id = session.breakpoint_list()[0].id;
+    session.remove_breakpoint(id);
+    assert!(session.run_slice(1_000));
+}

@@ -335,6 +335,14 @@ impl App {
             self.explorer.notice = "the trace is being exported: the machine waits until the file is written".into();
             return true;
         }
+        if let Action::PreviewSeek(_) = action {
+            // Dragging the scrubber: show where the replay got to at once
+            // (the release seeks exactly; frames meanwhile go on towards it).
+            self.explorer.apply(action);
+            self.showing = Showing::Current;
+            self.after_action(context);
+            return true;
+        }
         let seek = matches!(action, Action::Seek(_) | Action::SeekEvent { .. });
         self.explorer.apply(action);
         // A seek that arrived within its first slice of replay is shown from
@@ -761,8 +769,12 @@ impl Component for App {
             }
             MachineTab::Tlb => html! { <TlbPanel tlbs={session.tlbs()} /> },
             MachineTab::Cpu => {
-                html! { <CpuPanel cpu={session.cpu()} previous={explorer.previous_cpu.clone()} threads={session.threads()} /> }
+                html! { <CpuPanel cpu={session.cpu()} previous={explorer.previous_cpu.clone()} threads={session.threads()} on_action={on_action.clone()} /> }
             }
+            MachineTab::Memory => html! {
+                <MemoryPanel view={explorer.memory_view()} previous={explorer.previous_memory.clone()} follow={explorer.memory_follow.clone()}
+                    spaces={session.spaces()} problem={explorer.memory_problem.clone()} on_action={on_action.clone()} />
+            },
             MachineTab::Costs => html! {
                 <CostsPanel costs={session.costs()} comparison={explorer.comparison.clone()} calibrated={status.calibrated} on_action={on_action.clone()} />
             },
@@ -793,6 +805,7 @@ impl Component for App {
                             { machine_tab(MachineTab::Tlb, "TLB", "2") }
                             { machine_tab(MachineTab::Cpu, "CPU", "3") }
                             { machine_tab(MachineTab::Costs, "Costs", "4") }
+                            { machine_tab(MachineTab::Memory, "Memory", "5") }
                         </div>
                         <div class={classes!("tab-body", looking(&["spaces", "tlb", "cpu", "costs"]))}>{ middle }</div>
                     </div>
@@ -800,10 +813,10 @@ impl Component for App {
                         <LessonsPanel lesson={lesson} list={self.lesson_list.clone()} errors={explorer.lesson_errors.clone()} {share}
                             on_action={on_action.clone()} on_file={self.callbacks.on_lesson_file.clone()} on_share={self.callbacks.on_share.clone()} />
                         <EventList events={events} filter={explorer.event_filter.clone()} {total}
-                            {present} names={names} on_action={on_action.clone()} />
+                            {present} names={names} highlight={session.stop_event()} on_action={on_action.clone()} />
                     </div>
                 </main>
-                <StatusBar status={status} notice={explorer.notice.clone()} />
+                <StatusBar status={status} notice={explorer.notice.clone()} running={explorer.running} />
                 if explorer.help {
                     <HelpOverlay on_action={on_action.clone()} />
                 }

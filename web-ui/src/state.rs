@@ -2,7 +2,9 @@
 //! at. Everything the user can do is an [`Action`]; `Explorer::apply` is the
 //! one place that changes anything.
 
-use wasm_bridge::{Breakpoint, CpuChoice, EventQuery, LessonErrorView, LessonSource, Session, SessionConfig};
+use wasm_bridge::{
+    Breakpoint, CpuChoice, EventQuery, LessonErrorView, LessonSource, MemorySpace, MemoryView, Session, SessionConfig,
+};
 
 /// How fast "run" goes: user instructions per animation frame.
 pub const SPEEDS: [(u64, &str); 6] = [
@@ -21,6 +23,7 @@ pub enum MachineTab {
     Tlb,
     Cpu,
     Costs,
+    Memory,
 }
 
 /// The panels of the left column.
@@ -90,6 +93,24 @@ pub enum Action {
     },
     /// Show the lesson's programs in the editor.
     ShowLessonPrograms,
+    /// Open the memory view at an address of a space (from the CPU view).
+    ShowMemory {
+        space: MemorySpace,
+        address: u32,
+    },
+    SetMemorySpace(MemorySpace),
+    /// An address, a register or a label typed into the memory view.
+    GoToMemory(String),
+    /// Follow a register (None: stay at the address).
+    FollowRegister(Option<String>),
+    /// Move the memory view by rows of 16 bytes.
+    ScrollMemory(i64),
+    /// Watch the word at an address (text: a number, register or label) of
+    /// the memory view's space.
+    AddWatchpoint {
+        address: String,
+        kind: wasm_bridge::WatchKind,
+    },
     ToggleAddressBreakpoint(u32),
     RemoveBreakpoint(u32),
     TypeInput(String),
@@ -102,9 +123,21 @@ pub enum Action {
     ZoomTimeline {
         closer: bool,
     },
+    /// Zoom around a cycle (the pointer's) by a factor in percent (< 100:
+    /// closer). While following the present, it changes how much of the
+    /// past is shown and keeps following.
+    ZoomTimelineAround {
+        cycle: u64,
+        percent: u32,
+    },
     PanTimeline {
         later: bool,
     },
+    /// Drag the timeline by this many cycles (positive: to later ones).
+    PanTimelineBy(i64),
+    /// The scrubber is being dragged: show a moment near `position` at once
+    /// (replaying towards it for a slice of a frame); its release seeks exactly.
+    PreviewSeek(u64),
     ShowMachineTab(MachineTab),
     ShowCodeTab(CodeTab),
     ToggleHelp,
@@ -126,7 +159,9 @@ impl Action {
                 | Action::SetTimelineWindow(..)
                 | Action::FollowTimeline
                 | Action::ZoomTimeline { .. }
+                | Action::ZoomTimelineAround { .. }
                 | Action::PanTimeline { .. }
+                | Action::PanTimelineBy(_)
                 | Action::ShowMachineTab(_)
                 | Action::ShowCodeTab(_)
                 | Action::ToggleHelp
@@ -134,6 +169,12 @@ impl Action {
                 | Action::ShowAllTrees(_)
                 | Action::LessonReveal
                 | Action::ShowLessonPrograms
+                | Action::ShowMemory { .. }
+                | Action::SetMemorySpace(_)
+                | Action::GoToMemory(_)
+                | Action::FollowRegister(_)
+                | Action::ScrollMemory(_)
+                | Action::AddWatchpoint { .. }
                 | Action::Tick
         )
     }
@@ -156,6 +197,8 @@ pub struct Explorer {
     pub event_filter: EventQuery,
     /// Cycles shown by the timeline (None: follow the present).
     pub timeline_window: Option<(u64, u64)>,
+    /// How many cycles the timeline shows while it follows the present.
+    pub timeline_span: u64,
     pub machine_tab: MachineTab,
     pub code_tab: CodeTab,
     pub help: bool,
@@ -178,14 +221,31 @@ pub struct Explorer {
     pub look: Option<&'static str>,
     /// Why the last file loaded from disk was refused (shown by the upload control).
     pub load_problem: String,
+    /// The memory view: whose memory, from where, following which register.
+    pub memory_space: MemorySpace,
+    pub memory_address: u32,
+    pub memory_follow: Option<String>,
+    pub memory_problem: String,
+    /// The memory view's window before the last step (for its change marks).
+    pub previous_memory: Option<MemoryView>,
 }
+
+/// Rows of 16 bytes the memory view shows, and how many come before a
+/// followed register's row.
+pub const MEMORY_ROWS: u32 = 16;
+const MEMORY_ROWS_BEFORE: u32 = 4;
 
 /// Bounds of the full-speed slice per frame.
 pub const MIN_FULL_SPEED_MILLISECONDS: f64 = 3.0;
 pub const MAX_FULL_SPEED_MILLISECONDS: f64 = 12.0;
 
-/// Cycles the timeline shows when it follows the present.
+/// Cycles the timeline shows when it follows the present, at first.
 pub const TIMELINE_SPAN: u64 = 150_000;
+/// The closest and the farthest the timeline zooms.
+pub const MIN_TIMELINE_SPAN: u64 = 200;
+pub const MAX_TIMELINE_SPAN: u64 = 1 << 40;
+/// Replay done per scrubber movement while dragging (the rest on release).
+pub const PREVIEW_MILLISECONDS: f64 = 8.0;
 
 impl Explorer {
     pub fn new(scenario: &str, cpu: CpuChoice, small_spaces: bool) -> Result<Self, String> {
@@ -198,6 +258,7 @@ impl Explorer {
             selected_directory_entry: None,
             event_filter: EventQuery { limit: 200, ..EventQuery::default() },
             timeline_window: None,
+            timeline_span: TIMELINE_SPAN,
             machine_tab: MachineTab::Spaces,
             code_tab: CodeTab::Code,
             help: false,
@@ -211,7 +272,26 @@ impl Explorer {
             lesson_errors: Vec::new(),
             look: None,
             load_problem: String::new(),
+            memory_space: MemorySpace::Current,
+            memory_address: 0,
+            memory_follow: Some("esp".into()),
+            memory_problem: String::new(),
+            previous_memory: None,
         })
+    }
+
+    /// Where the memory view starts: at the followed register (a few rows
+    /// before it), or at the address chosen.
+    pub fn memory_start(&self) -> u32 {
+        match self.memory_follow.as_deref().and_then(|register| self.session.register_value(register)) {
+            Some(value) => (value & !15).saturating_sub(MEMORY_ROWS_BEFORE * 16),
+            None => self.memory_address,
+        }
+    }
+
+    /// The memory view's window now.
+    pub fn memory_view(&self) -> MemoryView {
+        self.session.memory(self.memory_space, self.memory_start(), MEMORY_ROWS)
     }
 
     /// Open the view the lesson's current step names, and remember it to outline.
@@ -253,7 +333,24 @@ impl Explorer {
             return window;
         }
         let now = self.session.system().machine().cycles;
-        (now.saturating_sub(TIMELINE_SPAN), now.max(TIMELINE_SPAN))
+        (now.saturating_sub(self.timeline_span), now.max(self.timeline_span))
+    }
+
+    /// Zoom the window by `percent` around `cycle`; following the present,
+    /// change the span shown and go on following.
+    fn zoom_around(&mut self, cycle: u64, percent: u32) {
+        let percent = u64::from(percent.clamp(10, 1000));
+        if self.timeline_window.is_none() {
+            self.timeline_span = (self.timeline_span * percent / 100).clamp(MIN_TIMELINE_SPAN, MAX_TIMELINE_SPAN);
+            return;
+        }
+        let (from, to) = self.timeline_window();
+        let cycle = cycle.clamp(from, to);
+        let before = (cycle - from) * percent / 100;
+        let after = (to - cycle) * percent / 100;
+        let span = (before + after).clamp(MIN_TIMELINE_SPAN, MAX_TIMELINE_SPAN);
+        let start = cycle.saturating_sub(before.min(span));
+        self.apply(Action::SetTimelineWindow(start, start + span));
     }
 
     pub fn apply(&mut self, action: Action) {
@@ -268,6 +365,8 @@ impl Explorer {
                 | Action::SeekEvent { .. }
         ) {
             self.previous_cpu = Some(self.session.cpu());
+            // Only while it is shown: reading it costs a little on every step.
+            self.previous_memory = (self.machine_tab == MachineTab::Memory).then(|| self.memory_view());
         } else if !matches!(
             action,
             Action::Tick | Action::ShowMachineTab(_) | Action::ShowCodeTab(_) | Action::ToggleHelp
@@ -277,7 +376,7 @@ impl Explorer {
         if !matches!(action, Action::Tick) {
             self.notice.clear();
         }
-        if !matches!(action, Action::Seek(_) | Action::SeekEvent { .. } | Action::Tick) {
+        if !matches!(action, Action::Seek(_) | Action::SeekEvent { .. } | Action::PreviewSeek(_) | Action::Tick) {
             // Everything else acts on the machine where the seek was going.
             self.session.finish_seek();
         }
@@ -289,6 +388,7 @@ impl Explorer {
             | Action::ReverseEvent
             | Action::Seek(_)
             | Action::SeekEvent { .. }
+            | Action::PreviewSeek(_)
             | Action::Reset
             | Action::SelectScenario(_)
             | Action::SelectCpu(_)
@@ -392,6 +492,67 @@ impl Explorer {
                 self.follow_look();
             }
             Action::ShowLessonPrograms => self.code_tab = CodeTab::Editor,
+            Action::ShowMemory { space, address } => {
+                self.machine_tab = MachineTab::Memory;
+                self.memory_space = space;
+                self.memory_address = address.saturating_sub(MEMORY_ROWS_BEFORE * 16) & !15;
+                self.memory_follow = None;
+                self.memory_problem.clear();
+            }
+            Action::SetMemorySpace(space) => self.memory_space = space,
+            Action::GoToMemory(text) => {
+                let found = crate::components::parse_place(
+                    &text,
+                    |register| self.session.register_value(register),
+                    |label| self.session.label_address(label),
+                );
+                match found {
+                    Some(address) => {
+                        self.memory_address = address.saturating_sub(MEMORY_ROWS_BEFORE * 16) & !15;
+                        self.memory_follow = None;
+                        self.memory_problem.clear();
+                    }
+                    None => {
+                        self.memory_problem = format!(
+                            "`{}` is neither an address, a register nor a label of the programs",
+                            text.chars().take(40).collect::<String>()
+                        )
+                    }
+                }
+            }
+            Action::FollowRegister(register) => {
+                if register.is_none() {
+                    self.memory_address = self.memory_start();
+                }
+                self.memory_follow = register;
+            }
+            Action::AddWatchpoint { address, kind } => {
+                let found = crate::components::parse_place(
+                    &address,
+                    |register| self.session.register_value(register),
+                    |label| self.session.label_address(label),
+                );
+                let task = match self.memory_space {
+                    MemorySpace::Task(task) => Some(task),
+                    MemorySpace::Current => Some(self.session.status().current_thread >> 16 & 0xFF),
+                    MemorySpace::Physical => None,
+                };
+                self.memory_problem = match (found, task) {
+                    (Some(address), Some(task)) => {
+                        self.session.add_watchpoint(task, address, 4, kind).err().unwrap_or_default()
+                    }
+                    (None, _) => format!(
+                        "`{}` is neither an address, a register nor a label of the programs",
+                        address.chars().take(40).collect::<String>()
+                    ),
+                    (_, None) => "watchpoints watch a space's memory: choose a space, not physical memory".into(),
+                };
+            }
+            Action::ScrollMemory(rows) => {
+                let start = i64::from(self.memory_start()) + rows * 16;
+                self.memory_address = start.clamp(0, i64::from(!15u32)) as u32;
+                self.memory_follow = None;
+            }
             Action::SetSpeed(speed) => self.speed = speed.min(SPEEDS.len() - 1),
             Action::EditProgram { file, source } => {
                 self.running = false;
@@ -426,14 +587,25 @@ impl Explorer {
             Action::FollowTimeline => self.timeline_window = None,
             Action::ZoomTimeline { closer } => {
                 let (from, to) = self.timeline_window();
-                let half = (to - from) / 2;
-                let middle = from + half;
-                let window = if closer {
-                    (middle - half / 2, middle + half / 2)
+                // Following, the present stays at the right edge.
+                let around = if self.timeline_window.is_none() { to } else { from + (to - from) / 2 };
+                self.zoom_around(around, if closer { 50 } else { 200 });
+            }
+            Action::ZoomTimelineAround { cycle, percent } => self.zoom_around(cycle, percent),
+            Action::PanTimelineBy(cycles) => {
+                let (from, to) = self.timeline_window();
+                let span = to - from;
+                let start = if cycles < 0 {
+                    from.saturating_sub(cycles.unsigned_abs())
                 } else {
-                    (from.saturating_sub(half), to + half)
+                    from.saturating_add(cycles as u64)
                 };
-                self.apply(Action::SetTimelineWindow(window.0, window.1));
+                self.apply(Action::SetTimelineWindow(start, start + span));
+            }
+            Action::PreviewSeek(position) => {
+                self.running = false;
+                session.begin_seek(position, None);
+                self.continue_seek_for(PREVIEW_MILLISECONDS);
             }
             Action::PanTimeline { later } => {
                 let (from, to) = self.timeline_window();
@@ -578,6 +750,46 @@ mod tests {
         assert!(panned_from < zoomed_from);
         explorer.apply(Action::FollowTimeline);
         assert_eq!(explorer.timeline_window, None);
+    }
+
+    #[test]
+    fn zooming_while_following_keeps_following_and_a_drag_pans() {
+        let mut explorer = explorer();
+        explorer.apply(Action::StepIpc);
+        let now = explorer.session.system().machine().cycles;
+        explorer.apply(Action::ZoomTimelineAround { cycle: now / 2, percent: 80 });
+        assert_eq!(explorer.timeline_window, None, "still following the present");
+        assert_eq!(explorer.timeline_span, TIMELINE_SPAN * 80 / 100);
+        let (from, to) = explorer.timeline_window();
+        assert_eq!((to - from, to), (TIMELINE_SPAN * 80 / 100, now.max(TIMELINE_SPAN * 80 / 100)));
+        explorer.apply(Action::StepIpc);
+        assert_eq!(
+            explorer.timeline_window().1,
+            explorer.session.system().machine().cycles.max(explorer.timeline_span)
+        );
+        // A drag leaves the present; zooming then keeps the cycle under the pointer where it was.
+        explorer.apply(Action::PanTimelineBy(-10_000));
+        let (from, to) = explorer.timeline_window();
+        assert!(explorer.timeline_window.is_some());
+        let pointer = from + (to - from) / 4;
+        explorer.apply(Action::ZoomTimelineAround { cycle: pointer, percent: 50 });
+        let (zoomed_from, zoomed_to) = explorer.timeline_window();
+        assert_eq!(zoomed_to - zoomed_from, (to - from) / 2);
+        let before = (pointer - from) as f64 / (to - from) as f64;
+        let after = (pointer - zoomed_from) as f64 / (zoomed_to - zoomed_from) as f64;
+        assert!((before - after).abs() < 0.01, "the pointer's cycle stays under the pointer ({before} → {after})");
+    }
+
+    #[test]
+    fn dragging_the_scrubber_moves_the_views_and_its_release_arrives_exactly() {
+        let mut explorer = Explorer::new("many-threads", CpuChoice::I486, false).expect("many-threads boots");
+        explorer.session.seek(80_000);
+        explorer.apply(Action::PreviewSeek(20_000));
+        let previewed = explorer.session.position();
+        assert!(previewed <= 20_000, "the preview moved towards the target ({previewed})");
+        explorer.apply(Action::Seek(20_000));
+        explorer.session.finish_seek();
+        assert_eq!(explorer.session.position(), 20_000);
     }
 
     #[test]

@@ -58,14 +58,20 @@ fn click(element: &web_sys::Element) {
 async fn status_bar_names_the_cpu_the_run_and_the_build() {
     let session = session("hello", CpuChoice::Pentium);
     let root = mount_point();
-    let props = StatusBarProps { status: session.status(), notice: "a notice".into() };
-    yew::Renderer::<StatusBar>::with_root_and_props(root.clone(), props).render();
+    let props = StatusBarProps { status: session.status(), notice: "a notice".into(), running: false };
+    let mut handle = yew::Renderer::<StatusBar>::with_root_and_props(root.clone(), props).render();
     settle().await;
     let text = root.text_content().unwrap_or_default();
     assert!(text.contains("Pentium at 166 MHz, 16384 KB"), "{text}");
     assert!(text.contains(&format!("l4-explorer {}", env!("CARGO_PKG_VERSION"))), "{text}");
     assert!(text.contains("a notice"), "{text}");
     assert_eq!(all(&root, "[data-test=scenario-name]")[0].text_content().as_deref(), Some("hello"));
+    // A thread is on the CPU, but the explorer is paused: the bar says so.
+    assert_eq!(session.status().state, "running");
+    assert_eq!(all(&root, "[data-test=run-state]")[0].text_content().as_deref(), Some("paused"));
+    handle.update(StatusBarProps { status: session.status(), notice: String::new(), running: true });
+    settle().await;
+    assert_eq!(all(&root, "[data-test=run-state]")[0].text_content().as_deref(), Some("running"));
 }
 
 #[wasm_bindgen_test]
@@ -285,6 +291,18 @@ async fn mapping_trees_show_nodes_rooted_in_sigma0() {
     let space = all(&root, "[data-test=space][data-task='2']");
     click(&space[0]);
     assert_eq!(actions.borrow().last(), Some(&Action::SelectSpace(2)));
+    // A page-directory row is chosen by a click anywhere on it, not only on its button.
+    let row = all(&root, "[data-test=directory-entry]")[0].clone();
+    let index: u32 = row.get_attribute("data-index").unwrap().parse().unwrap();
+    click(&all(&row, "td")[2]);
+    assert_eq!(actions.borrow().last(), Some(&Action::SelectDirectoryEntry(Some(index))));
+    // A node's label fits its box (an exported drawing clipped long names).
+    for node in all(&root, "[data-test=mapping-node]") {
+        let label: web_sys::SvgGraphicsElement = all(&node, "text")[0].clone().dyn_into().unwrap();
+        let frame: web_sys::SvgGraphicsElement = all(&node, "rect")[0].clone().dyn_into().unwrap();
+        let (text, rect) = (label.get_b_box().unwrap(), frame.get_b_box().unwrap());
+        assert!(text.x() + text.width() <= rect.x() + rect.width(), "{} fits", node.text_content().unwrap_or_default());
+    }
 }
 
 #[wasm_bindgen_test]
@@ -321,7 +339,12 @@ async fn cpu_panel_shows_registers_segments_and_what_changed() {
     let previous = session.cpu();
     session.step_instruction();
     let root = mount_point();
-    let props = CpuPanelProps { cpu: session.cpu(), previous: Some(previous), threads: session.threads() };
+    let props = CpuPanelProps {
+        cpu: session.cpu(),
+        previous: Some(previous),
+        threads: session.threads(),
+        on_action: Callback::noop(),
+    };
     yew::Renderer::<CpuPanel>::with_root_and_props(root.clone(), props).render();
     settle().await;
     let text = root.text_content().unwrap_or_default();
@@ -340,7 +363,8 @@ async fn cpu_panel_decodes_the_pentiums_cr4() {
     let mut session = session("hello", CpuChoice::Pentium);
     session.step_ipc();
     let root = mount_point();
-    let props = CpuPanelProps { cpu: session.cpu(), previous: None, threads: session.threads() };
+    let props =
+        CpuPanelProps { cpu: session.cpu(), previous: None, threads: session.threads(), on_action: Callback::noop() };
     yew::Renderer::<CpuPanel>::with_root_and_props(root.clone(), props).render();
     settle().await;
     let cr4 = root.query_selector("[data-test=control-cr4]").ok().flatten().expect("a CR4 row");
@@ -408,6 +432,7 @@ async fn event_list_filters_and_seeks() {
         // As after a step back to before the last of them.
         present: 3,
         names: session.names(),
+        highlight: Some(events[2].index),
         on_action,
     };
     yew::Renderer::<EventList>::with_root_and_props(root.clone(), props).render();
@@ -420,6 +445,9 @@ async fn event_list_filters_and_seeks() {
         .map(|item| item.get_attribute("class").unwrap_or_default().split_whitespace().any(|class| class == "future"))
         .collect();
     assert_eq!(future, [false, false, false, true], "the event after the position is marked as the future");
+    let stops: Vec<bool> =
+        items.iter().map(|item| item.get_attribute("aria-current").as_deref() == Some("true")).collect();
+    assert_eq!(stops, [false, false, true, false], "the event the stop was for is marked");
     click(&all(&root, "[data-test=event] button")[1]);
     assert_eq!(
         actions.borrow().last(),
@@ -532,6 +560,7 @@ async fn event_list_fills_across_frames_and_never_shows_rows_of_another_moment()
         total: session.status().events,
         present: events.len(),
         names: session.names(),
+        highlight: None,
         on_action: on_action.clone(),
     };
     let mut handle = yew::Renderer::<EventList>::with_root_and_props(root.clone(), props(&earlier)).render();

@@ -39,6 +39,7 @@ pub const NPM: DebianTool = DebianTool { program: "npm", package: "npm" };
 pub const GRUB_MKRESCUE: DebianTool = DebianTool { program: "grub-mkrescue", package: "grub-pc-bin" };
 pub const XORRISO: DebianTool = DebianTool { program: "xorriso", package: "xorriso" };
 pub const MTOOLS: DebianTool = DebianTool { program: "mformat", package: "mtools" };
+pub const GDB: DebianTool = DebianTool { program: "gdb", package: "gdb" };
 
 fn is_root() -> bool {
     Command::new("id")

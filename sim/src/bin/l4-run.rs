@@ -35,6 +35,8 @@ options:
   --max-cycles N         stop after N cycles (default 2,000,000,000)
   --stop-in-debugger     stop at enter_kdebug instead of logging and going on
   --summary              print cycles, instructions, kernel statistics and every thread at the end
+  --gdb [PORT]           stop before the root task's first instruction and serve gdb on 127.0.0.1:PORT
+                         (default 1234; 0 picks a free port); prints the command that attaches
 
 exit status: 0 verdict success (0x10), 1 verdict failure (0x11), other verdicts
 as QEMU reports them ((value << 1) | 1); 2 stopped in the kernel debugger,
@@ -57,6 +59,8 @@ struct Options {
     export: Option<String>,
     max_cycles: u64,
     summary: bool,
+    /// Serve gdb on this port.
+    gdb: Option<u16>,
 }
 
 fn parse(arguments: &[String]) -> Result<Options, String> {
@@ -74,6 +78,7 @@ fn parse(arguments: &[String]) -> Result<Options, String> {
         export: None,
         max_cycles: 2_000_000_000,
         summary: false,
+        gdb: None,
     };
     let mut machine_events = false;
     let mut index = 0;
@@ -129,6 +134,7 @@ fn parse(arguments: &[String]) -> Result<Options, String> {
             }
             "--stop-in-debugger" => options.config.stop_in_debugger = true,
             "--summary" => options.summary = true,
+            "--gdb" => options.gdb = Some(gdb_port(arguments, &mut index)?),
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown option {other}")),
         }
@@ -338,8 +344,14 @@ fn run(options: &Options) -> Result<u8, String> {
     let mut system = System::new(options.config);
     system.feed_input(&options.input);
     system.boot(&modules).map_err(|error| error.to_string())?;
+    let lesson_names = names.is_some();
     if let Some(names) = names {
         system.set_thread_names(names);
+    }
+    if let Some(port) = options.gdb {
+        let programs =
+            gdb::Programs { modules: &modules, files: module_files(options), sources: sources(options)?, lesson_names };
+        return gdb::serve(system, programs, port, options.max_cycles);
     }
     let mut printed = 0;
     let mut written = 0;
@@ -406,7 +418,7 @@ fn run(options: &Options) -> Result<u8, String> {
             eprintln!("l4-run: a thread waits for console input and --input has no more; give more with --input");
             3
         }
-        RunResult::Limit | RunResult::Event => {
+        RunResult::Limit | RunResult::Event | RunResult::Debugger(_) => {
             eprintln!("l4-run: cycle limit reached ({} cycles); raise it with --max-cycles", options.max_cycles);
             4
         }
@@ -454,6 +466,44 @@ fn print_summary(system: &System) {
 }
 
 use sim::lesson::format::Cpu as lessons_cpu;
+
+// In a folder of its own: a file in `src/bin/` would be a binary of its own.
+#[path = "l4-run/gdb.rs"]
+mod gdb;
+
+/// `--gdb` takes an optional port (default 1234).
+fn gdb_port(arguments: &[String], index: &mut usize) -> Result<u16, String> {
+    match arguments.get(*index + 1).filter(|next| !next.starts_with("--")) {
+        Some(text) => {
+            *index += 1;
+            text.parse().map_err(|_| format!("--gdb {text}: give a port number, e.g. --gdb 1234"))
+        }
+        None => Ok(1234),
+    }
+}
+
+/// The ELF file each boot module came from, when one was given (sigma0 first).
+fn module_files(options: &Options) -> Vec<Option<std::path::PathBuf>> {
+    let mut files = vec![None];
+    if options.scenario.is_none() && options.lesson.is_none() {
+        files.extend(options.modules.iter().map(|path| path.ends_with(".elf").then(|| path.into())));
+    }
+    files
+}
+
+/// The assembler sources of the programs (their `; threads:` lines name threads).
+fn sources(options: &Options) -> Result<Vec<String>, String> {
+    if let Some(name) = &options.scenario {
+        let scenario = scenarios::find(name).ok_or_else(|| format!("no scenario called `{name}`"))?;
+        return Ok(scenario.programs.iter().map(|program| program.source.to_string()).collect());
+    }
+    Ok(options
+        .modules
+        .iter()
+        .filter(|path| path.ends_with(".asm"))
+        .filter_map(|path| std::fs::read_to_string(path).ok())
+        .collect())
+}
 
 /// The prefix of an event line on the native image's serial port.
 fn kernel_line_prefix() -> &'static str {

@@ -60,7 +60,7 @@ impl Prepared {
 /// Why a run ended, in words.
 pub fn describe_end(result: &RunResult) -> String {
     match result {
-        RunResult::Limit | RunResult::Event => "the run goes on".into(),
+        RunResult::Limit | RunResult::Event | RunResult::Debugger(_) => "the run goes on".into(),
         RunResult::Exited { value: 0x10 } => "the programs ended: success (verdict 0x10)".into(),
         RunResult::Exited { value: 0x11 } => "the programs ended: failure (verdict 0x11)".into(),
         RunResult::Exited { value } => format!("the programs ended with verdict {value:#x}"),
@@ -72,7 +72,7 @@ pub fn describe_end(result: &RunResult) -> String {
 }
 
 fn finished(result: &RunResult) -> bool {
-    !matches!(result, RunResult::Limit | RunResult::Event)
+    !matches!(result, RunResult::Limit | RunResult::Event | RunResult::Debugger(_))
 }
 
 /// Run `system` to `go`'s target (its `count`-th next occurrence).

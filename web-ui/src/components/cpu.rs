@@ -4,6 +4,7 @@
 //! small-space switch shows as new user segment bases with CR3 unchanged.
 
 use super::hex;
+use crate::state::Action;
 use wasm_bridge::{CpuView, ThreadView};
 use yew::prelude::*;
 
@@ -13,6 +14,8 @@ pub struct CpuPanelProps {
     /// The CPU before the last step (for change marks).
     pub previous: Option<CpuView>,
     pub threads: Vec<ThreadView>,
+    #[prop_or_default]
+    pub on_action: Callback<Action>,
 }
 
 fn cr0_bits(value: u32) -> String {
@@ -45,7 +48,19 @@ pub fn CpuPanel(props: &CpuPanelProps) -> Html {
         |now: u32, before: Option<u32>| classes!(before.is_some_and(|before| before != now).then_some("changed"));
     let registers = cpu.registers.iter().enumerate().map(|(index, (name, value))| {
         let before = previous.and_then(|previous| previous.registers.get(index)).map(|(_, value)| *value);
-        html! { <tr class={changed(*value, before)}><th scope="row">{ *name }</th><td>{ hex(*value) }</td><td>{ *value as i32 }</td></tr> }
+        // A register that may point at memory (a stack, a message buffer) opens the memory view there.
+        let on_action = props.on_action.clone();
+        let address = *value;
+        let show = Callback::from(move |_: MouseEvent| {
+            on_action.emit(Action::ShowMemory { space: wasm_bridge::MemorySpace::Current, address })
+        });
+        html! {
+            <tr class={changed(*value, before)}>
+                <th scope="row">{ *name }</th><td>{ hex(*value) }</td><td>{ *value as i32 }</td>
+                <td><button class="small" data-test={format!("memory-at-{}", name.to_lowercase())} onclick={show}
+                    title={format!("Show the memory {name} points at (5)")} aria-label={format!("Memory at {name}")}>{ "↗" }</button></td>
+            </tr>
+        }
     });
     let control_row = |name: &'static str, value: u32, before: Option<u32>, meaning: String| {
         html! {

@@ -94,6 +94,12 @@ struct Filling {
     shown: RefCell<HashMap<u64, AttrValue>>,
     /// How far down the list was scrolled (0 top, 1 bottom), at the last scroll.
     scrolled: Cell<f64>,
+    /// The list was scrolled to its end: it follows the newest event (as a
+    /// terminal does) until the user scrolls up.
+    following: Cell<bool>,
+    /// The user has scrolled the list (wheel, keys, pointer): only then do
+    /// scroll events say whether to follow (the list's own growth does not).
+    touched: Cell<bool>,
     /// Whether a frame is asked for to go on filling.
     waiting: Cell<bool>,
     frame: RefCell<Option<AnimationFrame>>,
@@ -111,6 +117,9 @@ pub struct EventListProps {
     pub present: usize,
     /// What threads are called (for the thread filter).
     pub names: NamesView,
+    /// The event the last stop was for: marked in the list.
+    #[prop_or_default]
+    pub highlight: Option<u64>,
     pub on_action: Callback<Action>,
 }
 
@@ -172,9 +181,10 @@ pub fn EventList(props: &EventListProps) -> Html {
         let Some((_, markup, rows)) = pieces.last_mut() else { continue };
         *rows += 1;
         let future = if number >= props.present { " future" } else { "" };
+        let stop = if props.highlight == Some(event.index) { r#" stop" aria-current="true""# } else { "\"" };
         let _ = write!(
             markup,
-            r#"<li class="event source-{source}{future}" data-test="event" data-kind="{kind}" data-source="{source}" data-instruction="{instruction}" data-index="{index}"><button type="button" title="{detail}Go to instruction {instruction} (cycle {cycle})"><span class="cycle">{cycle}</span> <span class="text">{text}</span></button></li>"#,
+            r#"<li class="event source-{source}{future}{stop} data-test="event" data-kind="{kind}" data-source="{source}" data-instruction="{instruction}" data-index="{index}"><button type="button" title="{detail}Go to instruction {instruction} (cycle {cycle})"><span class="cycle">{cycle}</span> <span class="text">{text}</span></button></li>"#,
             source = event.source,
             kind = event.kind,
             instruction = event.instruction,
@@ -184,7 +194,11 @@ pub fn EventList(props: &EventListProps) -> Html {
             detail = if event.detail.is_empty() { String::new() } else { format!("{}&#10;", escape(&event.detail)) },
         );
     }
-    let filling = use_memo((), |_| Filling::default());
+    let filling = use_memo((), |_| {
+        let filling = Filling::default();
+        filling.following.set(true);
+        filling
+    });
     let redraw = use_force_update();
     let list = use_node_ref();
     let pieces: Vec<(u64, AttrValue, usize)> =
@@ -231,8 +245,28 @@ pub fn EventList(props: &EventListProps) -> Html {
             if let Some(list) = list.cast::<Element>() {
                 let range = (list.scroll_height() - list.client_height()).max(1);
                 filling.scrolled.set((f64::from(list.scroll_top()) / f64::from(range)).clamp(0.0, 1.0));
+                // At the end (within a row): follow the newest event.
+                if filling.touched.get() {
+                    filling.following.set(list.scroll_height() - list.client_height() - list.scroll_top() < 24);
+                }
             }
         })
+    };
+    // Follow the newest event while the list is scrolled to its end.
+    {
+        let filling = filling.clone();
+        let list = list.clone();
+        use_effect(move || {
+            if filling.following.get()
+                && let Some(list) = list.cast::<Element>()
+            {
+                list.set_scroll_top(list.scroll_height());
+            }
+        });
+    }
+    let on_touch = {
+        let filling = filling.clone();
+        Callback::from(move |_: Event| filling.touched.set(true))
     };
     let on_row = {
         let on_action = props.on_action.clone();
@@ -268,7 +302,8 @@ pub fn EventList(props: &EventListProps) -> Html {
                 <p class="inline-error" role="alert" data-test="filter-problem">{ (*thread_problem).clone() }</p>
             }
             <div class="event-list" data-test="event-list" role="group" aria-label="Events, oldest first" aria-busy={busy.then_some("true")}
-                ref={list} onclick={on_row} onscroll={on_scroll}>{ for rows }</div>
+                ref={list} onclick={on_row} onscroll={on_scroll} onwheel={on_touch.reform(|event: WheelEvent| event.into())}
+                onpointerdown={on_touch.reform(|event: PointerEvent| event.into())} onkeydown={on_touch.reform(|event: KeyboardEvent| event.into())}>{ for rows }</div>
         </section>
     }
 }

@@ -109,8 +109,10 @@ pub fn SpacesPanel(props: &SpacesPanelProps) -> Html {
                                 let on_action = on_action.clone();
                                 let select = Callback::from(move |_: MouseEvent| on_action.emit(Action::SelectDirectoryEntry(Some(index))));
                                 let selected = props.selected_entry == Some(index);
+                                // The whole row chooses it (its button is for the keyboard).
                                 html! {
-                                    <tr class={classes!(selected.then_some("selected"))} data-test="directory-entry" data-index={index.to_string()}>
+                                    <tr class={classes!("choosable", selected.then_some("selected"))} data-test="directory-entry" data-index={index.to_string()}
+                                        onclick={select.clone()}>
                                         <td><button onclick={select} aria-pressed={selected.to_string()} title="Show this page table">{ index }</button></td>
                                         <td>{ hex(index << 22) }</td>
                                         <td>{ hex(entry.address) }</td>

@@ -116,11 +116,9 @@ fn link(node: &Placed, class: &'static str) -> Option<Html> {
     Some(html! { <path class={class} d={format!("M{parent_x},{parent_y} V{y} H{x}")} /> })
 }
 
-fn node_html(frame: u32, node: &Placed, moved: bool, entering: bool, leaving: bool) -> Html {
+fn node_html(frame: u32, node: &Placed, width: f64, moved: bool, entering: bool, leaving: bool) -> Html {
     let x = node.depth as f64 * INDENT + 2.0;
     let y = node.row as f64 * ROW + 3.0;
-    let rights = if node.writable { "rw" } else { "ro" };
-    let size = if node.large { " 4M" } else { "" };
     // The position twice: as an attribute for SVG viewers, and as a CSS
     // transform, which the browser animates when it changes (a grant).
     let position = format!("translate({x}px,{y}px)");
@@ -131,11 +129,28 @@ fn node_html(frame: u32, node: &Placed, moved: bool, entering: bool, leaving: bo
             data-test={if leaving { "mapping-node-leaving" } else { "mapping-node" }} data-index={node.index.to_string()}
             data-task={node.task.to_string()} data-address={hex(node.address)} data-writable={node.writable.to_string()}
             transform={format!("translate({x},{y})")} style={format!("transform:{position}")} aria-hidden={leaving.then_some("true")}>
-            <rect width={(NODE_WIDTH - 4.0).to_string()} height={(ROW - 4.0).to_string()} rx="3" />
-            <text x="5" y="13">{ format!("{} @ {:#x} {rights}{size}", node.name, node.address) }</text>
+            <rect width={(width - 4.0).to_string()} height={(ROW - 4.0).to_string()} rx="3" />
+            <text x="5" y="13">{ label(node) }</text>
             <title>{ format!("{} (task {}) maps frame {:#x} at {:#x}, {}", node.name, node.task, frame, node.address, if node.writable { "read-write" } else { "read-only" }) }</title>
         </g>
     }
+}
+
+/// A node's label: `pong @ 0x402000 rw`.
+fn label(node: &Placed) -> String {
+    let rights = if node.writable { "rw" } else { "ro" };
+    let size = if node.large { " 4M" } else { "" };
+    format!("{} @ {:#x} {rights}{size}", node.name, node.address)
+}
+
+/// Pixels of the monospace label font per character (10 px DejaVu Sans Mono).
+const CHARACTER_WIDTH: f64 = 6.1;
+
+/// The width of a tree's nodes: room for its longest label (an exported SVG
+/// clipped long names).
+pub fn node_width(labels: impl Iterator<Item = String>) -> f64 {
+    let longest = labels.map(|label| label.chars().count()).max().unwrap_or(0);
+    NODE_WIDTH.max(longest as f64 * CHARACTER_WIDTH + 14.0)
 }
 
 fn tree_html(tree: &MappingTreeView, position: usize, changes: &Changes, vanished: bool) -> Html {
@@ -144,7 +159,8 @@ fn tree_html(tree: &MappingTreeView, position: usize, changes: &Changes, vanishe
         changes.leaving.iter().filter(|(frame, _)| *frame == tree.frame).map(|(_, node)| node).collect();
     let depth = rows.iter().chain(leaving.iter().copied()).map(|node| node.depth).max().unwrap_or(0);
     let height_rows = rows.iter().chain(leaving.iter().copied()).map(|node| node.row + 1).max().unwrap_or(1);
-    let width = depth as f64 * INDENT + NODE_WIDTH + 4.0;
+    let node_width = node_width(rows.iter().chain(leaving.iter().copied()).map(label));
+    let width = depth as f64 * INDENT + node_width + 4.0;
     let height = height_rows as f64 * ROW + 4.0;
     let moved = |node: &Placed| changes.moved.contains(&(tree.frame, node.index));
     let entering = |node: &Placed| changes.entering.contains(&(tree.frame, node.index));
@@ -158,8 +174,8 @@ fn tree_html(tree: &MappingTreeView, position: usize, changes: &Changes, vanishe
                 viewBox={format!("0 0 {width} {height}")} role="img" aria-label={format!("mapping tree of frame {:#x}", tree.frame)}>
                 { for leaving.iter().filter_map(|node| link(node, "tree-link leaving")) }
                 { for rows.iter().filter_map(|node| link(node, "tree-link")) }
-                { for leaving.iter().map(|node| node_html(tree.frame, node, false, false, true)) }
-                { for rows.iter().map(|node| node_html(tree.frame, node, moved(node), entering(node), !node_class.is_empty())) }
+                { for leaving.iter().map(|node| node_html(tree.frame, node, node_width, false, false, true)) }
+                { for rows.iter().map(|node| node_html(tree.frame, node, node_width, moved(node), entering(node), !node_class.is_empty())) }
             </svg>
         </figure>
     }
@@ -204,6 +220,14 @@ mod tests {
 
     fn node(index: u32, task: u32, address: u32, children: Vec<MappingNodeView>) -> MappingNodeView {
         MappingNodeView { index, task, name: format!("task {task}"), address, writable: true, large: false, children }
+    }
+
+    #[test]
+    fn a_node_is_wide_enough_for_its_label() {
+        assert_eq!(node_width(["sigma0 @ 0x1000 rw".to_string()].into_iter()), NODE_WIDTH);
+        let long = "a_rather_long_name @ 0x40000000 rw 4M".to_string();
+        let width = node_width([long.clone()].into_iter());
+        assert!(width >= long.chars().count() as f64 * CHARACTER_WIDTH + 10.0, "{width}");
     }
 
     #[test]

@@ -11,6 +11,9 @@ pub struct StatusBarProps {
     /// Something the user should know (a bad URL, a file that did not load).
     #[prop_or_default]
     pub notice: String,
+    /// The explorer is running the machine (not paused).
+    #[prop_or_default]
+    pub running: bool,
 }
 
 #[component]
@@ -26,7 +29,8 @@ pub fn StatusBar(props: &StatusBarProps) -> Html {
             <span data-test="scenario-name" class="scenario" title={format!("What was booted after sigma0: {}", status.scenario)}>{ &status.scenario }</span>
             <span>{ format!("{} at {} MHz, {} KB", status.cpu.label(), status.clock_mhz, status.memory_kb) }</span>
             <span>{ if status.small_spaces { "small spaces on" } else { "small spaces off" } }</span>
-            <span data-test="run-state">{ &status.state }</span>
+            // The machine's state says a thread runs; the explorer may have paused it.
+            <span data-test="run-state">{ if status.state == "running" && !props.running { "paused" } else { status.state.as_str() } }</span>
             // Shown by the style sheet while a seek replays (the page is not
             // re-rendered until it arrives).
             <span class="seeking" data-test="seeking">{ "replaying to the chosen moment…" }</span>

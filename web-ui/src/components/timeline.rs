@@ -4,6 +4,9 @@
 //! and pan change the window of cycles shown; clicking an arrow moves the
 //! machine to that moment.
 //!
+//! The wheel zooms around the pointer (following the present, it changes
+//! how much of the past is shown and goes on following); dragging pans.
+//!
 //! The lanes' names are markup; the drawing is a canvas (see
 //! [`timeline_drawing`](super::timeline_drawing) for why). Pointing at the
 //! canvas reads out what is there; with the keyboard, ← and → choose a
@@ -127,6 +130,54 @@ pub fn TimelinePanel(props: &TimelinePanelProps) -> Html {
         });
     }
 
+    // The wheel zooms around the pointer. Not through yew: its wheel
+    // listeners are passive, and the page must not scroll as well.
+    {
+        let canvas = canvas.clone();
+        let drawn = drawn.clone();
+        let on_action = props.on_action.clone();
+        use_effect_with((), move |_| {
+            let listener = canvas.cast::<web_sys::HtmlCanvasElement>().map(|element| {
+                let options = gloo::events::EventListenerOptions::enable_prevent_default();
+                gloo::events::EventListener::new_with_options(&element, "wheel", options, move |event| {
+                    use web_sys::wasm_bindgen::JsCast;
+                    let Some(wheel) = event.dyn_ref::<web_sys::WheelEvent>() else { return };
+                    if wheel.delta_y() == 0.0 {
+                        return;
+                    }
+                    wheel.prevent_default();
+                    let drawn = drawn.borrow();
+                    let span = (drawn.to - drawn.from) as f64;
+                    let fraction = (f64::from(wheel.offset_x()) / PLOT_WIDTH).clamp(0.0, 1.0);
+                    let cycle = drawn.from + (span * fraction) as u64;
+                    let percent = if wheel.delta_y() < 0.0 { 80 } else { 125 };
+                    on_action.emit(Action::ZoomTimelineAround { cycle, percent });
+                })
+            });
+            move || drop(listener)
+        });
+    }
+    // Dragging pans: (pointer x, window) where the drag began, and whether it moved.
+    let dragging = use_mut_ref(|| None::<(f64, u64, u64, bool)>);
+    let on_down = {
+        let dragging = dragging.clone();
+        let drawn = drawn.clone();
+        Callback::from(move |event: MouseEvent| {
+            if event.button() == 0 {
+                let drawn = drawn.borrow();
+                *dragging.borrow_mut() = Some((f64::from(event.client_x()), drawn.from, drawn.to, false));
+            }
+        })
+    };
+    let on_up = {
+        let dragging = dragging.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some(drag) = dragging.borrow_mut().as_mut() {
+                // A click ends it; `click` comes next and must know whether it was a drag.
+                drag.0 = f64::NAN;
+            }
+        })
+    };
     let hit_at = {
         let drawn = drawn.clone();
         move |event: &MouseEvent| {
@@ -145,7 +196,23 @@ pub fn TimelinePanel(props: &TimelinePanelProps) -> Html {
     let on_move = {
         let readout = readout.clone();
         let hit_at = hit_at.clone();
+        let dragging = dragging.clone();
+        let on_action = props.on_action.clone();
         Callback::from(move |event: MouseEvent| {
+            if event.buttons() & 1 != 0
+                && let Some((start_x, from, to, moved)) = dragging.borrow_mut().as_mut()
+                && !start_x.is_nan()
+            {
+                let dx = f64::from(event.client_x()) - *start_x;
+                if dx.abs() > 3.0 || *moved {
+                    *moved = true;
+                    let cycles = -(dx * (*to - *from) as f64 / PLOT_WIDTH) as i64;
+                    let start =
+                        if cycles < 0 { from.saturating_sub(cycles.unsigned_abs()) } else { *from + cycles as u64 };
+                    on_action.emit(Action::SetTimelineWindow(start, start + (*to - *from)));
+                    return;
+                }
+            }
             let words = hit_at(&event).and_then(|(words, _)| words);
             if *readout != words {
                 readout.set(words);
@@ -154,7 +221,12 @@ pub fn TimelinePanel(props: &TimelinePanelProps) -> Html {
     };
     let on_click = {
         let on_action = props.on_action.clone();
+        let dragging = dragging.clone();
         Callback::from(move |event: MouseEvent| {
+            // The end of a drag is no click on what lies under the pointer.
+            if dragging.borrow_mut().take().is_some_and(|(_, _, _, moved)| moved) {
+                return;
+            }
             if let Some((_, Some((index, instruction)))) = hit_at(&event) {
                 on_action.emit(Action::SeekEvent { index, instruction });
             }
@@ -198,7 +270,11 @@ pub fn TimelinePanel(props: &TimelinePanelProps) -> Html {
     };
     let on_leave = {
         let readout = readout.clone();
-        Callback::from(move |_: MouseEvent| readout.set(None))
+        let dragging = dragging.clone();
+        Callback::from(move |_: MouseEvent| {
+            readout.set(None);
+            dragging.borrow_mut().take();
+        })
     };
     let on_list_click = {
         let on_action = props.on_action.clone();
@@ -329,7 +405,8 @@ pub fn TimelinePanel(props: &TimelinePanelProps) -> Html {
                     </svg>
                     <canvas ref={canvas} class="plot" data-test="timeline-canvas" tabindex="0" role="img" aria-label={description}
                         style={format!("left:{LABEL_WIDTH}px;width:{PLOT_WIDTH}px;height:{height}px")}
-                        onmousemove={on_move} onmouseleave={on_leave} onclick={on_click} onkeydown={on_key} />
+                        onmousemove={on_move} onmouseleave={on_leave} onclick={on_click} onkeydown={on_key}
+                        onmousedown={on_down} onmouseup={on_up} />
                 </div>
             </div>
             <div class="visually-hidden" data-test="timeline-messages" role="group" onclick={on_list_click}

@@ -14,7 +14,8 @@
 use super::escape;
 use wasm_bridge::{ArrowView, SegmentView, TimelineView};
 
-pub const LABEL_WIDTH: f64 = 40.0;
+/// Room for a lane's name (ten characters of the 10 px font; longer ones are cut, whole on hover).
+pub const LABEL_WIDTH: f64 = 64.0;
 pub const WIDTH: f64 = 620.0;
 pub const PLOT_WIDTH: f64 = WIDTH - LABEL_WIDTH;
 pub const LANE_HEIGHT: f64 = 20.0;

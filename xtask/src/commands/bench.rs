@@ -13,6 +13,11 @@
 //! `cargo xtask bench explorer`: the explorer's goals (load, step → repaint,
 //! scrubbing, frames while running, bundle size) in headless Chromium, by
 //! `tests/e2e/bench.mjs` against the release build.
+//!
+//! `cargo xtask bench gdb`: gdb's cost on the model — a ten-million-
+//! instruction program run to its verdict bare and under the gdb server
+//! (`continue`, no breakpoints), alternating, and the time a
+//! `reverse-stepi` from its end takes (`sim/examples/gdb-speed.rs`).
 
 use crate::arguments::Arguments;
 use xtask::modules::Programs;
@@ -41,13 +46,17 @@ pub fn run(mut arguments: Arguments) -> Result<i32> {
             arguments.finish("bench explorer", "no options")?;
             explorer()
         }
+        Some("gdb") => {
+            arguments.finish("bench gdb", "no options")?;
+            gdb()
+        }
         None => {
             // `--help` prints the usage and ends here.
-            arguments.finish("bench native|model|explorer", "`model` takes --instructions N; the others none")?;
-            Err(TaskError::new("name a benchmark: `cargo xtask bench native`, `model` or `explorer`"))
+            arguments.finish("bench native|model|explorer|gdb", "`model` takes --instructions N; the others none")?;
+            Err(TaskError::new("name a benchmark: `cargo xtask bench native`, `model`, `explorer` or `gdb`"))
         }
         Some(other) => Err(TaskError::new(format!(
-            "unknown benchmark `{other}`: use `cargo xtask bench native`, `model` or `explorer`"
+            "unknown benchmark `{other}`: use `cargo xtask bench native`, `model`, `explorer` or `gdb`"
         ))),
     }
 }
@@ -176,5 +185,61 @@ fn model(instructions: u64) -> Result<i32> {
     if let Some(snapshot) = snapshot {
         println!("Whole-machine snapshot (16 MB, pages shared copy-on-write), natively: {snapshot} µs");
     }
+    Ok(0)
+}
+
+/// gdb's cost: continue under the gdb server against the bare model, and
+/// reverse-stepi at the end of a ten-million-instruction run.
+fn gdb() -> Result<i32> {
+    let output = xtask::process::cargo()
+        .args(["run", "--quiet", "--release", "--package", "sim", "--example", "gdb-speed"])
+        .current_dir(paths::root())
+        .stderr(std::process::Stdio::inherit())
+        .output()?;
+    if !output.status.success() {
+        return Err(TaskError::new(format!("the gdb speed run failed ({})", output.status)));
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut plain = Vec::new();
+    let mut debugged = Vec::new();
+    let mut steps = Vec::new();
+    let mut worst = Vec::new();
+    for line in text.lines() {
+        let fields: Vec<&str> = line.split('\t').collect();
+        match fields[..] {
+            ["plain", instructions, milliseconds] | ["gdb", instructions, milliseconds] => {
+                let (Ok(instructions), Ok(milliseconds)) = (instructions.parse::<f64>(), milliseconds.parse::<f64>())
+                else {
+                    continue;
+                };
+                let speed = instructions / milliseconds / 1000.0;
+                if fields[0] == "plain" { plain.push(speed) } else { debugged.push(speed) }
+            }
+            ["reverse-stepi", milliseconds] => steps.extend(milliseconds.parse::<f64>().ok()),
+            ["worst-reverse-stepi", milliseconds] => worst.extend(milliseconds.parse::<f64>().ok()),
+            _ => {}
+        }
+    }
+    println!("A root task of 10 million instructions (integer loop, a system call every 1,000 rounds), i486,");
+    println!("from its first instruction to its verdict; runs alternate, release build:");
+    println!("{:6} {:>16} {:>16} {:>8}", "run", "bare M instr/s", "gdb M instr/s", "ratio");
+    for (index, (bare, under)) in plain.iter().zip(&debugged).enumerate() {
+        println!("{:6} {bare:>16.1} {under:>16.1} {:>8.2}", index + 1, under / bare);
+    }
+    steps.sort_by(f64::total_cmp);
+    if let (Some(fastest), Some(slowest)) = (steps.first(), steps.last()) {
+        println!(
+            "reverse-stepi at the end of the run: {} answers, {fastest:.2} to {slowest:.2} ms (median {:.2} ms)",
+            steps.len(),
+            steps[steps.len() / 2]
+        );
+    }
+    if let Some(slowest) = worst.iter().copied().reduce(f64::max) {
+        println!(
+            "reverse-stepi from just before a checkpoint (a whole interval replayed): {} answers, at most {slowest:.1} ms",
+            worst.len()
+        );
+    }
+    println!("Goals: continue under gdb at ≥ 0.5 of the bare speed; reverse-stepi within 100 ms.");
     Ok(0)
 }

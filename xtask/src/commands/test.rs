@@ -40,7 +40,7 @@ const STAGES: &[(&str, &str, StageFunction)] = &[
     ("fmt", "cargo fmt --check", stage_fmt),
     ("clippy", "clippy -D warnings (host, i486 image, wasm)", stage_clippy),
     ("unit", "host tests of every crate", stage_unit),
-    ("integration", "cross-crate tests (layering, scenarios)", stage_integration),
+    ("integration", "cross-crate tests (layering, scenarios, gdb)", stage_integration),
     ("wasm", "explorer release build (wasm32 + wasm-bindgen)", stage_wasm),
     ("components", "yew component tests in headless Chromium", stage_components),
     ("browser", "end-to-end tests in headless Chromium", stage_browser),
@@ -229,6 +229,8 @@ fn cargo_test_targets(targets: &[String]) -> Command {
 }
 
 fn stage_integration() -> Result<Tally> {
+    // tests/tests/gdb.rs drives Debian's gdb against `l4-run --gdb`.
+    install::ensure_debian(&[install::GDB])?;
     let targets = integration_targets(false)?;
     run_counting(&mut cargo_test_targets(&targets))
 }
