@@ -92,6 +92,9 @@ impl Hardware for ModelHardware<'_> {
         // Counted as the native image counts it (one `rep stosd`), charged
         // through the window like any write.
         self.work.cleared += length;
+        if self.machine.debug.watching() {
+            self.machine.debug.kernel_access(address.value(), length, true);
+        }
         const ZEROS: [u8; 512] = [0; 512];
         let mut done = 0;
         while done < length {
