@@ -85,11 +85,12 @@ fn least_squares(work: &[[f64; 4]], units: &[usize], values: &[f64]) -> Option<V
             return None;
         }
         matrix.swap(pivot, best);
-        for other in 0..columns {
+        let pivot_row = matrix[pivot].clone();
+        for (other, row) in matrix.iter_mut().enumerate() {
             if other != pivot {
-                let factor = matrix[other][pivot] / matrix[pivot][pivot];
-                for column in pivot..=columns {
-                    matrix[other][column] -= factor * matrix[pivot][column];
+                let factor = row[pivot] / pivot_row[pivot];
+                for (cell, top) in row.iter_mut().zip(&pivot_row).skip(pivot) {
+                    *cell -= factor * top;
                 }
             }
         }
