@@ -210,6 +210,9 @@ pub struct Kernel {
     /// A thread of a higher priority than the running one became ready in
     /// this entry: the running thread is preempted at the exit.
     pub(crate) preemption_due: bool,
+    /// A small call changed a task's small space in this entry: the exit
+    /// must look at the spaces even if the caller goes on.
+    pub(crate) space_changed: bool,
     /// The second frame of each task's I/O bitmap.
     pub(crate) io_second_frames: [u32; 256],
     /// Who holds which I/O ports from whom.
@@ -241,6 +244,7 @@ impl Kernel {
             stop: None,
             previous_after_yield: NONE,
             preemption_due: false,
+            space_changed: false,
             io_second_frames: [0; 256],
             io_mappings: io_mapping::IoMappings::new(),
             statistics: Statistics {
@@ -343,7 +347,13 @@ impl Kernel {
             hardware.emit(&KernelEvent::ThreadSwitch { from, to: self.threads.tcb(next).id });
         }
         self.current = next;
-        self.switch_space(hardware, next);
+        // A small call (id_nearest, thread_switch, thread_schedule) whose
+        // caller goes on left the spaces as they were unless it said so:
+        // the loaded directory and window are already the caller's.
+        let space_changed = core::mem::take(&mut self.space_changed);
+        if next != previous || path != cost::Path::Small || space_changed {
+            self.switch_space(hardware, next);
+        }
         hardware.touch(self.tcb_address(next), 48, false);
         *frame = self.threads.tcb(next).frame;
         // Only flags user mode may hold: no NT (iret would switch tasks), no
