@@ -19,14 +19,18 @@ section .text
 _start:
     mov esp, root_stack_top
     outstring banner
-    ; A timeslice of 4^15 µs (e = 0, m = 1) for the root, keeping its
-    ; priority: creating 63 threads must not depend on where a timer tick
-    ; happens to fall, or the kernel's event trace would differ between the
-    ; model and real hardware (the trace-equality test compares them). A new
-    ; slice length applies from the next slice: yield once to start one.
+    ; A timeslice of 4^15 µs (e = 0, m = 1) for every thread, keeping its
+    ; priority: no thread's slice may run out during the run, or the kernel's
+    ; event trace would depend on where timer ticks fall, and time is not the
+    ; same on the model (cycles) and in QEMU (instructions), so the
+    ; trace-equality test would see a preemption on one side only. Slices
+    ; last across blocking: with 10 ms ones, a relay thread on the modelled
+    ; 486 collects ten ticks over the 100 rounds. A new slice length applies
+    ; from the next slice: each thread yields once to start one.
     l4_thread_schedule 0xFFFFFFFF, 0, ROOT_TASK_ID
     and eax, 0xFF
     or eax, 1 << 24
+    mov [long_slice], eax
     l4_thread_schedule eax, 0, ROOT_TASK_ID
     l4_thread_switch L4_NIL_ID
     mov ebx, 1
@@ -36,6 +40,10 @@ _start:
     add ecx, stacks
     push ebx
     l4_lthread_ex_regs ebx, ecx, relay, L4_INVALID_ID, SIGMA0_ID
+    mov esi, [esp]
+    shl esi, 10
+    add esi, ROOT_TASK_ID           ; lthread k's id
+    l4_thread_schedule dword [long_slice], 0, esi
     pop ebx
     inc ebx
     cmp ebx, THREADS
@@ -65,6 +73,7 @@ _start:
 
 ; lthreads 1..63: receive from the one before, send to the one after.
 relay:
+    l4_thread_switch L4_NIL_ID      ; start the long slice the root gave it
     l4_myself
     mov ebp, esi
     shr ebp, 10 - 3
@@ -89,6 +98,7 @@ banner:  db "many-threads: 64 threads of the root task pass a token around a rin
 
 section .bss
 round:        resd 1
+long_slice:   resd 1
 ring_errors:  resd 1
 links:        resd 2 * THREADS
               resb 4096

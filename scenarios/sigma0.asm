@@ -136,15 +136,25 @@ new_protocol:
     cmp byte [frames + ecx], dl
     jne .not_theirs
     mov byte [frames + ecx], OWNER_FREE
+    ; Take the page back from the client (and whoever it mapped it to):
+    ; only the client's own frames, one by one. Unmapping the whole fpage
+    ; from sigma0's space would take every frame in it from every task
+    ; (any task could strip the root task of its memory with one release).
+    push eax
+    push ecx
+    push edx
+    mov eax, ecx
+    shl eax, 12
+    or eax, 12 << 2                 ; the 4 KB fpage at the frame (1:1 here)
+    mov ecx, L4_FP_FLUSH_PAGE
+    int 0x32
+    pop edx
+    pop ecx
+    pop eax
 .not_theirs:
     inc ecx
     dec eax
     jnz .free_next
-    ; Take the pages back from the client (and whoever it mapped them to).
-    mov eax, edi
-    and eax, 0xFFFFFFFC
-    mov ecx, L4_FP_FLUSH_PAGE
-    int 0x32
 .no_reply:
     stc
     ret

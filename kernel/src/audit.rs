@@ -60,9 +60,13 @@ pub struct AuditSummary {
 
 impl Kernel {
     /// Every ready thread but the running one is in the queue of its
-    /// priority, exactly once, and every queued thread is ready.
+    /// priority, exactly once, and every queued thread is ready; the
+    /// highest ready priority kept at hand is the bitmap's.
     fn audit_scheduler(&self) -> Result<[bool; MAX_THREADS], AuditError> {
         let mut queued = [false; MAX_THREADS];
+        if self.ready.highest_ready != self.ready.highest_in_bitmap() {
+            return Err(AuditError::Scheduler { thread: 0 });
+        }
         for priority in 0..256usize {
             let mut cursor = self.ready.first[priority];
             let mut previous = NONE;

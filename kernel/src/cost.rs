@@ -8,6 +8,10 @@
 /// The kinds of work one kernel entry does, as the calibration measures them.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash, PartialOrd, Ord)]
 pub enum Path {
+    /// ipc: the fast path the native image runs in assembly (a register
+    /// call or reply-and-wait to a waiting partner in the same clan, no
+    /// timeout to remove, no change of user segments).
+    IpcFast,
     /// ipc: a register message delivered to a waiting receiver (a send, a
     /// call, a reply-and-wait), or a receive that found one waiting.
     IpcShort,
@@ -35,7 +39,8 @@ pub enum Path {
 }
 
 impl Path {
-    pub const ALL: [Path; 11] = [
+    pub const ALL: [Path; 12] = [
+        Path::IpcFast,
         Path::IpcShort,
         Path::IpcBlock,
         Path::IpcLong,
@@ -51,6 +56,7 @@ impl Path {
 
     pub const fn name(self) -> &'static str {
         match self {
+            Path::IpcFast => "ipc-fast",
             Path::IpcShort => "ipc-short",
             Path::IpcBlock => "ipc-block",
             Path::IpcLong => "ipc-long",
@@ -63,5 +69,35 @@ impl Path {
             Path::Debugger => "debugger",
             Path::Exception => "exception",
         }
+    }
+}
+
+/// The work one kernel entry did at the hardware boundary, counted by the
+/// `Hardware` implementation (the kernel makes the same calls natively and
+/// in the model, so both count the same): a path's cost is a base plus a
+/// cost per unit of each, fitted by `cargo xtask calibrate` from native
+/// measurements over varied workloads. A 16-byte string and a 64 KB one
+/// then cost what each really costs.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+#[repr(C)]
+pub struct Work {
+    /// Calls to read or write physical memory (page-table walks, user
+    /// memory, copies: each has its fixed cost).
+    pub calls: u32,
+    /// Bytes those calls read or wrote.
+    pub bytes: u32,
+    /// Bytes of physical memory cleared (new page tables and directories).
+    pub cleared: u32,
+    /// Bytes written to the kernel-debugger console.
+    pub console: u32,
+}
+
+impl Work {
+    pub const NONE: Work = Work { calls: 0, bytes: 0, cleared: 0, console: 0 };
+    /// The units, in the order of [`Work::units`].
+    pub const NAMES: [&'static str; 4] = ["calls", "bytes", "cleared", "console"];
+
+    pub const fn units(&self) -> [u32; 4] {
+        [self.calls, self.bytes, self.cleared, self.console]
     }
 }

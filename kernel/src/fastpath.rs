@@ -5,26 +5,115 @@
 //! in `ipc.rs`, which this one must match exactly in effect and in the
 //! events it reports (the model-vs-QEMU trace test compares them).
 //!
-//! The checks come first and change nothing; only when all pass does the
-//! path write: the receiver's registers, both states, the switch.
+//! There are two implementations of this one path. This Rust one runs in
+//! the machine model (and natively for the cases the assembly leaves to
+//! it); `native-boot/src/bare/fastpath.rs` is the same path in assembly,
+//! the one the native image takes from `int 0x30`. The Rust one is the
+//! specification: [`Kernel::fast_ipc`] is a line of guards that change
+//! nothing, then the writes; the assembly checks the same guards in the
+//! same order (plus [`Kernel::assembly_takes`], the cases it leaves to
+//! Rust), writes the same fields, and reports the same events. The offsets
+//! it uses are computed here ([`assembly`]) from the structs themselves.
+//!
+//! What is deliberately *not* written: the receiver's saved registers. A
+//! running thread's TCB frame is dead — every kernel entry saves the live
+//! registers over it before anything reads it — so the message words go
+//! from the sender's registers straight into the receiver's (the assembly
+//! never moves EDX, EBX and EDI at all), as in L3.
 
 use crate::cost::Path;
 use crate::event::{KernelEvent, Phase};
 use crate::hardware::Hardware;
+use crate::layout::SegmentWindow;
 use crate::thread::{NONE, OPEN, State, flag, register};
 use crate::{Frame, Kernel, Outcome, USER_FLAGS};
 use ia32::abi::{ReceiveDescriptor, ThreadId};
 use ia32::registers::eflags;
 
+/// Where the assembly fast path finds what it reads and writes: offsets
+/// into [`Kernel`] and its TCBs and tasks, and the values it compares with,
+/// computed from the Rust definitions so that the two cannot drift apart.
+pub mod assembly {
+    use crate::layout::SegmentWindow;
+    use crate::thread::{Frame, Task, Tcb, Threads, register};
+    use crate::{Kernel, Statistics};
+    use core::mem::offset_of;
+
+    /// `Kernel::current` (u16 TCB index).
+    pub const CURRENT: usize = offset_of!(Kernel, current);
+    /// `Kernel::reload_segments` (bool).
+    pub const RELOAD_SEGMENTS: usize = offset_of!(Kernel, reload_segments);
+    /// `Kernel::loaded_directory` (u32).
+    pub const LOADED_DIRECTORY: usize = offset_of!(Kernel, loaded_directory);
+    /// The base of `Kernel::loaded_window` (0 for a large space).
+    pub const LOADED_WINDOW_BASE: usize = offset_of!(Kernel, loaded_window) + offset_of!(SegmentWindow, base);
+    /// `Kernel::config.small_spaces` (bool).
+    pub const SMALL_SPACES: usize = offset_of!(Kernel, config) + offset_of!(crate::Config, small_spaces);
+    /// `Kernel::ready.highest_ready` (i32).
+    pub const HIGHEST_READY: usize =
+        offset_of!(Kernel, ready) + offset_of!(crate::schedule::ReadyQueues, highest_ready);
+    /// The statistics the fast path counts (u64 each).
+    pub const ENTRIES: usize = offset_of!(Kernel, statistics) + offset_of!(Statistics, entries);
+    pub const IPCS: usize = offset_of!(Kernel, statistics) + offset_of!(Statistics, ipcs);
+    pub const SPACE_SWITCHES: usize = offset_of!(Kernel, statistics) + offset_of!(Statistics, space_switches);
+    /// The TCB array, the (task, lthread) → index table, the task table.
+    pub const TCBS: usize = offset_of!(Kernel, threads) + offset_of!(Threads, tcbs);
+    pub const INDEX: usize = offset_of!(Kernel, threads) + offset_of!(Threads, index);
+    pub const TASKS: usize = offset_of!(Kernel, threads) + offset_of!(Threads, tasks);
+    /// log2 of the TCB size.
+    pub const TCB_SHIFT: u32 = crate::thread::TCB_SIZE.trailing_zeros();
+    pub const TASK_SIZE: usize = core::mem::size_of::<Task>();
+    pub const TASK_CHIEF: usize = offset_of!(Task, chief);
+    pub const TASK_SMALL: usize = offset_of!(Task, small);
+    pub const TASK_DIRECTORY: usize = offset_of!(Task, directory);
+    /// TCB fields.
+    pub const TCB_ID: usize = offset_of!(Tcb, id);
+    pub const TCB_STATE: usize = offset_of!(Tcb, state);
+    pub const TCB_PRIORITY: usize = offset_of!(Tcb, priority);
+    pub const TCB_FLAGS: usize = offset_of!(Tcb, flags);
+    pub const TCB_IRQ: usize = offset_of!(Tcb, irq);
+    pub const TCB_PARTNER: usize = offset_of!(Tcb, partner);
+    pub const TCB_SEND_DESCRIPTOR: usize = offset_of!(Tcb, send_descriptor);
+    pub const TCB_RECEIVE_DESCRIPTOR: usize = offset_of!(Tcb, receive_descriptor);
+    pub const TCB_TIMEOUTS: usize = offset_of!(Tcb, timeouts);
+    pub const TCB_WAKEUP: usize = offset_of!(Tcb, wakeup);
+    pub const TCB_SENDERS_FIRST: usize = offset_of!(Tcb, senders_first);
+    pub const TCB_RECEIVE_FROM: usize = offset_of!(Tcb, receive_from);
+    pub const TCB_SAVED_FROM: usize = offset_of!(Tcb, saved_from);
+    /// The saved registers: `TCB_FRAME + FRAME_*`.
+    pub const TCB_FRAME: usize = offset_of!(Tcb, frame);
+    pub const FRAME_EAX: usize = offset_of!(Frame, registers) + 4 * register::EAX;
+    pub const FRAME_ECX: usize = offset_of!(Frame, registers) + 4 * register::ECX;
+    pub const FRAME_EDX: usize = offset_of!(Frame, registers) + 4 * register::EDX;
+    pub const FRAME_EBX: usize = offset_of!(Frame, registers) + 4 * register::EBX;
+    pub const FRAME_ESP: usize = offset_of!(Frame, registers) + 4 * register::ESP;
+    pub const FRAME_EBP: usize = offset_of!(Frame, registers) + 4 * register::EBP;
+    pub const FRAME_ESI: usize = offset_of!(Frame, registers) + 4 * register::ESI;
+    pub const FRAME_EDI: usize = offset_of!(Frame, registers) + 4 * register::EDI;
+    pub const FRAME_EIP: usize = offset_of!(Frame, eip);
+    pub const FRAME_EFLAGS: usize = offset_of!(Frame, eflags);
+    /// Values compared with and written.
+    pub const STATE_READY: u8 = crate::thread::State::Ready as u8;
+    pub const STATE_RECEIVING: u8 = crate::thread::State::Receiving as u8;
+    pub const FLAG_RECEIVE_PHASE: u8 = crate::thread::flag::RECEIVE_PHASE;
+    pub const OPEN: u32 = crate::thread::OPEN.0;
+    pub const NONE: u16 = crate::thread::NONE;
+    pub const USER_FLAGS: u32 = crate::USER_FLAGS;
+    pub const EXIT_FLAGS: u32 = ia32::registers::eflags::IF | ia32::registers::eflags::RESERVED_ONE;
+}
+
+/// What the guards found: the two threads of a fast IPC.
+struct Partners {
+    receiver: u16,
+    destination: ThreadId,
+    caller_id: ThreadId,
+    open: bool,
+}
+
 impl Kernel {
-    /// Try the fast path for `int 0x30` from `caller` (whose registers are in
-    /// `frame`). `None`: not the common case; nothing was changed.
-    pub(crate) fn fast_ipc<H: Hardware>(
-        &mut self,
-        hardware: &mut H,
-        caller: u16,
-        frame: &mut Frame,
-    ) -> Option<Outcome> {
+    /// The guards, in the order the assembly checks them. `None`: not the
+    /// common case. Changes nothing.
+    fn fast_ipc_partners(&self, caller: u16, frame: &Frame) -> Option<Partners> {
         // Register send (no map, no propagation) and a register receive
         // (closed or open), no receive timeout: a call or reply-and-wait.
         let send = frame.get(register::EAX);
@@ -37,18 +126,22 @@ impl Kernel {
         if caller_tcb.irq != 0 || caller_tcb.flags != 0 || self.reload_segments || self.stop.is_some() {
             return None;
         }
+        // The caller then waits: closed for the receiver, or open with no one queued.
+        if caller_tcb.senders_first != NONE {
+            return None;
+        }
         let caller_id = caller_tcb.id;
         let destination = ThreadId(frame.get(register::ESI));
         // Same task or same clan (no chief in between), an existing thread.
         let (source_task, target_task) = (caller_id.task(), destination.task());
-        if destination.interrupt_number().is_some() || target_task == 0 {
-            return None;
+        if target_task == 0 || destination.is_invalid() {
+            return None; // nil, an interrupt, or invalid
         }
         let (source_chief, target_chief) =
             (self.threads.tasks[source_task as usize].chief, self.threads.tasks[target_task as usize].chief);
         let direct = source_task == target_task
-            || target_chief == source_chief
             || target_chief == source_task
+            || target_chief == source_chief
             || target_task == source_chief;
         if !direct || destination == caller_id {
             return None;
@@ -65,68 +158,92 @@ impl Kernel {
         if !window.is_map_window() && window.buffer_address() >= 4 {
             return None; // a memory buffer: the general path reads its header
         }
-        // The caller then waits: closed for the receiver, or open with no one queued.
-        let open = receive == 1;
-        if caller_tcb.senders_first != NONE {
-            return None;
-        }
         // The receiver runs next only if nothing of higher priority is ready.
         if self.ready.any_above(receiver_tcb.priority) {
             return None;
         }
+        Some(Partners { receiver, destination, caller_id, open: receive == 1 })
+    }
+
+    /// Whether the native image's assembly fast path takes this IPC itself
+    /// (the model charges its measured cost then) or leaves it to
+    /// [`Kernel::fast_ipc`]: it does not remove a receiver's timeout, and it
+    /// does not change the user segments (a switch from or to a small space).
+    fn assembly_takes(&self, receiver: u16) -> bool {
+        let task = &self.threads.tasks[self.threads.tcb(receiver).id.task() as usize];
+        self.threads.tcb(receiver).wakeup == 0
+            && self.loaded_window == SegmentWindow::LARGE
+            && !(self.config.small_spaces && task.small != 0)
+    }
+
+    /// Try the fast path for `int 0x30` from `caller` (whose registers are in
+    /// `frame`). `None`: not the common case; nothing was changed.
+    pub(crate) fn fast_ipc<H: Hardware>(
+        &mut self,
+        hardware: &mut H,
+        caller: u16,
+        frame: &mut Frame,
+    ) -> Option<Outcome> {
+        let Partners { receiver, destination, caller_id, open } = self.fast_ipc_partners(caller, frame)?;
+        let path = if self.assembly_takes(receiver) { Path::IpcFast } else { Path::IpcShort };
 
         // Perform. (Events in the order the general path reports them.)
         self.statistics.ipcs += 1;
         hardware.touch(self.tcb_address(receiver), 64, false);
         let words = [frame.get(register::EDX), frame.get(register::EBX), frame.get(register::EDI)];
-        let events = hardware.events_enabled();
-        if events {
-            hardware.emit(&KernelEvent::Ipc {
-                from: caller_id,
-                to: destination,
-                words,
-                dwords: 0,
-                strings: 0,
-                fpages: 0,
-            });
-        }
         self.remove_wakeup(receiver);
         {
             let tcb = self.threads.tcb_mut(receiver);
-            tcb.frame.set(register::EAX, 0);
-            tcb.frame.set(register::EDX, words[0]);
-            tcb.frame.set(register::EBX, words[1]);
-            tcb.frame.set(register::EDI, words[2]);
-            tcb.frame.set(register::ESI, caller_id.raw());
             tcb.flags = 0;
             tcb.state = State::Ready;
         }
-        hardware.touch(self.tcb_address(receiver), 48, true);
         {
             let tcb = self.threads.tcb_mut(caller);
             tcb.frame = *frame;
-            tcb.send_descriptor = send;
-            tcb.receive_descriptor = receive;
-            tcb.timeouts = timeouts;
+            tcb.send_descriptor = 0;
+            tcb.receive_descriptor = open as u32;
+            tcb.timeouts = frame.get(register::ECX);
             tcb.receive_from = destination;
             tcb.flags = flag::RECEIVE_PHASE;
             tcb.saved_from = ThreadId::NIL;
             tcb.state = State::Receiving;
             tcb.partner = if open { OPEN } else { destination };
         }
-        hardware.touch(self.tcb_address(caller), 48, true);
-        let partner = if open { ThreadId::NIL } else { destination };
-        if events {
-            hardware.emit(&KernelEvent::IpcWait { thread: caller_id, partner, phase: Phase::Receive });
-            hardware.emit(&KernelEvent::ThreadSwitch { from: caller_id, to: destination });
-        }
+        hardware.touch(self.tcb_address(caller), 64, true);
         self.current = receiver;
+        if hardware.events_enabled() {
+            self.report_fast_ipc(hardware, caller);
+        }
         self.switch_space(hardware, receiver);
-        hardware.touch(self.tcb_address(receiver), 48, false);
-        *frame = self.threads.tcb(receiver).frame;
+        // The receiver's registers: its own, but for the message.
+        let tcb = self.threads.tcb(receiver);
+        *frame = tcb.frame;
+        frame.set(register::EAX, 0);
+        frame.set(register::EDX, words[0]);
+        frame.set(register::EBX, words[1]);
+        frame.set(register::EDI, words[2]);
+        frame.set(register::ESI, caller_id.raw());
         frame.eflags = (frame.eflags & USER_FLAGS) | eflags::IF | eflags::RESERVED_ONE;
-        hardware.kernel_path(Path::IpcShort);
+        hardware.touch(self.tcb_address(receiver), 48, false);
+        hardware.kernel_path(path);
         let reload = core::mem::take(&mut self.reload_segments);
         Some(Outcome::Resume { reload_segments: reload })
+    }
+
+    /// The events of a fast IPC from `caller` to the thread it made current,
+    /// from the state it left: the message (the words are the caller's
+    /// saved registers), the caller's wait and the switch. (The switch of
+    /// address space reports itself.) The native image's assembly path calls
+    /// this (through `fastpath_report`) when events are on, so both report
+    /// alike.
+    pub fn report_fast_ipc<H: Hardware>(&self, hardware: &mut H, caller: u16) {
+        let caller_tcb = self.threads.tcb(caller);
+        let (from, to) = (caller_tcb.id, self.current_thread());
+        let saved = &caller_tcb.frame;
+        let words = [saved.get(register::EDX), saved.get(register::EBX), saved.get(register::EDI)];
+        hardware.emit(&KernelEvent::Ipc { from, to, words, dwords: 0, strings: 0, fpages: 0 });
+        let partner = if caller_tcb.partner == OPEN { ThreadId::NIL } else { caller_tcb.partner };
+        hardware.emit(&KernelEvent::IpcWait { thread: from, partner, phase: Phase::Receive });
+        hardware.emit(&KernelEvent::ThreadSwitch { from, to });
     }
 }

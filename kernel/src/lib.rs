@@ -39,7 +39,7 @@ pub mod cost;
 mod debugger;
 pub mod event;
 mod exceptions;
-mod fastpath;
+pub mod fastpath;
 pub mod hardware;
 pub mod inspect;
 mod interrupts;
@@ -210,6 +210,9 @@ pub struct Kernel {
     /// A thread of a higher priority than the running one became ready in
     /// this entry: the running thread is preempted at the exit.
     pub(crate) preemption_due: bool,
+    /// A small call changed a task's small space in this entry: the exit
+    /// must look at the spaces even if the caller goes on.
+    pub(crate) space_changed: bool,
     /// The second frame of each task's I/O bitmap.
     pub(crate) io_second_frames: [u32; 256],
     /// Who holds which I/O ports from whom.
@@ -241,6 +244,7 @@ impl Kernel {
             stop: None,
             previous_after_yield: NONE,
             preemption_due: false,
+            space_changed: false,
             io_second_frames: [0; 256],
             io_mappings: io_mapping::IoMappings::new(),
             statistics: Statistics {
@@ -343,7 +347,13 @@ impl Kernel {
             hardware.emit(&KernelEvent::ThreadSwitch { from, to: self.threads.tcb(next).id });
         }
         self.current = next;
-        self.switch_space(hardware, next);
+        // A small call (id_nearest, thread_switch, thread_schedule) whose
+        // caller goes on left the spaces as they were unless it said so:
+        // the loaded directory and window are already the caller's.
+        let space_changed = core::mem::take(&mut self.space_changed);
+        if next != previous || path != cost::Path::Small || space_changed {
+            self.switch_space(hardware, next);
+        }
         hardware.touch(self.tcb_address(next), 48, false);
         *frame = self.threads.tcb(next).frame;
         // Only flags user mode may hold: no NT (iret would switch tasks), no
@@ -374,7 +384,7 @@ impl Kernel {
             hardware.load_page_directory(PhysAddr(directory));
             self.statistics.space_switches += 1;
             if hardware.events_enabled() {
-                hardware.emit(&KernelEvent::SpaceSwitch { task: task_number, directory });
+                self.report_space_switch(hardware, task_number);
             }
         }
         if window != self.loaded_window {
@@ -394,6 +404,15 @@ impl Kernel {
                 });
             }
         }
+    }
+}
+
+impl Kernel {
+    /// CR3 now holds `task`'s page directory (also reported by the native
+    /// image's assembly fast path after it loaded CR3).
+    pub fn report_space_switch<H: Hardware>(&self, hardware: &mut H, task: u8) {
+        let directory = self.threads.tasks[task as usize].directory;
+        hardware.emit(&KernelEvent::SpaceSwitch { task, directory });
     }
 }
 

@@ -18,36 +18,44 @@ use crate::Kernel;
 use crate::hardware::Hardware;
 use crate::thread::{NONE, State};
 
-/// The ready queues: one doubly-linked list per priority, and a bitmap of
-/// the priorities that have ready threads.
+/// The ready queues: one doubly-linked list per priority, a bitmap of the
+/// priorities that have ready threads, and the highest of them kept at hand
+/// (the IPC fast paths compare a receiver's priority with it in one
+/// instruction; it is recomputed from the bitmap only when the highest
+/// queue empties).
 #[derive(Clone, Debug)]
+#[repr(C)]
 pub struct ReadyQueues {
     pub(crate) first: [u16; 256],
     pub(crate) last: [u16; 256],
     pub(crate) present: [u32; 8],
+    /// The highest priority with a ready thread, −1 if none.
+    pub(crate) highest_ready: i32,
 }
 
 impl ReadyQueues {
     pub const fn new() -> Self {
-        Self { first: [NONE; 256], last: [NONE; 256], present: [0; 8] }
+        Self { first: [NONE; 256], last: [NONE; 256], present: [0; 8], highest_ready: -1 }
     }
 
     /// Whether a thread of a priority above `priority` is ready.
     pub(crate) fn any_above(&self, priority: u8) -> bool {
-        let word = priority as usize / 32;
-        let bit = priority as u32 % 32;
-        let above_in_word = if bit == 31 { 0 } else { self.present[word] >> (bit + 1) };
-        above_in_word != 0 || self.present[word + 1..].iter().any(|bits| *bits != 0)
+        self.highest_ready > priority as i32
     }
 
     /// The highest priority with a ready thread.
     pub(crate) fn highest(&self) -> Option<u8> {
+        u8::try_from(self.highest_ready).ok()
+    }
+
+    /// The highest priority in the bitmap (after the highest queue emptied).
+    pub(crate) fn highest_in_bitmap(&self) -> i32 {
         for word in (0..8).rev() {
             if self.present[word] != 0 {
-                return Some((word * 32 + 31 - self.present[word].leading_zeros() as usize) as u8);
+                return (word * 32 + 31 - self.present[word].leading_zeros() as usize) as i32;
             }
         }
-        None
+        -1
     }
 }
 
@@ -86,6 +94,7 @@ impl Kernel {
             queues.last[priority] = index;
         }
         queues.present[priority / 32] |= 1 << (priority % 32);
+        queues.highest_ready = queues.highest_ready.max(priority as i32);
     }
 
     /// Take a thread out of its ready queue (if it is in one).
@@ -113,6 +122,9 @@ impl Kernel {
         tcb.ready_previous = NONE;
         if self.ready.first[priority] == NONE {
             self.ready.present[priority / 32] &= !(1 << (priority % 32));
+            if self.ready.highest_ready == priority as i32 {
+                self.ready.highest_ready = self.ready.highest_in_bitmap();
+            }
         }
     }
 

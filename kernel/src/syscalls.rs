@@ -194,6 +194,7 @@ impl Kernel {
         let small = parameter.small_space();
         if small != 0 && small != 0xFF && self.config.small_spaces {
             self.set_small_space(hardware, target_tcb.id.task(), SmallSpaceId(small));
+            self.space_changed = true;
         }
         let target_tcb = *self.threads.tcb(target);
         hardware.emit(&KernelEvent::Schedule {

@@ -10,6 +10,9 @@ use ia32::abi::{LTHREADS_PER_TASK, TASK_COUNT, ThreadId};
 
 /// Most threads the kernel holds at once.
 pub const MAX_THREADS: usize = 512;
+/// The size of a TCB: a power of two (index → address is a shift).
+pub const TCB_SIZE: usize = 256;
+const _: () = assert!(core::mem::size_of::<Tcb>() == TCB_SIZE);
 /// "No thread" in index links.
 pub const NONE: u16 = u16::MAX;
 
@@ -104,8 +107,9 @@ pub mod flag {
     pub const TRANSFER_WAITING: u8 = 1 << 6;
 }
 
-/// A thread control block.
-#[repr(C)]
+/// A thread control block. Exactly 256 bytes (`TCB_SIZE`), so that the
+/// assembly fast path finds a TCB from its index with one shift.
+#[repr(C, align(256))]
 #[derive(Clone, Copy, Debug)]
 pub struct Tcb {
     pub id: ThreadId,

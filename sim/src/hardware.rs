@@ -12,7 +12,7 @@ use crate::calibration::KernelCosts;
 use crate::log::{EventLog, Source};
 use ia32::registers::{cr0, cr4};
 use ia32::{PhysAddr, VirtAddr};
-use kernel::cost::Path;
+use kernel::cost::{Path, Work};
 use kernel::layout;
 use kernel::{CpuKind, Hardware, KernelEvent};
 use machine_model::{CpuModel, Machine, MachineError};
@@ -31,6 +31,20 @@ pub struct ModelHardware<'a> {
     /// The first thing that went wrong on the model's side (a supervisor
     /// fault while the kernel touched its memory): the system stops with it.
     pub failure: &'a mut Option<MachineError>,
+    /// The work of this entry so far (counted as the native image counts
+    /// it; the path's charge depends on it).
+    pub work: Work,
+    /// What the last charged entry cost: its path, work, instructions and cycles.
+    pub last_charge: &'a mut Option<KernelCharge>,
+}
+
+/// What one kernel entry was charged for its own instructions.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct KernelCharge {
+    pub path: Path,
+    pub work: Work,
+    pub instructions: u64,
+    pub cycles: u64,
 }
 
 impl ModelHardware<'_> {
@@ -55,6 +69,8 @@ impl Hardware for ModelHardware<'_> {
     }
 
     fn read_physical(&mut self, address: PhysAddr, buffer: &mut [u8]) {
+        self.work.calls += 1;
+        self.work.bytes += buffer.len() as u32;
         self.through_window(address, buffer.len(), false);
         if self.machine.debug.watching() {
             self.machine.debug.kernel_access(address.value(), buffer.len() as u32, false);
@@ -63,11 +79,30 @@ impl Hardware for ModelHardware<'_> {
     }
 
     fn write_physical(&mut self, address: PhysAddr, data: &[u8]) {
+        self.work.calls += 1;
+        self.work.bytes += data.len() as u32;
         self.through_window(address, data.len(), true);
         if self.machine.debug.watching() {
             self.machine.debug.kernel_access(address.value(), data.len() as u32, true);
         }
         self.machine.memory.write(address, data);
+    }
+
+    fn zero_physical(&mut self, address: PhysAddr, length: u32) {
+        // Counted as the native image counts it (one `rep stosd`), charged
+        // through the window like any write.
+        self.work.cleared += length;
+        if self.machine.debug.watching() {
+            self.machine.debug.kernel_access(address.value(), length, true);
+        }
+        const ZEROS: [u8; 512] = [0; 512];
+        let mut done = 0;
+        while done < length {
+            let take = (length - done).min(ZEROS.len() as u32);
+            self.through_window(address.offset(done), take as usize, true);
+            self.machine.memory.write(address.offset(done), &ZEROS[..take as usize]);
+            done += take;
+        }
     }
 
     fn port_out8(&mut self, port: u16, value: u8) {
@@ -119,6 +154,7 @@ impl Hardware for ModelHardware<'_> {
     }
 
     fn console_write(&mut self, bytes: &[u8]) {
+        self.work.console += bytes.len() as u32;
         crate::drain_into(self.machine, self.log);
         self.console.extend_from_slice(bytes);
         let cycle = self.machine.cycles;
@@ -146,8 +182,10 @@ impl Hardware for ModelHardware<'_> {
     }
 
     fn kernel_path(&mut self, path: Path) {
-        self.machine.charge(self.costs.cycles(path) as u64);
-        *self.kernel_instructions += self.costs.cost(path).map_or(0, |cost| cost.instructions as u64);
+        let (instructions, cycles) = self.costs.charge(path, &self.work);
+        self.machine.charge(cycles);
+        *self.kernel_instructions += instructions;
+        *self.last_charge = Some(KernelCharge { path, work: self.work, instructions, cycles });
     }
 }
 

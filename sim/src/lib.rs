@@ -40,6 +40,8 @@ macro_rules! hardware {
             costs: &$system.costs,
             kernel_instructions: &mut $system.kernel_instructions,
             failure: &mut $failure,
+            work: kernel::cost::Work::NONE,
+            last_charge: &mut $system.last_charge,
         }
     };
 }
@@ -226,6 +228,8 @@ pub struct System {
     kernel_instructions: u64,
     /// System calls (`int 0x30`..`0x36`, `int3`) made by each task.
     system_calls: Box<[u64; 256]>,
+    /// What the last kernel entry was charged for its instructions.
+    last_charge: Option<hardware::KernelCharge>,
     /// What the views call each thread.
     names: ThreadNames,
 }
@@ -249,6 +253,7 @@ impl System {
             kernel_entries: 0,
             kernel_instructions: 0,
             system_calls: Box::new([0; 256]),
+            last_charge: None,
             names: ThreadNames::default(),
         }
     }
@@ -482,6 +487,12 @@ impl System {
     /// System calls made by the threads of `task` since boot.
     pub fn system_calls(&self, task: u8) -> u64 {
         self.system_calls[task as usize]
+    }
+
+    /// What the last kernel entry was charged for its own instructions: its
+    /// path, the work it did, and the instructions and cycles that gave.
+    pub fn last_kernel_charge(&self) -> Option<hardware::KernelCharge> {
+        self.last_charge
     }
 
     /// Kernel entries handled since boot.

@@ -56,3 +56,19 @@ fn the_iso_boots_through_grub() {
     assert_eq!(outcome.status, Some(33), "exit status (33 = success); serial:\n{}", outcome.serial);
     assert!(outcome.serial.contains("hello from the root task"), "serial:\n{}", outcome.serial);
 }
+
+/// The IPC fast path stays as short as the paper's: every one-way register
+/// IPC between two address spaces in ping-pong takes at most 150
+/// instructions from the entry stub to the `iretd` — counted, not timed, in
+/// QEMU's execution log of the native image (`xtask::calibrate`).
+#[test]
+fn the_ipc_fast_path_takes_at_most_150_instructions() {
+    let limits = xtask::calibrate::Limits { per_path: 40, entries: 600, time: Duration::from_secs(90) };
+    let samples = xtask::calibrate::trace(Cpu::Pentium, &Programs::Scenario("ping-pong".into()), &[], limits)
+        .expect("the native image runs under QEMU's execution log");
+    let counts: Vec<u32> =
+        samples.iter().filter(|sample| sample.path == "ipc-fast").map(|sample| sample.count()).collect();
+    assert!(counts.len() >= 20, "only {} fast-path IPCs were traced: {:?}", counts.len(), samples.len());
+    let most = counts.iter().copied().max().unwrap();
+    assert!(most <= 150, "the IPC fast path took {most} instructions (the goal is at most 150): {counts:?}");
+}

@@ -1,42 +1,36 @@
-//! Counting the kernel's instructions on the native image, exactly: QEMU
-//! runs a program with its gdbstub; a breakpoint on every entry stub stops
-//! at each kernel entry, and from there the kernel is single-stepped until
-//! it is back in user mode, recording every instruction (address and
-//! bytes). The kernel tells which path it took (`cost::Path`) in a byte the
-//! debugger reads. The traces are priced with the model's cost tables by
-//! `l4-price` (the `sim` crate), and the per-path results become the
-//! model's charge for kernel work (`sim/data/kernel-paths.txt`).
+//! Counting the kernel's instructions on the native image, exactly and
+//! fast: QEMU runs a program one instruction per translation block
+//! (`-singlestep`) and logs every block it executes in the kernel's address
+//! range (`-d exec,nochain -dfilter`) into a pipe this process reads as it
+//! comes — no debugger round trip per instruction, no disk (the log of a
+//! run is gigabytes). An entry runs from an entry stub to the next one; the
+//! kernel, started with `calibrate`, ends each entry it runs in Rust with a
+//! record on the POST port (its `cost::Path` and the work it did,
+//! `cost::Work`), which QEMU logs in the same stream (`trace:memory_region_ops_write`, a byte at a time); the
+//! record's own instructions (`calibration_report`) are left out of the
+//! count. An entry without a record that went through `ipc_fastpath` to its
+//! `iretd` is the assembly fast path. Interrupts are traced like any entry
+//! (nothing masks them, unlike gdb's single-step).
 //!
-//! The image runs with its event lines off (as for any measurement), so the
-//! traces hold the kernel's own work only.
+//! The traces are priced with the model's cost tables and fitted (a base
+//! plus a cost per unit of work, per path) by `l4-price` (the `sim` crate);
+//! the results become the model's charge for kernel work
+//! (`sim/data/kernel-paths.txt`).
 
-use crate::gdb::Gdb;
 use crate::modules::{self, Programs};
 use crate::qemu::{Cpu, QemuConfig};
 use crate::{Result, TaskError, install, native, paths};
-use object::{Object, ObjectSymbol};
-use std::collections::BTreeMap;
+use object::{Object, ObjectSection, ObjectSymbol};
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
+use std::io::BufRead;
 use std::process::Stdio;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-/// Entry stubs to stop at: system calls, the debugger, the exceptions
-/// programs provoke, the timer.
-const VECTORS: &[u32] = &[0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 3, 0, 6, 13, 14, 0x20];
-
-/// One recorded kernel entry.
-#[derive(Clone, Debug)]
-pub struct Sample {
-    /// The `cost::Path` name the kernel reported.
-    pub path: String,
-    /// (EIP, instruction bytes, times executed in a row).
-    pub instructions: Vec<(u32, Vec<u8>, u32)>,
-}
-
-/// The names of `kernel::cost::Path`, in its `ALL` order (the byte the
-/// kernel stores is an index into it). Kept equal by the `kernel_paths`
-/// test in the tests crate.
-pub const PATH_NAMES: [&str; 11] = [
+/// The names of `kernel::cost::Path`, in its `ALL` order (the record's
+/// index). Kept equal by the `kernel_paths` test in the tests crate.
+pub const PATH_NAMES: [&str; 12] = [
+    "ipc-fast",
     "ipc-short",
     "ipc-block",
     "ipc-long",
@@ -50,144 +44,287 @@ pub const PATH_NAMES: [&str; 11] = [
     "exception",
 ];
 
-struct Symbols {
-    stubs: Vec<u32>,
-    idle: u32,
-    last_path: u32,
+/// The port and marker of a calibration record (`native-boot/src/bare/hardware.rs`).
+const CALIBRATION_PORT: u32 = 0x80;
+const CALIBRATION_MARKER: u32 = 0xCA1B_0000;
+
+/// One recorded kernel entry.
+#[derive(Clone, Debug)]
+pub struct Sample {
+    /// The `cost::Path` name.
+    pub path: String,
+    /// The entry's work (`cost::Work`: calls, bytes, cleared, console).
+    pub work: [u32; 4],
+    /// (EIP, instruction bytes, times executed in a row).
+    pub instructions: Vec<(u32, Vec<u8>, u32)>,
 }
 
-fn symbols(image: &std::path::Path) -> Result<Symbols> {
-    let data = std::fs::read(image)?;
-    let file = object::File::parse(&*data).map_err(|error| TaskError::new(format!("{}: {error}", image.display())))?;
-    let mut table = BTreeMap::new();
-    for symbol in file.symbols() {
-        if let Ok(name) = symbol.name() {
-            table.insert(name.to_string(), symbol.address() as u32);
-        }
+impl Sample {
+    /// Instructions executed (a repeated instruction counts each time).
+    pub fn count(&self) -> u32 {
+        self.instructions.iter().map(|(_, _, repeat)| *repeat).sum()
     }
-    let find = |name: &str| {
-        table.get(name).copied().ok_or_else(|| TaskError::new(format!("the image has no symbol `{name}`")))
-    };
-    let stubs = VECTORS.iter().map(|vector| find(&format!("trap_stub_{vector}"))).collect::<Result<Vec<_>>>()?;
-    Ok(Symbols { stubs, idle: find("idle_stub")?, last_path: find("CALIBRATION_LAST_PATH")? })
 }
 
-/// A free TCP port on localhost.
-fn free_port() -> Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    Ok(listener.local_addr()?.port())
+/// What the image tells about its own code.
+struct Image {
+    /// The loaded sections holding code: (address, bytes).
+    code: Vec<(u32, Vec<u8>)>,
+    stubs: HashSet<u32>,
+    fastpath: u32,
+    trap_common: u32,
+    /// `calibration_report`: [start, end).
+    report: (u32, u32),
+    /// The kernel image's range, for QEMU's log filter.
+    low: u32,
+    high: u32,
 }
 
-/// Where tracing starts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Start {
-    /// At the first instruction.
-    Beginning,
-    /// When the program first reaches this (user) address.
-    At(u32),
+impl Image {
+    fn read(path: &std::path::Path) -> Result<Self> {
+        let data = std::fs::read(path)?;
+        let file =
+            object::File::parse(&*data).map_err(|error| TaskError::new(format!("{}: {error}", path.display())))?;
+        let mut symbols = BTreeMap::new();
+        for symbol in file.symbols() {
+            if let Ok(name) = symbol.name() {
+                symbols.insert(name.to_string(), (symbol.address() as u32, symbol.size() as u32));
+            }
+        }
+        let find = |name: &str| {
+            symbols.get(name).copied().ok_or_else(|| TaskError::new(format!("the image has no symbol `{name}`")))
+        };
+        let stubs = (0..256).map(|vector| find(&format!("trap_stub_{vector}")).map(|(address, _)| address));
+        let (report, report_size) = find("calibration_report")?;
+        let mut code = Vec::new();
+        let (mut low, mut high) = (u32::MAX, 0);
+        for section in file.sections() {
+            let name = section.name().unwrap_or("");
+            if name.starts_with(".text") && section.size() > 0 {
+                let address = section.address() as u32;
+                low = low.min(address);
+                high = high.max(address + section.size() as u32);
+                let bytes = section.data().map_err(|error| TaskError::new(format!("{name}: {error}")))?;
+                code.push((address, bytes.to_vec()));
+            }
+        }
+        Ok(Self {
+            code,
+            stubs: stubs.collect::<Result<_>>()?,
+            fastpath: find("ipc_fastpath")?.0,
+            trap_common: find("trap_common")?.0,
+            report: (report, report + report_size.max(1)),
+            low,
+            high,
+        })
+    }
+
+    /// Up to 15 bytes of code at `address`.
+    fn bytes(&self, address: u32) -> Vec<u8> {
+        for (start, bytes) in &self.code {
+            if address >= *start && ((address - start) as usize) < bytes.len() {
+                let from = (address - start) as usize;
+                return bytes[from..(from + 15).min(bytes.len())].to_vec();
+            }
+        }
+        Vec::new()
+    }
 }
 
-/// Run `programs` on `cpu`: run at full speed to `start`, then single-step
-/// (user code too: QEMU retranslates all code whenever it leaves or enters
-/// single-step mode, so staying in it is far faster) and record up to
-/// `per_path` entries of each kernel path, for at most `steps` instructions.
-pub fn trace(cpu: Cpu, programs: &Programs, start: Start, per_path: usize, steps: usize) -> Result<Vec<Sample>> {
+/// How much to trace of one run.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Keep at most this many samples of each path.
+    pub per_path: usize,
+    /// Stop after this many kernel entries.
+    pub entries: usize,
+    /// And after this long.
+    pub time: Duration,
+}
+
+/// An entry being recorded.
+#[derive(Default)]
+struct Entry {
+    instructions: Vec<(u32, u32)>,
+    record: Vec<u32>,
+    through_fastpath: bool,
+    through_general: bool,
+}
+
+/// Run `programs` on `cpu` (with further kernel `options`) and record its
+/// kernel entries.
+pub fn trace(cpu: Cpu, programs: &Programs, options: &[&str], limits: Limits) -> Result<Vec<Sample>> {
     install::ensure_debian(&[install::QEMU])?;
-    let image = native::build_image()?;
-    let symbols = symbols(&image)?;
-    let mut config = QemuConfig::new(cpu, &image);
+    let image_path = native::build_image()?;
+    let image = Image::read(&image_path)?;
+    let folder = paths::target().join("calibration");
+    std::fs::create_dir_all(&folder)?;
+    let fifo = folder.join(format!("exec-{}-{}.fifo", cpu.qemu_name(), std::process::id()));
+    let _ = std::fs::remove_file(&fifo);
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status()?;
+    if !made.success() {
+        return Err(TaskError::new(format!("mkfifo {} failed", fifo.display())));
+    }
+    let monitor = folder.join(format!("monitor-{}-{}.socket", cpu.qemu_name(), std::process::id()));
+    let _ = std::fs::remove_file(&monitor);
+    let mut config = QemuConfig::new(cpu, &image_path);
+    config.monitor = Some(monitor.clone());
+    // Virtual time from the instruction count: the timer does not flood a
+    // run that logging slows down.
+    config.instruction_clock = true;
     config.modules = modules::export(programs)?;
-    let port = free_port()?;
-    config.gdb_port = Some(port);
+    config.options = options.iter().map(|option| option.to_string()).collect();
+    config.options.push("calibrate".into());
     let mut command = config.command();
+    command
+        .args(["-singlestep", "-d", "trace:memory_region_ops_write"])
+        .arg("-dfilter")
+        .arg(format!("{:#x}..{:#x}", image.low, image.high - 1))
+        .arg("-D")
+        .arg(&fifo);
     command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
     let mut qemu = command.spawn().map_err(|error| TaskError::new(format!("cannot start QEMU: {error}")))?;
-    let outcome = record(&symbols, port, start, per_path, steps);
+    let outcome = std::fs::File::open(&fifo).map_err(TaskError::from).and_then(|log| {
+        let log = std::io::BufReader::with_capacity(1 << 20, log);
+        record(&image, log, limits, &mut qemu, &monitor)
+    });
     let _ = qemu.kill();
     let _ = qemu.wait();
+    let _ = std::fs::remove_file(&fifo);
+    let _ = std::fs::remove_file(&monitor);
     outcome
 }
 
-fn record(symbols: &Symbols, port: u16, start: Start, per_path: usize, steps: usize) -> Result<Vec<Sample>> {
-    let mut gdb = Gdb::connect(&format!("127.0.0.1:{port}"), Duration::from_secs(20))?;
-    if let Start::At(address) = start {
-        gdb.break_at(address)?;
-        let stop = gdb.resume()?;
-        if std::env::var_os("L4_CALIBRATE_DEBUG").is_some() {
-            eprintln!("calibrate: start `{stop}` at {:#x}", gdb.register(crate::gdb::register::EIP)?);
-        }
-        if stop.starts_with('W') || stop.starts_with('X') {
-            return Ok(Vec::new());
-        }
-        gdb.remove_break(address)?;
-    }
-    // Stepping from here on; an entry is recorded from its stub to the user mode it returns to.
+fn hex(text: &str) -> Option<u32> {
+    u32::from_str_radix(text.trim_start_matches("0x"), 16).ok()
+}
+
+/// Turn the execution log on (the boot, tens of millions of instructions
+/// copying and clearing memory, is not logged).
+fn start_logging(monitor: &std::path::Path) -> Result<()> {
+    use std::io::Write;
+    let mut socket = std::os::unix::net::UnixStream::connect(monitor)
+        .map_err(|error| TaskError::new(format!("QEMU's monitor at {}: {error}", monitor.display())))?;
+    socket.write_all(b"log exec,nochain,trace:memory_region_ops_write\n")?;
+    socket.flush()?;
+    // Let the monitor read it before the socket goes.
+    std::thread::sleep(Duration::from_millis(50));
+    Ok(())
+}
+
+fn record(
+    image: &Image,
+    mut log: impl BufRead,
+    limits: Limits,
+    qemu: &mut std::process::Child,
+    monitor: &std::path::Path,
+) -> Result<Vec<Sample>> {
+    let started = Instant::now();
     let mut samples = Vec::new();
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    let mut code: BTreeMap<u32, Vec<u8>> = BTreeMap::new();
-    let mut current: Option<Vec<(u32, Vec<u8>, u32)>> = None;
-    let mut eip = gdb.register(crate::gdb::register::EIP)?;
-    for _ in 0..steps {
-        let in_kernel = eip >= 0xC000_0000;
-        if eip == symbols.idle {
-            current = None; // the kernel went idle: that entry does not count
-        }
-        match (&mut current, in_kernel) {
-            (Some(instructions), true) => match instructions.last_mut() {
-                Some(last) if last.0 == eip => last.2 += 1, // a rep instruction's next iteration
-                _ => {
-                    let bytes = match code.get(&eip) {
-                        Some(bytes) => bytes.clone(),
-                        None => {
-                            let bytes = gdb.memory(eip, 15)?;
-                            code.insert(eip, bytes.clone());
-                            bytes
-                        }
-                    };
-                    instructions.push((eip, bytes, 1));
-                }
-            },
-            (Some(_), false) => {
-                // Back in user mode: the entry is complete.
-                let instructions = current.take().unwrap_or_default();
-                let index = gdb.memory(symbols.last_path, 1)?.first().copied().unwrap_or(0xFF) as usize;
-                if let Some(path) = PATH_NAMES.get(index) {
-                    let count = counts.entry(path.to_string()).or_default();
-                    if *count < per_path {
-                        *count += 1;
-                        samples.push(Sample { path: path.to_string(), instructions });
-                    }
-                }
-            }
-            (None, true) if symbols.stubs.contains(&eip) => current = Some(vec![]),
-            (None, _) => {}
-        }
-        if let Some(instructions) = &mut current
-            && instructions.is_empty()
-            && symbols.stubs.contains(&eip)
-        {
-            let bytes = gdb.memory(eip, 15)?;
-            code.insert(eip, bytes.clone());
-            instructions.push((eip, bytes, 1));
-        }
-        let stop = gdb.step()?;
-        if stop.starts_with('W') || stop.starts_with('X') {
+    let mut current: Option<Entry> = None;
+    let mut entries = 0usize;
+    let mut line = String::new();
+    let mut word = 0u32;
+    loop {
+        line.clear();
+        if log.read_line(&mut line)? == 0 {
             break;
         }
-        eip = gdb.register(crate::gdb::register::EIP)?;
+        if let Some(rest) = line.strip_prefix("Trace ") {
+            // `Trace 0: 0x7f.. [00000000/f0100052/000000b0/ff000201] `
+            let Some(pc) = rest.split('[').nth(1).and_then(|fields| fields.split('/').nth(1)).and_then(hex) else {
+                continue;
+            };
+            if pc >= image.report.0 && pc < image.report.1 {
+                continue; // the calibration record's own instructions
+            }
+            if image.stubs.contains(&pc) {
+                if let Some(entry) = current.take() {
+                    finish(image, entry, &mut samples, &mut counts, limits.per_path);
+                }
+                entries += 1;
+                if entries > limits.entries || started.elapsed() > limits.time {
+                    let _ = qemu.kill();
+                    break;
+                }
+                current = Some(Entry::default());
+            }
+            let Some(entry) = &mut current else { continue };
+            entry.through_fastpath |= pc == image.fastpath;
+            entry.through_general |= pc == image.trap_common;
+            match entry.instructions.last_mut() {
+                Some(last) if last.0 == pc => last.1 += 1,
+                _ => entry.instructions.push((pc, 1)),
+            }
+        } else if let Some(at) = line.find("memory_region_ops_write ") {
+            // `memory_region_ops_write cpu 0 mr 0x… addr 0x81 value 0x1b size 1 name 'ioport80'`:
+            // QEMU splits a dword `out` to the POST port into its bytes.
+            let fields: Vec<&str> = line[at..].split_whitespace().collect();
+            let after = |key: &str| fields.iter().position(|field| *field == key).and_then(|i| fields.get(i + 1));
+            let (Some(port), Some(value)) =
+                (after("addr").and_then(|text| hex(text)), after("value").and_then(|text| hex(text)))
+            else {
+                continue;
+            };
+            if !(CALIBRATION_PORT..CALIBRATION_PORT + 4).contains(&port) {
+                continue;
+            }
+            let shift = 8 * (port - CALIBRATION_PORT);
+            word = (word & !(0xFF << shift)) | ((value & 0xFF) << shift);
+            if port != CALIBRATION_PORT + 3 {
+                continue;
+            }
+            if word == CALIBRATION_MARKER | 0xFFFF {
+                start_logging(monitor)?;
+            } else if let Some(entry) = &mut current {
+                entry.record.push(word);
+            }
+        }
     }
-    if std::env::var_os("L4_CALIBRATE_DEBUG").is_some() {
-        eprintln!("calibrate: {} samples, last EIP {eip:#x}", samples.len());
+    if let Some(entry) = current.take() {
+        // An entry cut off by the end of the run counts only if complete.
+        if entry.record.len() == 5 {
+            finish(image, entry, &mut samples, &mut counts, limits.per_path);
+        }
     }
     Ok(samples)
 }
 
-/// The samples as text for `l4-price`: a `sample PATH` line, then one line
-/// per instruction: `EIP BYTES REPEAT` in hex.
+fn finish(
+    image: &Image,
+    entry: Entry,
+    samples: &mut Vec<Sample>,
+    counts: &mut BTreeMap<String, usize>,
+    per_path: usize,
+) {
+    let (path, work) = match entry.record[..] {
+        [marker, calls, bytes, cleared, console] if marker & 0xFFFF_0000 == CALIBRATION_MARKER => {
+            match PATH_NAMES.get((marker & 0xFFFF) as usize) {
+                Some(path) => (*path, [calls, bytes, cleared, console]),
+                None => return,
+            }
+        }
+        [] if entry.through_fastpath && !entry.through_general => ("ipc-fast", [0; 4]),
+        _ => return,
+    };
+    let count = counts.entry(path.to_string()).or_default();
+    if *count >= per_path {
+        return;
+    }
+    *count += 1;
+    let instructions =
+        entry.instructions.into_iter().map(|(pc, repeat)| (pc, image.bytes(pc), repeat)).collect::<Vec<_>>();
+    samples.push(Sample { path: path.to_string(), work, instructions });
+}
+
+/// The samples as text for `l4-price`: a `sample PATH CALLS BYTES CLEARED
+/// CONSOLE` line, then one line per instruction: `EIP BYTES REPEAT` in hex.
 pub fn write_samples(samples: &[Sample]) -> String {
     let mut text = String::new();
     for sample in samples {
-        let _ = writeln!(text, "sample {}", sample.path);
+        let [calls, bytes, cleared, console] = sample.work;
+        let _ = writeln!(text, "sample {} {calls} {bytes} {cleared} {console}", sample.path);
         for (eip, bytes, repeat) in &sample.instructions {
             let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
             let _ = writeln!(text, "{eip:08x} {hex} {repeat}");

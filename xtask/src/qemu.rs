@@ -58,6 +58,8 @@ pub struct QemuConfig {
     pub gdb_port: Option<u16>,
     /// Boot this ISO (through its boot loader) instead of `-kernel`/`-initrd`.
     pub cdrom: Option<PathBuf>,
+    /// Serve QEMU's monitor on this Unix socket (else none).
+    pub monitor: Option<PathBuf>,
 }
 
 impl QemuConfig {
@@ -74,6 +76,7 @@ impl QemuConfig {
             input: Vec::new(),
             gdb_port: None,
             cdrom: None,
+            monitor: None,
         }
     }
 
@@ -89,8 +92,12 @@ impl QemuConfig {
         }
         command
             .args(["-serial", "stdio"])
-            .args(["-display", "none", "-monitor", "none", "-no-reboot"])
+            .args(["-display", "none", "-no-reboot"])
             .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]);
+        match &self.monitor {
+            Some(socket) => command.arg("-monitor").arg(format!("unix:{},server,nowait", socket.display())),
+            None => command.args(["-monitor", "none"]),
+        };
         let mut options = self.options.clone();
         match &self.events {
             Some(path) => {

@@ -2,6 +2,7 @@
 
 mod descriptors;
 mod entry;
+mod fastpath;
 mod hardware;
 mod modules;
 mod multiboot;
@@ -26,7 +27,13 @@ const MULTIBOOT_LOADER_MAGIC: u32 = 0x2BAD_B002;
 static mut KERNEL: Kernel = Kernel::new();
 
 /// The machine, as found at boot.
-static mut MACHINE: NativeHardware = NativeHardware { cpu: kernel::CpuKind::I486, memory_high: 0, events: true };
+static mut MACHINE: NativeHardware = NativeHardware {
+    cpu: kernel::CpuKind::I486,
+    memory_high: 0,
+    events: true,
+    calibrating: false,
+    work: kernel::cost::Work::NONE,
+};
 
 /// The one kernel and the machine.
 ///
@@ -58,8 +65,13 @@ extern "C" fn native_main(magic: u32, multiboot_address: u32) -> ! {
     // Safety: as above; the window now covers all RAM.
     let multiboot = unsafe { Multiboot::read(multiboot_address) };
     descriptors::init();
-    let machine =
-        NativeHardware { cpu: hardware::detect_cpu(), memory_high, events: !multiboot.has_option(b"events=off") };
+    let machine = NativeHardware {
+        cpu: hardware::detect_cpu(),
+        memory_high,
+        events: !multiboot.has_option(b"events=off"),
+        calibrating: multiboot.has_option(b"calibrate"),
+        work: kernel::cost::Work::NONE,
+    };
     // Safety: boot, single-threaded, interrupts off.
     unsafe { *core::ptr::addr_of_mut!(MACHINE) = machine };
     let info = match modules::load(&multiboot, memory_high) {
@@ -75,6 +87,10 @@ extern "C" fn native_main(magic: u32, multiboot_address: u32) -> ! {
     self_audit::configure(multiboot.has_option(b"audit"));
     let mut frame = Frame::default();
     let outcome = kernel.boot(&mut hardware, &info, &mut frame);
+    if hardware.calibrating {
+        // `cargo xtask calibrate` starts logging the kernel's instructions here.
+        hardware::calibration_booted();
+    }
     carry_out(outcome, &frame)
 }
 

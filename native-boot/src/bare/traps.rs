@@ -1,6 +1,7 @@
 //! Kernel entry and exit.
 //!
-//! Every vector has a stub that leaves a uniform frame on the kernel stack
+//! Every vector but `int 0x30` (the IPC fast path, `fastpath.rs`, which
+//! falls back to its stub) has a stub that leaves a uniform frame on the kernel stack
 //! (a zero where the CPU pushes no error code, the vector, the general
 //! registers) and calls [`super::native_trap`], which never returns: it
 //! leaves through [`resume_user`] into whichever thread the kernel chose, or
@@ -93,12 +94,16 @@ core::arch::global_asm!(
     .macro stub vector
     .balign 8
 trap_stub_\vector:
+    .if \vector == 0x30
+    jmp ipc_fastpath
+    .else
     .if (\vector == 8) || (\vector == 10) || (\vector == 11) || (\vector == 12) || (\vector == 13) || (\vector == 14) || (\vector == 17)
     .else
     push 0
     .endif
     push \vector
     jmp trap_common
+    .endif
     .endm
 
     .set vector, 0
@@ -107,6 +112,7 @@ trap_stub_\vector:
     .set vector, vector + 1
     .endr
 
+    .global trap_common
 trap_common:
     pushad
     mov ax, 0x10

@@ -61,41 +61,36 @@ pub fn run(mut arguments: Arguments) -> Result<i32> {
     }
 }
 
-/// The address of `symbol` in module `module` (0: sigma0) of `programs`.
-pub(crate) fn symbol_address(programs: &Programs, module: usize, symbol: &str) -> Result<u32> {
-    use object::{Object, ObjectSymbol};
-    let modules = xtask::modules::export(programs)?;
-    let elf = modules.get(module).ok_or_else(|| TaskError::new(format!("{programs:?} has no module {module}")))?;
-    let data = std::fs::read(elf)?;
-    let file = object::File::parse(&*data).map_err(|error| TaskError::new(format!("{}: {error}", elf.display())))?;
-    file.symbols()
-        .find(|candidate| candidate.name() == Ok(symbol))
-        .map(|candidate| candidate.address() as u32)
-        .ok_or_else(|| TaskError::new(format!("{} has no symbol `{symbol}`", elf.display())))
-}
-
-/// The address of ping's loop in the ping-pong program: tracing starts there.
-pub(crate) fn ping_loop() -> Result<u32> {
-    symbol_address(&Programs::Scenario("ping-pong".into()), 1, "ping.call")
-}
-
 fn native() -> Result<i32> {
     println!("One-way register IPC between two address spaces (ping-pong), kernel part:");
-    println!("{:10} {:>13} {:>14} {:>22}", "cpu", "instructions", "model cycles", "paper (whole IPC)");
+    println!("{:10} {:>8} {:>13} {:>14} {:>22}", "cpu", "spaces", "instructions", "model cycles", "paper (whole IPC)");
+    let limits = calibrate::Limits { per_path: 200, entries: 3_000, time: std::time::Duration::from_secs(60) };
     for (cpu, name, paper) in
         [(Cpu::I486, "486", "250 cycles (486/50)"), (Cpu::Pentium, "pentium", "121 cycles (Pentium/166)")]
     {
-        let start = calibrate::Start::At(ping_loop()?);
-        let samples = calibrate::trace(cpu, &Programs::Scenario("ping-pong".into()), start, 60, 20_000)?;
-        let paths: Vec<&str> = samples.iter().map(|sample| sample.path.as_str()).collect();
-        eprintln!("xtask: traced {} kernel entries: {paths:?}", samples.len());
-        let ipc: Vec<_> = samples.into_iter().filter(|sample| sample.path == "ipc-short").collect();
-        if ipc.is_empty() {
-            return Err(TaskError::new("no one-way IPC was traced in ping-pong"));
+        for (spaces, options) in [("large", vec![]), ("small", vec!["small-spaces"])] {
+            let samples = calibrate::trace(cpu, &Programs::Scenario("ping-pong".into()), &options, limits)?;
+            let mut paths: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+            for sample in &samples {
+                *paths.entry(sample.path.as_str()).or_default() += 1;
+            }
+            eprintln!("xtask: traced {} kernel entries: {paths:?}", samples.len());
+            // The steady state: the most frequent IPC path of the run.
+            let Some(path) =
+                ["ipc-fast", "ipc-short"].into_iter().max_by_key(|path| paths.get(path).copied().unwrap_or(0))
+            else {
+                continue;
+            };
+            let ipc: Vec<_> = samples.into_iter().filter(|sample| sample.path == path).collect();
+            if ipc.is_empty() {
+                return Err(TaskError::new("no one-way IPC was traced in ping-pong"));
+            }
+            let table = crate::commands::calibrate::price(&ipc, cpu, &format!("bench-{name}-{spaces}"))?;
+            let (count, instructions, cycles, _) = table.get(path).cloned().unwrap_or_default();
+            println!(
+                "{name:10} {spaces:>8} {instructions:>13.0} {cycles:>14.0} {paper:>22}   ({path}, median of {count})"
+            );
         }
-        let table = crate::commands::calibrate::price(&ipc, cpu, &format!("bench-{name}"))?;
-        let (instructions, cycles, count) = table.get("ipc-short").copied().unwrap_or_default();
-        println!("{name:10} {instructions:>13} {cycles:>14} {paper:>22}   (median of {count})");
     }
     println!(
         "\nThe instruction count runs from the entry stub to the final iret (the user's `int 0x30`\n\

@@ -1,63 +1,71 @@
 //! `cargo xtask calibrate`: count the kernel's instructions per path on the
-//! native image (QEMU, single-stepped through gdb), price them with the
-//! model's cost tables, and write `sim/data/kernel-paths.txt`, from which
-//! the model charges kernel work. See `xtask::calibrate`.
+//! native image (QEMU's execution log, see `xtask::calibrate`), price them
+//! with the model's cost tables, fit a base and a cost per unit of work for
+//! each path, and write `sim/data/kernel-paths.txt`, from which the model
+//! charges kernel work — with the hash of the kernel sources it was
+//! measured on, so that a test notices when it is stale.
 
 use crate::arguments::Arguments;
-use crate::commands::bench::symbol_address;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use xtask::calibrate::{self, PATH_NAMES, Sample};
+use std::time::Duration;
+use xtask::calibrate::{self, Limits, PATH_NAMES, Sample};
 use xtask::modules::Programs;
 use xtask::qemu::Cpu;
 use xtask::{Result, TaskError, paths, process};
 
-/// Where the root task of every workload starts (the assembler's default
-/// link address): tracing begins there, after the boot and sigma0's start.
-const ROOT_ENTRY: u32 = 0x0040_0000;
+/// A fitted path: samples, base (instructions, cycles), per unit (name, instructions, cycles).
+pub type Fitted = (u32, f64, f64, Vec<(String, f64, f64)>);
 
-/// Single steps per workload.
-const STEPS: usize = 60_000;
-
-/// What runs while the kernel is traced, and where tracing starts: between
-/// them, every path. Most start at the root task's entry; ping-pong starts at
-/// ping's call loop, past the page faults, so its steady-state register IPCs
-/// (the fast path) are what is traced; sigma0's own start has the page faults
-/// the kernel resolves for it; ipc-registers' send errors have failing IPCs.
-/// (Interrupts are not traced: QEMU masks them while gdb single-steps.)
-fn workloads() -> Result<Vec<(Programs, calibrate::Start)>> {
-    let root = calibrate::Start::At(ROOT_ENTRY);
-    let test = |name: &str| {
-        (Programs::Files(vec![paths::root().join("scenarios").join("tests").join(format!("{name}.asm"))]), root)
-    };
-    let errors = Programs::Files(vec![paths::root().join("scenarios").join("tests").join("ipc-registers.asm")]);
-    let hello = Programs::Scenario("hello".into());
-    Ok(vec![
-        (Programs::Scenario("ping-pong".into()), calibrate::Start::At(crate::commands::bench::ping_loop()?)),
-        (hello.clone(), calibrate::Start::At(symbol_address(&hello, 0, "_start")?)),
-        (errors.clone(), calibrate::Start::At(symbol_address(&errors, 1, "send_errors")?)),
-        (Programs::Scenario("ping-pong".into()), root),
-        (Programs::Scenario("hello".into()), root),
-        test("ipc-registers"),
-        test("ipc-memory"),
-        test("map-grant-unmap"),
-        test("threads-schedule"),
-        test("exceptions"),
-    ])
+/// What runs while the kernel is traced: between them, every path — the
+/// fast path and the register IPCs (ping-pong, large and small spaces),
+/// blocking and failing IPCs, long IPC with strings and faults in them,
+/// map/grant/unmap, the small system calls, thread and task management,
+/// the kernel debugger, exceptions, sigma0's faults (every boot), interrupts
+/// (the timer, and a driver's IRQ 4).
+fn workloads() -> Vec<(Programs, Vec<&'static str>)> {
+    let test =
+        |name: &str| Programs::Files(vec![paths::root().join("scenarios").join("tests").join(format!("{name}.asm"))]);
+    let mut list = vec![
+        (Programs::Scenario("ping-pong".into()), vec![]),
+        (Programs::Scenario("ping-pong".into()), vec!["small-spaces"]),
+        (Programs::Scenario("many-threads".into()), vec![]),
+        (Programs::Scenario("hello".into()), vec![]),
+    ];
+    for name in [
+        "ipc-registers",
+        "ipc-memory",
+        "string-faults",
+        "map-grant-unmap",
+        "map-rights",
+        "threads-schedule",
+        "clans-tasks",
+        "task-delete",
+        "exceptions",
+        "kdebug",
+        "interrupts",
+        "io-ports",
+        "small-spaces",
+        "sigma0-protocol",
+    ] {
+        list.push((test(name), vec![]));
+    }
+    list
 }
 
 /// Trace every workload on `cpu`; returns all samples.
 pub fn trace_all(cpu: Cpu, per_path: usize) -> Result<Vec<Sample>> {
     let mut samples = Vec::new();
-    for (programs, start) in workloads()? {
-        eprintln!("xtask: tracing the kernel on -cpu {} under {programs:?}", cpu.qemu_name());
-        samples.extend(calibrate::trace(cpu, &programs, start, per_path, STEPS)?);
+    let limits = Limits { per_path, entries: 6_000, time: Duration::from_secs(40) };
+    for (programs, options) in workloads() {
+        eprintln!("xtask: tracing the kernel on -cpu {} under {programs:?} {options:?}", cpu.qemu_name());
+        samples.extend(calibrate::trace(cpu, &programs, &options, limits)?);
     }
     Ok(samples)
 }
 
-/// Price samples with `l4-price`: path → (instructions, cycles, samples).
-pub fn price(samples: &[Sample], cpu: Cpu, name: &str) -> Result<BTreeMap<String, (u32, u32, u32)>> {
+/// Price and fit samples with `l4-price`: path → its fit.
+pub fn price(samples: &[Sample], cpu: Cpu, name: &str) -> Result<BTreeMap<String, Fitted>> {
     let file = paths::target().join("calibration").join(format!("traces-{name}.txt"));
     std::fs::create_dir_all(file.parent().unwrap_or(&paths::target()))?;
     std::fs::write(&file, calibrate::write_samples(samples))?;
@@ -68,44 +76,95 @@ pub fn price(samples: &[Sample], cpu: Cpu, name: &str) -> Result<BTreeMap<String
     let mut table = BTreeMap::new();
     for line in String::from_utf8_lossy(&output.stdout).lines() {
         let fields: Vec<&str> = line.split_whitespace().collect();
-        if let [path, instructions, cycles, count] = fields[..] {
-            let number = |text: &str| text.parse::<u32>().map_err(|_| TaskError::new(format!("l4-price: `{line}`")));
-            table.insert(path.to_string(), (number(instructions)?, number(cycles)?, number(count)?));
+        let bad = || TaskError::new(format!("l4-price: `{line}`"));
+        if fields.len() < 4 || !(fields.len() - 4).is_multiple_of(3) {
+            return Err(bad());
         }
+        let number = |text: &str| text.parse::<f64>().map_err(|_| bad());
+        let units = fields[4..]
+            .chunks(3)
+            .map(|group| Ok((group[0].to_string(), number(group[1])?, number(group[2])?)))
+            .collect::<Result<Vec<_>>>()?;
+        table.insert(fields[0].to_string(), (number(fields[1])? as u32, number(fields[2])?, number(fields[3])?, units));
     }
     Ok(table)
 }
 
+/// The hash of the kernel sources the table describes (`l4-price --sources-hash`).
+fn sources_hash() -> Result<String> {
+    let mut command = process::cargo();
+    command.args(["run", "--quiet", "--release", "--package", "sim", "--bin", "l4-price", "--", "--sources-hash"]);
+    command.arg(paths::root());
+    let output = process::output(&mut command)?;
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+}
+
+/// `0.250` → `0.25`, `12.000` → `12`.
+fn short(value: f64) -> String {
+    let text = format!("{value:.3}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text.is_empty() || text == "-" { "0".into() } else { text.to_string() }
+}
+
 pub fn run(arguments: Arguments) -> Result<i32> {
     arguments.finish("calibrate", "no options")?;
+    let started = std::time::Instant::now();
     let mut tables = Vec::new();
     for (cpu, name) in [(Cpu::I486, "486"), (Cpu::Pentium, "pentium")] {
-        let samples = trace_all(cpu, 25)?;
+        let samples = trace_all(cpu, 40)?;
         tables.push(price(&samples, cpu, name)?);
     }
-    let mut text = String::from(
+    let mut text = format!(
         "# Kernel path costs for the machine model, written by `cargo xtask calibrate`.\n\
          #\n\
          # The model does not interpret the kernel (ring 0 runs natively); each kernel\n\
-         # entry names the path it took (kernel::cost::Path) and the model charges that\n\
-         # path's cycles from this table. The numbers come from the native image:\n\
-         # calibrate single-steps each path in QEMU (-cpu 486 and -cpu pentium), records\n\
-         # the instructions the real binary executes from the entry stub to the iret,\n\
-         # and prices that sequence with the model's cost tables (median over the\n\
-         # samples). `iret`, `mov cr3`, `invlpg` and port I/O are left out of the price:\n\
-         # the model charges them itself when the kernel asks for them. The numbers are\n\
-         # never fitted to the paper's figures.\n\
+         # entry names the path it took (kernel::cost::Path) and the work it did at the\n\
+         # hardware boundary (kernel::cost::Work), and the model charges the path's base\n\
+         # plus its cost per unit of work from this table. The numbers come from the\n\
+         # native image: calibrate runs varied workloads in QEMU (-cpu 486 and -cpu\n\
+         # pentium) logging every kernel instruction executed from the entry stub to the\n\
+         # iret, prices each entry with the model's cost tables, and fits base and\n\
+         # per-unit costs by least squares over the entries of each path. `iret`,\n\
+         # `mov cr3`, `invlpg` and port I/O are left out of the price: the model charges\n\
+         # them itself when the kernel asks for them. The numbers are never fitted to the\n\
+         # paper's figures.\n\
          #\n\
-         # Format: path i486-instructions i486-cycles pentium-instructions pentium-cycles\n",
+         # Format: path i486-instructions i486-cycles pentium-instructions pentium-cycles,\n\
+         # then per unit of work: unit i486-instructions i486-cycles pentium-instructions\n\
+         # pentium-cycles (per unit).\n\
+         # sources {}\n",
+        sources_hash()?
     );
     let mut missing = Vec::new();
     for path in PATH_NAMES {
         match (tables[0].get(path), tables[1].get(path)) {
             (Some(i486), Some(pentium)) => {
-                text.push_str(&format!("{path} {} {} {} {}\n", i486.0, i486.1, pentium.0, pentium.1));
+                text.push_str(&format!(
+                    "{path} {} {} {} {}",
+                    short(i486.1.round()),
+                    short(i486.2.round()),
+                    short(pentium.1.round()),
+                    short(pentium.2.round())
+                ));
+                let mut units: Vec<&String> = i486.3.iter().chain(&pentium.3).map(|unit| &unit.0).collect();
+                units.sort();
+                units.dedup();
+                for unit in units {
+                    let of =
+                        |fit: &Fitted| fit.3.iter().find(|entry| &entry.0 == unit).map_or((0.0, 0.0), |e| (e.1, e.2));
+                    let (a, b) = (of(i486), of(pentium));
+                    text.push_str(&format!(" {unit} {} {} {} {}", short(a.0), short(a.1), short(b.0), short(b.1)));
+                }
+                text.push('\n');
                 eprintln!(
-                    "xtask: {path:14} 486: {:4} instructions {:5} cycles ({} samples)   Pentium: {:4} instructions {:5} cycles ({} samples)",
-                    i486.0, i486.1, i486.2, pentium.0, pentium.1, pentium.2
+                    "xtask: {path:14} 486: {:5.0} instructions {:6.0} cycles ({} samples)   Pentium: {:5.0} instructions {:6.0} cycles ({} samples){}",
+                    i486.1,
+                    i486.2,
+                    i486.0,
+                    pentium.1,
+                    pentium.2,
+                    pentium.0,
+                    if i486.3.is_empty() { String::new() } else { " + per unit of work".into() }
                 );
             }
             _ => missing.push(path),
@@ -113,7 +172,7 @@ pub fn run(arguments: Arguments) -> Result<i32> {
     }
     let file: PathBuf = paths::root().join("sim").join("data").join("kernel-paths.txt");
     std::fs::write(&file, text)?;
-    eprintln!("xtask: wrote {}", file.display());
+    eprintln!("xtask: wrote {} in {:.0} s", file.display(), started.elapsed().as_secs_f64());
     if !missing.is_empty() {
         eprintln!("xtask: no samples for {}: the model charges nothing for them", missing.join(", "));
     }

@@ -1,0 +1,330 @@
+//! The IPC fast path in assembly: `int 0x30` enters here, not through the
+//! uniform stub.
+//!
+//! Why assembly: the Rust kernel's fast path (`kernel::fastpath`) costs
+//! ~470 instructions natively — the uniform entry stub, a copy of the whole
+//! register frame into a Rust value, into the TCB, out of the TCB, into the
+//! exit frame, and pushed again for `iret`. Liedtke's L3 did the whole IPC
+//! in ~100 instructions; so does this path, by doing what Rust cannot be
+//! told to do: the message words (EDX, EBX, EDI) never leave their
+//! registers, the caller's registers are stored once into its TCB, the
+//! receiver's few (ECX, EBP, EIP, EFLAGS, ESP) are loaded from its TCB into
+//! the registers and the CPU's own `iret` frame, which stays where the
+//! entry put it.
+//!
+//! It is a line of guards, each falling back to the general entry (the stub's
+//! `push 0; push 0x30; jmp trap_common`) with the user's registers as they
+//! were, then the writes — the guards and the writes of
+//! `Kernel::fast_ipc`, in the same order, on the same fields (offsets from
+//! `kernel::fastpath::assembly`), plus the cases the Rust side names in
+//! `Kernel::assembly_takes` (the model charges `Path::IpcFast` exactly
+//! when this path would run). With kernel events on it calls
+//! [`fastpath_report`], which reports the same events as the Rust path;
+//! with them off it does no event work at all.
+//!
+//! Kernel memory is reached through DS = the kernel's data segment: the
+//! user's DS may be anything (even null), so it is loaded first; the exit
+//! loads the flat user selector, as the general exit does. ES, FS and GS
+//! are not touched (this path never changes the user segment window).
+
+use super::hardware::NativeHardware;
+use super::{KERNEL, MACHINE};
+use kernel::fastpath::assembly as at;
+use kernel::layout::selector;
+
+// The arithmetic below relies on these sizes.
+const _: () = assert!(at::TASK_SIZE == 24, "the task table is indexed as 3 * 8 * task");
+const _: () = assert!(at::TCB_SHIFT == 8, "a TCB is 256 bytes");
+
+/// The events of the IPC the assembly just made, when kernel events are on:
+/// `caller_tcb` is the caller's TCB address, `space_switched` whether CR3
+/// was loaded. The receiver is the kernel's current thread by now.
+#[unsafe(no_mangle)]
+extern "C" fn fastpath_report(caller_tcb: u32, space_switched: u32) {
+    // Safety: called from the fast path in ring 0 with interrupts off, DS,
+    // ES and the direction flag set up for Rust; nothing else holds them.
+    let (kernel, mut hardware) = unsafe { super::kernel_and_machine() };
+    let tcbs = core::ptr::addr_of!(KERNEL) as u32 + at::TCBS as u32;
+    let caller = ((caller_tcb - tcbs) >> at::TCB_SHIFT) as u16;
+    kernel.report_fast_ipc(&mut hardware, caller);
+    if space_switched != 0 {
+        kernel.report_space_switch(&mut hardware, kernel.current_thread().task());
+    }
+}
+
+// Safety: entered only through the IDT gate of vector 0x30 (an interrupt
+// gate: interrupts off) from ring 3, on the kernel stack the TSS names,
+// with the CPU's iret frame at [esp]. Every guard that fails restores the
+// user's registers before it takes the general entry; the writes begin only
+// when every guard has passed, and touch only the kernel state at the
+// offsets the kernel crate computed for these very fields.
+core::arch::global_asm!(
+    r#"
+    .section .text.fastpath, "ax"
+    .global ipc_fastpath
+ipc_fastpath:
+    # A register call or reply-and-wait: EAX (send) 0, EBP (receive) 0 or 1,
+    # no receive timeout.
+    test eax, eax
+    jnz ipc_slow
+    cmp ebp, 1
+    ja ipc_slow
+    test cl, 0x0F
+    jnz ipc_slow
+    mov eax, {kernel_data}
+    mov ds, ax
+    # EAX = the caller's TCB.
+    movzx eax, word ptr [{kernel} + {current}]
+    cmp eax, {none}
+    je ipc_slow_zero
+    shl eax, {tcb_shift}
+    lea eax, [eax + {kernel} + {tcbs}]
+    cmp byte ptr [eax + {tcb_irq}], 0
+    jne ipc_slow_zero
+    cmp byte ptr [eax + {tcb_flags}], 0
+    jne ipc_slow_zero
+    cmp byte ptr [{kernel} + {reload_segments}], 0
+    jne ipc_slow_zero
+    cmp word ptr [eax + {tcb_senders_first}], {none}
+    jne ipc_slow_zero
+    # Free registers: the caller's ECX, EBP, ESI, EDI go to its frame now.
+    mov [eax + {frame} + {frame_ecx}], ecx
+    mov [eax + {frame} + {frame_ebp}], ebp
+    mov [eax + {frame} + {frame_esi}], esi
+    mov [eax + {frame} + {frame_edi}], edi
+    # ECX = the destination's task (not 0: nil or an interrupt), EBP the caller's.
+    mov ecx, esi
+    shr ecx, 16
+    and ecx, 0xFF
+    jz ipc_slow_saved
+    cmp esi, -1
+    je ipc_slow_saved
+    mov ebp, [eax + {tcb_id}]
+    shr ebp, 16
+    and ebp, 0xFF
+    # Within a clan: same task, the target's chief is the caller's task,
+    # the same chief, or the target is the caller's chief.
+    cmp ecx, ebp
+    je 1f
+    lea edi, [ecx + ecx * 2]
+    movzx edi, byte ptr [{kernel} + {tasks} + {task_chief} + edi * 8]
+    cmp edi, ebp
+    je 1f
+    lea ebp, [ebp + ebp * 2]
+    movzx ebp, byte ptr [{kernel} + {tasks} + {task_chief} + ebp * 8]
+    cmp edi, ebp
+    je 1f
+    cmp ecx, ebp
+    jne ipc_slow_saved
+1:
+    # ECX = the receiver's TCB: (task, lthread) → index → address; the id
+    # must match exactly (version and chief).
+    cmp esi, [eax + {tcb_id}]
+    je ipc_slow_saved
+    mov ecx, esi
+    shr ecx, 10
+    and ecx, 0x3FFF
+    movzx ecx, word ptr [{kernel} + {index} + ecx * 2]
+    cmp ecx, {none}
+    je ipc_slow_saved
+    shl ecx, {tcb_shift}
+    lea ecx, [ecx + {kernel} + {tcbs}]
+    cmp [ecx + {tcb_id}], esi
+    jne ipc_slow_saved
+    # It waits for this message: receiving (no other flag than the receive
+    # phase), open or from the caller, into registers or a map window.
+    cmp byte ptr [ecx + {tcb_state}], {receiving}
+    jne ipc_slow_saved
+    test byte ptr [ecx + {tcb_flags}], {not_receive_phase}
+    jnz ipc_slow_saved
+    mov ebp, [ecx + {tcb_partner}]
+    cmp ebp, {open}
+    je 2f
+    cmp ebp, [eax + {tcb_id}]
+    jne ipc_slow_saved
+2:
+    mov ebp, [ecx + {tcb_receive_descriptor}]
+    test ebp, 2
+    jnz 3f
+    cmp ebp, 4
+    jae ipc_slow_saved
+3:
+    # Nothing of a higher priority is ready.
+    movzx ebp, byte ptr [ecx + {tcb_priority}]
+    cmp ebp, [{kernel} + {highest_ready}]
+    jl ipc_slow_saved
+    # What this path leaves to Rust: a receive timeout to remove, a user
+    # segment window to change.
+    mov ebp, [ecx + {tcb_wakeup}]
+    or ebp, [ecx + {tcb_wakeup} + 4]
+    jnz ipc_slow_saved
+    cmp dword ptr [{kernel} + {loaded_window_base}], 0
+    jne ipc_slow_saved
+    mov edi, esi
+    shr edi, 16
+    and edi, 0xFF
+    lea edi, [edi + edi * 2]
+    lea edi, [{kernel} + {tasks} + edi * 8]
+    cmp byte ptr [{kernel} + {small_spaces}], 0
+    je 4f
+    cmp byte ptr [edi + {task_small}], 0
+    jne ipc_slow_saved
+4:
+    # Perform. Counters first (Kernel::entry, fast_ipc).
+    add dword ptr [{kernel} + {entries}], 1
+    adc dword ptr [{kernel} + {entries} + 4], 0
+    add dword ptr [{kernel} + {ipcs}], 1
+    adc dword ptr [{kernel} + {ipcs} + 4], 0
+    # The receiver is ready (its registers are loaded below, not stored).
+    mov byte ptr [ecx + {tcb_flags}], 0
+    mov byte ptr [ecx + {tcb_state}], {ready}
+    # The caller: its whole frame, then its receive from the destination.
+    mov [eax + {frame} + {frame_edx}], edx
+    mov [eax + {frame} + {frame_ebx}], ebx
+    mov dword ptr [eax + {frame} + {frame_eax}], 0
+    mov ebp, [esp]
+    mov [eax + {frame} + {frame_eip}], ebp
+    mov ebp, [esp + 8]
+    mov [eax + {frame} + {frame_eflags}], ebp
+    mov ebp, [esp + 12]
+    mov [eax + {frame} + {frame_esp}], ebp
+    mov dword ptr [eax + {tcb_send_descriptor}], 0
+    mov ebp, [eax + {frame} + {frame_ecx}]
+    mov [eax + {tcb_timeouts}], ebp
+    mov [eax + {tcb_receive_from}], esi
+    mov byte ptr [eax + {tcb_flags}], {receive_phase}
+    mov dword ptr [eax + {tcb_saved_from}], 0
+    mov byte ptr [eax + {tcb_state}], {receiving}
+    mov ebp, [eax + {frame} + {frame_ebp}]
+    mov [eax + {tcb_receive_descriptor}], ebp
+    test ebp, ebp
+    jz 5f
+    mov esi, {open}
+5:
+    mov [eax + {tcb_partner}], esi
+    # The receiver runs: current, and its address space.
+    mov ebp, ecx
+    sub ebp, offset {kernel} + {tcbs}
+    shr ebp, {tcb_shift}
+    mov word ptr [{kernel} + {current}], bp
+    mov ebp, [edi + {task_directory}]
+    xor edi, edi
+    cmp ebp, [{kernel} + {loaded_directory}]
+    je 6f
+    test ebp, ebp
+    jz 6f
+    mov [{kernel} + {loaded_directory}], ebp
+    mov cr3, ebp
+    add dword ptr [{kernel} + {space_switches}], 1
+    adc dword ptr [{kernel} + {space_switches} + 4], 0
+    inc edi
+6:
+    # The receiver's EIP, EFLAGS (user flags only, IF on) and ESP into the
+    # CPU's iret frame; CS and SS are the same for every thread.
+    mov ebp, [ecx + {frame} + {frame_eip}]
+    mov [esp], ebp
+    mov ebp, [ecx + {frame} + {frame_eflags}]
+    and ebp, {user_flags}
+    or ebp, {exit_flags}
+    mov [esp + 8], ebp
+    mov ebp, [ecx + {frame} + {frame_esp}]
+    mov [esp + 12], ebp
+    cmp byte ptr [{machine} + {events}], 0
+    jne 8f
+7:
+    # The message words are still in EDX, EBX and (reloaded) EDI; the
+    # result is 0 and the source the caller.
+    mov esi, [eax + {tcb_id}]
+    mov edi, [eax + {frame} + {frame_edi}]
+    mov ebp, [ecx + {frame} + {frame_ebp}]
+    mov ecx, [ecx + {frame} + {frame_ecx}]
+    mov eax, {user_data}
+    mov ds, ax
+    xor eax, eax
+    iretd
+8:
+    # Kernel events on: report them in Rust (DS, ES and DF as Rust wants them).
+    push es
+    push eax
+    push ecx
+    push edx
+    mov ebp, {kernel_data}
+    mov es, bp
+    cld
+    push edi
+    push eax
+    call fastpath_report
+    add esp, 8
+    pop edx
+    pop ecx
+    pop eax
+    pop es
+    jmp 7b
+
+    # The general entry, with the user's registers as they came.
+ipc_slow_saved:
+    mov ecx, [eax + {frame} + {frame_ecx}]
+    mov ebp, [eax + {frame} + {frame_ebp}]
+    mov esi, [eax + {frame} + {frame_esi}]
+    mov edi, [eax + {frame} + {frame_edi}]
+ipc_slow_zero:
+    xor eax, eax
+ipc_slow:
+    push 0
+    push 0x30
+    jmp trap_common
+"#,
+    kernel = sym KERNEL,
+    machine = sym MACHINE,
+    events = const core::mem::offset_of!(NativeHardware, events),
+    kernel_data = const selector::KERNEL_DATA.0,
+    user_data = const selector::USER_DATA.0,
+    current = const at::CURRENT,
+    reload_segments = const at::RELOAD_SEGMENTS,
+    loaded_directory = const at::LOADED_DIRECTORY,
+    loaded_window_base = const at::LOADED_WINDOW_BASE,
+    small_spaces = const at::SMALL_SPACES,
+    highest_ready = const at::HIGHEST_READY,
+    entries = const at::ENTRIES,
+    ipcs = const at::IPCS,
+    space_switches = const at::SPACE_SWITCHES,
+    tcbs = const at::TCBS,
+    index = const at::INDEX,
+    tasks = const at::TASKS,
+    tcb_shift = const at::TCB_SHIFT,
+    task_chief = const at::TASK_CHIEF,
+    task_small = const at::TASK_SMALL,
+    task_directory = const at::TASK_DIRECTORY,
+    tcb_id = const at::TCB_ID,
+    tcb_state = const at::TCB_STATE,
+    tcb_priority = const at::TCB_PRIORITY,
+    tcb_flags = const at::TCB_FLAGS,
+    tcb_irq = const at::TCB_IRQ,
+    tcb_partner = const at::TCB_PARTNER,
+    tcb_send_descriptor = const at::TCB_SEND_DESCRIPTOR,
+    tcb_receive_descriptor = const at::TCB_RECEIVE_DESCRIPTOR,
+    tcb_timeouts = const at::TCB_TIMEOUTS,
+    tcb_wakeup = const at::TCB_WAKEUP,
+    tcb_senders_first = const at::TCB_SENDERS_FIRST,
+    tcb_receive_from = const at::TCB_RECEIVE_FROM,
+    tcb_saved_from = const at::TCB_SAVED_FROM,
+    frame = const at::TCB_FRAME,
+    frame_eax = const at::FRAME_EAX,
+    frame_ecx = const at::FRAME_ECX,
+    frame_edx = const at::FRAME_EDX,
+    frame_ebx = const at::FRAME_EBX,
+    frame_esp = const at::FRAME_ESP,
+    frame_ebp = const at::FRAME_EBP,
+    frame_esi = const at::FRAME_ESI,
+    frame_edi = const at::FRAME_EDI,
+    frame_eip = const at::FRAME_EIP,
+    frame_eflags = const at::FRAME_EFLAGS,
+    ready = const at::STATE_READY,
+    receiving = const at::STATE_RECEIVING,
+    receive_phase = const at::FLAG_RECEIVE_PHASE,
+    not_receive_phase = const !at::FLAG_RECEIVE_PHASE,
+    open = const at::OPEN,
+    none = const at::NONE,
+    user_flags = const at::USER_FLAGS,
+    exit_flags = const at::EXIT_FLAGS,
+);
