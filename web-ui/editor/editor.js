@@ -7,7 +7,8 @@
 import { EditorState, StateEffect, StateField, RangeSetBuilder } from "@codemirror/state";
 import { EditorView, keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter, Decoration, drawSelection } from "@codemirror/view";
 import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
-import { StreamLanguage, syntaxHighlighting, defaultHighlightStyle, bracketMatching } from "@codemirror/language";
+import { StreamLanguage, syntaxHighlighting, HighlightStyle, bracketMatching } from "@codemirror/language";
+import { tags } from "@lezer/highlight";
 import { lintGutter, setDiagnostics } from "@codemirror/lint";
 
 const REGISTERS = new Set(("eax ebx ecx edx esi edi ebp esp eip ax bx cx dx si di bp sp al ah bl bh cl ch dl dh " +
@@ -41,6 +42,18 @@ const assembly = StreamLanguage.define({
     return null;
   },
 });
+
+// Colours from the page's own palette (style.css), which holds 4.5:1 or more
+// against the background in both themes; CodeMirror's default style is made
+// for a light background only.
+const highlightStyle = HighlightStyle.define([
+  { tag: tags.comment, color: "var(--muted)", fontStyle: "italic" },
+  { tag: [tags.keyword, tags.meta], color: "var(--accent)" },
+  { tag: tags.definition(tags.variableName), color: "var(--accent)", fontWeight: "bold" },
+  { tag: [tags.string, tags.number], color: "var(--machine)" },
+  { tag: tags.atom, color: "var(--text)", fontWeight: "bold" },
+  { tag: tags.variableName, color: "var(--text)" },
+]);
 
 // Lines to mark: the source lines of the instruction chosen in the code view.
 const markLines = StateEffect.define();
@@ -96,7 +109,7 @@ function create(parent, options) {
         history(),
         bracketMatching(),
         assembly,
-        syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+        syntaxHighlighting(highlightStyle),
         lintGutter(),
         markedLines,
         theme,

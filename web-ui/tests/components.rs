@@ -80,10 +80,15 @@ async fn timeline_draws_lanes_and_the_ipc_between_the_right_threads() {
     let mut session = session("ping-pong", CpuChoice::I486);
     session.step_ipc();
     session.step_ipc();
-    let view = session.timeline(0, u64::MAX);
+    let whole = session.timeline(0, u64::MAX);
+    // A window around the two messages (the boot before them is long), so
+    // that each arrow has room of its own.
+    let (first, last) = (whole.arrows[0].cycle, whole.arrows[whole.arrows.len() - 1].cycle);
+    let margin = (last - first).max(1_000);
+    let (from, to, now) = (first.saturating_sub(margin), last + margin, whole.last_cycle);
+    let view = session.timeline(from, to);
     let root = mount_point();
     let (on_action, actions) = recorder();
-    let (from, to, now) = (0, view.last_cycle + 1, view.last_cycle);
     let props = TimelinePanelProps {
         to,
         from,
