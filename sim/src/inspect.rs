@@ -268,7 +268,8 @@ pub struct SourceLine {
     pub line: u32,
 }
 
-/// Assemble `file` (one of `sources`) and say which line made which bytes.
+/// Assemble `file` (one of `sources`) and say which line made which bytes
+/// (every line, in the assembler's order; those that made none have length 0).
 pub fn assemble_with_lines(
     file: &str,
     sources: &[(&str, &str)],
@@ -291,7 +292,7 @@ pub fn assemble_with_lines(
     let elf = program.to_elf().map_err(|error| {
         vec![ProgramError { file: file.to_string(), line: 0, column: 0, length: 0, message: error, hint: None }]
     })?;
-    let mut lines: Vec<SourceLine> = program
+    let lines = program
         .lines
         .iter()
         .map(|line| {
@@ -299,6 +300,5 @@ pub fn assemble_with_lines(
             SourceLine { address: line.address, length: line.length, file, line: number }
         })
         .collect();
-    lines.sort_by_key(|line| line.address);
     Ok((elf, lines))
 }

@@ -11,7 +11,8 @@
 use crate::session::Session;
 use sim::inspect::SourceLine;
 
-/// The lines of the programs, in address order.
+/// The lines of the programs that made bytes, in address order (their
+/// bytes do not overlap).
 #[derive(Clone, Debug, Default)]
 pub struct SourceMap {
     lines: Vec<SourceLine>,
@@ -19,6 +20,8 @@ pub struct SourceMap {
 
 impl SourceMap {
     pub fn new(mut lines: Vec<SourceLine>) -> Self {
+        // A comment or a label alone made nothing: it is no instruction's line.
+        lines.retain(|line| line.length > 0);
         lines.sort_by_key(|line| line.address);
         SourceMap { lines }
     }
@@ -26,22 +29,13 @@ impl SourceMap {
     /// The line whose bytes hold `address`.
     pub fn line_of(&self, address: u32) -> Option<&SourceLine> {
         let after = self.lines.partition_point(|line| line.address <= address);
-        // Data lines (`db`) and instructions do not overlap, but a line of
-        // no bytes (a label alone) may share its address with the next.
-        self.lines[..after]
-            .iter()
-            .rev()
-            .take(4)
-            .find(|line| address >= line.address && address < line.address.saturating_add(line.length.max(1)))
+        let line = self.lines[..after].last()?;
+        (address - line.address < line.length).then_some(line)
     }
 
     /// The start addresses of what `file`'s line `line` made, in order.
     pub fn addresses_of(&self, file: &str, line: u32) -> Vec<u32> {
-        self.lines
-            .iter()
-            .filter(|made| made.length > 0 && made.file == file && made.line == line)
-            .map(|made| made.address)
-            .collect()
+        self.lines.iter().filter(|made| made.file == file && made.line == line).map(|made| made.address).collect()
     }
 }
 

@@ -138,17 +138,8 @@ mod tests {
     /// Both PICs initialized (vectors 0x20 and 0x28), every line unmasked.
     fn devices() -> Devices {
         let mut devices = Devices::default();
-        for (port, value) in [
-            (0x20, 0x11),
-            (0x21, 0x20),
-            (0x21, 0x04),
-            (0x21, 0x01),
-            (0xA0, 0x11),
-            (0xA1, 0x28),
-            (0xA1, 0x02),
-            (0xA1, 0x01),
-        ] {
-            devices.write(port, 1, value, 0);
+        for (port, value) in pic::INITIALIZATION {
+            devices.write(port, 1, value as u32, 0);
         }
         devices
     }

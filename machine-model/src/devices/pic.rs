@@ -142,22 +142,19 @@ impl Pic {
     }
 }
 
+/// The writes that initialize both PICs as the kernel does (vectors 0x20
+/// and 0x28, the slave on line 2, 8086 mode), every line left unmasked.
+#[cfg(test)]
+pub(crate) const INITIALIZATION: [(u16, u8); 8] =
+    [(0x20, 0x11), (0x21, 0x20), (0x21, 0x04), (0x21, 0x01), (0xA0, 0x11), (0xA1, 0x28), (0xA1, 0x02), (0xA1, 0x01)];
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn initialized() -> Pic {
         let mut pic = Pic::default();
-        for (port, value) in [
-            (0x20, 0x11),
-            (0x21, 0x20),
-            (0x21, 0x04),
-            (0x21, 0x01),
-            (0xA0, 0x11),
-            (0xA1, 0x28),
-            (0xA1, 0x02),
-            (0xA1, 0x01),
-        ] {
+        for (port, value) in INITIALIZATION {
             pic.write(port, value);
         }
         pic
