@@ -47,6 +47,18 @@ pub enum AuditError {
     /// A queue rule (ready queues, sender queues) broken by `thread` (for
     /// a rule of a whole ready queue: its priority).
     Queue { thread: u32, rule: &'static str },
+    /// The parties of a stalled transfer that do not know each other:
+    /// each one's state (as `State`'s number), flags and transfer partner
+    /// (a TCB index), to tell how the link broke.
+    Transfer {
+        thread: u32,
+        state: u8,
+        flags: u8,
+        partner: u32,
+        partner_state: u8,
+        partner_flags: u8,
+        partner_points_to: u16,
+    },
     /// A rule of the timeout list broken at `thread`.
     Timeouts { thread: u32, rule: &'static str },
 }
@@ -191,7 +203,15 @@ impl Kernel {
             let consistent =
                 if waiting { other.flags & in_fault != 0 } else { other.flags & flag::TRANSFER_WAITING != 0 };
             if !points_back || !consistent || !matches!(other.state, State::Sending | State::Receiving) {
-                return fail("the parties of a stalled transfer do not know each other");
+                return Err(AuditError::Transfer {
+                    thread: tcb.id.raw(),
+                    state: tcb.state as u8,
+                    flags: tcb.flags,
+                    partner: other.id.raw(),
+                    partner_state: other.state as u8,
+                    partner_flags: other.flags,
+                    partner_points_to: other.transfer_partner,
+                });
             }
         }
         Ok(())

@@ -185,7 +185,9 @@ impl Kernel {
         frame: &mut Frame,
     ) -> Option<Outcome> {
         let Partners { receiver, destination, caller_id, open } = self.fast_ipc_partners(caller, frame)?;
-        let path = if self.assembly_takes(receiver) { Path::IpcFast } else { Path::IpcShort };
+        // A caller in virtual-8086 mode (QEMU only) takes the general entry natively.
+        let from_virtual_8086 = frame.eflags & eflags::VM != 0;
+        let path = if !from_virtual_8086 && self.assembly_takes(receiver) { Path::IpcFast } else { Path::IpcShort };
 
         // Perform. (Events in the order the general path reports them.)
         self.statistics.ipcs += 1;

@@ -81,7 +81,7 @@ impl Kernel {
     }
 
     /// End a thread's IPC with an error code in EAX; it becomes ready.
-    fn ipc_failed<H: Hardware>(&mut self, hardware: &mut H, thread: u16, code: u32) {
+    pub(crate) fn ipc_failed<H: Hardware>(&mut self, hardware: &mut H, thread: u16, code: u32) {
         let flags = self.threads.tcb(thread).flags;
         let in_transfer_fault =
             flags & flag::PAGE_FAULT != 0 && flags & (flag::TRANSFER_AS_SENDER | flag::TRANSFER_AS_RECEIVER) != 0;

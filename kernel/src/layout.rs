@@ -73,6 +73,20 @@ pub const fn window(address: PhysAddr) -> u32 {
     PHYSICAL_WINDOW + address.value()
 }
 
+/// CR0 while the kernel runs: protection, paging, write protection in
+/// ring 0 too (the kernel's writes into user memory honour read-only
+/// mappings), and no floating point for anyone: with EM every
+/// x87 instruction raises #NM (exception 7), as on a machine without one.
+/// The kernel keeps no FPU state per thread, so offering the one FPU would
+/// let tasks read each other's registers; the model has no FPU either.
+/// NE: a numeric error would be #MF, never the FERR# line (IRQ 13), which
+/// QEMU 7.2 raises without its I/O lock and aborts on (docs/ABI.md).
+/// CD and NW clear: caches on, write-back as the CPU allows.
+pub const CONTROL_REGISTER_0: u32 = {
+    use ia32::registers::cr0::*;
+    PE | PG | WP | NE | ET | EM
+};
+
 /// GDT selectors.
 pub mod selector {
     use ia32::segment::Selector;

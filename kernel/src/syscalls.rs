@@ -483,13 +483,13 @@ impl Kernel {
         self.threads.release(index);
     }
 
+    /// A sender queued at a thread that is gone fails (0x10), through the
+    /// one path that knows every kind of IPC: a page-fault RPC keeps the
+    /// user's EAX, and one made for a stalled transfer aborts that transfer
+    /// for both parties (the soak found a faulting party left ready, still
+    /// marked as in its transfer, and its partner waiting for ever).
     fn fail_partner<H: Hardware>(&mut self, hardware: &mut H, thread: u16) {
-        let id = self.threads.tcb(thread).id;
-        hardware.emit(&KernelEvent::IpcError { thread: id, code: ia32::abi::ipc_error::NO_PARTNER });
-        let tcb = self.threads.tcb_mut(thread);
-        tcb.frame.set(register::EAX, ia32::abi::ipc_error::NO_PARTNER);
-        tcb.flags &= !(flag::RECEIVE_PHASE | flag::PAGE_FAULT | flag::TRANSFER_WAITING);
-        self.make_ready(thread);
+        self.ipc_failed(hardware, thread, ia32::abi::ipc_error::NO_PARTNER);
     }
 
     /// Stop a thread for good (it did something it cannot recover from).

@@ -45,6 +45,12 @@ at_int:
     ud2                             ; #UD (2 bytes)
     check_eq dword [handled], 6, "an invalid opcode went to vector 6"
 
+; No floating point (docs/ABI.md): CR0.EM is set, so an x87 instruction
+; raises #NM, on the model and on a CPU that has an FPU alike.
+    mov dword [handled], 0xFF
+    fld1                            ; #NM (2 bytes)
+    check_eq dword [handled], 7, "an x87 instruction went to vector 7 (no FPU)"
+
 ; The IDT's limit is not interpreted: with limit 0, a #GP (cli at IOPL 0)
 ; still reaches the handler.
     lidt [idt_register_limit_0]
@@ -85,6 +91,10 @@ handler_invalid:
     mov dword [handled], 6
     add dword [esp], 2
     iret
+handler_no_fpu:
+    mov dword [handled], 7
+    add dword [esp], 2
+    iret
 
 doomed:
     ud2
@@ -102,7 +112,8 @@ idt:
     gate handler_divide             ; 0
     times 5 dq 0
     gate handler_invalid            ; 6
-    times 6 dq 0
+    gate handler_no_fpu             ; 7
+    times 5 dq 0
     gate handler_general_protection ; 13
     times 32 - 14 dq 0
 

@@ -118,7 +118,7 @@ impl Hardware for ModelHardware<'_> {
         let machine = &mut *self.machine;
         machine.load_cr3(directory.value());
         let cr4 = if large_pages { cr4::PSE } else { 0 };
-        machine.write_control(cr0::PE | cr0::PG | cr0::WP | cr0::NE | cr0::ET, cr4);
+        machine.write_control(layout::CONTROL_REGISTER_0, cr4);
         // What the native boot code does right after: the descriptor tables
         // move to their addresses in the kernel's window, the task register
         // and the ring-0 stack are loaded.

@@ -33,6 +33,15 @@
 //!    hold the user selector. Found by the soak (a stall: the root task
 //!    gone) at hostile calls 106,462 (seed 2), 449,788 (seed 4) and 595,889
 //!    (seed 1, small spaces) on the Pentium.
+//! 5. A transfer stalled on a page fault whose page-fault RPC waited in its
+//!    pager's queue when the pager's task was deleted: the faulting party
+//!    was failed like any sender queued at a thread that is gone (0x10),
+//!    but still marked as in its transfer and with its EAX overwritten, and
+//!    the other party waited for good. Now it fails through the same path
+//!    as every IPC, which aborts such a transfer for both (0xC0/0xD0).
+//!    Found by the soak at hostile call 755,942 of seed 4 on the Pentium
+//!    (the audit: "a thread in a stalled transfer is not blocked in an
+//!    IPC"), after no floating point changed what random code does.
 #![allow(clippy::unwrap_used)]
 
 use sim::{Budget, CpuModel, RunResult, System, SystemConfig};
@@ -225,6 +234,56 @@ other_stack_top:
 testing_end
 "#;
 
+const PAGER_DELETED_WHILE_ASKED: &str = r#"
+%include "testing.inc"
+
+SERVER_ID    equ 0x04050001
+CLIENT_ID    equ 0x04060001
+IDLE_PAGER   equ 0x04070001         ; a pager that never receives
+UNMAPPED     equ 0x00800000
+
+section .text
+_start:
+    start_pager
+    l4_task_new IDLE_PAGER, 255, idle_stack_top, idle, PAGER_ID
+    l4_task_new SERVER_ID, 255, server_stack_top, server, PAGER_ID
+    l4_task_new CLIENT_ID, 255, client_stack_top, client, PAGER_ID
+    ipc_sleep (2 << 24) | 10        ; 2 ms: the client's fault waits at the idle pager
+    l4_task_new IDLE_PAGER, ROOT_TASK_ID, 0, 0, L4_NIL_ID   ; delete the pager's task
+    ipc_receive SERVER_ID
+    check_masked edx, 0xF0, 0xC0, "the server's receive was aborted when the sender's pager was deleted"
+    ipc_receive CLIENT_ID
+    check_masked edx, 0xF0, 0xD0, "and the sender's send was aborted too"
+    check_done
+
+idle:
+    ipc_sleep L4_IPC_NEVER
+
+server:
+    l4_ipc L4_IPC_NIL, L4_IPC_OPEN, L4_IPC_NEVER, 0, 0, 0, 0
+    ipc_send ROOT_TASK_ID, eax, 0, 0
+    ipc_sleep L4_IPC_NEVER
+
+; Its pager is the idle one: the transfer faults in its space at once, and
+; the page-fault RPC waits in the idle pager's queue.
+client:
+    mov dword [esp - 4], 0
+    mov dword [esp - 64], 0
+    l4_lthread_ex_regs 0, L4_INVALID_ID, L4_INVALID_ID, L4_INVALID_ID, IDLE_PAGER
+    l4_ipc UNMAPPED, L4_IPC_NIL, L4_IPC_NEVER, SERVER_ID, 0, 0, 0
+    ipc_send ROOT_TASK_ID, eax, 0, 0
+    ipc_sleep L4_IPC_NEVER
+
+section .bss
+                resb 4096
+idle_stack_top:
+                resb 4096
+server_stack_top:
+                resb 4096
+client_stack_top:
+testing_end
+"#;
+
 fn run(cpu: CpuModel, name: &str, program: &str) {
     let elf = sim::scenarios::assemble(name, program).unwrap_or_else(|error| panic!("{error}"));
     let mut system = System::new(SystemConfig::new(cpu));
@@ -262,5 +321,12 @@ fn a_fault_in_the_page_fault_rpc_of_a_stalled_transfer_aborts_both() {
 fn a_thread_that_nulls_its_segment_registers_does_not_pass_them_on() {
     for cpu in [CpuModel::I486, CpuModel::Pentium] {
         run(cpu, "null-segments-in-another-task.asm", NULL_SEGMENTS_IN_ANOTHER_TASK);
+    }
+}
+
+#[test]
+fn a_transfer_whose_pager_is_deleted_during_its_page_fault_rpc_ends_for_both() {
+    for cpu in [CpuModel::I486, CpuModel::Pentium] {
+        run(cpu, "pager-deleted-while-asked.asm", PAGER_DELETED_WHILE_ASKED);
     }
 }

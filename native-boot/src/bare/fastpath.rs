@@ -63,6 +63,10 @@ core::arch::global_asm!(
     .section .text.fastpath, "ax"
     .global ipc_fastpath
 ipc_fastpath:
+    # Not from virtual-8086 mode (QEMU lets a user iret get there): its
+    # frame's CS and SS are no selectors, and this path keeps them.
+    test byte ptr [esp + 10], {vm_in_third_byte}
+    jnz ipc_slow
     # A register call or reply-and-wait: EAX (send) 0, EBP (receive) 0 or 1,
     # no receive timeout.
     test eax, eax
@@ -277,6 +281,7 @@ ipc_slow:
     kernel = sym KERNEL,
     machine = sym MACHINE,
     events = const core::mem::offset_of!(NativeHardware, events),
+    vm_in_third_byte = const (ia32::registers::eflags::VM >> 16),
     kernel_data = const selector::KERNEL_DATA.0,
     user_data = const selector::USER_DATA.0,
     current = const at::CURRENT,

@@ -164,6 +164,16 @@ impl Hardware for NativeHardware {
             }
         }
         self.load_page_directory(directory);
+        // Safety: PE, PG and WP are on since the boot stub; this adds NE and
+        // EM, and clears CD and NW (QEMU starts with caches disabled). No
+        // x87 instruction runs in the kernel.
+        unsafe {
+            core::arch::asm!(
+                "mov cr0, {}",
+                in(reg) kernel::layout::CONTROL_REGISTER_0,
+                options(nostack, preserves_flags),
+            )
+        };
     }
 
     fn load_page_directory(&mut self, directory: PhysAddr) {

@@ -35,8 +35,14 @@ pub struct TrapFrame {
 }
 
 impl TrapFrame {
+    /// Ring 3, or virtual-8086 mode: there CS is a real-mode paragraph
+    /// whose low bits mean nothing, and the CPU pushed ES, DS, FS and GS
+    /// after SS (left on the stack: the exit resets the stack pointer).
+    /// No kernel path enters virtual-8086 mode; a user `iret` does on QEMU,
+    /// which does not check the CPL as the i486 and Pentium do
+    /// (docs/ABI.md, "Virtual-8086 mode").
     pub fn came_from_user(&self) -> bool {
-        self.cs & 3 == 3
+        self.cs & 3 == 3 || self.eflags & ia32::registers::eflags::VM != 0
     }
 
     /// The interrupted user thread's registers.
