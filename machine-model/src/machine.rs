@@ -65,6 +65,9 @@ impl Caches {
             }
         }
     }
+    pub fn data(&self) -> &Cache {
+        self.data.as_ref().unwrap_or(&self.code)
+    }
     pub fn data_mut(&mut self) -> &mut Cache {
         self.data.as_mut().unwrap_or(&mut self.code)
     }
@@ -120,6 +123,10 @@ pub struct Machine {
     pub last_instruction_cycle: u64,
     /// A device line may be raised: the PIC is polled only while this is set.
     interrupt_possible: bool,
+    /// Where the cycles outside user instructions went (`ledger`).
+    pub(crate) ledger: crate::ledger::Ledger,
+    /// The cycle the last entry into ring 0 began at.
+    pub last_entry_cycle: u64,
 }
 
 impl Clone for Machine {
@@ -166,6 +173,8 @@ impl Machine {
             instruction_eip: self.instruction_eip,
             last_instruction_cycle: self.last_instruction_cycle,
             interrupt_possible: true,
+            ledger: self.ledger,
+            last_entry_cycle: self.last_entry_cycle,
         }
     }
 
@@ -195,6 +204,8 @@ impl Machine {
             instruction_eip: 0,
             last_instruction_cycle: 0,
             interrupt_possible: true,
+            ledger: crate::ledger::Ledger::default(),
+            last_entry_cycle: 0,
         }
     }
 

@@ -131,7 +131,9 @@ impl Machine {
     ) -> Result<KernelEntry, MachineError> {
         let mut frame = self.user_frame();
         let started = self.cycles;
+        self.last_entry_cycle = started;
         self.penalty = 0;
+        let mut refills = self.refill_mark();
         let (vector, error_code, cause) = match self.try_deliver(vector, error_code, software) {
             Ok(()) => (vector, error_code, cause),
             Err(second) => {
@@ -139,6 +141,7 @@ impl Machine {
                 // gate): the CPU delivers that exception instead, as a fault —
                 // the saved EIP points at the instruction that raised it.
                 self.penalty = 0;
+                refills = self.refill_mark();
                 if software {
                     self.cpu.eip = self.instruction_eip;
                     frame.eip = self.instruction_eip;
@@ -155,6 +158,8 @@ impl Machine {
             _ => self.costs.exception_to_inner,
         };
         self.cycles += (base + self.penalty) as u64;
+        let refill_cycles = self.book_refills(refills);
+        self.ledger.entry += ((base + self.penalty) as u64).saturating_sub(refill_cycles);
         self.pipeline.interrupted();
         let cycles = (self.cycles - started) as u32;
         let eip = frame.eip;
@@ -244,6 +249,8 @@ impl Machine {
         self.events.stamp(self.cycles);
         let started = self.cycles;
         self.penalty = 0;
+        let refills = self.refill_mark();
+        let mut reloads = 0u64;
         let bad = |reason: String| MachineError::BadReturnFrame { reason };
         if self.cpu.cpl != 0 {
             return Err(bad("the CPU is not in ring 0".into()));
@@ -267,6 +274,7 @@ impl Machine {
                     ))
                 })?;
                 self.penalty += self.costs.mov_segment;
+                reloads += self.costs.mov_segment as u64;
             }
         }
         // The iret frame as the exit stub leaves it on the kernel stack.
@@ -331,6 +339,9 @@ impl Machine {
             }
         }
         self.cycles += (self.costs.iret_to_outer + self.penalty) as u64;
+        let refill_cycles = self.book_refills(refills);
+        self.ledger.segment_reload += reloads;
+        self.ledger.exit += ((self.costs.iret_to_outer + self.penalty) as u64).saturating_sub(reloads + refill_cycles);
         self.pipeline.interrupted();
         let cycles = (self.cycles - started) as u32;
         let eip = frame.eip;
@@ -370,6 +381,7 @@ impl Machine {
         self.events.stamp(self.cycles);
         self.cpu.cr3 = value;
         self.cycles += self.costs.mov_cr3 as u64;
+        self.ledger.space_switch += self.costs.mov_cr3 as u64;
         self.mmu.flush_all(&mut self.events);
         self.tlb_epoch += 1;
         self.events.emit(|| MachineEvent::AddressSpaceSwitch { cr3: value });
@@ -379,7 +391,9 @@ impl Machine {
     pub fn invlpg(&mut self, linear: u32) {
         self.events.stamp(self.cycles);
         let present = self.mmu.invalidate(linear, &mut self.events);
-        self.cycles += if present { self.costs.invlpg_present } else { self.costs.invlpg_absent } as u64;
+        let cost = if present { self.costs.invlpg_present } else { self.costs.invlpg_absent } as u64;
+        self.cycles += cost;
+        self.ledger.other += cost;
         self.tlb_epoch += 1;
     }
 
@@ -438,6 +452,7 @@ impl Machine {
     pub fn kernel_access(&mut self, linear: u32, size: u32, write: bool) -> Result<(), MachineError> {
         self.events.stamp(self.cycles);
         self.penalty = 0;
+        let refills = self.refill_mark();
         let kind = if write { AccessKind::Write } else { AccessKind::Read };
         let mut at = linear;
         let end = linear.wrapping_add(size.max(1));
@@ -457,6 +472,8 @@ impl Machine {
             at = if end.wrapping_sub(at) <= next_line.wrapping_sub(at) { end } else { next_line };
         }
         self.cycles += self.penalty as u64;
+        let refill_cycles = self.book_refills(refills);
+        self.ledger.other += (self.penalty as u64).saturating_sub(refill_cycles);
         self.penalty = 0;
         Ok(())
     }
@@ -467,6 +484,7 @@ impl Machine {
         let tick = self.pit_tick_at(self.cycles);
         self.devices.write(port, size, value, tick);
         self.cycles += self.costs.port_out_kernel as u64;
+        self.ledger.other += self.costs.port_out_kernel as u64;
         self.events.emit(|| MachineEvent::PortWrite { port, value, size: size as u8 });
         self.update_devices();
     }
@@ -476,13 +494,9 @@ impl Machine {
         let tick = self.pit_tick_at(self.cycles);
         let value = self.devices.read(port, size, tick);
         self.cycles += self.costs.port_in_kernel as u64;
+        self.ledger.other += self.costs.port_in_kernel as u64;
         self.events.emit(|| MachineEvent::PortRead { port, value, size: size as u8 });
         value
-    }
-
-    /// Cycles spent by kernel code the model does not interpret.
-    pub fn charge(&mut self, cycles: u64) {
-        self.cycles += cycles;
     }
 }
 

@@ -183,7 +183,7 @@ impl Hardware for ModelHardware<'_> {
 
     fn kernel_path(&mut self, path: Path) {
         let (instructions, cycles) = self.costs.charge(path, &self.work);
-        self.machine.charge(cycles);
+        self.machine.charge_kernel_path(instructions, cycles);
         *self.kernel_instructions += instructions;
         *self.last_charge = Some(KernelCharge { path, work: self.work, instructions, cycles });
     }

@@ -17,6 +17,7 @@
 
 pub mod calibration;
 pub mod debugger;
+pub mod entry_costs;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod gdb;
 pub mod hardware;
@@ -367,6 +368,14 @@ impl System {
     /// User code entered the kernel: run the kernel's entry and resume.
     fn enter_kernel(&mut self, entry: KernelEntry) {
         self.kernel_entries += 1;
+        // The entry's events begin with the CPU's kernel-entry event (the
+        // last the machine reported): the same sequence number however the
+        // run was sliced.
+        self.drain_machine_events();
+        let entered = self.log.iter().next_back().is_some_and(|event| event.kind() == "kernel-entry");
+        let first = self.log.next_sequence() - entered as u64;
+        let messages = self.log.counts().messages;
+        self.log.costs.opened(entry.vector, self.machine.last_entry_cycle, first, messages);
         let cause = match entry.cause {
             EntryCause::SoftwareInterrupt => {
                 let task = self.kernel.current_thread().task();
@@ -389,16 +398,23 @@ impl System {
     /// A device interrupt woke the idle CPU.
     fn interrupt_while_idle(&mut self, irq: u8) {
         self.kernel_entries += 1;
+        self.drain_machine_events();
+        let (first, messages) = (self.log.next_sequence(), self.log.counts().messages);
+        self.log.costs.opened(0x20 + irq, self.machine.cycles, first, messages);
         let trap = Trap { vector: 0x20 + irq, error_code: 0, fault_address: 0, cause: Cause::Interrupt { irq } };
         self.kernel_entry(trap, Frame::default());
     }
 
     fn kernel_entry(&mut self, trap: Trap, mut frame: Frame) {
         let mut failure = None;
+        self.last_charge = None;
         let outcome = {
             let mut hardware = hardware!(self, failure);
             self.kernel.entry(&mut hardware, trap, &mut frame)
         };
+        if let Some(charge) = self.last_charge {
+            self.log.costs.charged(charge.path);
+        }
         self.after_kernel(outcome, frame, failure);
     }
 
@@ -425,6 +441,10 @@ impl System {
                     Err(error) => self.fail(error),
                 }
                 self.drain_machine_events();
+                let recording = self.log.keep_entry_costs;
+                let (end, messages) = (self.log.next_sequence(), self.log.counts().messages);
+                let (ledger, cycles) = (*self.machine.ledger(), self.machine.cycles);
+                self.log.costs.closed(&ledger, cycles, end, messages, recording);
             }
             Outcome::Idle => self.status = Status::Idle,
             Outcome::Stop(reason) => self.status = Status::Stopped(reason),

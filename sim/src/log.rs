@@ -270,12 +270,24 @@ pub struct EventLog {
     /// Keep at most this many entries (the oldest go first); 0 = unbounded.
     pub capacity: usize,
     counts: KernelCounts,
+    /// What each kernel entry cost, part by part.
+    pub(crate) costs: crate::entry_costs::EntryCosts,
+    /// Keep each kernel entry's cost that delivered a message, for as long
+    /// as its events (the explorer's Costs view; off by default: an
+    /// unbounded log would keep them all).
+    pub keep_entry_costs: bool,
 }
 
 impl EventLog {
     /// Counts of kernel events since boot.
     pub fn counts(&self) -> &KernelCounts {
         &self.counts
+    }
+
+    /// What each kernel entry cost (the IPCs' sums, the records of those
+    /// whose events the log still holds).
+    pub fn entry_costs(&self) -> &crate::entry_costs::EntryCosts {
+        &self.costs
     }
 
     pub fn push(&mut self, cycle: u64, instruction: u64, source: Source) {
@@ -286,6 +298,9 @@ impl EventLog {
         }
         if self.capacity != 0 && self.entries.len() >= self.capacity {
             self.entries.pop_front();
+            if let Some(front) = self.entries.front() {
+                self.costs.forget_before(front.sequence);
+            }
         }
         self.entries.push_back(LoggedEvent { sequence: self.next_sequence, cycle, instruction, source });
         self.next_sequence += 1;
@@ -329,5 +344,6 @@ impl EventLog {
         while self.entries.front().is_some_and(|entry| entry.sequence < sequence) {
             self.entries.pop_front();
         }
+        self.costs.forget_before(sequence);
     }
 }

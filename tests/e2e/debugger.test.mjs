@@ -293,3 +293,28 @@ test("a source line highlights its instructions, and an instruction opens its li
   await screenshot(page, "source-code-marked");
   assert.deepEqual(page.problems, []);
 });
+
+test("the Costs view breaks one IPC into its parts: the message chosen on the timeline and the average", async () => {
+  const page = await openExplorer(browser, "#scenario=ping-pong&cpu=486&at=300000");
+  await press(page, "4");
+  const which = page.locator("[data-test=breakdown-which]");
+  await which.waitFor();
+  assert.match(await which.innerText(), /average of \d+ IPC entries\. Select a message on the timeline/);
+  // Choose the latest message with the keyboard, in the timeline.
+  await page.locator("[data-test=timeline-canvas]").focus();
+  await page.keyboard.press("End");
+  await page.waitForFunction(() => /^Selected: ipc/.test(document.querySelector("[data-test=breakdown-which]").innerText));
+  const cells = async (selector) =>
+    (await page.locator(selector).allInnerTexts()).map(Number);
+  const selected = await cells("[data-test=breakdown-part] [data-test=selected-cycles]");
+  const [total] = await cells("[data-test=breakdown-total] [data-test=selected-cycles]");
+  assert.equal(selected.reduce((sum, value) => sum + value, 0), total, `the parts add up: ${selected}`);
+  const parts = await page.locator("[data-test=breakdown-part]").evaluateAll((rows) => rows.map((row) => row.dataset.part));
+  assert.deepEqual(parts.slice(0, 6), ["CPU entry", "Kernel path", "Address-space switch", "Segment reload", "TLB refills", "Cache misses"]);
+  assert.match(await page.locator("[data-part='Kernel path'] .detail").innerText(), /^147 instructions \(ipc-fast\)/);
+  const [average] = await cells("[data-test=breakdown-total] [data-test=average-cycles]");
+  const perIpc = Number(await page.locator("[data-test=cycles-per-ipc]").first().innerText());
+  assert.ok(Math.abs(average - perIpc) <= 0.5, `the average (${average}) is the cycles per IPC above (${perIpc})`);
+  await screenshot(page, "costs-breakdown");
+  assert.deepEqual(page.problems, []);
+});

@@ -11,6 +11,7 @@
 //! Must never depend on: `web-ui`, yew or any UI crate; `kernel` or
 //! `machine-model` directly (it sees them only through `sim`).
 
+pub mod breakdown;
 pub mod breakpoints;
 pub mod export;
 pub mod lesson;
@@ -21,6 +22,7 @@ pub mod timeline;
 pub mod view;
 pub mod views;
 
+pub use breakdown::{CostPartView, IpcBreakdownView};
 pub use breakpoints::Breakpoint;
 pub use lesson::{LessonSource, lessons};
 pub use memory::{MemoryRowView, MemorySpace, MemoryView};

@@ -78,6 +78,12 @@ pub struct Session {
     fine_checkpoints: std::collections::VecDeque<Checkpoint>,
     /// Kernel and console events since boot.
     pub(crate) history: Vec<EventView>,
+    /// What each kernel entry that delivered a message cost, part by part
+    /// (taken from the log with its events), oldest first.
+    pub(crate) entry_costs: Vec<sim::entry_costs::CostRecord>,
+    /// How many times the machine was booted: an event index names an
+    /// event of one boot only.
+    generation: u64,
     /// The latest machine events.
     pub(crate) machine_events: VecDeque<EventView>,
     /// Machine events of the last step (for marking the TLB view).
@@ -150,6 +156,8 @@ impl Session {
             checkpoints: Vec::new(),
             fine_checkpoints: std::collections::VecDeque::new(),
             history: Vec::new(),
+            entry_costs: Vec::new(),
+            generation: 0,
             machine_events: VecDeque::new(),
             last_step: Vec::new(),
             timeline: Timeline::default(),
@@ -226,7 +234,13 @@ impl Session {
         config.headless = false;
         self.system = System::new(config);
         self.system.log_mut().capacity = 1 << 16;
+        self.system.log_mut().keep_entry_costs = true;
         self.history.clear();
+        self.entry_costs.clear();
+        // Unique across sessions too: a session replaced by another (a new
+        // scenario) must not reuse the number.
+        static BOOTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        self.generation = BOOTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         self.machine_events.clear();
         self.last_step.clear();
         self.timeline = Timeline::default();
@@ -274,6 +288,11 @@ impl Session {
         names
     }
 
+    /// Which boot the events are of (see `generation`).
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
     fn checkpoint(&self) -> Checkpoint {
         Checkpoint { snapshot: self.system.snapshot(), timeline: self.timeline.mark() }
     }
@@ -315,6 +334,8 @@ impl Session {
                 }
             }
         }
+        // Each record's events were logged before `seen`: all are taken now.
+        self.entry_costs.extend(self.system.log().entry_costs().records().copied());
         // Keep the system's own log short: everything is here now.
         let seen = self.seen;
         self.system.log_mut().forget_before(seen);

@@ -224,3 +224,38 @@ fn a_watchpoint_stops_a_run_at_the_write_and_is_listed_with_the_breakpoints() {
     session.remove_breakpoint(id);
     assert!(session.run_slice(1_000));
 }
+
+#[test]
+fn the_costs_view_breaks_an_ipc_into_parts_that_add_up_for_the_average_and_a_timeline_message() {
+    for cpu in [CpuChoice::I486, CpuChoice::Pentium] {
+        let mut session = session("ping-pong", cpu);
+        while session.position() < 400_000 && session.run_slice(50_000) {}
+        let costs = session.costs();
+        let average = session.ipc_breakdown_average().unwrap();
+        let sum: f64 = average.parts.iter().map(|part| part.cycles).sum();
+        assert!((sum - average.total).abs() < 1e-6, "{cpu:?}: the parts add up: {sum} against {}", average.total);
+        assert!((average.total - costs.cycles_per_ipc).abs() < 1e-6, "{cpu:?}: the average is the cycles per IPC");
+        let names: Vec<_> = average.parts.iter().map(|part| part.name).collect();
+        for name in ["CPU entry", "Kernel path", "Address-space switch", "TLB refills", "Cache misses", "CPU exit"] {
+            assert!(names.contains(&name), "{cpu:?}: {name} in {names:?}");
+        }
+        // A message on the timeline: the entry that delivered it.
+        let timeline = session.timeline(0, u64::MAX);
+        let arrow = timeline.arrows.iter().rev().find(|arrow| arrow.kind == "ipc").unwrap();
+        let selected = session.ipc_breakdown_of(arrow.event).unwrap();
+        assert!(selected.title.contains("ipc"), "{cpu:?}: {}", selected.title);
+        let sum: f64 = selected.parts.iter().map(|part| part.cycles).sum();
+        assert_eq!(sum, selected.total, "{cpu:?}: {selected:?}");
+        let path = &selected.parts.iter().find(|part| part.name == "Kernel path").unwrap().detail;
+        assert!(path.starts_with("147 instructions (ipc-fast)"), "{cpu:?}: ping-pong's round trips: {path}");
+        let switch = selected.parts.iter().find(|part| part.name == "Address-space switch").unwrap();
+        assert!(switch.cycles > 0.0, "{cpu:?}: ping and pong are two large spaces: {switch:?}");
+        // Nothing for an event no entry logged (before the log, after the present).
+        assert_eq!(session.ipc_breakdown_of(u64::MAX), None);
+        // Back before the message, it has not happened; at it again, the same figures.
+        session.seek(arrow.instruction.saturating_sub(1_000));
+        assert_eq!(session.ipc_breakdown_of(arrow.event), None, "{cpu:?}: not yet");
+        session.seek_event(arrow.event, arrow.instruction);
+        assert_eq!(session.ipc_breakdown_of(arrow.event), Some(selected), "{cpu:?}: the replay");
+    }
+}

@@ -719,7 +719,12 @@ impl Component for App {
                     spaces={session.spaces()} problem={explorer.memory_problem.clone()} on_action={on_action.clone()} />
             },
             MachineTab::Costs => html! {
-                <CostsPanel costs={session.costs()} comparison={explorer.comparison.clone()} calibrated={status.calibrated} on_action={on_action.clone()} />
+                <CostsPanel costs={session.costs()} comparison={explorer.comparison.clone()} calibrated={status.calibrated}
+                    average={session.ipc_breakdown_average()}
+                    selected={explorer.selected_message
+                        .filter(|(generation, _)| *generation == session.generation())
+                        .map(|(_, event)| session.ipc_breakdown_of(event))}
+                    on_action={on_action.clone()} />
             },
         });
         *self.kept_machine_tab.borrow_mut() = Some(middle.clone());

@@ -43,6 +43,9 @@ pub enum Action {
     ReverseStep,
     ReverseEvent,
     Seek(u64),
+    /// A message chosen on the timeline (its event index): the Costs view
+    /// breaks it into parts.
+    SelectMessage(u64),
     /// Go to just after an event (its index in the stream, its position).
     SeekEvent {
         index: u64,
@@ -217,6 +220,9 @@ pub struct Explorer {
     pub dark: bool,
     pub all_trees: bool,
     pub comparison: Option<Comparison>,
+    /// The message chosen on the timeline: the boot it is of
+    /// (`Session::generation`) and its event index.
+    pub selected_message: Option<(u64, u64)>,
     /// Something the user should know (a bad URL, a file that would not load).
     pub notice: String,
     /// The CPU before the last step, for the change marks.
@@ -279,6 +285,7 @@ impl Explorer {
             dark: false,
             all_trees: false,
             comparison: None,
+            selected_message: None,
             notice: String::new(),
             previous_cpu: None,
             full_speed_milliseconds: 10.0,
@@ -435,6 +442,7 @@ impl Explorer {
                 session.begin_seek(position, None);
                 self.continue_seek_for(SEEK_SLICE_MILLISECONDS);
             }
+            Action::SelectMessage(event) => self.selected_message = Some((session.generation(), event)),
             Action::SeekEvent { index, instruction } => {
                 self.running = false;
                 session.begin_seek(instruction, Some(index));

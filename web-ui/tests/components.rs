@@ -578,6 +578,8 @@ async fn costs_panel_shows_both_cpus_side_by_side() {
         costs: session.costs(),
         comparison: Some(web_ui::state::Comparison { rows }),
         calibrated: true,
+        average: None,
+        selected: None,
         on_action: Callback::noop(),
     };
     yew::Renderer::<CostsPanel>::with_root_and_props(root.clone(), props).render();
@@ -667,4 +669,36 @@ async fn event_list_fills_across_frames_and_never_shows_rows_of_another_moment()
     assert!(shown.iter().all(|index| wanted.contains(index)), "rows of the earlier moment are gone at once: {shown:?}");
     until_filled(&root).await;
     assert_eq!(row_indices(&root), wanted);
+}
+
+#[wasm_bindgen_test]
+async fn costs_panel_breaks_the_selected_ipc_and_the_average_into_parts() {
+    let mut session = session("ping-pong", CpuChoice::I486);
+    session.run_slice(300_000);
+    let arrow = session.timeline(0, u64::MAX).arrows.iter().rev().find(|arrow| arrow.kind == "ipc").cloned().unwrap();
+    let root = mount_point();
+    let props = CostsPanelProps {
+        costs: session.costs(),
+        comparison: None,
+        calibrated: true,
+        average: session.ipc_breakdown_average(),
+        selected: Some(session.ipc_breakdown_of(arrow.event)),
+        on_action: Callback::noop(),
+    };
+    yew::Renderer::<CostsPanel>::with_root_and_props(root.clone(), props).render();
+    settle().await;
+    let parts: Vec<String> =
+        all(&root, "[data-test=breakdown-part]").iter().filter_map(|row| row.get_attribute("data-part")).collect();
+    assert_eq!(parts[..2], ["CPU entry".to_string(), "Kernel path".to_string()], "{parts:?}");
+    assert!(parts.contains(&"Address-space switch".to_string()) && parts.contains(&"CPU exit".to_string()));
+    // The selected message's parts add up to its total, in the page too.
+    let number = |cell: &web_sys::Element| cell.text_content().unwrap_or_default().parse::<f64>().unwrap();
+    let selected: Vec<f64> =
+        all(&root, "[data-test=breakdown-part] [data-test=selected-cycles]").iter().map(number).collect();
+    let total = number(&all(&root, "[data-test=breakdown-total] [data-test=selected-cycles]")[0]);
+    assert_eq!(selected.iter().sum::<f64>(), total, "{selected:?}");
+    let which = all(&root, "[data-test=breakdown-which]")[0].text_content().unwrap_or_default();
+    assert!(which.starts_with("Selected: ipc") && which.contains("average of"), "{which}");
+    let path = all(&root, "[data-part='Kernel path'] .detail")[0].text_content().unwrap_or_default();
+    assert!(path.starts_with("147 instructions (ipc-fast)"), "{path}");
 }

@@ -62,6 +62,7 @@ impl Session {
                 self.seen = checkpoint.snapshot.next_sequence();
                 let seen = self.seen;
                 self.history.retain(|event| event.index < seen);
+                self.entry_costs.retain(|record| record.end <= seen);
                 self.timeline.rewind(&checkpoint.timeline);
                 self.machine_events.retain(|event| event.index < seen);
                 self.last_step.clear();

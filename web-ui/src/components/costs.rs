@@ -3,7 +3,7 @@
 //! on both CPUs side by side, next to the paper's figures.
 
 use crate::state::{Action, Comparison};
-use wasm_bridge::CostsView;
+use wasm_bridge::{CostsView, IpcBreakdownView};
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq, Debug)]
@@ -11,7 +11,85 @@ pub struct CostsPanelProps {
     pub costs: CostsView,
     pub comparison: Option<Comparison>,
     pub calibrated: bool,
+    /// One IPC, part by part: the average over the run so far…
+    #[prop_or_default]
+    pub average: Option<IpcBreakdownView>,
+    /// …and the message selected on the timeline (`Some(None)`: one is
+    /// selected, but it has not happened at the moment shown).
+    #[prop_or_default]
+    pub selected: Option<Option<IpcBreakdownView>>,
     pub on_action: Callback<Action>,
+}
+
+/// The parts of one IPC: the selected message's and the average's cycles
+/// side by side, with a bar for each part's share of the average.
+fn breakdown(average: &IpcBreakdownView, selected: Option<&Option<IpcBreakdownView>>) -> Html {
+    let chosen = selected.and_then(Option::as_ref);
+    let cycles = |value: f64| if value.fract() == 0.0 { format!("{value:.0}") } else { format!("{value:.1}") };
+    let rows = average.parts.iter().map(|part| {
+        let own = chosen.and_then(|view| view.parts.iter().find(|other| other.name == part.name));
+        let detail = own.map_or(&part.detail, |own| &own.detail);
+        let share = if average.total > 0.0 { 100.0 * part.cycles / average.total } else { 0.0 };
+        html! {
+            <tr data-test="breakdown-part" data-part={part.name}>
+                <th scope="row">{ part.name }</th>
+                if chosen.is_some() {
+                    <td data-test="selected-cycles">{ own.map_or_else(|| "0".to_string(), |own| cycles(own.cycles)) }</td>
+                }
+                <td data-test="average-cycles">{ cycles(part.cycles) }</td>
+                <td class="share" aria-label={format!("{share:.0}% of the average")}>
+                    <span class="share-bar" style={format!("width: {share:.1}%")}></span>
+                </td>
+                <td class="detail">{ detail }</td>
+            </tr>
+        }
+    });
+    // Parts only the selected entry has (it idled; the average did not).
+    let extra = chosen
+        .into_iter()
+        .flat_map(|view| view.parts.iter())
+        .filter(|part| !average.parts.iter().any(|other| other.name == part.name));
+    let extra = extra.map(|part| {
+        html! {
+            <tr data-test="breakdown-part" data-part={part.name}>
+                <th scope="row">{ part.name }</th>
+                <td data-test="selected-cycles">{ cycles(part.cycles) }</td>
+                <td data-test="average-cycles">{ "0" }</td>
+                <td class="share"></td>
+                <td class="detail">{ &part.detail }</td>
+            </tr>
+        }
+    });
+    html! {
+        <>
+            <h3>{ "Where one IPC's cycles go" }</h3>
+            <p class="note" data-test="breakdown-which">{
+                match selected {
+                    Some(Some(view)) => format!("Selected: {}. Average: the {}.", view.title.trim_start_matches("the selected message: "), average.title),
+                    Some(None) => format!("The selected message has not happened at this moment. Average: the {}.", average.title),
+                    None => format!("The {}. Select a message on the timeline (click an arrow, or ← → there) to see its own parts.", average.title),
+                }
+            }</p>
+            <table class="costs-table breakdown" data-test="ipc-breakdown">
+                <thead><tr>
+                    <th>{ "part" }</th>
+                    if chosen.is_some() { <th>{ "selected" }</th> }
+                    <th>{ "average" }</th><th>{ "share" }</th><th>{ "what it is" }</th>
+                </tr></thead>
+                <tbody>
+                    { for rows }
+                    { for extra }
+                    <tr class="total" data-test="breakdown-total">
+                        <th scope="row">{ "the whole IPC" }</th>
+                        if let Some(view) = chosen { <td data-test="selected-cycles">{ cycles(view.total) }</td> }
+                        <td data-test="average-cycles">{ cycles(average.total) }</td>
+                        <td class="share"></td>
+                        <td class="detail">{ "cycles from the int to the iret into the receiver" }</td>
+                    </tr>
+                </tbody>
+            </table>
+        </>
+    }
 }
 
 fn row(costs: &CostsView) -> Html {
@@ -47,6 +125,9 @@ pub fn CostsPanel(props: &CostsPanelProps) -> Html {
                 </tbody>
             </table>
             <p class="note">{ "Cycles per IPC: from the sender's int 0x30 to the iret into the receiver, averaged over delivered messages, including the TLB refills the switch causes." }</p>
+            if let Some(average) = &props.average {
+                { breakdown(average, props.selected.as_ref()) }
+            }
             if !props.calibrated {
                 <p class="warning">{ "Some kernel paths have no calibration (cargo xtask calibrate): the model charges nothing for their instructions, so these figures are too low." }</p>
             }

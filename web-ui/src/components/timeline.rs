@@ -222,12 +222,15 @@ pub fn TimelinePanel(props: &TimelinePanelProps) -> Html {
     let on_click = {
         let on_action = props.on_action.clone();
         let dragging = dragging.clone();
+        let selected = selected.clone();
         Callback::from(move |event: MouseEvent| {
             // The end of a drag is no click on what lies under the pointer.
             if dragging.borrow_mut().take().is_some_and(|(_, _, _, moved)| moved) {
                 return;
             }
             if let Some((_, Some((index, instruction)))) = hit_at(&event) {
+                selected.set(Some(index));
+                on_action.emit(Action::SelectMessage(index));
                 on_action.emit(Action::SeekEvent { index, instruction });
             }
         })
@@ -264,6 +267,7 @@ pub fn TimelinePanel(props: &TimelinePanelProps) -> Html {
             event.stop_propagation();
             if let Some(at) = choose {
                 selected.set(Some(arrows[at].event));
+                on_action.emit(Action::SelectMessage(arrows[at].event));
                 readout.set(plot.describe(Hit::Arrow(first + at)));
             }
         })

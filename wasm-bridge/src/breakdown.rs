@@ -1,0 +1,168 @@
+//! One IPC's cycles in words, part by part, for the Costs view: the message
+//! selected on the timeline (the kernel entry that logged it) and the
+//! average over every `int 0x30` of the run (`sim::entry_costs`).
+
+use crate::session::Session;
+use serde::Serialize;
+use sim::entry_costs::{AverageParts, EntryCost};
+
+/// One part of an IPC's cycles.
+#[derive(Clone, PartialEq, Debug, Serialize)]
+pub struct CostPartView {
+    /// What paid, in words ("CPU entry", "Kernel path" …).
+    pub name: &'static str,
+    /// How much of it there was, or what it is ("147 instructions (ipc-fast)").
+    pub detail: String,
+    pub cycles: f64,
+}
+
+/// An IPC's cycles, part by part; the parts add up to `total`.
+#[derive(Clone, PartialEq, Debug, Serialize)]
+pub struct IpcBreakdownView {
+    /// Which IPC: "the selected message …" or "average of 10000 IPCs".
+    pub title: String,
+    pub parts: Vec<CostPartView>,
+    pub total: f64,
+}
+
+/// The parts in the order they happen, from one entry's or the average's figures.
+struct Figures {
+    vector: Option<u8>,
+    path: Option<&'static str>,
+    parts: AverageParts,
+}
+
+fn entry_words(vector: Option<u8>) -> &'static str {
+    match vector {
+        Some(0x30) | None => "int 0x30 through the IDT gate into ring 0: stack switch, frame pushed",
+        Some(14) => "the page fault's entry into ring 0: stack switch, frame pushed",
+        Some(0x20..=0x2F) => "the interrupt's entry into ring 0: stack switch, frame pushed",
+        Some(_) => "the exception's or int's entry into ring 0: stack switch, frame pushed",
+    }
+}
+
+fn count(value: f64, one: &str, many: &str) -> String {
+    if value.fract() == 0.0 {
+        let whole = value as u64;
+        format!("{whole} {}", if whole == 1 { one } else { many })
+    } else {
+        format!("{value:.1} {many}")
+    }
+}
+
+fn parts_of(figures: &Figures) -> Vec<CostPartView> {
+    let parts = &figures.parts;
+    let path = figures.path.map_or(String::new(), |name| format!(" ({name})"));
+    let mut rows = vec![
+        CostPartView { name: "CPU entry", detail: entry_words(figures.vector).into(), cycles: parts.entry },
+        CostPartView {
+            name: "Kernel path",
+            detail: format!(
+                "{}{path}, as measured on the native kernel (cargo xtask calibrate)",
+                count(parts.kernel_instructions, "instruction", "instructions")
+            ),
+            cycles: parts.kernel_path,
+        },
+        CostPartView {
+            name: "Address-space switch",
+            detail: if parts.space_switch > 0.0 {
+                "mov cr3: a new page directory, every TLB entry flushed".into()
+            } else {
+                "none: the same space, or a small space (no CR3 load)".into()
+            },
+            cycles: parts.space_switch,
+        },
+        CostPartView {
+            name: "Segment reload",
+            detail: if parts.segment_reload > 0.0 {
+                "mov ds, es, fs, gs: the small space's segment window".into()
+            } else {
+                "none".into()
+            },
+            cycles: parts.segment_reload,
+        },
+        CostPartView {
+            name: "TLB refills",
+            detail: format!(
+                "{}: the kernel's and the frame's pages",
+                count(parts.tlb_refills, "page walk", "page walks")
+            ),
+            cycles: parts.tlb_refill_cycles,
+        },
+        CostPartView {
+            name: "Cache misses",
+            detail: count(parts.cache_misses, "line read from memory", "lines read from memory"),
+            cycles: parts.cache_miss_cycles,
+        },
+    ];
+    if parts.other > 0.0 {
+        rows.push(CostPartView {
+            name: "Other kernel operations",
+            detail: "invlpg, port I/O".into(),
+            cycles: parts.other,
+        });
+    }
+    rows.push(CostPartView { name: "CPU exit", detail: "iret to ring 3".into(), cycles: parts.exit });
+    if parts.idle > 0.0 {
+        rows.push(CostPartView {
+            name: "CPU idle",
+            detail: "the kernel halted until an interrupt let the IPC go on".into(),
+            cycles: parts.idle,
+        });
+    }
+    rows
+}
+
+fn one(cost: &EntryCost) -> AverageParts {
+    let parts = &cost.parts;
+    AverageParts {
+        entry: parts.entry as f64,
+        kernel_path: parts.kernel_path as f64,
+        kernel_instructions: parts.kernel_instructions as f64,
+        space_switch: parts.space_switch as f64,
+        segment_reload: parts.segment_reload as f64,
+        tlb_refills: parts.tlb_refills as f64,
+        tlb_refill_cycles: parts.tlb_refill_cycles as f64,
+        cache_misses: parts.cache_misses as f64,
+        cache_miss_cycles: parts.cache_miss_cycles as f64,
+        other: parts.other as f64,
+        exit: parts.exit as f64,
+        idle: cost.idle() as f64,
+    }
+}
+
+impl Session {
+    /// The average over every `int 0x30` since boot (None before the first).
+    pub fn ipc_breakdown_average(&self) -> Option<IpcBreakdownView> {
+        let sums = self.system().log().entry_costs().ipc_sums();
+        let (total, parts) = sums.average()?;
+        let figures = Figures { vector: None, path: None, parts };
+        Some(IpcBreakdownView {
+            title: format!("average of {} IPC entries", sums.count),
+            parts: parts_of(&figures),
+            total,
+        })
+    }
+
+    /// The kernel entry that logged event `sequence` (a message on the
+    /// timeline), if it has happened and its cost is still kept.
+    pub fn ipc_breakdown_of(&self, sequence: u64) -> Option<IpcBreakdownView> {
+        let after = self.entry_costs.partition_point(|record| record.first <= sequence);
+        let record = self.entry_costs.get(after.checked_sub(1)?).filter(|record| sequence < record.end)?;
+        let cost = &record.cost;
+        let message = self.history.iter().rev().find(|event| event.index == sequence);
+        let what = message.map_or_else(
+            || format!("event {sequence}"),
+            |event| {
+                let text = crate::views::named_text(&event.text, self.system().thread_names());
+                format!("{text} (at cycle {})", event.cycle)
+            },
+        );
+        let figures = Figures { vector: Some(cost.vector), path: cost.path.map(|path| path.name()), parts: one(cost) };
+        Some(IpcBreakdownView {
+            title: format!("the selected message: {what}"),
+            parts: parts_of(&figures),
+            total: cost.total as f64,
+        })
+    }
+}
