@@ -299,11 +299,12 @@ test("the Costs view breaks one IPC into its parts: the message chosen on the ti
   await press(page, "4");
   const which = page.locator("[data-test=breakdown-which]");
   await which.waitFor();
-  assert.match(await which.innerText(), /average of \d+ IPC entries\. Select a message on the timeline/);
-  // Choose the latest message with the keyboard, in the timeline.
-  await page.locator("[data-test=timeline-canvas]").focus();
+  assert.match(await which.innerText(), /average of all \d+ IPC system calls .* Choose a message on the timeline/);
+  // Choose the latest message with the keyboard: m goes into the timeline.
+  await page.keyboard.press("m");
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.test), "timeline-canvas");
   await page.keyboard.press("End");
-  await page.waitForFunction(() => /^Selected: ipc/.test(document.querySelector("[data-test=breakdown-which]").innerText));
+  await page.waitForFunction(() => /^Selected: the message from \w+ to \w+ at cycle \d+/.test(document.querySelector("[data-test=breakdown-which]").innerText));
   const cells = async (selector) =>
     (await page.locator(selector).allInnerTexts()).map(Number);
   const selected = await cells("[data-test=breakdown-part] [data-test=selected-cycles]");
@@ -311,7 +312,8 @@ test("the Costs view breaks one IPC into its parts: the message chosen on the ti
   assert.equal(selected.reduce((sum, value) => sum + value, 0), total, `the parts add up: ${selected}`);
   const parts = await page.locator("[data-test=breakdown-part]").evaluateAll((rows) => rows.map((row) => row.dataset.part));
   assert.deepEqual(parts.slice(0, 6), ["CPU entry", "Kernel path", "Address-space switch", "Segment reload", "TLB refills", "Cache misses"]);
-  assert.match(await page.locator("[data-part='Kernel path'] .detail").innerText(), /^147 instructions \(ipc-fast\)/);
+  assert.match(await page.locator("[data-part='Kernel path'] .detail").innerText(), /^147 instructions \(ipc-fast\): the assembly fast path/);
+  assert.match(await page.locator("[data-test=breakdown-paper]").innerText(), /entry and exit take 107 cycles here; the paper counts 107/);
   const [average] = await cells("[data-test=breakdown-total] [data-test=average-cycles]");
   const perIpc = Number(await page.locator("[data-test=cycles-per-ipc]").first().innerText());
   assert.ok(Math.abs(average - perIpc) <= 0.5, `the average (${average}) is the cycles per IPC above (${perIpc})`);

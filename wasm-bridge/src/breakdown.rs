@@ -41,6 +41,20 @@ fn entry_words(vector: Option<u8>) -> &'static str {
     }
 }
 
+/// What a kernel path is, for someone who knows the paper and not this kernel.
+fn path_words(path: &'static str) -> &'static str {
+    match path {
+        "ipc-fast" => ": the assembly fast path",
+        "ipc-short" => {
+            ": the general path in Rust (the assembly fast path takes only register IPC between large spaces, with no timeout to remove)"
+        }
+        "ipc-long" => ": a message with memory words, strings or fpages (a map)",
+        "ipc-block" => ": nothing to deliver yet, the caller waits",
+        "page-fault" => ": a page fault turned into a message to the pager",
+        _ => "",
+    }
+}
+
 fn count(value: f64, one: &str, many: &str) -> String {
     if value.fract() == 0.0 {
         let whole = value as u64;
@@ -58,8 +72,9 @@ fn parts_of(figures: &Figures) -> Vec<CostPartView> {
         CostPartView {
             name: "Kernel path",
             detail: format!(
-                "{}{path}, as measured on the native kernel (cargo xtask calibrate)",
-                count(parts.kernel_instructions, "instruction", "instructions")
+                "{}{path}{}, counted on the native kernel in QEMU",
+                count(parts.kernel_instructions, "instruction", "instructions"),
+                figures.path.map_or("", path_words)
             ),
             cycles: parts.kernel_path,
         },
@@ -138,7 +153,10 @@ impl Session {
         let (total, parts) = sums.average()?;
         let figures = Figures { vector: None, path: None, parts };
         Some(IpcBreakdownView {
-            title: format!("average of {} IPC entries", sums.count),
+            title: format!(
+                "average of all {} IPC system calls (int 0x30) so far, the slow ones (maps, long messages) included",
+                sums.count
+            ),
             parts: parts_of(&figures),
             total,
         })
@@ -155,14 +173,22 @@ impl Session {
             || format!("event {sequence}"),
             |event| {
                 let text = crate::views::named_text(&event.text, self.system().thread_names());
-                format!("{text} (at cycle {})", event.cycle)
+                let field = |name: &str| {
+                    text.split(' ').find_map(|pair| pair.strip_prefix(name)?.strip_prefix('=')).unwrap_or("?")
+                };
+                let kind = match event.kind {
+                    "ipc" if field("fpages") != "0" => "the map",
+                    "ipc" => "the message",
+                    "pagefault" => "the page fault",
+                    other => other,
+                };
+                match event.kind {
+                    "pagefault" => format!("{kind} of {} at cycle {}", field("thread"), event.cycle),
+                    _ => format!("{kind} from {} to {} at cycle {}", field("from"), field("to"), event.cycle),
+                }
             },
         );
         let figures = Figures { vector: Some(cost.vector), path: cost.path.map(|path| path.name()), parts: one(cost) };
-        Some(IpcBreakdownView {
-            title: format!("the selected message: {what}"),
-            parts: parts_of(&figures),
-            total: cost.total as f64,
-        })
+        Some(IpcBreakdownView { title: what, parts: parts_of(&figures), total: cost.total as f64 })
     }
 }

@@ -510,6 +510,19 @@ impl Component for App {
                 if typing {
                     return false;
                 }
+                if event.key() == "m" {
+                    // Into the timeline's drawing, whose own keys choose a message.
+                    if let Some(drawing) = gloo::utils::document()
+                        .query_selector("[data-test=timeline-canvas]")
+                        .ok()
+                        .flatten()
+                        .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok())
+                    {
+                        event.prevent_default();
+                        let _ = drawing.focus();
+                    }
+                    return false;
+                }
                 match keys::action(&event.key(), self.explorer.speed) {
                     Some(action) => {
                         event.prevent_default();

@@ -18,6 +18,10 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("] / [", "timeline: zoom in / out"),
     (", / .", "timeline: earlier / later"),
     ("f", "timeline: follow the present"),
+    (
+        "m",
+        "timeline: choose messages with ← → Home End (Enter goes there); the Costs view (4) breaks the chosen one into parts",
+    ),
     ("1 2 3 4 5", "address spaces, TLB, CPU, costs, memory"),
     ("c / d / o", "code, editor, console"),
     ("t", "light or dark theme"),

@@ -698,7 +698,7 @@ async fn costs_panel_breaks_the_selected_ipc_and_the_average_into_parts() {
     let total = number(&all(&root, "[data-test=breakdown-total] [data-test=selected-cycles]")[0]);
     assert_eq!(selected.iter().sum::<f64>(), total, "{selected:?}");
     let which = all(&root, "[data-test=breakdown-which]")[0].text_content().unwrap_or_default();
-    assert!(which.starts_with("Selected: ipc") && which.contains("average of"), "{which}");
+    assert!(which.starts_with("Selected: the message from") && which.contains("average of all"), "{which}");
     let path = all(&root, "[data-part='Kernel path'] .detail")[0].text_content().unwrap_or_default();
     assert!(path.starts_with("147 instructions (ipc-fast)"), "{path}");
 }
