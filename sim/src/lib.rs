@@ -80,6 +80,9 @@ pub struct SystemConfig {
     pub headless: bool,
     /// Which machine events go into the log (kernel events always do).
     pub machine_events: EventFilter,
+    /// Let the kernel use 4 MB pages where the CPU has them (the Pentium);
+    /// on by default, as natively.
+    pub large_pages: bool,
 }
 
 impl SystemConfig {
@@ -91,6 +94,7 @@ impl SystemConfig {
             stop_in_debugger: false,
             headless: true,
             machine_events: EventFilter::NONE,
+            large_pages: true,
         }
     }
 }
@@ -270,7 +274,7 @@ impl System {
         self.kernel.config = KernelConfig {
             small_spaces: self.config.small_spaces,
             stop_in_debugger: self.config.stop_in_debugger,
-            large_pages: true,
+            large_pages: self.config.large_pages,
             headless: self.config.headless,
         };
         let mut frame = Frame::default();

@@ -188,6 +188,124 @@ stacks_end:
 testing_end
 "#;
 
+/// The mapping nodes: a task maps its 4 MB region (1,024 pages, each a node
+/// in the receiver) into one 4 MB receive window after another of a second
+/// task, until a map fails.
+const MAPPER: &str = r#"
+%include "testing.inc"
+
+MAPPER_ID    equ 0x04050001         ; task 5: maps its region again and again
+RECEIVER_ID  equ 0x04060001         ; task 6: takes it at one window after the other
+WINDOWS      equ 0x10000000         ; the receiver's 4 MB windows, from 256 MB on
+MOST         equ 48                 ; 48 × 1,024 nodes: more than there are
+
+section .text
+_start:
+    start_pager
+    ; The region: the 4 MB-aligned 4 MB inside `room` (the assembler
+    ; aligns to pages at most).
+    mov eax, room + (1 << 22) - 1
+    and eax, ~((1 << 22) - 1)
+    mov [region], eax
+    ; Every page of the image but `room`, and of the region, now: serving
+    ; them later takes nothing new, so the tables before and after compare.
+    mov edi, image_start
+.read:
+    mov al, [edi]
+    add edi, 4096
+    cmp edi, room
+    jb .read
+    mov edi, [region]
+.read_region:
+    mov al, [edi]
+    add edi, 4096
+    mov eax, [region]
+    add eax, 1 << 22
+    cmp edi, eax
+    jb .read_region
+    outstring baseline_text
+    enter_kdebug "the test reads the tables"
+.round:
+    l4_task_new RECEIVER_ID, 255, receiver_stack_top, receiver, PAGER_ID
+    l4_task_new MAPPER_ID, 255, mapper_stack_top, mapper, PAGER_ID
+    ipc_receive MAPPER_ID           ; w0 maps made, w1 the last one's result
+    mov [made], edx
+    mov [result], ebx
+    outstring full_text
+    outdec dword [made]
+    outstring maps_text
+    outhex32 dword [result]
+    outstring newline_text
+    enter_kdebug "the test reads the tables"
+    l4_task_new MAPPER_ID, ROOT_TASK_ID, 0, 0, L4_NIL_ID
+    l4_task_new RECEIVER_ID, ROOT_TASK_ID, 0, 0, L4_NIL_ID
+    outstring empty_text
+    enter_kdebug "the test reads the tables"
+    inc dword [round]
+    cmp dword [round], 2
+    jb .round
+    check_done
+
+; Its region, page by page (the root's pager maps the root's pages), then
+; the whole region to the receiver until a map fails.
+mapper:
+    mov edi, [region]
+.touch:
+    mov al, [edi]
+    add edi, 4096
+    mov eax, [region]
+    add eax, 1 << 22
+    cmp edi, eax
+    jb .touch
+    mov eax, [region]
+    or eax, (22 << 2) | FPAGE_WRITE
+    mov [m_fpage], eax
+    mov dword [m_made], 0
+.map:
+    l4_ipc L4_IPC_SHORT_FPAGE, L4_IPC_NIL, L4_IPC_NEVER, RECEIVER_ID, 0, dword [m_fpage], 0
+    mov [m_result], eax
+    test al, L4_IPC_ERROR_MASK
+    jnz .report
+    inc dword [m_made]
+    cmp dword [m_made], MOST
+    jb .map
+.report:
+    and dword [m_result], L4_IPC_ERROR_MASK
+    ipc_send ROOT_TASK_ID, dword [m_made], dword [m_result], 0
+    ipc_sleep L4_IPC_NEVER
+
+receiver:
+    mov dword [r_window], WINDOWS | (22 << 2) | 2
+.take:
+    l4_ipc L4_IPC_NIL, dword [r_window], L4_IPC_NEVER, MAPPER_ID, 0, 0, 0
+    add dword [r_window], 1 << 22
+    jmp .take
+
+section .data
+baseline_text: db "baseline", 10, 0
+full_text:     db "full: ", 0
+maps_text:     db " maps, the last one's result ", 0
+newline_text:  db 10, 0
+empty_text:    db "empty", 10, 0
+
+section .bss
+round:         resd 1
+made:          resd 1
+result:        resd 1
+m_made:        resd 1
+m_result:      resd 1
+r_window:      resd 1
+region:        resd 1
+m_fpage:       resd 1
+               resb 4096
+mapper_stack_top:
+               resb 4096
+receiver_stack_top:
+               align 4096
+room:          resb 2 << 22
+testing_end
+"#;
+
 /// Run until the console has shown `marker` `count` times; the tables then
 /// (the program enters the kernel debugger right after each marker).
 fn run_to(system: &mut System, marker: &str, count: usize) -> TableLevels {
@@ -257,4 +375,37 @@ fn tasks_until_the_page_pool_is_empty() {
     exhaust(143, "child_sleeping", |cpu, full, line| {
         assert!(full.pool_frames + 2 > full.max_pool_frames, "{cpu:?}: the pool ran out ({line}, {full:?})");
     });
+}
+
+/// On the Pentium with 4 MB pages the same maps take a few nodes each (the
+/// region is one large page of sigma0's), so it runs with 4 KB pages there.
+#[test]
+fn mappings_until_no_mapping_node_is_left() {
+    for cpu in [CpuModel::I486, CpuModel::Pentium] {
+        let elf = sim::scenarios::assemble("mapper.asm", MAPPER).unwrap_or_else(|error| panic!("{error}"));
+        let mut config = SystemConfig::new(cpu);
+        config.large_pages = false;
+        let mut system = System::new(config);
+        system.boot(&[sim::scenarios::sigma0().unwrap(), sim::Module::new("mapper.asm", elf)]).unwrap();
+        let baseline = run_to(&mut system, "baseline", 1);
+        for round in 1..=2 {
+            let full = run_to(&mut system, "full:", round);
+            audit(&system, "full");
+            let console = String::from_utf8_lossy(system.console()).into_owned();
+            let line = console.lines().filter(|line| line.starts_with("full:")).nth(round - 1).unwrap().to_string();
+            eprintln!("{cpu:?} round {round}: {line}; {full:?}");
+            // docs/ABI.md: a map that finds no node fails with 0x70 for the sender.
+            assert!(line.ends_with("00000070"), "{cpu:?} round {round}: the last map failed (0x70): {line}");
+            assert!(
+                full.mapping_nodes + 1024 > full.max_mapping_nodes,
+                "{cpu:?} round {round}: the mapping nodes ran out ({line}, {full:?})"
+            );
+            let empty = run_to(&mut system, "empty", round);
+            audit(&system, "empty");
+            assert_eq!(empty, baseline, "{cpu:?} round {round}: the tables after deleting both tasks");
+        }
+        let result = system.run(Budget::cycles(u64::MAX));
+        let console = String::from_utf8_lossy(system.console()).replace('\r', "");
+        assert_eq!(result, RunResult::Exited { value: 0x10 }, "{cpu:?}: {result:?}\n{console}");
+    }
 }
