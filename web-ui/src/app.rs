@@ -511,15 +511,8 @@ impl Component for App {
                     return false;
                 }
                 if event.key() == "m" {
-                    // Into the timeline's drawing, whose own keys choose a message.
-                    if let Some(drawing) = gloo::utils::document()
-                        .query_selector("[data-test=timeline-canvas]")
-                        .ok()
-                        .flatten()
-                        .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok())
-                    {
+                    if keys::focus_timeline() {
                         event.prevent_default();
-                        let _ = drawing.focus();
                     }
                     return false;
                 }

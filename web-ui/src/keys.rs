@@ -29,6 +29,18 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("?", "this help"),
 ];
 
+/// `m`: into the timeline's drawing, whose own keys (← → Home End, Enter)
+/// choose a message; no action of the explorer's state. Whether it was there.
+pub fn focus_timeline() -> bool {
+    use web_sys::wasm_bindgen::JsCast;
+    let drawing = gloo::utils::document()
+        .query_selector("[data-test=timeline-canvas]")
+        .ok()
+        .flatten()
+        .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok());
+    drawing.is_some_and(|drawing| drawing.focus().is_ok())
+}
+
 /// The action for a key press (`None`: not ours, let the browser have it).
 pub fn action(key: &str, speed: usize) -> Option<Action> {
     use crate::state::{CodeTab, MachineTab};
