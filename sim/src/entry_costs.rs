@@ -10,8 +10,9 @@
 //! wait is part of it, as it is of the "cycles per IPC" the view shows.
 //!
 //! Kept with the event log (so snapshots carry it and a replay rebuilds it
-//! exactly): the sums always, the per-entry records only while the machine
-//! logs events, and no longer than the log keeps the entries they explain.
+//! exactly): the sums always, the per-entry records only when asked
+//! (`EventLog::keep_entry_costs`), and no longer than the log keeps the
+//! entries they explain.
 
 use kernel::cost::Path;
 use machine_model::Ledger;
@@ -63,24 +64,8 @@ impl IpcCostSums {
         if self.count == 0 {
             return None;
         }
-        let count = self.count as f64;
-        let per = |value: u64| value as f64 / count;
-        let parts = &self.parts;
-        let average = AverageParts {
-            entry: per(parts.entry),
-            kernel_path: per(parts.kernel_path),
-            kernel_instructions: per(parts.kernel_instructions),
-            space_switch: per(parts.space_switch),
-            segment_reload: per(parts.segment_reload),
-            tlb_refills: per(parts.tlb_refills),
-            tlb_refill_cycles: per(parts.tlb_refill_cycles),
-            cache_misses: per(parts.cache_misses),
-            cache_miss_cycles: per(parts.cache_miss_cycles),
-            other: per(parts.other),
-            exit: per(parts.exit),
-            idle: per(self.total - parts.cycles()),
-        };
-        Some((per(self.total), average))
+        let idle = self.total - self.parts.cycles();
+        Some((self.total as f64 / self.count as f64, AverageParts::of(&self.parts, idle, self.count)))
     }
 }
 
@@ -99,6 +84,35 @@ pub struct AverageParts {
     pub other: f64,
     pub exit: f64,
     pub idle: f64,
+}
+
+impl AverageParts {
+    /// `parts` (and `idle` cycles) of `count` entries, per entry; one
+    /// entry's own figures with `count` 1.
+    pub fn of(parts: &Ledger, idle: u64, count: u64) -> Self {
+        let per = |value: u64| value as f64 / count as f64;
+        AverageParts {
+            entry: per(parts.entry),
+            kernel_path: per(parts.kernel_path),
+            kernel_instructions: per(parts.kernel_instructions),
+            space_switch: per(parts.space_switch),
+            segment_reload: per(parts.segment_reload),
+            tlb_refills: per(parts.tlb_refills),
+            tlb_refill_cycles: per(parts.tlb_refill_cycles),
+            cache_misses: per(parts.cache_misses),
+            cache_miss_cycles: per(parts.cache_miss_cycles),
+            other: per(parts.other),
+            exit: per(parts.exit),
+            idle: per(idle),
+        }
+    }
+}
+
+/// The record of the entry that logged event `sequence`, in records kept
+/// oldest first.
+pub fn record_in(records: &[CostRecord], sequence: u64) -> Option<&CostRecord> {
+    let after = records.partition_point(|record| record.first <= sequence);
+    records.get(after.checked_sub(1)?).filter(|record| sequence < record.end)
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -169,9 +183,8 @@ impl EntryCosts {
 
     /// The entry that logged event `sequence`, if its cost was kept.
     pub fn record_for(&self, sequence: u64) -> Option<&CostRecord> {
-        let after = self.records.partition_point(|record| record.first <= sequence);
-        let record = self.records.get(after.checked_sub(1)?)?;
-        (sequence < record.end).then_some(record)
+        let (older, newer) = self.records.as_slices();
+        record_in(newer, sequence).or_else(|| record_in(older, sequence))
     }
 
     /// Sums over every `int 0x30` since boot.

@@ -378,8 +378,7 @@ impl System {
         self.drain_machine_events();
         let entered = self.log.iter().next_back().is_some_and(|event| event.kind() == "kernel-entry");
         let first = self.log.next_sequence() - entered as u64;
-        let messages = self.log.counts().messages;
-        self.log.costs.opened(entry.vector, self.machine.last_entry_cycle, first, messages);
+        self.log.entry_opened(entry.vector, self.machine.last_entry_cycle, first);
         let cause = match entry.cause {
             EntryCause::SoftwareInterrupt => {
                 let task = self.kernel.current_thread().task();
@@ -403,8 +402,8 @@ impl System {
     fn interrupt_while_idle(&mut self, irq: u8) {
         self.kernel_entries += 1;
         self.drain_machine_events();
-        let (first, messages) = (self.log.next_sequence(), self.log.counts().messages);
-        self.log.costs.opened(0x20 + irq, self.machine.cycles, first, messages);
+        let first = self.log.next_sequence();
+        self.log.entry_opened(0x20 + irq, self.machine.cycles, first);
         let trap = Trap { vector: 0x20 + irq, error_code: 0, fault_address: 0, cause: Cause::Interrupt { irq } };
         self.kernel_entry(trap, Frame::default());
     }
@@ -417,7 +416,7 @@ impl System {
             self.kernel.entry(&mut hardware, trap, &mut frame)
         };
         if let Some(charge) = self.last_charge {
-            self.log.costs.charged(charge.path);
+            self.log.entry_charged(charge.path);
         }
         self.after_kernel(outcome, frame, failure);
     }
@@ -445,10 +444,7 @@ impl System {
                     Err(error) => self.fail(error),
                 }
                 self.drain_machine_events();
-                let recording = self.log.keep_entry_costs;
-                let (end, messages) = (self.log.next_sequence(), self.log.counts().messages);
-                let (ledger, cycles) = (*self.machine.ledger(), self.machine.cycles);
-                self.log.costs.closed(&ledger, cycles, end, messages, recording);
+                self.log.entry_closed(self.machine.ledger(), self.machine.cycles);
             }
             Outcome::Idle => self.status = Status::Idle,
             Outcome::Stop(reason) => self.status = Status::Stopped(reason),

@@ -271,7 +271,7 @@ pub struct EventLog {
     pub capacity: usize,
     counts: KernelCounts,
     /// What each kernel entry cost, part by part.
-    pub(crate) costs: crate::entry_costs::EntryCosts,
+    costs: crate::entry_costs::EntryCosts,
     /// Keep each kernel entry's cost that delivered a message, for as long
     /// as its events (the explorer's Costs view; off by default: an
     /// unbounded log would keep them all).
@@ -288,6 +288,21 @@ impl EventLog {
     /// whose events the log still holds).
     pub fn entry_costs(&self) -> &crate::entry_costs::EntryCosts {
         &self.costs
+    }
+
+    /// A kernel entry began at cycle `started`; its events from `first` on.
+    pub(crate) fn entry_opened(&mut self, vector: u8, started: u64, first: u64) {
+        self.costs.opened(vector, started, first, self.counts.messages);
+    }
+
+    /// The kernel charged `path` in the entry under way.
+    pub(crate) fn entry_charged(&mut self, path: kernel::cost::Path) {
+        self.costs.charged(path);
+    }
+
+    /// The CPU is back in user mode at `cycles`, the machine's ledger at `ledger`.
+    pub(crate) fn entry_closed(&mut self, ledger: &machine_model::Ledger, cycles: u64) {
+        self.costs.closed(ledger, cycles, self.next_sequence, self.counts.messages, self.keep_entry_costs);
     }
 
     pub fn push(&mut self, cycle: u64, instruction: u64, source: Source) {

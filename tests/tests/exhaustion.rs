@@ -330,37 +330,57 @@ fn audit(system: &System, when: &str) {
     }
 }
 
-/// Tasks 16..=`last_child` (and one more later) for the exhauster, each
-/// running `child` (making threads or not): what runs
-/// out first depends on how many (the pool holds a task's directory, its
-/// region table and its page tables; the TCBs 512 threads).
-fn exhaust(last_child: u32, child: &str, check_full: impl Fn(CpuModel, &TableLevels, &str)) {
+/// Boot `source` on each CPU (4 MB pages on the Pentium or not), take the
+/// tables at "baseline", then twice: when `full_marker` has shown, the
+/// console's line starting "full:" and the tables to `check_full` (with the
+/// baseline), the audit at that point, and the tables back at the baseline
+/// at "empty"; the program's own checks at its end.
+fn fill_and_empty(
+    name: &str,
+    source: &str,
+    large_pages: bool,
+    full_marker: &str,
+    check_full: impl Fn(CpuModel, &TableLevels, &TableLevels, &str),
+) {
+    let elf = sim::scenarios::assemble(name, source).unwrap_or_else(|error| panic!("{error}"));
     for cpu in [CpuModel::I486, CpuModel::Pentium] {
-        let source = format!("LAST_CHILD equ {last_child}\n%define CHILD {child}\n{EXHAUSTER}");
-        let elf = sim::scenarios::assemble("exhaustion.asm", &source).unwrap_or_else(|error| panic!("{error}"));
-        let mut system = System::new(SystemConfig::new(cpu));
-        system.boot(&[sim::scenarios::sigma0().unwrap(), sim::Module::new("exhaustion.asm", elf)]).unwrap();
+        let mut config = SystemConfig::new(cpu);
+        config.large_pages = large_pages;
+        let mut system = System::new(config);
+        system.boot(&[sim::scenarios::sigma0().unwrap(), sim::Module::new(name, elf.clone())]).unwrap();
         let baseline = run_to(&mut system, "baseline", 1);
         for round in 1..=2 {
-            let full = run_to(&mut system, "refused", round);
+            let full = run_to(&mut system, full_marker, round);
             audit(&system, "full");
             let console = String::from_utf8_lossy(system.console()).into_owned();
             let line = console.lines().filter(|line| line.starts_with("full:")).nth(round - 1).unwrap().to_string();
             eprintln!("{cpu:?} round {round}: {line}; {full:?}");
-            assert!(!line.ends_with(" 0 task_new refused"), "{cpu:?} round {round}: task_new was refused ({line})");
-            // A task task_new refused does not exist: the active tasks are
-            // those before, the exhauster and the ones it made.
-            let made: u32 = line["full: ".len()..].split(' ').next().unwrap().parse().unwrap();
-            assert_eq!(full.tasks, baseline.tasks + 1 + made, "{cpu:?} round {round}: active tasks ({line})");
-            check_full(cpu, &full, &line);
+            check_full(cpu, &baseline, &full, &format!("round {round}: {line}"));
             let empty = run_to(&mut system, "empty", round);
             audit(&system, "empty");
-            assert_eq!(empty, baseline, "{cpu:?} round {round}: the tables after deleting the exhauster");
+            assert_eq!(empty, baseline, "{cpu:?} round {round}: the tables after deleting what the program made");
         }
         let result = system.run(Budget::cycles(u64::MAX));
         let console = String::from_utf8_lossy(system.console()).replace('\r', "");
         assert_eq!(result, RunResult::Exited { value: 0x10 }, "{cpu:?}: {result:?}\n{console}");
     }
+}
+
+/// Tasks 16..=`last_child` (and one more later) for the exhauster, each
+/// running `child` (making threads or not): what runs
+/// out first depends on how many (the pool holds a task's directory, its
+/// region table and its page tables; the TCBs 512 threads).
+fn exhaust(last_child: u32, child: &str, check_full: impl Fn(CpuModel, &TableLevels, &str)) {
+    let source = format!("LAST_CHILD equ {last_child}\n%define CHILD {child}\n{EXHAUSTER}");
+    fill_and_empty("exhaustion.asm", &source, true, "refused", |cpu, baseline, full, line| {
+        assert!(!line.ends_with(" 0 task_new refused"), "{cpu:?} {line}: task_new was refused");
+        // A task task_new refused does not exist: the active tasks are
+        // those before, the exhauster and the ones it made.
+        let made: u32 =
+            line[line.find("full: ").unwrap() + "full: ".len()..].split(' ').next().unwrap().parse().unwrap();
+        assert_eq!(full.tasks, baseline.tasks + 1 + made, "{cpu:?} {line}: active tasks");
+        check_full(cpu, full, line);
+    });
 }
 
 #[test]
@@ -381,31 +401,9 @@ fn tasks_until_the_page_pool_is_empty() {
 /// region is one large page of sigma0's), so it runs with 4 KB pages there.
 #[test]
 fn mappings_until_no_mapping_node_is_left() {
-    for cpu in [CpuModel::I486, CpuModel::Pentium] {
-        let elf = sim::scenarios::assemble("mapper.asm", MAPPER).unwrap_or_else(|error| panic!("{error}"));
-        let mut config = SystemConfig::new(cpu);
-        config.large_pages = false;
-        let mut system = System::new(config);
-        system.boot(&[sim::scenarios::sigma0().unwrap(), sim::Module::new("mapper.asm", elf)]).unwrap();
-        let baseline = run_to(&mut system, "baseline", 1);
-        for round in 1..=2 {
-            let full = run_to(&mut system, "full:", round);
-            audit(&system, "full");
-            let console = String::from_utf8_lossy(system.console()).into_owned();
-            let line = console.lines().filter(|line| line.starts_with("full:")).nth(round - 1).unwrap().to_string();
-            eprintln!("{cpu:?} round {round}: {line}; {full:?}");
-            // docs/ABI.md: a map that finds no node fails with 0x70 for the sender.
-            assert!(line.ends_with("00000070"), "{cpu:?} round {round}: the last map failed (0x70): {line}");
-            assert!(
-                full.mapping_nodes + 1024 > full.max_mapping_nodes,
-                "{cpu:?} round {round}: the mapping nodes ran out ({line}, {full:?})"
-            );
-            let empty = run_to(&mut system, "empty", round);
-            audit(&system, "empty");
-            assert_eq!(empty, baseline, "{cpu:?} round {round}: the tables after deleting both tasks");
-        }
-        let result = system.run(Budget::cycles(u64::MAX));
-        let console = String::from_utf8_lossy(system.console()).replace('\r', "");
-        assert_eq!(result, RunResult::Exited { value: 0x10 }, "{cpu:?}: {result:?}\n{console}");
-    }
+    fill_and_empty("mapper.asm", MAPPER, false, "full:", |cpu, _, full, line| {
+        // docs/ABI.md: a map that finds no node fails with 0x70 for the sender.
+        assert!(line.ends_with("00000070"), "{cpu:?} {line}: the last map failed (0x70)");
+        assert!(full.mapping_nodes + 1024 > full.max_mapping_nodes, "{cpu:?} {line}: the nodes ran out ({full:?})");
+    });
 }

@@ -4,7 +4,7 @@
 
 use crate::session::Session;
 use serde::Serialize;
-use sim::entry_costs::{AverageParts, EntryCost};
+use sim::entry_costs::AverageParts;
 
 /// One part of an IPC's cycles.
 #[derive(Clone, PartialEq, Debug, Serialize)]
@@ -128,24 +128,6 @@ fn parts_of(figures: &Figures) -> Vec<CostPartView> {
     rows
 }
 
-fn one(cost: &EntryCost) -> AverageParts {
-    let parts = &cost.parts;
-    AverageParts {
-        entry: parts.entry as f64,
-        kernel_path: parts.kernel_path as f64,
-        kernel_instructions: parts.kernel_instructions as f64,
-        space_switch: parts.space_switch as f64,
-        segment_reload: parts.segment_reload as f64,
-        tlb_refills: parts.tlb_refills as f64,
-        tlb_refill_cycles: parts.tlb_refill_cycles as f64,
-        cache_misses: parts.cache_misses as f64,
-        cache_miss_cycles: parts.cache_miss_cycles as f64,
-        other: parts.other as f64,
-        exit: parts.exit as f64,
-        idle: cost.idle() as f64,
-    }
-}
-
 impl Session {
     /// The average over every `int 0x30` since boot (None before the first).
     pub fn ipc_breakdown_average(&self) -> Option<IpcBreakdownView> {
@@ -165,8 +147,7 @@ impl Session {
     /// The kernel entry that logged event `sequence` (a message on the
     /// timeline), if it has happened and its cost is still kept.
     pub fn ipc_breakdown_of(&self, sequence: u64) -> Option<IpcBreakdownView> {
-        let after = self.entry_costs.partition_point(|record| record.first <= sequence);
-        let record = self.entry_costs.get(after.checked_sub(1)?).filter(|record| sequence < record.end)?;
+        let record = sim::entry_costs::record_in(&self.entry_costs, sequence)?;
         let cost = &record.cost;
         let message = self.history.iter().rev().find(|event| event.index == sequence);
         let what = message.map_or_else(
@@ -188,7 +169,11 @@ impl Session {
                 }
             },
         );
-        let figures = Figures { vector: Some(cost.vector), path: cost.path.map(|path| path.name()), parts: one(cost) };
+        let figures = Figures {
+            vector: Some(cost.vector),
+            path: cost.path.map(|path| path.name()),
+            parts: AverageParts::of(&cost.parts, cost.idle(), 1),
+        };
         Some(IpcBreakdownView { title: what, parts: parts_of(&figures), total: cost.total as f64 })
     }
 }
