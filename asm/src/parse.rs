@@ -6,7 +6,7 @@
 //! are stored fully qualified (`main.loop`); macro-local labels (`..@7.x`)
 //! do not start a new scope.
 
-use crate::diagnostic::{Diagnostic, suggest};
+use crate::diagnostic::{Diagnostic, Vocabulary};
 use crate::expression::{Expression, ExpressionParser, Node};
 use crate::lexer::{Token, TokenKind};
 use crate::operands::{Operand, parse_operand, register_named};
@@ -14,6 +14,7 @@ use crate::preprocess::Line;
 use crate::select::{self, Prefixes};
 use crate::source::Span;
 use iced_x86::Register;
+use std::sync::OnceLock;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash, PartialOrd, Ord)]
 pub enum SectionKind {
@@ -344,12 +345,16 @@ impl Parser {
         };
         if !select::is_known(mnemonic) {
             let mut diagnostic = Diagnostic::new(mnemonic_token.span, format!("unknown instruction `{mnemonic}`"));
-            let candidates: Vec<&str> = select::mnemonics()
-                .into_iter()
-                .chain(DIRECTIVES.iter().copied())
-                .chain(DATA.iter().map(|(name, _)| *name))
-                .collect();
-            if let Some(close) = suggest(mnemonic, candidates) {
+            static VOCABULARY: OnceLock<Vocabulary<'static>> = OnceLock::new();
+            let vocabulary = VOCABULARY.get_or_init(|| {
+                Vocabulary::new(
+                    select::mnemonics()
+                        .into_iter()
+                        .chain(DIRECTIVES.iter().copied())
+                        .chain(DATA.iter().map(|(name, _)| *name)),
+                )
+            });
+            if let Some(close) = vocabulary.suggest(mnemonic) {
                 diagnostic = diagnostic.hint(format!("did you mean `{close}`?"));
             } else if tokens.len() == 1 {
                 diagnostic = diagnostic.hint(format!("if `{mnemonic}` is a label, write `{mnemonic}:`"));
