@@ -125,6 +125,15 @@ struct Open {
     messages: u64,
 }
 
+/// Which entries' records to keep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keep {
+    None,
+    /// Those that delivered a message (the Costs view's).
+    Messages,
+    Every,
+}
+
 /// The bookkeeping: the open entry, the records, the sums.
 #[derive(Clone, Debug, Default)]
 pub struct EntryCosts {
@@ -151,9 +160,9 @@ impl EntryCosts {
         }
     }
 
-    /// The CPU is back in user mode: the open entry is over. `record`:
-    /// keep its cost (if it delivered a message) for the log's entries.
-    pub(crate) fn closed(&mut self, ledger: &Ledger, cycles: u64, end: u64, messages: u64, record: bool) {
+    /// The CPU is back in user mode: the open entry is over; `keep` says
+    /// whether its record stays (with the log's entries).
+    pub(crate) fn closed(&mut self, ledger: &Ledger, cycles: u64, end: u64, messages: u64, keep: Keep) {
         if let Some(open) = self.open.take() {
             let cost = EntryCost {
                 vector: open.vector,
@@ -167,7 +176,8 @@ impl EntryCosts {
                 self.ipc.total += cost.total;
                 self.ipc.parts.add(&cost.parts);
             }
-            if record && messages > open.messages {
+            let delivered = messages > open.messages;
+            if keep == Keep::Every || (keep == Keep::Messages && delivered) {
                 self.records.push_back(CostRecord { first: open.first, end, cost });
             }
         }

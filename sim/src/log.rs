@@ -276,6 +276,9 @@ pub struct EventLog {
     /// as its events (the explorer's Costs view; off by default: an
     /// unbounded log would keep them all).
     pub keep_entry_costs: bool,
+    /// With `keep_entry_costs`, keep every entry's cost, not only those
+    /// that delivered a message (`cargo xtask bench paper`'s null calls).
+    pub keep_every_entry_cost: bool,
 }
 
 impl EventLog {
@@ -302,7 +305,12 @@ impl EventLog {
 
     /// The CPU is back in user mode at `cycles`, the machine's ledger at `ledger`.
     pub(crate) fn entry_closed(&mut self, ledger: &machine_model::Ledger, cycles: u64) {
-        self.costs.closed(ledger, cycles, self.next_sequence, self.counts.messages, self.keep_entry_costs);
+        let keep = match (self.keep_entry_costs, self.keep_every_entry_cost) {
+            (false, _) => crate::entry_costs::Keep::None,
+            (true, false) => crate::entry_costs::Keep::Messages,
+            (true, true) => crate::entry_costs::Keep::Every,
+        };
+        self.costs.closed(ledger, cycles, self.next_sequence, self.counts.messages, keep);
     }
 
     pub fn push(&mut self, cycle: u64, instruction: u64, source: Source) {

@@ -21,6 +21,7 @@ Commands:
   calibrate                        count the kernel's instructions per path on the native image (QEMU,
                                    single-stepped) and write the model's kernel costs (sim/data/kernel-paths.txt)
   bench native                     instructions and modelled cycles of a one-way IPC on the native image
+  bench paper                      the paper's cost figures beside the model's (both CPUs), with breakdowns
   iso [--scenario NAME | --module FILE ..]
                                    a GRUB-bootable ISO of the image and the programs (target/iso/NAME.iso)
   asm FILE [-o OUT.elf] [--base A]  assemble a program (the l4asm assembler; errors with file:line:column)

@@ -1,0 +1,232 @@
+//! `cargo xtask bench paper`: Liedtke's figures ("On µ-Kernel Construction",
+//! SOSP 1995, on a 486/50; the Pentium's IPC from HotOS 1997) beside this
+//! model's, each measured in this run on the modelled i486 and Pentium with
+//! the real kernel, and what each model figure is made of.
+//!
+//! The paper's numbers are printed, never used: the model arrives at its
+//! own from the CPUs' cost tables and the kernel's calibrated paths
+//! (../shared/REFERENCE.md says which figures are inputs and which are
+//! outputs). Kernel entries are taken apart with the machine's ledger
+//! (`machine_model::Ledger`), as the explorer's Costs view does.
+//!
+//! `program.asm` makes the calls in phases, each starting at an
+//! `enter_kdebug` where the run stops; `tlb.rs` measures TLB reloads on the
+//! bare machine.
+
+mod tlb;
+
+use sim::entry_costs::{AverageParts, CostRecord};
+use sim::model::Ledger;
+use sim::{Budget, CpuModel, RunResult, System, SystemConfig};
+
+const PROGRAM: &str = include_str!("program.asm");
+/// Round trips per IPC phase (program.asm's ROUNDS).
+const ROUNDS: u64 = 2000;
+const ID_NEAREST: u8 = 0x31;
+const IPC: u8 = 0x30;
+
+/// Kernel entries of one kind in a phase, averaged.
+#[derive(Clone, Copy)]
+struct Average {
+    count: u64,
+    total: f64,
+    parts: AverageParts,
+}
+
+impl Average {
+    fn of<'a>(records: impl Iterator<Item = &'a CostRecord>) -> Result<Self, String> {
+        let (mut count, mut total, mut parts) = (0, 0, Ledger::default());
+        for record in records {
+            count += 1;
+            total += record.cost.total;
+            parts.add(&record.cost.parts);
+        }
+        if count == 0 {
+            return Err("a phase made no kernel entry of its kind".into());
+        }
+        let idle = total - parts.cycles();
+        Ok(Self { count, total: total as f64 / count as f64, parts: AverageParts::of(&parts, idle, count) })
+    }
+
+    /// The part that is neither the CPU's entry nor its exit.
+    fn kernel(&self) -> f64 {
+        self.total - self.parts.entry - self.parts.exit
+    }
+
+    /// What it is made of, part by part.
+    fn breakdown(&self) -> String {
+        let parts = &self.parts;
+        let mut text = format!(
+            "entry {:.0} · kernel path {:.0} ({:.0} instructions)",
+            parts.entry, parts.kernel_path, parts.kernel_instructions
+        );
+        let optional = [
+            (parts.space_switch, "CR3 load".to_string()),
+            (parts.segment_reload, "segment reloads".to_string()),
+            (parts.tlb_refill_cycles, format!("{:.1} TLB refills", parts.tlb_refills)),
+            (parts.cache_miss_cycles, format!("{:.1} cache misses", parts.cache_misses)),
+            (parts.other, "invlpg and ports".to_string()),
+            (parts.idle, "waiting".to_string()),
+        ];
+        for (cycles, what) in optional {
+            if cycles >= 0.05 {
+                text += &format!(" · {what} {cycles:.1}");
+            }
+        }
+        text + &format!(" · exit {:.0}", parts.exit)
+    }
+}
+
+/// What one run of the program measured.
+struct Phases {
+    null_hot: Average,
+    null_cold: Average,
+    between: Average,
+    within: Average,
+    /// User to user, the loops' own instructions included.
+    round_trip_between: f64,
+}
+
+fn measure(cpu: CpuModel, small_spaces: bool) -> Result<Phases, String> {
+    let elf = sim::scenarios::assemble("paper.asm", PROGRAM)?;
+    let mut config = SystemConfig::new(cpu);
+    config.small_spaces = small_spaces;
+    let mut system = System::new(config);
+    system.log_mut().keep_entry_costs = true;
+    system.log_mut().keep_every_entry_cost = true;
+    system
+        .boot(&[sim::scenarios::sigma0()?, sim::Module::new("paper.asm", elf)])
+        .map_err(|error| format!("boot: {error:?}"))?;
+    let budget = Budget { stop_in_kernel_debugger: true, ..Budget::cycles(u64::MAX) };
+    let mut marks = Vec::new();
+    while marks.len() < 5 {
+        match system.run(budget) {
+            RunResult::Event => marks.push(system.machine().cycles),
+            RunResult::Limit => {}
+            other => {
+                let console = String::from_utf8_lossy(system.console()).into_owned();
+                return Err(format!("the program stopped early: {other:?}\n{console}"));
+            }
+        }
+    }
+    let result = system.run(Budget::cycles(u64::MAX));
+    let console = String::from_utf8_lossy(system.console()).into_owned();
+    if result != (RunResult::Exited { value: 0x10 }) {
+        return Err(format!("the program's checks failed: {result:?}\n{console}"));
+    }
+    let records: Vec<CostRecord> = system.log().entry_costs().records().copied().collect();
+    let phase = |index: usize| {
+        let (from, to) = (marks[index], marks[index + 1]);
+        records.iter().filter(move |record| (from..to).contains(&record.cost.started))
+    };
+    let of_vector = |index: usize, vector: u8| Average::of(phase(index).filter(|record| record.cost.vector == vector));
+    // The markers' entries and any timer ticks are not part of a round trip.
+    let others: u64 = phase(2).filter(|record| record.cost.vector != IPC).map(|record| record.cost.total).sum();
+    Ok(Phases {
+        null_hot: of_vector(0, ID_NEAREST)?,
+        null_cold: of_vector(1, ID_NEAREST)?,
+        between: of_vector(2, IPC)?,
+        within: of_vector(3, IPC)?,
+        round_trip_between: (marks[3] - marks[2] - others) as f64 / ROUNDS as f64,
+    })
+}
+
+/// Both CPUs' measurements.
+struct Cpu {
+    large: Phases,
+    small: Phases,
+    reloads: Vec<tlb::Reload>,
+    full_refill: tlb::Reload,
+}
+
+fn measure_cpu(cpu: CpuModel) -> Result<Cpu, String> {
+    // 4, 14 and 28 pages: the code page and 3, 13, 27 data pages.
+    let reloads = [4, 14, 28].iter().map(|pages| tlb::reload(cpu, 1, pages - 1)).collect::<Result<Vec<_>, _>>()?;
+    // Every entry of every TLB: 32 I + 64 D on the Pentium, 32 on the 486.
+    let full_refill = match cpu {
+        CpuModel::Pentium => tlb::reload(cpu, 32, 64)?,
+        CpuModel::I486 => tlb::reload(cpu, 1, 31)?,
+    };
+    Ok(Cpu { large: measure(cpu, false)?, small: measure(cpu, true)?, reloads, full_refill })
+}
+
+/// One line of the table: the figure, then the paper's and the model's
+/// for the 486 and for the Pentium.
+fn row(figure: &str, paper_486: &str, model_486: String, paper_pentium: &str, model_pentium: String) {
+    println!("{figure:46} {paper_486:>9} {model_486:>11}   {paper_pentium:>9} {model_pentium:>11}");
+}
+
+fn main() {
+    let (i486, pentium) = match (measure_cpu(CpuModel::I486), measure_cpu(CpuModel::Pentium)) {
+        (Ok(i486), Ok(pentium)) => (i486, pentium),
+        (Err(error), _) | (_, Err(error)) => {
+            eprintln!("bench paper: {error}");
+            std::process::exit(1);
+        }
+    };
+    let both = [&i486, &pentium];
+    let cycles = |value: f64| format!("{value:.0}");
+    println!(
+        "The paper's figures beside the model's, in cycles (486/50 and Pentium/166; \"—\": the paper gives none)."
+    );
+    println!("Every model figure is measured in this run: the kernel's real paths on the modelled CPUs.\n");
+    row("figure", "486 paper", "486 model".into(), "P5 paper", "P5 model".into());
+    let [a, b] = both.map(|cpu| cycles(cpu.large.null_hot.parts.entry + cpu.large.null_hot.parts.exit));
+    row("kernel entry + exit (int + iret)", "107", a, "—", b);
+    let [a, b] = both.map(|cpu| cycles(cpu.large.null_hot.kernel()));
+    row("kernel overhead of a null call, hot", "15", a, "—", b);
+    let [a, b] = both.map(|cpu| format!("+{:.0}", cpu.large.null_cold.total - cpu.large.null_hot.total));
+    row("  cold (caches and TLBs displaced)", "+57", a, "—", b);
+    let [a, b] = both.map(|cpu| format!("{:.0}–{:.0}", cpu.large.null_hot.total, cpu.large.null_cold.total));
+    row("complete null call, hot–cold (Mach: 900)", "123–180", a, "—", b);
+    let [a, b] = both.map(|cpu| cycles(cpu.large.between.total));
+    row("one-way IPC between spaces (large spaces)", "250", a, "—", b);
+    let [a, b] = both.map(|cpu| cycles(cpu.small.between.total));
+    row("one-way IPC between spaces (small spaces)", "—", a, "121", b);
+    let [a, b] = both.map(|cpu| cycles(cpu.large.within.total));
+    row("one-way IPC within a space", "—", a, "—", b);
+    let [a, b] = both.map(|cpu| {
+        let parts = &cpu.large.between.parts;
+        cycles(parts.entry + parts.exit + parts.space_switch + parts.tlb_refill_cycles)
+    });
+    row("mandatory cost per IPC (entry, exit, CR3, TLB)", "≥156", a, "—", b);
+    for (index, (paper, pages)) in [("72", 4), ("162", 14), ("288", 28)].into_iter().enumerate() {
+        let [a, b] = both.map(|cpu| cycles((cpu.reloads[index].cr3 + cpu.reloads[index].cycles) as f64));
+        row(&format!("address-space switch, {pages} TLB reloads"), paper, a, "—", b);
+    }
+    let [a, b] = both.map(|cpu| cycles(cpu.full_refill.cycles as f64));
+    row("full TLB refill (486: 32; P5: 32 I + 64 D)", "—", a, "864", b);
+    let [a, b] = both.map(|cpu| cycles(cpu.small.between.parts.segment_reload));
+    row("small-space switch (segment reloads per IPC)", "39", a, "15", b);
+    let [a, b] = both.map(|cpu| cycles(cpu.large.round_trip_between));
+    row("echo RPC round trip between spaces", "500", a, "—", b);
+
+    println!("\nWhat the model's figures are made of (cycles per entry, averaged):");
+    for (name, cpu) in [("486", &i486), ("Pentium", &pentium)] {
+        println!("{name}:");
+        let entries = [
+            ("null call, hot", &cpu.large.null_hot),
+            ("null call, cold", &cpu.large.null_cold),
+            ("IPC between large spaces", &cpu.large.between),
+            ("IPC between small spaces", &cpu.small.between),
+            ("IPC within a space", &cpu.large.within),
+        ];
+        for (what, average) in entries {
+            println!("  {what:26} {:>6.0} = {}  [{} entries]", average.total, average.breakdown(), average.count);
+        }
+        for reload in cpu.reloads.iter().chain([&cpu.full_refill]) {
+            println!(
+                "  {:>2} pages after mov cr3    {:>6} = CR3 load {} · {} page walks {}",
+                reload.pages(),
+                reload.cr3 + reload.cycles,
+                reload.cr3,
+                reload.walks,
+                reload.cycles
+            );
+        }
+    }
+    println!(
+        "\nThe paper's 250 and 121 leave little room beyond the CPU's own entry and exit: where the model is above,\n\
+         the kernel path (its instructions, priced with each CPU's cost table) is the difference — see docs/BENCHMARKS.md."
+    );
+}
