@@ -7,9 +7,12 @@
 
 VICTIM_ID   equ 0x04050001
 WAITER      equ 2
-SIX_MS      equ (6 << 24) | 10      ; send ∞, receive 6·4^5 µs
+; The waiter's timeout lies far from the root task's wake-ups (1 ms timer
+; ticks): which of two timeouts in one tick runs first is no part of the test,
+; and the kernel event traces of the model and of QEMU must agree.
+TWELVE_MS   equ (12 << 24) | 10     ; send ∞, receive 12·4^5 µs
 TWO_MS      equ (2 << 24) | 10
-TEN_MS      equ (10 << 24) | 10
+TWENTY_MS   equ (20 << 24) | 10
 
 section .text
 _start:
@@ -22,13 +25,13 @@ _start:
     check_eq esi, VICTIM_ID, "the victim's task is deleted"
     ipc_sleep TWO_MS
     check_eq dword [waiter_result], 0xFFFFFFFF, "a closed receive from its thread still waits"
-    ipc_sleep TEN_MS
+    ipc_sleep TWENTY_MS
     check_masked dword [waiter_result], 0xF0, L4_IPC_RETIMEOUT, "until its own receive timeout"
     check_done
 
-; The root task's lthread 2: a closed receive from the victim (6 ms).
+; The root task's lthread 2: a closed receive from the victim (12 ms).
 waiter:
-    l4_ipc L4_IPC_NIL, L4_IPC_SHORT_MSG, SIX_MS, VICTIM_ID, 0, 0, 0
+    l4_ipc L4_IPC_NIL, L4_IPC_SHORT_MSG, TWELVE_MS, VICTIM_ID, 0, 0, 0
     mov [waiter_result], eax
     ipc_sleep L4_IPC_NEVER
 

@@ -5,10 +5,18 @@
 //! panics, the invariants hold, the root task and its pager go on, and
 //! when the hostile task is deleted every table is back at its level from
 //! before (nothing leaks); a second round gets as far again.
+//!
+//! Each program runs on the model, where the test reads the tables from the
+//! kernel, and on the native image in QEMU, where the kernel prints them
+//! after each `enter_kdebug` (`tables` on its command line) and audits
+//! itself every 4,096 entries (`audit`: a broken invariant stops QEMU).
 #![allow(clippy::unwrap_used)]
 
 use kernel::inspect::TableLevels;
 use sim::{Budget, CpuModel, RunResult, System, SystemConfig};
+use std::time::Duration;
+use xtask::modules::{self, Programs};
+use xtask::qemu::{Cpu, QemuConfig, run_captured};
 
 /// The program; `LAST_CHILD equ N` and `%define CHILD label` go in front.
 const EXHAUSTER: &str = r#"
@@ -334,7 +342,7 @@ fn audit(system: &System, when: &str) {
 /// tables at "baseline", then twice: when `full_marker` has shown, the
 /// console's line starting "full:" and the tables to `check_full` (with the
 /// baseline), the audit at that point, and the tables back at the baseline
-/// at "empty"; the program's own checks at its end.
+/// at "empty"; the program's own checks at its end. The same in QEMU.
 fn fill_and_empty(
     name: &str,
     source: &str,
@@ -364,6 +372,71 @@ fn fill_and_empty(
         let console = String::from_utf8_lossy(system.console()).replace('\r', "");
         assert_eq!(result, RunResult::Exited { value: 0x10 }, "{cpu:?}: {result:?}\n{console}");
     }
+    in_qemu(name, source, large_pages, check_full);
+}
+
+/// The same program on the native image in QEMU, on both CPUs, with the
+/// kernel's table report and self-audit on.
+fn in_qemu(
+    name: &str,
+    source: &str,
+    large_pages: bool,
+    check_full: impl Fn(CpuModel, &TableLevels, &TableLevels, &str),
+) {
+    // One folder per program: the tests run at the same time.
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    source.hash(&mut hasher);
+    let folder = std::env::temp_dir().join(format!("l4-exhaustion-{}-{:016x}", std::process::id(), hasher.finish()));
+    std::fs::create_dir_all(&folder).unwrap();
+    let file = folder.join(name);
+    std::fs::write(&file, source).unwrap();
+    let image = xtask::native::build_image().expect("the native image builds");
+    for (cpu, model) in [(Cpu::I486, CpuModel::I486), (Cpu::Pentium, CpuModel::Pentium)] {
+        let mut config = QemuConfig::new(cpu, &image);
+        config.modules = modules::export(&Programs::Files(vec![file.clone()])).expect("the modules export");
+        config.options = vec!["tables".to_string(), "audit".to_string()];
+        if !large_pages {
+            config.options.push("no-large-pages".to_string());
+        }
+        let outcome = run_captured(&config, Duration::from_secs(300)).expect("QEMU runs");
+        let serial = outcome.serial.replace('\r', "");
+        // 33: the program's checks passed; 37: the kernel stopped (a broken
+        // invariant found by the self-audit, or a panic).
+        assert_eq!(outcome.status, Some(33), "{cpu:?} in QEMU: exit status; serial:\n{serial}");
+        let levels: Vec<TableLevels> =
+            serial.lines().filter_map(|line| line.strip_prefix("tables: ")).map(levels).collect();
+        let full_lines: Vec<&str> = serial.lines().filter(|line| line.starts_with("full:")).collect();
+        assert_eq!((levels.len(), full_lines.len()), (5, 2), "{cpu:?} in QEMU: the reports; serial:\n{serial}");
+        let baseline = levels[0];
+        for round in 0..2 {
+            let line = full_lines[round];
+            eprintln!("{cpu:?} in QEMU, round {}: {line}; {:?}", round + 1, levels[1 + 2 * round]);
+            check_full(model, &baseline, &levels[1 + 2 * round], &format!("in QEMU, round {}: {line}", round + 1));
+            assert_eq!(
+                levels[2 + 2 * round],
+                baseline,
+                "{cpu:?} in QEMU, round {}: the tables after deleting what the program made",
+                round + 1
+            );
+        }
+    }
+    std::fs::remove_dir_all(&folder).unwrap();
+}
+
+/// A native kernel's report: `threads 20/512, tasks 3, mapping nodes
+/// 1400/32768, pool frames 31/1721`.
+fn levels(report: &str) -> TableLevels {
+    let numbers: Vec<u32> = report
+        .split(|character: char| !character.is_ascii_digit())
+        .filter(|word| !word.is_empty())
+        .map(|word| word.parse().unwrap())
+        .collect();
+    let [threads, max_threads, tasks, mapping_nodes, max_mapping_nodes, pool_frames, max_pool_frames] = numbers[..]
+    else {
+        panic!("not a table report: `{report}`");
+    };
+    TableLevels { threads, max_threads, tasks, mapping_nodes, max_mapping_nodes, pool_frames, max_pool_frames }
 }
 
 /// Tasks 16..=`last_child` (and one more later) for the exhauster, each

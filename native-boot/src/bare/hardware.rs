@@ -25,6 +25,10 @@ pub struct NativeHardware {
     pub calibrating: bool,
     /// The work of this entry so far (a fresh copy of the machine per entry).
     pub work: Work,
+    /// This entry went into the kernel debugger (`enter_kdebug` or a
+    /// breakpoint): with `tables` on the command line the table levels
+    /// follow on the console.
+    pub entered_debugger: bool,
 }
 
 /// The kernel has booted: what follows are kernel entries.
@@ -208,6 +212,9 @@ impl Hardware for NativeHardware {
     }
 
     fn emit(&mut self, event: &KernelEvent) {
+        if matches!(event, KernelEvent::KernelDebugger { .. }) {
+            self.entered_debugger = true;
+        }
         if self.events {
             let _ = writeln!(serial::EVENTS.writer(), "{}{}", kernel::event::LINE_PREFIX, event);
         }

@@ -33,6 +33,7 @@ static mut MACHINE: NativeHardware = NativeHardware {
     events: true,
     calibrating: false,
     work: kernel::cost::Work::NONE,
+    entered_debugger: false,
 };
 
 /// The one kernel and the machine.
@@ -71,6 +72,7 @@ extern "C" fn native_main(magic: u32, multiboot_address: u32) -> ! {
         events: !multiboot.has_option(b"events=off"),
         calibrating: multiboot.has_option(b"calibrate"),
         work: kernel::cost::Work::NONE,
+        entered_debugger: false,
     };
     // Safety: boot, single-threaded, interrupts off.
     unsafe { *core::ptr::addr_of_mut!(MACHINE) = machine };
@@ -84,7 +86,8 @@ extern "C" fn native_main(magic: u32, multiboot_address: u32) -> ! {
     // Safety: boot, single-threaded, interrupts off.
     let (kernel, mut hardware) = unsafe { kernel_and_machine() };
     kernel.config.small_spaces = multiboot.has_option(b"small-spaces");
-    self_audit::configure(multiboot.has_option(b"audit"));
+    kernel.config.large_pages = !multiboot.has_option(b"no-large-pages");
+    self_audit::configure(multiboot.has_option(b"audit"), multiboot.has_option(b"tables"));
     let mut frame = Frame::default();
     let outcome = kernel.boot(&mut hardware, &info, &mut frame);
     if hardware.calibrating {

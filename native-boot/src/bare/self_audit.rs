@@ -7,6 +7,12 @@
 //!
 //! Off by default: the audit walks every address space, far more work than
 //! the entries between two audits.
+//!
+//! With `tables` on the command line, every entry into the kernel debugger
+//! (`enter_kdebug`, a breakpoint) is followed by a line with the levels of
+//! the kernel's fixed tables (`tables: threads 20/512, tasks 3, mapping
+//! nodes 1400/32768, pool frames 31/1721`): what the model's tests read
+//! from the kernel directly, for the exhaustion tests in QEMU.
 
 use super::hardware::NativeHardware;
 use super::serial;
@@ -19,17 +25,23 @@ const PERIOD: u32 = 4096;
 /// Audits between two report lines.
 const REPORT_EVERY: u32 = 16;
 
+/// The audit or the table report is on: the only test on an entry's way
+/// when both are off.
 static ENABLED: AtomicBool = AtomicBool::new(false);
+static AUDIT: AtomicBool = AtomicBool::new(false);
+static TABLES: AtomicBool = AtomicBool::new(false);
 static ENTRIES: AtomicU32 = AtomicU32::new(0);
 static AUDITS: AtomicU32 = AtomicU32::new(0);
 /// System calls, counted in two halves (no 64-bit atomics on the 486).
 static CALLS_LOW: AtomicU32 = AtomicU32::new(0);
 static CALLS_HIGH: AtomicU32 = AtomicU32::new(0);
 
-/// Turn the audit on (boot, before the first entry).
-pub fn configure(enabled: bool) {
-    ENABLED.store(enabled, Ordering::Relaxed);
-    if enabled {
+/// Turn the audit and the table report on (boot, before the first entry).
+pub fn configure(audit: bool, tables: bool) {
+    ENABLED.store(audit || tables, Ordering::Relaxed);
+    AUDIT.store(audit, Ordering::Relaxed);
+    TABLES.store(tables, Ordering::Relaxed);
+    if audit {
         let _ = write!(serial::CONSOLE.writer(), "native-boot: self-audit every {PERIOD} kernel entries\r\n");
     }
 }
@@ -38,9 +50,16 @@ fn system_calls() -> u64 {
     (CALLS_HIGH.load(Ordering::Relaxed) as u64) << 32 | CALLS_LOW.load(Ordering::Relaxed) as u64
 }
 
-/// Count the entry; audit when its turn has come.
+/// Count the entry; audit when its turn has come. Report the tables after
+/// an entry into the kernel debugger.
 pub fn after_entry(kernel: &Kernel, hardware: &mut NativeHardware, system_call: bool) {
     if !ENABLED.load(Ordering::Relaxed) {
+        return;
+    }
+    if hardware.entered_debugger && TABLES.load(Ordering::Relaxed) {
+        report_tables(kernel);
+    }
+    if !AUDIT.load(Ordering::Relaxed) {
         return;
     }
     if system_call {
@@ -73,4 +92,20 @@ pub fn after_entry(kernel: &Kernel, hardware: &mut NativeHardware, system_call: 
             system_calls()
         );
     }
+}
+
+/// The tables' levels, after an entry into the kernel debugger.
+fn report_tables(kernel: &Kernel) {
+    let levels = kernel.table_levels();
+    let _ = write!(
+        serial::CONSOLE.writer(),
+        "tables: threads {}/{}, tasks {}, mapping nodes {}/{}, pool frames {}/{}\r\n",
+        levels.threads,
+        levels.max_threads,
+        levels.tasks,
+        levels.mapping_nodes,
+        levels.max_mapping_nodes,
+        levels.pool_frames,
+        levels.max_pool_frames
+    );
 }
