@@ -120,11 +120,22 @@ fn measure(cpu: CpuModel, small_spaces: bool) -> Result<Phases, String> {
         records.iter().filter(move |record| (from..to).contains(&record.cost.started))
     };
     let of_vector = |index: usize, vector: u8| Average::of(phase(index).filter(|record| record.cost.vector == vector));
+    // A cold call is one with no interrupt since the eviction before it
+    // (the timer's entry would have brought the kernel's lines back).
+    let mut ticked = false;
+    let cold = phase(1).filter(|record| match record.cost.vector {
+        ID_NEAREST => !std::mem::replace(&mut ticked, false),
+        0x20..=0x2F => {
+            ticked = true;
+            false
+        }
+        _ => false,
+    });
     // The markers' entries and any timer ticks are not part of a round trip.
     let others: u64 = phase(2).filter(|record| record.cost.vector != IPC).map(|record| record.cost.total).sum();
     Ok(Phases {
         null_hot: of_vector(0, ID_NEAREST)?,
-        null_cold: of_vector(1, ID_NEAREST)?,
+        null_cold: Average::of(cold)?,
         between: of_vector(2, IPC)?,
         within: of_vector(3, IPC)?,
         round_trip_between: (marks[3] - marks[2] - others) as f64 / ROUNDS as f64,

@@ -9,9 +9,10 @@
 ;
 ; Phases:
 ;   1. ROUNDS null system calls (id_nearest), hot
-;   2. one null call, cold: the program first reads 64 KB line by line and
-;      one byte of each of 128 pages, more than any of the caches and TLBs
-;      hold, so the kernel finds none of its own lines and pages there
+;   2. COLD null calls, cold: before each the program reads 16 KB line by
+;      line and one byte of each of 128 pages, more than any of the caches
+;      and TLBs hold, so the kernel finds none of its own lines and pages
+;      there (the host leaves out a call when a timer tick came between)
 ;   3. ROUNDS call/reply round trips with pong (another space)
 ;   4. ROUNDS call/reply round trips with lthread 2 (the same space)
 %include "testing.inc"
@@ -20,8 +21,9 @@ PONG_ID     equ 0x04050001                  ; task 5
 PARTNER_ID  equ ROOT_TASK_ID + (2 << 10)    ; the root task's lthread 2
 ROUNDS      equ 2000
 WARM        equ 100
+COLD        equ 16
 EVICT_PAGES equ 128
-EVICT_LINES equ 4096                        ; 64 KB, 16 bytes apart
+EVICT_LINES equ 1024                        ; 16 KB, 16 bytes apart: twice the data caches
 
 section .text
 _start:
@@ -45,9 +47,13 @@ _start:
     dec ebp
     jnz .null
 
-    enter_kdebug "a cold null call"
+    enter_kdebug "cold null calls"
+    mov ebp, COLD
+.cold:
     call evict
     l4_id_nearest PONG_ID
+    dec ebp
+    jnz .cold
 
     enter_kdebug "IPC between spaces"
     mov ebp, ROUNDS
