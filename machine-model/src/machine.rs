@@ -218,6 +218,10 @@ impl Machine {
     pub fn cost_table(&self) -> &'static CostTable {
         self.costs
     }
+    /// The pipeline's counters (Pentium pairs, mispredictions, AGI stalls).
+    pub fn pipeline(&self) -> &Pipeline {
+        &self.pipeline
+    }
 
     /// Simulated time in microseconds.
     pub fn microseconds(&self) -> f64 {

@@ -159,23 +159,21 @@ impl Measurement {
     }
 }
 
-/// Run `workload` for `instructions` user instructions; `clock` gives
-/// milliseconds (the host's or the page's). Events are off, as in the
-/// explorer when nobody listens.
-pub fn measure(
-    model: CpuModel,
-    workload: Workload,
-    instructions: u64,
-    clock: impl Fn() -> f64,
-) -> Result<Measurement, String> {
+/// A machine in user mode at the first instruction of `workload`.
+pub fn prepare(model: CpuModel, workload: Workload) -> Result<Machine, String> {
     let mut machine = bare_machine(model);
     machine.memory.write(PhysAddr(CODE), workload.code());
     machine.return_to_user(&user_frame(), false).map_err(|error| format!("entering user mode: {error:?}"))?;
+    Ok(machine)
+}
+
+/// Run `instructions` more user instructions of `workload` on a machine
+/// [`prepare`] made, loading CR3 between slices as the benchmark does.
+pub fn advance(machine: &mut Machine, workload: Workload, instructions: u64) -> Result<(), String> {
     let slice = match workload {
         Workload::IntegerLoop => 1_000_000,
         Workload::PagesWithCr3Loads => 1_000,
     };
-    let started = clock();
     let start_instructions = machine.instructions;
     while machine.instructions - start_instructions < instructions {
         let left = instructions - (machine.instructions - start_instructions);
@@ -187,6 +185,22 @@ pub fn measure(
             machine.load_cr3(PAGE_DIRECTORY);
         }
     }
+    Ok(())
+}
+
+/// Run `workload` for `instructions` user instructions; `clock` gives
+/// milliseconds (the host's or the page's). Events are off, as in the
+/// explorer when nobody listens.
+pub fn measure(
+    model: CpuModel,
+    workload: Workload,
+    instructions: u64,
+    clock: impl Fn() -> f64,
+) -> Result<Measurement, String> {
+    let mut machine = prepare(model, workload)?;
+    let started = clock();
+    let start_instructions = machine.instructions;
+    advance(&mut machine, workload, instructions)?;
     Ok(Measurement {
         instructions: machine.instructions - start_instructions,
         milliseconds: clock() - started,

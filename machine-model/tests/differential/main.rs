@@ -9,6 +9,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod compare;
+mod costs;
 mod generate;
 mod helper;
 
