@@ -95,7 +95,13 @@ struct Layout<'s> {
     sources: &'s crate::source::SourceMap,
     symbols: HashMap<String, i64>,
     previous: HashMap<String, i64>,
-    lengths: Vec<Vec<usize>>,
+    /// Each statement's length in bytes in the last pass, per copy of a
+    /// `times` (a copy's length may depend on its address).
+    lengths: Vec<Vec<u32>>,
+    /// Whether the last pass changed a length: compared per pass, where a
+    /// copy of every length (16 M of them for `times 1 << 24 …`) made big
+    /// programs slow.
+    lengths_changed: bool,
     bases: BTreeMap<SectionKind, u32>,
     sizes: BTreeMap<SectionKind, u32>,
     globals: Vec<String>,
@@ -153,6 +159,7 @@ impl Layout<'_> {
         let mut offsets: BTreeMap<SectionKind, u32> = BTreeMap::new();
         let mut section = SectionKind::Text;
         self.symbols = HashMap::new();
+        self.lengths_changed = false;
         for (index, located) in self.statements.iter().enumerate() {
             let start = *offsets.get(&section).unwrap_or(&0);
             let base = self.bases[&section];
@@ -217,14 +224,19 @@ impl Layout<'_> {
                     };
                     if self.lengths[index].len() != repeat {
                         self.lengths[index].resize(repeat, 0);
+                        self.lengths_changed = true;
                     }
                     for copy in 0..repeat {
                         let address = base + start + emitted.len() as u32 + reserved;
-                        let minimum = self.lengths[index].get(copy).copied().unwrap_or(0);
+                        let minimum = self.lengths[index].get(copy).copied().unwrap_or(0) as usize;
                         let result = self.item(inner, section, address, base, final_pass, minimum);
                         match result {
                             Ok(Item::Bytes(bytes)) => {
-                                self.lengths[index][copy] = bytes.len();
+                                let length = bytes.len() as u32;
+                                if self.lengths[index][copy] != length {
+                                    self.lengths[index][copy] = length;
+                                    self.lengths_changed = true;
+                                }
                                 emitted.extend(bytes);
                             }
                             Ok(Item::Reserve(count)) => {
@@ -239,7 +251,7 @@ impl Layout<'_> {
                                     output.errors.push(error);
                                 }
                                 // Keep the previous length so later addresses stay put.
-                                emitted.extend(std::iter::repeat_n(0, self.lengths[index][copy]));
+                                emitted.extend(std::iter::repeat_n(0, self.lengths[index][copy] as usize));
                                 if final_pass {
                                     break;
                                 }
@@ -601,6 +613,7 @@ pub fn assemble(main: &str, files: &dyn FileProvider, options: &Options) -> Resu
         symbols: HashMap::new(),
         previous: HashMap::new(),
         lengths: vec![Vec::new(); statements.len()],
+        lengths_changed: false,
         bases: [(SectionKind::Text, base), (SectionKind::Data, base), (SectionKind::Bss, base)].into_iter().collect(),
         sizes: BTreeMap::new(),
         globals: Vec::new(),
@@ -610,7 +623,7 @@ pub fn assemble(main: &str, files: &dyn FileProvider, options: &Options) -> Resu
     let mut output = Output::default();
     let mut converged = false;
     for _ in 0..MAX_PASSES {
-        let before = (layout.lengths.clone(), layout.bases.clone(), layout.previous.clone());
+        let before = (layout.bases.clone(), layout.previous.clone());
         output = layout.pass(false);
         layout.previous = layout.symbols.clone();
         let text_end = layout.base + layout.sizes.get(&SectionKind::Text).copied().unwrap_or(0);
@@ -618,7 +631,7 @@ pub fn assemble(main: &str, files: &dyn FileProvider, options: &Options) -> Resu
         let data_end = data_base + layout.sizes.get(&SectionKind::Data).copied().unwrap_or(0);
         layout.bases.insert(SectionKind::Data, data_base);
         layout.bases.insert(SectionKind::Bss, page(data_end));
-        if (layout.lengths.clone(), layout.bases.clone(), layout.previous.clone()) == before {
+        if !layout.lengths_changed && (&layout.bases, &layout.previous) == (&before.0, &before.1) {
             converged = true;
             break;
         }
