@@ -24,11 +24,16 @@ pub struct Options {
     pub entry: Option<String>,
     /// Predefined `%define`s.
     pub defines: Vec<(String, i64)>,
+    /// The most bytes a section may take (in memory, `.bss` included): a
+    /// program larger than the machine's memory cannot be loaded, and a
+    /// `times` of millions of copies costs time on every pass. Default
+    /// 64 MB.
+    pub max_section_bytes: u32,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { base: 0x0040_0000, entry: None, defines: Vec::new() }
+        Self { base: 0x0040_0000, entry: None, defines: Vec::new(), max_section_bytes: 64 << 20 }
     }
 }
 
@@ -102,6 +107,8 @@ struct Layout<'s> {
     /// copy of every length (16 M of them for `times 1 << 24 …`) made big
     /// programs slow.
     lengths_changed: bool,
+    /// [`Options::max_section_bytes`].
+    max_section_bytes: u32,
     bases: BTreeMap<SectionKind, u32>,
     sizes: BTreeMap<SectionKind, u32>,
     globals: Vec<String>,
@@ -227,6 +234,10 @@ impl Layout<'_> {
                         self.lengths_changed = true;
                     }
                     for copy in 0..repeat {
+                        let size = start as u64 + emitted.len() as u64 + reserved as u64;
+                        if size > self.max_section_bytes as u64 {
+                            break; // reported below
+                        }
                         let address = base + start + emitted.len() as u32 + reserved;
                         let minimum = self.lengths[index].get(copy).copied().unwrap_or(0) as usize;
                         let result = self.item(inner, section, address, base, final_pass, minimum);
@@ -238,6 +249,10 @@ impl Layout<'_> {
                                     self.lengths_changed = true;
                                 }
                                 emitted.extend(bytes);
+                            }
+                            // More than the limit: reported below.
+                            Ok(Item::Reserve(count)) if count as u64 + size > self.max_section_bytes as u64 => {
+                                reserved = reserved.saturating_add(count);
                             }
                             Ok(Item::Reserve(count)) => {
                                 if section == SectionKind::Bss {
@@ -265,6 +280,19 @@ impl Layout<'_> {
                     Diagnostic::new(located.origin, "initialized data or code in .bss")
                         .hint("`.bss` only reserves space: use `resb`/`resd`, or move this to `.data`"),
                 );
+            }
+            if start as u64 + emitted.len() as u64 + reserved as u64 > self.max_section_bytes as u64 {
+                if final_pass {
+                    output.errors.push(
+                        Diagnostic::new(
+                            located.origin,
+                            format!("the {} section grows past {} bytes here", section.name(), self.max_section_bytes),
+                        )
+                        .hint("a program must fit the machine's memory: fewer `times` copies, a smaller `resb`"),
+                    );
+                }
+                // Past the limit, the rest of the section is not laid out.
+                reserved = self.max_section_bytes.saturating_sub(start + emitted.len() as u32) + 1;
             }
             let length = emitted.len() as u32 + reserved;
             if !emitted.is_empty() {
@@ -614,6 +642,7 @@ pub fn assemble(main: &str, files: &dyn FileProvider, options: &Options) -> Resu
         previous: HashMap::new(),
         lengths: vec![Vec::new(); statements.len()],
         lengths_changed: false,
+        max_section_bytes: options.max_section_bytes,
         bases: [(SectionKind::Text, base), (SectionKind::Data, base), (SectionKind::Bss, base)].into_iter().collect(),
         sizes: BTreeMap::new(),
         globals: Vec::new(),

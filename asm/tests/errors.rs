@@ -275,3 +275,18 @@ fn defines_with_parameters_expand_and_check_their_arguments() {
     let rendered = errors("%include \"missing.inc\"\n_start:\n    frobnicate eax\n");
     assert!(!rendered.contains("frobnicate"), "a missing include is reported alone:\n{rendered}");
 }
+
+#[test]
+fn a_section_past_the_limit_is_an_error_at_the_line_that_grows_it() {
+    let rendered = errors("section .bss\nsmall: resb 4096\nbig: times 5 resb 16777216\nsection .text\n_start: nop\n");
+    expect(
+        &rendered,
+        &["main.asm:3:1: error: the .bss section grows past 67108864 bytes here", "fewer `times` copies", "1 error"],
+    );
+    let files = MemoryFiles::new().with("main.asm", "_start: times 100 db 1, 2, 3, 4\n");
+    let small = Options { max_section_bytes: 256, ..Options::default() };
+    let rendered = assemble("main.asm", &files, &small).unwrap_err().render();
+    expect(&rendered, &["main.asm:1:1: error: the .text section grows past 256 bytes here"]);
+    let fits = Options { max_section_bytes: 400, ..Options::default() };
+    assert_eq!(assemble("main.asm", &files, &fits).unwrap().sections[0].bytes.len(), 400);
+}
