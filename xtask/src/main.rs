@@ -18,10 +18,13 @@ Commands:
        [--events FILE] [--gdb]
                                    build the native image and boot it in QEMU with sigma0 and the
                                    programs, serial console on this terminal
-  calibrate                        count the kernel's instructions per path on the native image (QEMU,
-                                   single-stepped) and write the model's kernel costs (sim/data/kernel-paths.txt)
+  calibrate                        count the kernel's instructions per path on the native image (QEMU's
+                                   execution log) and write the model's kernel costs (sim/data/kernel-paths.txt)
   bench native                     instructions and modelled cycles of a one-way IPC on the native image
   bench paper                      the paper's cost figures beside the model's (both CPUs), with breakdowns
+  bench model [--instructions N] [--peers]
+                                   the model's speed natively and in Chromium; --peers: QEMU and v86 too
+  bench explorer | bench gdb       the explorer's goals in Chromium; gdb's cost on the model
   iso [--scenario NAME | --module FILE ..]
                                    a GRUB-bootable ISO of the image and the programs (target/iso/NAME.iso)
   asm FILE [-o OUT.elf] [--base A]  assemble a program (the l4asm assembler; errors with file:line:column)

@@ -14,7 +14,8 @@
 //! `cargo xtask bench model`: the model's speed (simulated instructions per
 //! host second) on a tight integer loop and on a loop over 64 pages with a
 //! CR3 load every 1,000 instructions — natively (release build) and in
-//! headless Chromium (the explorer's release bundle), side by side.
+//! headless Chromium (the explorer's release bundle), side by side; with
+//! `--peers`, the same loops in QEMU and v86 too (`peers.rs`).
 //!
 //! `cargo xtask bench explorer`: the explorer's goals (load, step → repaint,
 //! scrubbing, frames while running, bundle size) in headless Chromium, by
@@ -49,8 +50,9 @@ pub fn run(mut arguments: Arguments) -> Result<i32> {
                 .transpose()
                 .map_err(|_| TaskError::new("--instructions takes a number, e.g. --instructions 50000000"))?
                 .unwrap_or(20_000_000);
-            arguments.finish("bench model", "[--instructions N]")?;
-            model(instructions)
+            let peers = arguments.flag("--peers");
+            arguments.finish("bench model", "[--instructions N] [--peers]")?;
+            model(instructions, peers)
         }
         Some("explorer") => {
             arguments.finish("bench explorer", "no options")?;
@@ -170,7 +172,7 @@ fn speeds(text: &str) -> Vec<(String, String, f64)> {
         .collect()
 }
 
-fn model(instructions: u64) -> Result<i32> {
+fn model(instructions: u64, peers: bool) -> Result<i32> {
     install::ensure_debian(&[install::CHROMIUM])?;
     install::ensure_node_modules()?;
     let native = xtask::process::cargo()
@@ -206,7 +208,57 @@ fn model(instructions: u64) -> Result<i32> {
     if let Some(snapshot) = snapshot {
         println!("Whole-machine snapshot (16 MB, pages shared copy-on-write), natively: {snapshot} µs");
     }
+    if peers {
+        print_peers(&native);
+    }
     Ok(0)
+}
+
+/// The same loops in QEMU and v86, beside the model's native figures.
+fn print_peers(native: &[(String, String, f64)]) {
+    println!("\nThe same loops in the peers, this run (M instructions/s; N and 2N iterations, boot time taken out):");
+    let results = super::peers::measure();
+    print!("{:32}", "workload");
+    for (peer, _) in &results {
+        print!(" {:>16}", peer.name());
+    }
+    println!(" {:>14} {:>14}", "model 486", "model Pentium");
+    for which in super::peers::Loop::ALL {
+        print!("{:32}", which.name());
+        for (_, result) in &results {
+            match result {
+                Ok(speeds) => {
+                    let speed = speeds.iter().find(|(other, _)| *other == which).map_or(0.0, |entry| entry.1);
+                    print!(" {speed:>16.1}");
+                }
+                Err(_) => print!(" {:>16}", "—"),
+            }
+        }
+        for cpu in ["486", "pentium"] {
+            let model = native.iter().find(|(other_cpu, workload, _)| other_cpu == cpu && workload == which.name());
+            match model {
+                Some((_, _, speed)) => print!(" {speed:>14.1}"),
+                None => print!(" {:>14}", "?"),
+            }
+        }
+        println!();
+    }
+    for (peer, result) in &results {
+        match result {
+            Ok(speeds) => {
+                let ratios: Vec<String> = speeds
+                    .iter()
+                    .filter_map(|(which, speed)| {
+                        let model =
+                            native.iter().find(|(cpu, workload, _)| cpu == "486" && workload == which.name())?;
+                        Some(format!("{} {:.2}", which.name(), model.2 / speed))
+                    })
+                    .collect();
+                println!("model (i486, native) ÷ {}: {}", peer.name(), ratios.join(", "));
+            }
+            Err(error) => println!("{}: left out — {error}", peer.name()),
+        }
+    }
 }
 
 /// gdb's cost: continue under the gdb server against the bare model, and

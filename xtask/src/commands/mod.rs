@@ -4,6 +4,7 @@ pub mod boot;
 pub mod calibrate;
 pub mod fuzz;
 pub mod iso;
+pub mod peers;
 pub mod run;
 pub mod serve;
 pub mod soak;
