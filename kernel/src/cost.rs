@@ -30,6 +30,10 @@ pub enum Path {
     Interrupt,
     /// id_nearest, thread_switch, thread_schedule.
     Small,
+    /// id_nearest of a thread in the caller's clan (or of itself), which
+    /// the native image answers in assembly: nothing else changes, and the
+    /// caller goes on.
+    SmallFast,
     /// lthread_ex_regs, task_new, fpage_unmap.
     Management,
     /// The kernel debugger.
@@ -39,7 +43,7 @@ pub enum Path {
 }
 
 impl Path {
-    pub const ALL: [Path; 12] = [
+    pub const ALL: [Path; 13] = [
         Path::IpcFast,
         Path::IpcShort,
         Path::IpcBlock,
@@ -49,6 +53,7 @@ impl Path {
         Path::Sigma0Fault,
         Path::Interrupt,
         Path::Small,
+        Path::SmallFast,
         Path::Management,
         Path::Debugger,
         Path::Exception,
@@ -65,6 +70,7 @@ impl Path {
             Path::Sigma0Fault => "sigma0-fault",
             Path::Interrupt => "interrupt",
             Path::Small => "small-syscall",
+            Path::SmallFast => "small-fast",
             Path::Management => "management",
             Path::Debugger => "debugger",
             Path::Exception => "exception",

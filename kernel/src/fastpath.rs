@@ -43,6 +43,11 @@ pub mod assembly {
     pub const CURRENT: usize = offset_of!(Kernel, current);
     /// `Kernel::reload_segments` (bool).
     pub const RELOAD_SEGMENTS: usize = offset_of!(Kernel, reload_segments);
+    /// `Kernel::handoff` (u16), `preemption_due` and `space_changed` (bool):
+    /// what the general exit would act on.
+    pub const HANDOFF: usize = offset_of!(Kernel, handoff);
+    pub const PREEMPTION_DUE: usize = offset_of!(Kernel, preemption_due);
+    pub const SPACE_CHANGED: usize = offset_of!(Kernel, space_changed);
     /// `Kernel::loaded_directory` (u32).
     pub const LOADED_DIRECTORY: usize = offset_of!(Kernel, loaded_directory);
     /// The base of `Kernel::loaded_window` (0 for a large space).
@@ -247,5 +252,57 @@ impl Kernel {
         let partner = if caller_tcb.partner == OPEN { ThreadId::NIL } else { caller_tcb.partner };
         hardware.emit(&KernelEvent::IpcWait { thread: from, partner, phase: Phase::Receive });
         hardware.emit(&KernelEvent::ThreadSwitch { from, to });
+    }
+}
+
+impl Kernel {
+    /// The fast `id_nearest` (`int 0x31`), the native image's
+    /// `id_nearest_fastpath` in Rust: the caller asks for itself (nil) or for
+    /// a thread its messages reach directly — its own task, or a task of
+    /// its clan (the same chief, its chief, or one of whose chief it is).
+    /// The answer is the destination itself, type 0; the caller goes on,
+    /// nothing else changes. Everything else (another clan, a caller in
+    /// virtual-8086 mode, a general exit with work to do) takes the general
+    /// path: `None`, nothing changed. The guards are the assembly's.
+    /// Natively it runs only when the assembly left the call to Rust: not
+    /// inlined, so the general entry does not grow for it.
+    #[inline(never)]
+    pub(crate) fn fast_id_nearest<H: Hardware>(
+        &mut self,
+        hardware: &mut H,
+        caller: u16,
+        frame: &mut Frame,
+    ) -> Option<Outcome> {
+        if frame.eflags & eflags::VM != 0
+            || self.handoff != NONE
+            || self.preemption_due
+            || self.space_changed
+            || self.reload_segments
+        {
+            return None;
+        }
+        let caller_id = self.threads.tcb(caller).id;
+        let destination = ThreadId(frame.get(register::ESI));
+        let nearest = if destination.is_nil() {
+            caller_id
+        } else {
+            let (source, target) = (caller_id.task(), destination.task());
+            let chief = |task: u8| self.threads.tasks[task as usize].chief;
+            let in_clan = target == 0
+                || target == source
+                || chief(target) == source
+                || chief(target) == chief(source)
+                || target == chief(source);
+            if !in_clan {
+                return None;
+            }
+            destination
+        };
+        hardware.touch(self.tcb_address(caller), 16, false);
+        frame.set(register::EAX, 0);
+        frame.set(register::ESI, nearest.raw());
+        frame.eflags = (frame.eflags & USER_FLAGS) | eflags::IF | eflags::RESERVED_ONE;
+        hardware.kernel_path(Path::SmallFast);
+        Some(Outcome::Resume { reload_segments: false })
     }
 }

@@ -291,12 +291,15 @@ impl Kernel {
             return Outcome::Stop(reason);
         }
         let current = self.current;
-        if current != NONE
-            && trap.cause == Cause::Software
-            && trap.vector == ia32::abi::syscall::IPC
-            && let Some(outcome) = self.fast_ipc(hardware, current, frame)
-        {
-            return outcome;
+        if current != NONE && trap.cause == Cause::Software {
+            let fast = match trap.vector {
+                ia32::abi::syscall::IPC => self.fast_ipc(hardware, current, frame),
+                ia32::abi::syscall::ID_NEAREST => self.fast_id_nearest(hardware, current, frame),
+                _ => None,
+            };
+            if let Some(outcome) = fast {
+                return outcome;
+            }
         }
         if current != NONE {
             self.threads.tcb_mut(current).frame = *frame;

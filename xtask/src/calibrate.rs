@@ -9,7 +9,8 @@
 //! `cost::Work`), which QEMU logs in the same stream (`trace:memory_region_ops_write`, a byte at a time); the
 //! record's own instructions (`calibration_report`) are left out of the
 //! count. An entry without a record that went through `ipc_fastpath` to its
-//! `iretd` is the assembly fast path. Interrupts are traced like any entry
+//! `iretd` is the assembly IPC fast path; through `id_nearest_fastpath`, the
+//! assembly id_nearest. Interrupts are traced like any entry
 //! (nothing masks them, unlike gdb's single-step).
 //!
 //! The traces are priced with the model's cost tables and fitted (a base
@@ -29,7 +30,7 @@ use std::time::{Duration, Instant};
 
 /// The names of `kernel::cost::Path`, in its `ALL` order (the record's
 /// index). Kept equal by the `kernel_paths` test in the tests crate.
-pub const PATH_NAMES: [&str; 12] = [
+pub const PATH_NAMES: [&str; 13] = [
     "ipc-fast",
     "ipc-short",
     "ipc-block",
@@ -39,6 +40,7 @@ pub const PATH_NAMES: [&str; 12] = [
     "sigma0-fault",
     "interrupt",
     "small-syscall",
+    "small-fast",
     "management",
     "debugger",
     "exception",
@@ -72,6 +74,7 @@ struct Image {
     code: Vec<(u32, Vec<u8>)>,
     stubs: HashSet<u32>,
     fastpath: u32,
+    small_fastpath: u32,
     trap_common: u32,
     /// `calibration_report`: [start, end).
     report: (u32, u32),
@@ -112,6 +115,7 @@ impl Image {
             code,
             stubs: stubs.collect::<Result<_>>()?,
             fastpath: find("ipc_fastpath")?.0,
+            small_fastpath: find("id_nearest_fastpath")?.0,
             trap_common: find("trap_common")?.0,
             report: (report, report + report_size.max(1)),
             low,
@@ -148,6 +152,7 @@ struct Entry {
     instructions: Vec<(u32, u32)>,
     record: Vec<u32>,
     through_fastpath: bool,
+    through_small_fastpath: bool,
     through_general: bool,
 }
 
@@ -252,6 +257,7 @@ fn record(
             }
             let Some(entry) = &mut current else { continue };
             entry.through_fastpath |= pc == image.fastpath;
+            entry.through_small_fastpath |= pc == image.small_fastpath;
             entry.through_general |= pc == image.trap_common;
             match entry.instructions.last_mut() {
                 Some(last) if last.0 == pc => last.1 += 1,
@@ -306,6 +312,7 @@ fn finish(
             }
         }
         [] if entry.through_fastpath && !entry.through_general => ("ipc-fast", [0; 4]),
+        [] if entry.through_small_fastpath && !entry.through_general => ("small-fast", [0; 4]),
         _ => return,
     };
     let count = counts.entry(path.to_string()).or_default();

@@ -277,6 +277,80 @@ ipc_slow:
     push 0
     push 0x30
     jmp trap_common
+
+    # id_nearest (int 0x31) of the caller itself or of a thread in its clan:
+    # the answer is the destination, type 0, and the caller goes on
+    # (`Kernel::fast_id_nearest`, the same guards in the same order).
+    # Everything else takes the general entry with the user's registers.
+    .global id_nearest_fastpath
+id_nearest_fastpath:
+    test byte ptr [esp + 10], {vm_in_third_byte}
+    jnz 18f
+    push eax
+    push ecx
+    push edx
+    mov eax, {kernel_data}
+    mov ds, ax
+    # Nothing the general exit would act on.
+    cmp word ptr [{kernel} + {handoff}], {none}
+    jne 17f
+    cmp byte ptr [{kernel} + {preemption_due}], 0
+    jne 17f
+    cmp byte ptr [{kernel} + {space_changed}], 0
+    jne 17f
+    cmp byte ptr [{kernel} + {reload_segments}], 0
+    jne 17f
+    # EDX = the caller's id.
+    movzx edx, word ptr [{kernel} + {current}]
+    cmp edx, {none}
+    je 17f
+    shl edx, {tcb_shift}
+    mov edx, [edx + {kernel} + {tcbs} + {tcb_id}]
+    test esi, esi
+    jnz 11f
+    mov esi, edx                    # nil: the caller itself
+    jmp 12f
+11:
+    # ECX = the destination's task, EDX the caller's, EAX the destination's chief.
+    mov ecx, esi
+    shr ecx, 16
+    and ecx, 0xFF
+    jz 12f
+    shr edx, 16
+    and edx, 0xFF
+    cmp ecx, edx
+    je 12f
+    lea eax, [ecx + ecx * 2]
+    movzx eax, byte ptr [{kernel} + {tasks} + {task_chief} + eax * 8]
+    cmp eax, edx
+    je 12f
+    lea edx, [edx + edx * 2]
+    movzx edx, byte ptr [{kernel} + {tasks} + {task_chief} + edx * 8]
+    cmp eax, edx
+    je 12f
+    cmp ecx, edx
+    jne 17f
+12:
+    add dword ptr [{kernel} + {entries}], 1
+    adc dword ptr [{kernel} + {entries} + 4], 0
+    # The caller's flags as any exit leaves them: user flags, IF on.
+    and dword ptr [esp + 20], {user_flags}
+    or dword ptr [esp + 20], {exit_flags}
+    pop edx
+    pop ecx
+    add esp, 4                      # the caller's EAX: the type replaces it
+    mov eax, {user_data}
+    mov ds, ax
+    xor eax, eax
+    iretd
+17:
+    pop edx
+    pop ecx
+    pop eax
+18:
+    push 0
+    push 0x31
+    jmp trap_common
 "#,
     kernel = sym KERNEL,
     machine = sym MACHINE,
@@ -286,6 +360,9 @@ ipc_slow:
     user_data = const selector::USER_DATA.0,
     current = const at::CURRENT,
     reload_segments = const at::RELOAD_SEGMENTS,
+    handoff = const at::HANDOFF,
+    preemption_due = const at::PREEMPTION_DUE,
+    space_changed = const at::SPACE_CHANGED,
     loaded_directory = const at::LOADED_DIRECTORY,
     loaded_window_base = const at::LOADED_WINDOW_BASE,
     small_spaces = const at::SMALL_SPACES,

@@ -102,6 +102,8 @@ core::arch::global_asm!(
 trap_stub_\vector:
     .if \vector == 0x30
     jmp ipc_fastpath
+    .elseif \vector == 0x31
+    jmp id_nearest_fastpath
     .else
     .if (\vector == 8) || (\vector == 10) || (\vector == 11) || (\vector == 12) || (\vector == 13) || (\vector == 14) || (\vector == 17)
     .else

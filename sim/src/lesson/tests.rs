@@ -30,11 +30,12 @@ fn unknown_names_and_assembly_errors_are_placed_in_the_lesson() {
 #[test]
 fn kernel_instructions_and_cache_misses_are_counted_in_a_step() {
     // One id_nearest between two gos: the kernel ran exactly its path's
-    // measured instructions, and the cold caches missed since boot.
+    // measured instructions (the fast id_nearest: the caller asks for
+    // itself), and the cold caches missed since boot.
     let small = crate::KernelCosts::built_in(crate::CpuModel::I486)
-        .cost(kernel::cost::Path::Small)
+        .cost(kernel::cost::Path::SmallFast)
         .map_or(0, |cost| cost.instructions);
-    assert!(small > 0, "the calibration table has the small-syscall path");
+    assert!(small > 0, "the calibration table has the small-fast path");
     let text = format!(
         "---\ntitle: Null call\n---\n\n## Before\n\n**Go:** instruction null_call\n\n## The call\n\n\
          **Go:** instruction after_null\n\n**Check:** kernel instructions in this step = {small}\n\n\
