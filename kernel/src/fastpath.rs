@@ -52,8 +52,6 @@ pub mod assembly {
     pub const LOADED_DIRECTORY: usize = offset_of!(Kernel, loaded_directory);
     /// The base of `Kernel::loaded_window` (0 for a large space).
     pub const LOADED_WINDOW_BASE: usize = offset_of!(Kernel, loaded_window) + offset_of!(SegmentWindow, base);
-    /// `Kernel::config.small_spaces` (bool).
-    pub const SMALL_SPACES: usize = offset_of!(Kernel, config) + offset_of!(crate::Config, small_spaces);
     /// `Kernel::ready.highest_ready` (i32).
     pub const HIGHEST_READY: usize =
         offset_of!(Kernel, ready) + offset_of!(crate::schedule::ReadyQueues, highest_ready);
@@ -139,6 +137,8 @@ impl Kernel {
         let destination = ThreadId(frame.get(register::ESI));
         // Same task or same clan (no chief in between), an existing thread.
         let (source_task, target_task) = (caller_id.task(), destination.task());
+        // (The assembly leaves the invalid id to the exact id comparison
+        // below, which it always fails: no thread's id is all ones.)
         if target_task == 0 || destination.is_invalid() {
             return None; // nil, an interrupt, or invalid
         }
@@ -174,11 +174,12 @@ impl Kernel {
     /// (the model charges its measured cost then) or leaves it to
     /// [`Kernel::fast_ipc`]: it does not remove a receiver's timeout, and it
     /// does not change the user segments (a switch from or to a small space).
+    /// A task has a small space only when the kernel runs with them
+    /// (`thread_schedule` ignores the request otherwise), so `small` alone
+    /// says it, as the assembly reads it.
     fn assembly_takes(&self, receiver: u16) -> bool {
         let task = &self.threads.tasks[self.threads.tcb(receiver).id.task() as usize];
-        self.threads.tcb(receiver).wakeup == 0
-            && self.loaded_window == SegmentWindow::LARGE
-            && !(self.config.small_spaces && task.small != 0)
+        self.threads.tcb(receiver).wakeup == 0 && self.loaded_window == SegmentWindow::LARGE && task.small == 0
     }
 
     /// Try the fast path for `int 0x30` from `caller` (whose registers are in

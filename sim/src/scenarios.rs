@@ -85,6 +85,7 @@ pub const TESTS: &[Program] = &[
     program!("tests/schedule-returns.asm"),
     program!("tests/io-ports.asm"),
     program!("tests/string-faults.asm"),
+    program!("tests/segment-registers.asm"),
 ];
 
 /// How a program wants to be run: `; test: small-spaces`, `; test: input=TEXT`

@@ -24,8 +24,9 @@
 //!
 //! Kernel memory is reached through DS = the kernel's data segment: the
 //! user's DS may be anything (even null), so it is loaded first; the exit
-//! loads the flat user selector, as the general exit does. ES, FS and GS
-//! are not touched (this path never changes the user segment window).
+//! loads the flat user selector into DS, ES, FS and GS, as the general exit
+//! does (and the model at every return to user mode): a thread that nulled
+//! ES before its call must not hand that to the receiver.
 
 use super::hardware::NativeHardware;
 use super::{KERNEL, MACHINE};
@@ -97,12 +98,12 @@ ipc_fastpath:
     mov [eax + {frame} + {frame_esi}], esi
     mov [eax + {frame} + {frame_edi}], edi
     # ECX = the destination's task (not 0: nil or an interrupt), EBP the caller's.
+    # (The invalid id, all ones, fails below: no thread has it — its chief
+    # field would name task 255 as its own creator.)
     mov ecx, esi
     shr ecx, 16
     and ecx, 0xFF
     jz ipc_slow_saved
-    cmp esi, -1
-    je ipc_slow_saved
     mov ebp, [eax + {tcb_id}]
     shr ebp, 16
     and ebp, 0xFF
@@ -169,11 +170,9 @@ ipc_fastpath:
     and edi, 0xFF
     lea edi, [edi + edi * 2]
     lea edi, [{kernel} + {tasks} + edi * 8]
-    cmp byte ptr [{kernel} + {small_spaces}], 0
-    je 4f
+    # (A task has a small space only when the kernel runs with them.)
     cmp byte ptr [edi + {task_small}], 0
     jne ipc_slow_saved
-4:
     # Perform. Counters first (Kernel::entry, fast_ipc).
     add dword ptr [{kernel} + {entries}], 1
     adc dword ptr [{kernel} + {entries} + 4], 0
@@ -244,6 +243,9 @@ ipc_fastpath:
     mov ecx, [ecx + {frame} + {frame_ecx}]
     mov eax, {user_data}
     mov ds, ax
+    mov es, ax
+    mov fs, ax
+    mov gs, ax
     xor eax, eax
     iretd
 8:
@@ -341,6 +343,9 @@ id_nearest_fastpath:
     add esp, 4                      # the caller's EAX: the type replaces it
     mov eax, {user_data}
     mov ds, ax
+    mov es, ax
+    mov fs, ax
+    mov gs, ax
     xor eax, eax
     iretd
 17:
@@ -365,7 +370,6 @@ id_nearest_fastpath:
     space_changed = const at::SPACE_CHANGED,
     loaded_directory = const at::LOADED_DIRECTORY,
     loaded_window_base = const at::LOADED_WINDOW_BASE,
-    small_spaces = const at::SMALL_SPACES,
     highest_ready = const at::HIGHEST_READY,
     entries = const at::ENTRIES,
     ipcs = const at::IPCS,
