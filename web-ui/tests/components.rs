@@ -700,5 +700,9 @@ async fn costs_panel_breaks_the_selected_ipc_and_the_average_into_parts() {
     let which = all(&root, "[data-test=breakdown-which]")[0].text_content().unwrap_or_default();
     assert!(which.starts_with("Selected: the message from") && which.contains("average of all"), "{which}");
     let path = all(&root, "[data-part='Kernel path'] .detail")[0].text_content().unwrap_or_default();
-    assert!(path.starts_with("147 instructions (ipc-fast)"), "{path}");
+    // The assembly fast path's calibrated count: at most the paper's 150,
+    // far below the general path's ~950.
+    let (count, rest) = path.split_once(' ').unwrap_or_default();
+    let count: u32 = count.parse().unwrap_or(u32::MAX);
+    assert!(rest.starts_with("instructions (ipc-fast)") && (100..=150).contains(&count), "{path}");
 }
