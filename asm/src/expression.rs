@@ -42,16 +42,27 @@ pub struct Node {
     pub span: Span,
 }
 
+/// How deep parentheses and signs may nest in one expression, and how many
+/// operators it may have: the parser, the evaluation and the dropping of
+/// the tree all recurse over it, and the explorer's assembler runs on a
+/// WebAssembly stack of 1 MB. Real expressions stay far below both.
+const MAX_NESTING: usize = 64;
+const MAX_OPERATORS: usize = 1024;
+
 /// A parser over a token slice.
 pub struct ExpressionParser<'t> {
     tokens: &'t [Token],
     pub position: usize,
     register: &'t dyn Fn(&str) -> Option<Register>,
+    /// Parentheses and signs open around the current token.
+    nesting: usize,
+    /// Operators so far.
+    operators: usize,
 }
 
 impl<'t> ExpressionParser<'t> {
     pub fn new(tokens: &'t [Token], register: &'t dyn Fn(&str) -> Option<Register>) -> Self {
-        Self { tokens, position: 0, register }
+        Self { tokens, position: 0, register, nesting: 0, operators: 0 }
     }
 
     fn peek(&self) -> Option<&TokenKind> {
@@ -89,6 +100,7 @@ impl<'t> ExpressionParser<'t> {
         while let Some(kind) = self.peek() {
             let Some((_, operator)) = LEVELS[level].iter().find(|(token, _)| token == kind) else { break };
             let operator = *operator;
+            self.count_operator(self.tokens[self.position].span)?;
             self.position += 1;
             let right = self.binary(level + 1)?;
             let span = left.span.to(right.span);
@@ -102,27 +114,22 @@ impl<'t> ExpressionParser<'t> {
             return Err(Diagnostic::new(self.end_span(), "an expression is missing here"));
         };
         let span = token.span;
+        if matches!(token.kind, TokenKind::Minus | TokenKind::Plus | TokenKind::Tilde | TokenKind::OpenParen) {
+            if self.nesting == MAX_NESTING {
+                return Err(Diagnostic::new(
+                    span,
+                    format!("the expression nests deeper than {MAX_NESTING} levels here"),
+                )
+                .hint("fewer parentheses or signs: an `equ` can name a part"));
+            }
+            self.count_operator(span)?;
+            self.nesting += 1;
+            let nested = self.nested(span);
+            self.nesting -= 1;
+            return nested;
+        }
         self.position += 1;
         let expression = match &token.kind {
-            TokenKind::Minus => {
-                let operand = self.unary()?;
-                let span = span.to(operand.span);
-                return Ok(Node { expression: Expression::Negate(Box::new(operand)), span });
-            }
-            TokenKind::Plus => return self.unary(),
-            TokenKind::Tilde => {
-                let operand = self.unary()?;
-                let span = span.to(operand.span);
-                return Ok(Node { expression: Expression::Complement(Box::new(operand)), span });
-            }
-            TokenKind::OpenParen => {
-                let inner = self.parse()?;
-                match self.peek() {
-                    Some(TokenKind::CloseParen) => self.position += 1,
-                    _ => return Err(Diagnostic::new(span, "this `(` is not closed").hint("add `)`")),
-                }
-                return Ok(inner);
-            }
             TokenKind::Number(value) => Expression::Number(*value),
             TokenKind::String(bytes) if bytes.len() <= 4 && !bytes.is_empty() => {
                 // A character constant: 'A', or up to four bytes little-endian.
@@ -142,6 +149,42 @@ impl<'t> ExpressionParser<'t> {
             }
         };
         Ok(Node { expression, span })
+    }
+
+    /// A sign or a parenthesis at `span` and what it applies to.
+    fn nested(&mut self, span: Span) -> Result<Node, Diagnostic> {
+        let kind = self.tokens[self.position].kind.clone();
+        self.position += 1;
+        match kind {
+            TokenKind::Minus => {
+                let operand = self.unary()?;
+                let span = span.to(operand.span);
+                Ok(Node { expression: Expression::Negate(Box::new(operand)), span })
+            }
+            TokenKind::Tilde => {
+                let operand = self.unary()?;
+                let span = span.to(operand.span);
+                Ok(Node { expression: Expression::Complement(Box::new(operand)), span })
+            }
+            TokenKind::OpenParen => {
+                let inner = self.parse()?;
+                match self.peek() {
+                    Some(TokenKind::CloseParen) => self.position += 1,
+                    _ => return Err(Diagnostic::new(span, "this `(` is not closed").hint("add `)`")),
+                }
+                Ok(inner)
+            }
+            _ => self.unary(), // `+`
+        }
+    }
+
+    fn count_operator(&mut self, span: Span) -> Result<(), Diagnostic> {
+        self.operators += 1;
+        if self.operators > MAX_OPERATORS {
+            return Err(Diagnostic::new(span, format!("the expression has more than {MAX_OPERATORS} operators"))
+                .hint("split it: an `equ` can name a part"));
+        }
+        Ok(())
     }
 }
 

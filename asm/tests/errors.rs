@@ -290,3 +290,22 @@ fn a_section_past_the_limit_is_an_error_at_the_line_that_grows_it() {
     let fits = Options { max_section_bytes: 400, ..Options::default() };
     assert_eq!(assemble("main.asm", &files, &fits).unwrap().sections[0].bytes.len(), 400);
 }
+
+/// Found by the assemble fuzz target: an expression of thousands of nested
+/// signs or parentheses, or of thousands of operators, overflowed the stack
+/// (the parser, the evaluation and the tree's drop all recurse). Now a
+/// clear error; the explorer's assembler runs on a 1 MB WebAssembly stack.
+#[test]
+fn expressions_too_deep_or_too_long_are_errors_not_stack_overflows() {
+    let signs = format!("_start: mov eax, {}1\n", "-".repeat(20_000));
+    expect(&errors(&signs), &["main.asm:1:82: error: the expression nests deeper than 64 levels here"]);
+    let parentheses = format!("_start: dd {}1{}\n", "(".repeat(10_000), ")".repeat(10_000));
+    expect(&errors(&parentheses), &["error: the expression nests deeper than 64 levels here"]);
+    let sum = format!("_start: mov eax, 1{}\n", "+1".repeat(50_000));
+    expect(&errors(&sum), &["error: the expression has more than 1024 operators", "an `equ` can name a part"]);
+    // Within the limits: 64 levels and 1,024 operators assemble.
+    let files = MemoryFiles::new()
+        .with("main.asm", &format!("_start: dd {}1{}, 1{}\n", "(".repeat(63), ")".repeat(63), "+1".repeat(1_000)));
+    let program = assemble("main.asm", &files, &Options::default()).unwrap();
+    assert_eq!(program.sections[0].bytes, [1, 0, 0, 0, 0xE9, 3, 0, 0]);
+}
