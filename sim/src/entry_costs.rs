@@ -126,8 +126,9 @@ struct Open {
 }
 
 /// Which entries' records to keep.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Keep {
+    #[default]
     None,
     /// Those that delivered a message (the Costs view's).
     Messages,

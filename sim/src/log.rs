@@ -272,13 +272,11 @@ pub struct EventLog {
     counts: KernelCounts,
     /// What each kernel entry cost, part by part.
     costs: crate::entry_costs::EntryCosts,
-    /// Keep each kernel entry's cost that delivered a message, for as long
-    /// as its events (the explorer's Costs view; off by default: an
-    /// unbounded log would keep them all).
-    pub keep_entry_costs: bool,
-    /// With `keep_entry_costs`, keep every entry's cost, not only those
-    /// that delivered a message (`cargo xtask bench paper`'s null calls).
-    pub keep_every_entry_cost: bool,
+    /// Which kernel entries' costs to keep, for as long as their events:
+    /// those that delivered a message (the explorer's Costs view), or every
+    /// one (`cargo xtask bench paper`'s null calls). None by default: an
+    /// unbounded log would keep them all.
+    pub keep_entry_costs: crate::entry_costs::Keep,
 }
 
 impl EventLog {
@@ -305,12 +303,7 @@ impl EventLog {
 
     /// The CPU is back in user mode at `cycles`, the machine's ledger at `ledger`.
     pub(crate) fn entry_closed(&mut self, ledger: &machine_model::Ledger, cycles: u64) {
-        let keep = match (self.keep_entry_costs, self.keep_every_entry_cost) {
-            (false, _) => crate::entry_costs::Keep::None,
-            (true, false) => crate::entry_costs::Keep::Messages,
-            (true, true) => crate::entry_costs::Keep::Every,
-        };
-        self.costs.closed(ledger, cycles, self.next_sequence, self.counts.messages, keep);
+        self.costs.closed(ledger, cycles, self.next_sequence, self.counts.messages, self.keep_entry_costs);
     }
 
     pub fn push(&mut self, cycle: u64, instruction: u64, source: Source) {

@@ -14,7 +14,7 @@ fn ping_pong(cpu: CpuModel, small_spaces: bool, slice: u64) -> System {
     config.small_spaces = small_spaces;
     config.machine_events = EventFilter::CHANGES;
     let mut system = System::new(config);
-    system.log_mut().keep_entry_costs = true;
+    system.log_mut().keep_entry_costs = sim::entry_costs::Keep::Messages;
     system.boot(&sim::scenarios::find("ping-pong").unwrap().modules().unwrap()).unwrap();
     loop {
         match system.run(Budget::instructions(slice)) {
@@ -95,7 +95,7 @@ fn a_message_finds_its_entry_and_records_go_with_the_events_they_explain() {
     config.machine_events = EventFilter::CHANGES;
     let mut system = System::new(config);
     system.log_mut().capacity = 2_000;
-    system.log_mut().keep_entry_costs = true;
+    system.log_mut().keep_entry_costs = sim::entry_costs::Keep::Messages;
     system.boot(&sim::scenarios::find("ping-pong").unwrap().modules().unwrap()).unwrap();
     system.run(Budget::instructions(200_000));
     let log = system.log();

@@ -234,7 +234,7 @@ impl Session {
         config.headless = false;
         self.system = System::new(config);
         self.system.log_mut().capacity = 1 << 16;
-        self.system.log_mut().keep_entry_costs = true;
+        self.system.log_mut().keep_entry_costs = sim::entry_costs::Keep::Messages;
         self.history.clear();
         self.entry_costs.clear();
         // Unique across sessions too: a session replaced by another (a new

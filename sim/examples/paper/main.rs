@@ -92,8 +92,7 @@ fn measure(cpu: CpuModel, small_spaces: bool) -> Result<Phases, String> {
     let mut config = SystemConfig::new(cpu);
     config.small_spaces = small_spaces;
     let mut system = System::new(config);
-    system.log_mut().keep_entry_costs = true;
-    system.log_mut().keep_every_entry_cost = true;
+    system.log_mut().keep_entry_costs = sim::entry_costs::Keep::Every;
     system
         .boot(&[sim::scenarios::sigma0()?, sim::Module::new("paper.asm", elf)])
         .map_err(|error| format!("boot: {error:?}"))?;
