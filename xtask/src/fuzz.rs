@@ -71,6 +71,10 @@ pub struct Limits {
     pub runs: Option<u64>,
     /// Leave out libFuzzer's progress lines (`#N NEW …`, `#N pulse …`).
     pub quiet: bool,
+    /// libFuzzer's `-timeout`: an input running longer (wall clock) is a
+    /// crash. 10 s by default; a long campaign on a shared machine, where
+    /// the fuzzer can be starved for seconds, wants more.
+    pub timeout_seconds: u64,
 }
 
 /// What one run did.
@@ -105,11 +109,11 @@ pub fn run(target: &str, limits: Limits) -> Result<Outcome> {
             command.arg(path);
         }
     }
-    command.arg("--").arg(format!("-artifact_prefix={}/", artifacts.display())).args([
-        "-print_final_stats=1",
-        "-rss_limit_mb=2048",
-        "-timeout=10",
-    ]);
+    command
+        .arg("--")
+        .arg(format!("-artifact_prefix={}/", artifacts.display()))
+        .args(["-print_final_stats=1", "-rss_limit_mb=2048"]);
+    command.arg(format!("-timeout={}", limits.timeout_seconds));
     if let Some(seconds) = limits.seconds {
         command.arg(format!("-max_total_time={seconds}"));
     }

@@ -1,4 +1,4 @@
-//! `cargo xtask fuzz [--target T] [--seconds S] [--runs N] [--list]`:
+//! `cargo xtask fuzz [--target T] [--seconds S] [--runs N] [--timeout S] [--list]`:
 //! coverage-guided fuzzing of the parsers and the interpreter
 //! (`xtask::fuzz` says how). Without `--target`, every target in turn.
 //! Prints one line per target: executions, time, rate, crashes.
@@ -7,13 +7,18 @@ use crate::arguments::Arguments;
 use xtask::fuzz::{self, Limits};
 use xtask::{Result, TaskError};
 
-const ACCEPTED: &str = "--target T, --seconds S (default 60 per target), --runs N, --list";
+const ACCEPTED: &str =
+    "--target T, --seconds S (default 60 per target), --runs N, --timeout S (per input, default 10), --list";
 
 pub fn run(mut arguments: Arguments) -> Result<i32> {
     let list = arguments.flag("--list");
     let target = arguments.value("--target")?;
     let seconds = number(arguments.value("--seconds")?, "--seconds")?;
     let runs = number(arguments.value("--runs")?, "--runs")?;
+    let timeout = number(arguments.value("--timeout")?, "--timeout")?;
+    if timeout == Some(0) {
+        return Err(TaskError::new("--timeout takes a number of seconds above 0, e.g. --timeout 60"));
+    }
     arguments.finish("fuzz", ACCEPTED)?;
     let targets = fuzz::targets()?;
     if list {
@@ -29,7 +34,12 @@ pub fn run(mut arguments: Arguments) -> Result<i32> {
         }
         None => targets,
     };
-    let limits = Limits { seconds: seconds.or(if runs.is_none() { Some(60) } else { None }), runs, quiet: false };
+    let limits = Limits {
+        seconds: seconds.or(if runs.is_none() { Some(60) } else { None }),
+        runs,
+        quiet: false,
+        timeout_seconds: timeout.unwrap_or(10),
+    };
     let mut failed = false;
     let mut lines = Vec::new();
     for name in &chosen {

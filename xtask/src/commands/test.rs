@@ -259,7 +259,7 @@ const FUZZ_SECONDS: u64 = 15;
 /// Each target for `FUZZ_SECONDS`: one test per target, failed on a crash.
 fn stage_fuzz() -> Result<Tally> {
     let mut tally = Tally::default();
-    let limits = xtask::fuzz::Limits { seconds: Some(FUZZ_SECONDS), runs: None, quiet: true };
+    let limits = xtask::fuzz::Limits { seconds: Some(FUZZ_SECONDS), runs: None, quiet: true, timeout_seconds: 10 };
     for target in xtask::fuzz::targets()? {
         let outcome = xtask::fuzz::run(&target, limits)?;
         let mut one = Tally::check(outcome.crash.is_none());
