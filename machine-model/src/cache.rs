@@ -49,6 +49,11 @@ impl Cache {
     pub fn line_size(&self) -> u32 {
         1 << self.line_shift
     }
+    /// log2 of the line size.
+    #[inline]
+    pub fn line_shift(&self) -> u32 {
+        self.line_shift
+    }
     pub fn sets(&self) -> usize {
         self.sets
     }

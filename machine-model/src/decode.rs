@@ -5,8 +5,10 @@
 //! handler and its cycle cost. A write to a page drops that page's cache
 //! (memory reports it), so self-modifying code and reloaded programs work.
 
-use crate::costs::Cost;
+use crate::CpuModel;
+use crate::costs::{Cost, CostTable, Variable};
 use crate::fault::Fault;
+use crate::interpreter::forms::Form;
 use crate::machine::Machine;
 use iced_x86::Instruction;
 use std::collections::HashMap;
@@ -20,6 +22,34 @@ pub struct Decoded {
     pub instruction: Instruction,
     pub handler: Handler,
     pub cost: Cost,
+    /// The instruction taken apart for a specialised form, or `Form::Generic`.
+    pub form: Form,
+    /// Bytes.
+    pub length: u8,
+    /// The table's clocks with the prefixes' added, not taken and taken,
+    /// when they do not depend on counts (`Variable::Fixed`, fits 16 bits).
+    pub fixed_clocks: Option<(u16, u16)>,
+}
+
+impl Decoded {
+    /// Decode-time work for one instruction on one CPU: its handler, form and cost.
+    pub fn new(instruction: Instruction, model: CpuModel, costs: &CostTable) -> Self {
+        let cost = (costs.instruction)(&instruction);
+        let prefixes = cost.prefixes as u32 * costs.prefix;
+        let clocks = |taken| crate::pipeline::table_cycles(&cost, taken, 0) + prefixes;
+        let fixed_clocks = match (cost.variable, u16::try_from(clocks(false)), u16::try_from(clocks(true))) {
+            (Variable::Fixed, Ok(not_taken), Ok(taken)) => Some((not_taken, taken)),
+            _ => None,
+        };
+        Self {
+            instruction,
+            handler: crate::interpreter::handler_for(&instruction, model),
+            cost,
+            form: crate::interpreter::forms::form_of(&instruction),
+            length: instruction.len() as u8,
+            fixed_clocks,
+        }
+    }
 }
 
 impl core::fmt::Debug for Decoded {

@@ -8,6 +8,7 @@ use crate::decode::{DecodeCache, Decoded, Location};
 use crate::devices::{Devices, pit};
 use crate::events::EventSink;
 use crate::fault::{Fault, FaultKind, KernelEntry, MachineError};
+use crate::interpreter::forms::Form;
 use crate::memory::PhysicalMemory;
 use crate::mmu::{AccessKind, ControlRegisters, Mmu};
 use crate::pipeline::Pipeline;
@@ -372,14 +373,15 @@ impl Machine {
         self.attempts += 1;
         let eip = self.cpu.eip;
         self.instruction_eip = eip;
-        let location = self.fetch(cache, eip)?;
-        let Some(decoded) = cache.at(location) else { return Err(Fault::invalid_opcode()) };
-        let length = decoded.instruction.len() as u32;
-        self.next_eip = eip.wrapping_add(length);
+        let decoded = self.fetch(cache, eip)?;
+        self.next_eip = eip.wrapping_add(decoded.length as u32);
         self.penalty = 0;
         self.extra = 0;
         self.taken = false;
-        let outcome = (decoded.handler)(self, &decoded.instruction);
+        let outcome = match decoded.form {
+            Form::Generic => (decoded.handler)(self, &decoded.instruction),
+            ref form => self.run_form(form),
+        };
         match outcome {
             Ok(()) => {
                 self.cpu.eip = self.next_eip;
@@ -403,50 +405,57 @@ impl Machine {
     }
 
     /// Fetch and decode the instruction at CS:EIP, with code-TLB and code-cache accounting.
-    #[inline]
-    fn fetch(&mut self, cache: &mut DecodeCache, eip: u32) -> Result<Location, Fault> {
-        let code_segment = self.cpu.segments[crate::cpu::segment::CS];
-        let limit = code_segment.limit();
+    #[inline(always)]
+    fn fetch<'cache>(&mut self, cache: &'cache mut DecodeCache, eip: u32) -> Result<&'cache Decoded, Fault> {
+        let code_segment = &self.cpu.segments[crate::cpu::segment::CS].cache;
+        let limit = code_segment.byte_limit();
+        let linear = code_segment.base.wrapping_add(eip);
         if eip > limit {
             return Err(Fault::general_protection(0));
         }
-        let linear = code_segment.base().wrapping_add(eip);
         let physical = self.fetch_translate(linear)?;
         let location = match cache.locate(physical) {
             Some(location) => location,
             None => self.decode_at(cache, linear, physical)?,
         };
-        let length = cache.at(location).map_or(1, |decoded| decoded.instruction.len() as u32);
+        let Some(decoded) = cache.at(location) else { return Err(Fault::invalid_opcode()) };
+        let length = decoded.length as u32;
         let last = eip.wrapping_add(length - 1);
         if last > limit || last < eip {
             return Err(Fault::general_protection(0));
         }
         // Account the further code lines the instruction spans (prefetch).
-        let line_shift = self.caches.code.line_size().trailing_zeros();
-        let last_linear = linear.wrapping_add(length - 1);
-        if last_linear >> line_shift != linear >> line_shift {
-            self.fetch_translate(last_linear)?;
+        let line_shift = self.caches.code.line_shift();
+        let line_mask = (1 << line_shift) - 1;
+        if (linear & line_mask) + length - 1 > line_mask {
+            self.fetch_translate(linear.wrapping_add(length - 1))?;
         }
-        Ok(location)
+        Ok(decoded)
     }
 
     /// Translate a code address, looking the TLB and code cache up once per
     /// code line, as the prefetcher does.
-    #[inline]
+    #[inline(always)]
     fn fetch_translate(&mut self, linear: u32) -> Result<u32, Fault> {
-        let line_shift = self.caches.code.line_size().trailing_zeros();
-        let line = linear >> line_shift;
+        let line_shift = self.caches.code.line_shift();
         if let Some((cached_line, epoch, physical_line)) = self.fetch_line
-            && cached_line == line
+            && cached_line == linear >> line_shift
             && epoch == self.tlb_epoch
         {
             return Ok((physical_line << line_shift) | (linear & ((1 << line_shift) - 1)));
         }
+        self.fetch_new_line(linear)
+    }
+
+    /// The first fetch from a code line: TLB and code cache looked up.
+    #[inline(never)]
+    fn fetch_new_line(&mut self, linear: u32) -> Result<u32, Fault> {
+        let line_shift = self.caches.code.line_shift();
         let physical = self.translate(linear, AccessKind::Execute, true)?;
         if !self.caches.code.read(physical) {
             self.penalty += self.costs.cache_miss;
         }
-        self.fetch_line = Some((line, self.tlb_epoch, physical >> line_shift));
+        self.fetch_line = Some((linear >> line_shift, self.tlb_epoch, physical >> line_shift));
         Ok(physical)
     }
 
@@ -466,11 +475,7 @@ impl Machine {
             instruction = decode_one(&bytes[..available], linear);
         }
         let instruction = instruction.unwrap_or_default();
-        let decoded = Decoded {
-            instruction,
-            handler: crate::interpreter::handler_for(&instruction, self.config.cpu),
-            cost: (self.costs.instruction)(&instruction),
-        };
+        let decoded = Decoded::new(instruction, self.config.cpu, self.costs);
         if instruction.len() == 0 {
             // Undecodable bytes (or 15 bytes without an end): #UD.
             return Err(Fault::invalid_opcode());

@@ -118,7 +118,32 @@ impl Pipeline {
     }
 
     /// Clocks to charge for an instruction that just executed.
+    #[inline(always)]
     pub fn charge(
+        &mut self,
+        costs: &CostTable,
+        decoded: &Decoded,
+        eip: u32,
+        taken: bool,
+        count: u32,
+        penalty: u32,
+    ) -> u32 {
+        // The 486 with a fixed cost: what `charge_in_general` computes, from
+        // the clocks added up when the instruction was decoded.
+        if let (CpuModel::I486, Some((not_taken, if_taken))) = (costs.model, decoded.fixed_clocks) {
+            let cost = &decoded.cost;
+            let mut cycles = if taken { if_taken } else { not_taken } as u32;
+            if cost.address_registers & self.last_writes != 0 {
+                cycles += costs.agi;
+                self.agi_stalls += 1;
+            }
+            self.last_writes = cost.writes;
+            return cycles + penalty;
+        }
+        self.charge_in_general(costs, decoded, eip, taken, count, penalty)
+    }
+
+    fn charge_in_general(
         &mut self,
         costs: &CostTable,
         decoded: &Decoded,

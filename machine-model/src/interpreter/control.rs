@@ -36,7 +36,7 @@ impl Machine {
     }
 
     /// Jump within the code segment; beyond its limit is #GP(0).
-    fn jump_to(&mut self, target: u32) -> Result<(), Fault> {
+    pub(super) fn jump_to(&mut self, target: u32) -> Result<(), Fault> {
         if target > self.cpu.segments[segment::CS].limit() {
             return Err(Fault::general_protection(0));
         }

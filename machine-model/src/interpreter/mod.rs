@@ -7,6 +7,7 @@
 mod arithmetic;
 mod control;
 mod data;
+pub(crate) mod forms;
 pub(crate) mod operands;
 mod shifts;
 mod strings;
