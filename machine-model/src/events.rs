@@ -175,12 +175,11 @@ impl EventSink {
     pub fn enabled(&self) -> bool {
         self.filter.other || self.filter.tlb_hits
     }
-    /// Set the time stamp for the events that follow.
+    /// Set the time stamp for the events that follow (read only when one is
+    /// recorded: a plain store is cheaper than asking first).
     #[inline(always)]
     pub(crate) fn stamp(&mut self, cycle: u64) {
-        if self.enabled() {
-            self.now = cycle;
-        }
+        self.now = cycle;
     }
     pub fn pending(&self) -> &[MachineEvent] {
         &self.events

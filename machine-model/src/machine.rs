@@ -329,31 +329,78 @@ impl Machine {
                 return Ok(Exit::Stopped(stop));
             }
             let single_step = self.cpu.eflags & eflags::TF != 0;
-            self.last_instruction_cycle = self.cycles;
-            self.events.stamp(self.cycles);
-            match self.step_with(cache) {
-                Ok(()) => {
-                    if let Some(value) = self.devices.debug_exit.take() {
-                        self.debug.discard_hit();
-                        return Ok(Exit::DebugExit { value });
-                    }
-                    if single_step {
-                        // The trap is the program's: a watched access of
-                        // the same instruction goes unreported.
-                        self.debug.entering_kernel();
-                        let trap = Fault { vector: 1, error_code: None, kind: FaultKind::Trap };
-                        return self.enter_kernel_for_fault(trap).map(Exit::KernelEntry);
-                    }
-                    if let Some(hit) = self.debug.take_hit() {
-                        return Ok(Exit::Watchpoint(hit));
-                    }
+            let ran_form = match self.step_and_check(cache, single_step) {
+                Ok(ran_form) => ran_form,
+                Err(exit) => return exit,
+            };
+            if !ran_form || !self.quiet(single_step) {
+                continue;
+            }
+            // Quiet straight-line code: an instruction of a specialised form
+            // cannot touch ports, devices, EFLAGS.IF or TF, or the debugger's
+            // hooks, so until an instruction of another kind runs, or a device
+            // falls due, every check above would find what it found for this
+            // one. Only the budget and the device clock are checked again.
+            loop {
+                if self.instructions >= end || self.cycles >= limit.until_cycle || self.cycles >= self.next_device_cycle
+                {
+                    break;
                 }
-                Err(fault) => {
-                    // `int n` completes its instruction, but makes no data
-                    // access of its own; a fault undoes the instruction.
+                match self.step_and_check(cache, false) {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(exit) => return exit,
+                }
+            }
+        }
+    }
+
+    /// Whether the checks between instructions can be skipped after a
+    /// specialised form (see `run_with`).
+    #[inline(always)]
+    fn quiet(&self, single_step: bool) -> bool {
+        let interrupt_may_come = self.interrupt_possible && self.cpu.eflags & eflags::IF != 0;
+        !(single_step
+            || interrupt_may_come
+            || self.debug.checks_instructions()
+            || self.debug.watching()
+            || self.devices.uart.interrupt_line())
+    }
+
+    /// One instruction and what must follow it: a debug exit, the single-step
+    /// trap, a watchpoint, or a fault's entry into the kernel (`Err`: `run`
+    /// returns it). `Ok(true)` when the instruction had a specialised form.
+    #[inline(always)]
+    fn step_and_check(
+        &mut self,
+        cache: &mut DecodeCache,
+        single_step: bool,
+    ) -> Result<bool, Result<Exit, MachineError>> {
+        self.last_instruction_cycle = self.cycles;
+        self.events.stamp(self.cycles);
+        match self.step_with(cache) {
+            Ok(ran_form) => {
+                if let Some(value) = self.devices.debug_exit.take() {
+                    self.debug.discard_hit();
+                    return Err(Ok(Exit::DebugExit { value }));
+                }
+                if single_step {
+                    // The trap is the program's: a watched access of
+                    // the same instruction goes unreported.
                     self.debug.entering_kernel();
-                    return self.enter_kernel_for_fault(fault).map(Exit::KernelEntry);
+                    let trap = Fault { vector: 1, error_code: None, kind: FaultKind::Trap };
+                    return Err(self.enter_kernel_for_fault(trap).map(Exit::KernelEntry));
                 }
+                if let Some(hit) = self.debug.take_hit() {
+                    return Err(Ok(Exit::Watchpoint(hit)));
+                }
+                Ok(ran_form)
+            }
+            Err(fault) => {
+                // `int n` completes its instruction, but makes no data
+                // access of its own; a fault undoes the instruction.
+                self.debug.entering_kernel();
+                Err(self.enter_kernel_for_fault(fault).map(Exit::KernelEntry))
             }
         }
     }
@@ -364,11 +411,12 @@ impl Machine {
         let mut cache = std::mem::take(&mut self.decode_cache);
         let outcome = self.step_with(&mut cache);
         self.decode_cache = cache;
-        outcome
+        outcome.map(|_| ())
     }
 
-    #[inline]
-    fn step_with(&mut self, cache: &mut DecodeCache) -> Result<(), Fault> {
+    /// `Ok(true)` when the instruction had a specialised form.
+    #[inline(always)]
+    fn step_with(&mut self, cache: &mut DecodeCache) -> Result<bool, Fault> {
         self.refresh_decode_cache(cache);
         self.attempts += 1;
         let eip = self.cpu.eip;
@@ -378,6 +426,7 @@ impl Machine {
         self.penalty = 0;
         self.extra = 0;
         self.taken = false;
+        let is_form = decoded.form != Form::Generic;
         let outcome = match decoded.form {
             Form::Generic => (decoded.handler)(self, &decoded.instruction),
             ref form => self.run_form(form),
@@ -388,7 +437,7 @@ impl Machine {
                 self.instructions += 1;
                 let cycles = self.pipeline.charge(self.costs, decoded, eip, self.taken, self.extra, self.penalty);
                 self.cycles += cycles as u64;
-                Ok(())
+                Ok(is_form)
             }
             Err(fault) => {
                 if fault.kind != FaultKind::Fault {

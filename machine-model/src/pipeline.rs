@@ -128,41 +128,36 @@ impl Pipeline {
         count: u32,
         penalty: u32,
     ) -> u32 {
-        // The 486 with a fixed cost: what `charge_in_general` computes, from
-        // the clocks added up when the instruction was decoded.
-        if let (CpuModel::I486, Some((not_taken, if_taken))) = (costs.model, decoded.fixed_clocks) {
-            let cost = &decoded.cost;
-            let mut cycles = if taken { if_taken } else { not_taken } as u32;
-            if cost.address_registers & self.last_writes != 0 {
-                cycles += costs.agi;
-                self.agi_stalls += 1;
-            }
-            self.last_writes = cost.writes;
+        let cost = &decoded.cost;
+        // The table's clocks and the prefixes', added up at decode when they
+        // do not depend on counts.
+        let mut cycles = match decoded.fixed_clocks {
+            Some((not_taken, if_taken)) => (if taken { if_taken } else { not_taken }) as u32,
+            None => table_cycles(cost, taken, count) + cost.prefixes as u32 * costs.prefix,
+        };
+        if cost.address_registers & self.last_writes != 0 {
+            cycles += costs.agi;
+            self.agi_stalls += 1;
+        }
+        self.last_writes = cost.writes;
+        if costs.model == CpuModel::I486 {
             return cycles + penalty;
         }
-        self.charge_in_general(costs, decoded, eip, taken, count, penalty)
+        self.charge_pentium(costs, decoded, eip, taken, cycles, penalty)
     }
 
-    fn charge_in_general(
+    /// The Pentium's part: decode of 0F opcodes, branch prediction, pairing.
+    #[inline]
+    fn charge_pentium(
         &mut self,
         costs: &CostTable,
         decoded: &Decoded,
         eip: u32,
         taken: bool,
-        count: u32,
+        mut cycles: u32,
         penalty: u32,
     ) -> u32 {
         let cost = &decoded.cost;
-        let mut cycles = table_cycles(cost, taken, count);
-        if cost.address_registers & self.last_writes != 0 {
-            cycles += costs.agi;
-            self.agi_stalls += 1;
-        }
-        cycles += cost.prefixes as u32 * costs.prefix;
-        self.last_writes = cost.writes;
-        if costs.model == CpuModel::I486 {
-            return cycles + penalty;
-        }
         if cost.escape_0f && !self.previous_multi_cycle {
             cycles += 1;
         }
