@@ -122,6 +122,18 @@ pub enum Form {
     Jump {
         displacement: u32,
     },
+    /// `push r32`.
+    Push {
+        register: u8,
+    },
+    /// `push imm` of 4 bytes.
+    PushImmediate {
+        immediate: u32,
+    },
+    /// `pop r32`.
+    Pop {
+        register: u8,
+    },
 }
 
 fn register32(register: Register) -> Option<u8> {
@@ -165,6 +177,18 @@ fn specialise(instruction: &Instruction) -> Option<Form> {
     }
     let mnemonic = instruction.mnemonic();
     let count = instruction.op_count();
+    if count == 1 && instruction.stack_pointer_increment().unsigned_abs() == 4 {
+        match (mnemonic, instruction.op0_kind()) {
+            (Mnemonic::Push, OpKind::Register) => {
+                return Some(Form::Push { register: register32(instruction.op0_register())? });
+            }
+            (Mnemonic::Push, _) => return Some(Form::PushImmediate { immediate: immediate32(instruction, 0)? }),
+            (Mnemonic::Pop, OpKind::Register) => {
+                return Some(Form::Pop { register: register32(instruction.op0_register())? });
+            }
+            _ => {}
+        }
+    }
     if count >= 1 && instruction.op0_kind() == OpKind::Register {
         let first = register32(instruction.op0_register());
         if let Some(operation) = alu_operation(mnemonic) {
@@ -355,6 +379,17 @@ impl Machine {
                 Ok(())
             }
             Form::Jump { displacement } => self.jump_to(self.next_eip.wrapping_add(displacement)),
+            // `push esp` pushes the value before the push.
+            Form::Push { register } => self.push(4, self.cpu.registers[register as usize]),
+            Form::PushImmediate { immediate } => self.push(4, immediate),
+            Form::Pop { register } => {
+                let old_stack_pointer = self.cpu.registers[crate::cpu::register::ESP];
+                let value = self.peek(0, 4)?;
+                self.set_stack_pointer(old_stack_pointer.wrapping_add(4));
+                // `pop esp` leaves the popped value in ESP.
+                self.cpu.registers[register as usize] = value;
+                Ok(())
+            }
         }
     }
 }
