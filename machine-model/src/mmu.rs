@@ -147,6 +147,7 @@ impl Mmu {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[inline]
     fn finish_hit(
         &mut self,
         memory: &mut PhysicalMemory,

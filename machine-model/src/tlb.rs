@@ -77,6 +77,9 @@ pub struct Tlb {
     sets: usize,
     ways: usize,
     entries: Vec<TlbEntry>,
+    /// Per entry: its tag + 1 when valid, 0 when not — what a lookup
+    /// compares, kept in step with `entries` by every change.
+    keys: Vec<u32>,
     /// Three tree bits per set (bit 0 root: 0 = left pair older... see `victim`).
     lru: Vec<u8>,
     pub counters: TlbCounters,
@@ -90,6 +93,7 @@ impl Tlb {
             sets,
             ways,
             entries: vec![TlbEntry::default(); entries],
+            keys: vec![0; entries],
             lru: vec![0; sets],
             counters: TlbCounters::default(),
         }
@@ -117,13 +121,11 @@ impl Tlb {
     pub fn lookup(&mut self, tag: u32) -> Option<(TlbEntry, usize)> {
         let set = self.set_of(tag);
         let base = set * self.ways;
-        for way in 0..self.ways {
-            let entry = self.entries[base + way];
-            if entry.valid && entry.tag == tag {
-                self.touch(set, way);
-                self.counters.hits += 1;
-                return Some((entry, way));
-            }
+        let key = tag.wrapping_add(1);
+        if let Some(way) = self.keys[base..base + self.ways].iter().position(|&other| other == key) {
+            self.touch(set, way);
+            self.counters.hits += 1;
+            return Some((self.entries[base + way], way));
         }
         self.counters.misses += 1;
         None
@@ -150,6 +152,7 @@ impl Tlb {
             .unwrap_or_else(|| self.victim(set));
         let old = self.entries[base + way];
         self.entries[base + way] = TlbEntry { valid: true, ..entry };
+        self.keys[base + way] = entry.tag.wrapping_add(1);
         self.touch(set, way);
         self.counters.fills += 1;
         (set, way, (old.valid && old.tag != entry.tag).then_some(old))
@@ -176,6 +179,7 @@ impl Tlb {
             }
             entry.valid = false;
         }
+        self.keys.iter_mut().for_each(|key| *key = 0);
         self.lru.iter_mut().for_each(|bits| *bits = 0);
         self.counters.flushes += 1;
         self.counters.entries_flushed += dropped as u64;
@@ -191,6 +195,7 @@ impl Tlb {
             let entry = &mut self.entries[base + way];
             if entry.valid && entry.tag == tag {
                 entry.valid = false;
+                self.keys[base + way] = 0;
                 found = true;
             }
         }
