@@ -98,6 +98,7 @@ impl Mmu {
 
     /// Translate a linear address. `user` is the privilege of the access
     /// (CPL 3 and not an implicit supervisor access to a descriptor table).
+    #[inline]
     pub fn translate(
         &mut self,
         memory: &mut PhysicalMemory,
@@ -110,7 +111,6 @@ impl Mmu {
         if control.cr0 & cr0::PG == 0 {
             return Ok(Translation { physical: linear, walked: false });
         }
-        let write = kind == AccessKind::Write;
         let page = linear >> 12;
         // Which TLB holds this access's 4 KB translations.
         let is_code = kind == AccessKind::Execute || self.data.is_none();
@@ -131,6 +131,24 @@ impl Mmu {
             events.emit(|| MachineEvent::TlbHit { tlb: tlb_kind, set, way, linear });
             return self.finish_hit(memory, control, entry, linear, kind, user, tlb_kind, events);
         }
+        self.after_miss(memory, control, linear, kind, user, is_code, tlb_kind, events)
+    }
+
+    /// A miss in the TLB the access uses: walk the tables and fill it.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn after_miss(
+        &mut self,
+        memory: &mut PhysicalMemory,
+        control: ControlRegisters,
+        linear: u32,
+        kind: AccessKind,
+        user: bool,
+        is_code: bool,
+        tlb_kind: TlbKind,
+        events: &mut EventSink,
+    ) -> Result<Translation, PageFault> {
+        let write = kind == AccessKind::Write;
         events.emit(|| MachineEvent::TlbMiss { tlb: tlb_kind, linear });
         let walk = self.walk(memory, control, linear, write, user, events);
         let walk = match walk {
@@ -146,9 +164,32 @@ impl Mmu {
         Ok(Translation { physical, walked: true })
     }
 
+    /// A TLB hit: the rights, and the physical address — or, for a first
+    /// write through a clean entry or a rights fault, the slow way.
     #[allow(clippy::too_many_arguments)]
-    #[inline]
+    #[inline(always)]
     fn finish_hit(
+        &mut self,
+        memory: &mut PhysicalMemory,
+        control: ControlRegisters,
+        entry: TlbEntry,
+        linear: u32,
+        kind: AccessKind,
+        user: bool,
+        tlb: TlbKind,
+        events: &mut EventSink,
+    ) -> Result<Translation, PageFault> {
+        let write = kind == AccessKind::Write;
+        if (write && !entry.dirty) || check_rights(control, entry.user, entry.writable, linear, write, user).is_err() {
+            return self.finish_hit_slowly(memory, control, entry, linear, kind, user, tlb, events);
+        }
+        let shift = tlb.page_shift();
+        Ok(Translation { physical: (entry.frame << shift) | (linear & ((1 << shift) - 1)), walked: false })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn finish_hit_slowly(
         &mut self,
         memory: &mut PhysicalMemory,
         control: ControlRegisters,

@@ -77,23 +77,27 @@ pub struct Tlb {
     sets: usize,
     ways: usize,
     entries: Vec<TlbEntry>,
-    /// Per entry: its tag + 1 when valid, 0 when not — what a lookup
-    /// compares, kept in step with `entries` by every change.
-    keys: Vec<u32>,
+    /// Per set, per way (at most four): the entry's tag + 1 when valid, 0
+    /// when not — what a lookup compares, kept in step with `entries` by
+    /// every change.
+    keys: Vec<[u32; 4]>,
     /// Three tree bits per set (bit 0 root: 0 = left pair older... see `victim`).
     lru: Vec<u8>,
     pub counters: TlbCounters,
 }
 
 impl Tlb {
+    /// A TLB of `entries` in sets of `ways` (1 to 4; every TLB of both CPUs
+    /// is 4-way) — more ways are cut to four.
     pub fn new(kind: TlbKind, entries: usize, ways: usize) -> Self {
-        let sets = entries / ways;
+        let ways = ways.clamp(1, 4);
+        let sets = (entries / ways).max(1);
         Self {
             kind,
             sets,
             ways,
             entries: vec![TlbEntry::default(); entries],
-            keys: vec![0; entries],
+            keys: vec![[0; 4]; sets],
             lru: vec![0; sets],
             counters: TlbCounters::default(),
         }
@@ -120,15 +124,24 @@ impl Tlb {
     #[inline]
     pub fn lookup(&mut self, tag: u32) -> Option<(TlbEntry, usize)> {
         let set = self.set_of(tag);
-        let base = set * self.ways;
         let key = tag.wrapping_add(1);
-        if let Some(way) = self.keys[base..base + self.ways].iter().position(|&other| other == key) {
-            self.touch(set, way);
-            self.counters.hits += 1;
-            return Some((self.entries[base + way], way));
-        }
-        self.counters.misses += 1;
-        None
+        // Unused ways of a set with fewer than four keep 0 and never match.
+        let keys = &self.keys[set];
+        let way = if keys[0] == key {
+            0
+        } else if keys[1] == key {
+            1
+        } else if keys[2] == key {
+            2
+        } else if keys[3] == key {
+            3
+        } else {
+            self.counters.misses += 1;
+            return None;
+        };
+        self.touch(set, way);
+        self.counters.hits += 1;
+        Some((self.entries[set * self.ways + way], way))
     }
 
     /// Look without changing anything (for views and tests).
@@ -152,7 +165,7 @@ impl Tlb {
             .unwrap_or_else(|| self.victim(set));
         let old = self.entries[base + way];
         self.entries[base + way] = TlbEntry { valid: true, ..entry };
-        self.keys[base + way] = entry.tag.wrapping_add(1);
+        self.keys[set][way] = entry.tag.wrapping_add(1);
         self.touch(set, way);
         self.counters.fills += 1;
         (set, way, (old.valid && old.tag != entry.tag).then_some(old))
@@ -179,7 +192,7 @@ impl Tlb {
             }
             entry.valid = false;
         }
-        self.keys.iter_mut().for_each(|key| *key = 0);
+        self.keys.iter_mut().for_each(|keys| *keys = [0; 4]);
         self.lru.iter_mut().for_each(|bits| *bits = 0);
         self.counters.flushes += 1;
         self.counters.entries_flushed += dropped as u64;
@@ -195,7 +208,7 @@ impl Tlb {
             let entry = &mut self.entries[base + way];
             if entry.valid && entry.tag == tag {
                 entry.valid = false;
-                self.keys[base + way] = 0;
+                self.keys[set][way] = 0;
                 found = true;
             }
         }
