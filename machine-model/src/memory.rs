@@ -113,8 +113,14 @@ impl PhysicalMemory {
         let offset = address as usize % PAGE_SIZE;
         if offset + size as usize <= PAGE_SIZE {
             if let Some(contents) = self.page_for_write(address as usize / PAGE_SIZE) {
+                // One arm per size: a copy of a run-time length calls memcpy.
                 let bytes = value.to_le_bytes();
-                contents[offset..offset + size as usize].copy_from_slice(&bytes[..size as usize]);
+                match size {
+                    1 => contents[offset] = bytes[0],
+                    2 => contents[offset..offset + 2].copy_from_slice(&bytes[..2]),
+                    4 => contents[offset..offset + 4].copy_from_slice(&bytes),
+                    _ => contents[offset..offset + size as usize].copy_from_slice(&bytes[..size as usize]),
+                }
             }
             return;
         }
