@@ -210,6 +210,7 @@ fn model(instructions: u64, peers: bool) -> Result<i32> {
     }
     if peers {
         print_peers(&native);
+        super::ping_pong_peers::print(&super::ping_pong_peers::measure()?);
     }
     Ok(0)
 }

@@ -5,6 +5,7 @@ pub mod calibrate;
 pub mod fuzz;
 pub mod iso;
 pub mod peers;
+pub mod ping_pong_peers;
 pub mod run;
 pub mod serve;
 pub mod soak;
