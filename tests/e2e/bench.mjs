@@ -215,6 +215,8 @@ try {
     frame: summary(run.intervals),
     stillRunning: run.stillRunning,
     events: await eventCount(fresh),
+    // The status bar's own figure (modelled instructions per wall second).
+    rate: run.stillRunning ? await fresh.locator("[data-test=run-rate]").innerText().catch(() => "—") : "—",
   };
   if (fresh.problems.length > 0) result.problems = [...(result.problems ?? []), ...fresh.problems];
 
@@ -285,6 +287,7 @@ if (process.argv.includes("--json")) {
     if (name === "as fast as possible") console.log("ping-pong on the 486, after a second at 1,000 instructions per frame:");
     console.log(`  running at ${name}: ${run.fps} frames/s (goal ≥ 30), ${run.events} events by the end${run.stillRunning ? "" : " — the run stopped early"}`);
     line("    frame interval", run.frame);
+    if (run.rate && run.rate !== "—") console.log(`    the status bar's speed: ${run.rate} (goal ≥ 50 M instructions/s)`);
   }
   line("lesson link at step 4 → first render (goal ≤ 2000 ms)", result.lessonLoad);
   console.log(`the ipc lesson's programs, ${LESSON_STEPS} steps from instruction ${result.lessonStep.from}:`);

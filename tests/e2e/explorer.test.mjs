@@ -226,6 +226,24 @@ test("a breakpoint on the next TLB flush stops the run there", async () => {
   assert.deepEqual(page.problems, []);
 });
 
+test("while running, the status bar shows the live speed; paused, it does not", async () => {
+  const page = await openExplorer(browser, "#scenario=ping-pong&cpu=486");
+  assert.equal(await page.locator("[data-test=run-rate]").count(), 0, "no speed before the run");
+  await page.selectOption("[data-test=speed]", { index: 3 });
+  await press(page, "r");
+  const rate = page.locator("[data-test=run-rate]");
+  await rate.waitFor({ timeout: 10000 });
+  const text = await rate.innerText();
+  const match = /^([\d.]+) (M |k )?instructions\/s · ([\d.]+)× real time$/.exec(text);
+  assert.ok(match, `the rate reads "N instructions/s · F× real time": ${text}`);
+  assert.ok(Number(match[1]) > 0 && Number(match[3]) > 0, text);
+  await screenshot(page, "running-rate");
+  await press(page, "r");
+  await page.waitForFunction(() => document.querySelector("[data-test=run-state]")?.textContent === "paused", null, { timeout: 5000 });
+  assert.equal(await page.locator("[data-test=run-rate]").count(), 0, "paused: no speed");
+  assert.deepEqual(page.problems, []);
+});
+
 test("small spaces: ping and pong switch by reloading segments, CR3 stays; off, CR3 is loaded", async () => {
   // Run to the next switch of `kind`, go back over the instruction that
   // entered the kernel and step it again, so that the CPU view's change

@@ -17,6 +17,7 @@ use web_sys::wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 mod files;
+mod run_rate;
 
 /// What the root reacts to.
 #[derive(Debug)]
@@ -85,6 +86,8 @@ pub struct App {
     kept_machine_tab: std::cell::RefCell<Option<Html>>,
     /// When the last animation frame came (for the full-speed slice).
     last_frame: Option<f64>,
+    /// The live speed of a run, for the status bar.
+    run_rate: run_rate::RunRateTracker,
     /// The event log as last shown while running fast (see [`App::event_log`]).
     log_snapshot: std::cell::RefCell<Option<LogSnapshot>>,
     /// The built-in lessons (read once).
@@ -434,6 +437,7 @@ impl Component for App {
             showing: Showing::Current,
             kept_machine_tab: std::cell::RefCell::new(None),
             last_frame: None,
+            run_rate: run_rate::RunRateTracker::default(),
             log_snapshot: std::cell::RefCell::new(None),
             lesson_list: wasm_bridge::lessons(),
             share: None,
@@ -484,6 +488,10 @@ impl Component for App {
                 }
                 self.adapt_full_speed_slice();
                 self.explorer.apply(Action::Tick);
+                if self.explorer.running {
+                    let status = self.explorer.session.status();
+                    self.run_rate.sample(crate::state::now(), status.instructions, status.microseconds);
+                }
                 self.after_action(context)
             }
             Message::WriteHash => {
@@ -770,7 +778,8 @@ impl Component for App {
                             {present} names={names} highlight={session.stop_event()} on_action={on_action.clone()} />
                     </div>
                 </main>
-                <StatusBar status={status} notice={explorer.notice.clone()} running={explorer.running} />
+                <StatusBar status={status} notice={explorer.notice.clone()} running={explorer.running}
+                    rate={explorer.running.then(|| self.run_rate.rate()).flatten().map(run_rate::describe).unwrap_or_default()} />
                 if explorer.help {
                     <HelpOverlay on_action={on_action.clone()} />
                 }

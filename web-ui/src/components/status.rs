@@ -14,6 +14,9 @@ pub struct StatusBarProps {
     /// The explorer is running the machine (not paused).
     #[prop_or_default]
     pub running: bool,
+    /// While running: how fast ("12.3 M instructions/s · 0.41× real time").
+    #[prop_or_default]
+    pub rate: String,
 }
 
 #[component]
@@ -38,6 +41,9 @@ pub fn StatusBar(props: &StatusBarProps) -> Html {
                 <span data-test="stop-reason" class="stop" title={status.stop.clone()}>{ &status.stop }</span>
             }
             <span>{ format!("{} kernel entries · {} events", status.kernel_entries, status.events) }</span>
+            if !props.rate.is_empty() {
+                <span data-test="run-rate" title="Modelled user instructions per second of wall time, and modelled time against wall time (1× runs as fast as the real CPU), over the last second">{ &props.rate }</span>
+            }
             { calibration }
             if !props.notice.is_empty() {
                 <span class="notice" data-test="notice" role="alert" title={props.notice.clone()}>{ &props.notice }</span>
