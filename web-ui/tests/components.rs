@@ -58,7 +58,8 @@ fn click(element: &web_sys::Element) {
 async fn status_bar_names_the_cpu_the_run_and_the_build() {
     let session = session("hello", CpuChoice::Pentium);
     let root = mount_point();
-    let props = StatusBarProps { status: session.status(), notice: "a notice".into(), running: false };
+    let props =
+        StatusBarProps { status: session.status(), notice: "a notice".into(), running: false, rate: String::new() };
     let mut handle = yew::Renderer::<StatusBar>::with_root_and_props(root.clone(), props).render();
     settle().await;
     let text = root.text_content().unwrap_or_default();
@@ -69,9 +70,12 @@ async fn status_bar_names_the_cpu_the_run_and_the_build() {
     // A thread is on the CPU, but the explorer is paused: the bar says so.
     assert_eq!(session.status().state, "running");
     assert_eq!(all(&root, "[data-test=run-state]")[0].text_content().as_deref(), Some("paused"));
-    handle.update(StatusBarProps { status: session.status(), notice: String::new(), running: true });
+    assert!(all(&root, "[data-test=run-rate]").is_empty(), "no rate while paused");
+    let rate = "12.3 M instructions/s · 0.41× real time";
+    handle.update(StatusBarProps { status: session.status(), notice: String::new(), running: true, rate: rate.into() });
     settle().await;
     assert_eq!(all(&root, "[data-test=run-state]")[0].text_content().as_deref(), Some("running"));
+    assert_eq!(all(&root, "[data-test=run-rate]")[0].text_content().as_deref(), Some(rate));
 }
 
 #[wasm_bindgen_test]
