@@ -175,11 +175,14 @@ impl EventSink {
     pub fn enabled(&self) -> bool {
         self.filter.other || self.filter.tlb_hits
     }
-    /// Set the time stamp for the events that follow (read only when one is
-    /// recorded: a plain store is cheaper than asking first).
+    /// Set the time stamp for the events that follow. Only while events are
+    /// on: an event recorded without a stamp of its own right after they are
+    /// turned on carries the last stamp taken while they were on.
     #[inline(always)]
     pub(crate) fn stamp(&mut self, cycle: u64) {
-        self.now = cycle;
+        if self.enabled() {
+            self.now = cycle;
+        }
     }
     pub fn pending(&self) -> &[MachineEvent] {
         &self.events
