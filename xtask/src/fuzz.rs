@@ -4,11 +4,12 @@
 //! `target/tools` (crates.io, pinned version), never globally.
 //!
 //! The targets live in `fuzz/` (one cargo-fuzz project, outside the
-//! workspace). Each run reads three corpus folders: the working corpus in
-//! `target/fuzz/corpus/T` (libFuzzer adds what it finds there), the small
-//! seed corpus kept in the repository (`fuzz/corpus/T`), and the inputs
-//! that once crashed a target (`fuzz/regressions/T`) — so every run, the
-//! short ones of `cargo xtask test` included, replays each old crash first.
+//! workspace). Every run, the short ones of `cargo xtask test` included,
+//! first replays each input that once crashed the target
+//! (`fuzz/regressions/T`), whole; then the campaign reads two corpus
+//! folders: the working corpus in `target/fuzz/corpus/T` (libFuzzer adds
+//! what it finds there) and the small seed corpus kept in the repository
+//! (`fuzz/corpus/T`), with inputs of at most [`MAX_INPUT_BYTES`].
 //!
 //! No sanitizer by default (`--sanitizer none`): the code under test is
 //! safe Rust, where a bug shows as a panic, which libFuzzer catches either
@@ -87,13 +88,88 @@ pub struct Outcome {
     pub crash: Option<String>,
 }
 
-/// Build and run one target. Prints libFuzzer's output as it comes.
+/// The longest input a campaign makes (libFuzzer's own default when no
+/// corpus input is longer). Without it libFuzzer takes the longest input it
+/// is given — a 20 KB regression input made the `assemble` campaign grow its
+/// inputs towards 20 KB and slow from ~2,800 to ~800 a second.
+pub const MAX_INPUT_BYTES: usize = 4096;
+
+/// Build and run one target: first each input that once crashed it, whole;
+/// then the campaign on the working and the seed corpus. Prints libFuzzer's
+/// output as it comes.
 pub fn run(target: &str, limits: Limits) -> Result<Outcome> {
     let cargo_fuzz = cargo_fuzz()?;
     let working = paths::target().join("fuzz").join("corpus").join(target);
     let artifacts = paths::target().join("fuzz").join("artifacts").join(target);
     std::fs::create_dir_all(&working)?;
     std::fs::create_dir_all(&artifacts)?;
+    let started = std::time::Instant::now();
+    let regressions = regression_inputs(target)?;
+    if !regressions.is_empty() {
+        let replay = libfuzzer(&cargo_fuzz, target, &regressions, &artifacts, &[], limits)?;
+        if let Some(crash) = replay.crash {
+            return Ok(Outcome {
+                target: target.to_string(),
+                executions: replay.executions,
+                seconds: started.elapsed().as_secs_f64(),
+                crash: Some(format!("an input in fuzz/regressions/{target} crashes again: {crash}")),
+            });
+        }
+    }
+    let mut inputs = vec![working];
+    let seeds = project().join("corpus").join(target);
+    if seeds.is_dir() {
+        inputs.push(seeds);
+    }
+    let mut options = vec![format!("-max_len={MAX_INPUT_BYTES}")];
+    if let Some(seconds) = limits.seconds {
+        options.push(format!("-max_total_time={seconds}"));
+    }
+    if let Some(runs) = limits.runs {
+        options.push(format!("-runs={runs}"));
+    }
+    let campaign = libfuzzer(&cargo_fuzz, target, &inputs, &artifacts, &options, limits)?;
+    Ok(Outcome {
+        target: target.to_string(),
+        executions: campaign.executions,
+        seconds: started.elapsed().as_secs_f64(),
+        crash: campaign.crash,
+    })
+}
+
+/// The files of `fuzz/regressions/T`, in name order.
+fn regression_inputs(target: &str) -> Result<Vec<PathBuf>> {
+    let folder = project().join("regressions").join(target);
+    if !folder.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&folder)? {
+        let path = entry?.path();
+        if path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// What one libFuzzer process did.
+struct Run {
+    executions: u64,
+    crash: Option<String>,
+}
+
+/// Run libFuzzer on `inputs`: folders are a corpus to fuzz from, files are
+/// run once each (and nothing else).
+fn libfuzzer(
+    cargo_fuzz: &std::path::Path,
+    target: &str,
+    inputs: &[PathBuf],
+    artifacts: &std::path::Path,
+    options: &[String],
+    limits: Limits,
+) -> Result<Run> {
     let mut command = Command::new(cargo_fuzz);
     command
         .current_dir(paths::root())
@@ -102,35 +178,23 @@ pub fn run(target: &str, limits: Limits) -> Result<Outcome> {
         .args(["fuzz", "run", "--fuzz-dir"])
         .arg(project())
         .args(["--sanitizer", "none", target])
-        .arg(&working);
-    for folder in ["corpus", "regressions"] {
-        let path = project().join(folder).join(target);
-        if path.is_dir() {
-            command.arg(path);
-        }
-    }
+        .args(inputs);
     command
         .arg("--")
         .arg(format!("-artifact_prefix={}/", artifacts.display()))
         .args(["-print_final_stats=1", "-rss_limit_mb=2048"]);
-    command.arg(format!("-timeout={}", limits.timeout_seconds));
-    if let Some(seconds) = limits.seconds {
-        command.arg(format!("-max_total_time={seconds}"));
-    }
-    if let Some(runs) = limits.runs {
-        command.arg(format!("-runs={runs}"));
-    }
+    command.arg(format!("-timeout={}", limits.timeout_seconds)).args(options);
     command.stderr(Stdio::piped());
     let description = process::describe(&command);
     let mut child = command.spawn().map_err(|error| TaskError::new(format!("cannot run `{description}`: {error}")))?;
     let stderr = child.stderr.take().ok_or_else(|| TaskError::new("no stderr pipe"))?;
-    let started = std::time::Instant::now();
     let mut executions = 0;
     let mut crash = None;
     use std::io::BufRead;
     for line in std::io::BufReader::new(stderr).lines() {
         let line = line?;
-        if !(limits.quiet && line.starts_with('#')) {
+        if !(limits.quiet && (line.starts_with('#') || line.starts_with("Running: ") || line.starts_with("Executed ")))
+        {
             eprintln!("{line}");
         }
         if let Some(rest) = line.strip_prefix("stat::number_of_executed_units:") {
@@ -138,15 +202,17 @@ pub fn run(target: &str, limits: Limits) -> Result<Outcome> {
         } else if let Some(rest) = line.strip_prefix("Done ") {
             // "Done 123 runs in 4 second(s)"
             executions = rest.split_whitespace().next().and_then(|word| word.parse().ok()).unwrap_or(executions);
+        } else if line.starts_with("Executed ") {
+            // "Executed fuzz/regressions/T/x in 3 ms": one input run alone.
+            executions += 1;
         } else if line.contains("Test unit written to") || line.starts_with("SUMMARY: libFuzzer") {
             let previous = crash.take().map(|text: String| text + "; ").unwrap_or_default();
             crash = Some(previous + line.trim());
         }
     }
     let status = child.wait()?;
-    let seconds = started.elapsed().as_secs_f64();
     if !status.success() && crash.is_none() {
         crash = Some(format!("`{description}` failed ({status})"));
     }
-    Ok(Outcome { target: target.to_string(), executions, seconds, crash })
+    Ok(Run { executions, crash })
 }
