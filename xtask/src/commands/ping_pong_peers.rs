@@ -117,13 +117,10 @@ fn rate(mut run: impl FnMut(usize) -> std::result::Result<Duration, String>) -> 
 }
 
 fn run_model(runner: &Path, cpu: Cpu, program: &Path) -> std::result::Result<Duration, String> {
-    let cpu_name = match cpu {
-        Cpu::I486 => "486",
-        Cpu::Pentium => "pentium",
-    };
     let started = Instant::now();
+    // l4-run takes the same CPU names as QEMU's -cpu.
     let status = Command::new(runner)
-        .args(["--cpu", cpu_name, "--module"])
+        .args(["--cpu", cpu.qemu_name(), "--module"])
         .arg(program)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
