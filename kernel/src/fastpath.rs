@@ -24,7 +24,6 @@
 use crate::cost::Path;
 use crate::event::{KernelEvent, Phase};
 use crate::hardware::Hardware;
-use crate::layout::SegmentWindow;
 use crate::thread::{NONE, OPEN, State, flag, register};
 use crate::{Frame, Kernel, Outcome, USER_FLAGS};
 use ia32::abi::{ReceiveDescriptor, ThreadId};
@@ -34,7 +33,7 @@ use ia32::registers::eflags;
 /// into [`Kernel`] and its TCBs and tasks, and the values it compares with,
 /// computed from the Rust definitions so that the two cannot drift apart.
 pub mod assembly {
-    use crate::layout::SegmentWindow;
+    use crate::layout::{SegmentWindow, UserWindow};
     use crate::thread::{Frame, Task, Tcb, Threads, register};
     use crate::{Kernel, Statistics};
     use core::mem::offset_of;
@@ -50,8 +49,22 @@ pub mod assembly {
     pub const SPACE_CHANGED: usize = offset_of!(Kernel, space_changed);
     /// `Kernel::loaded_directory` (u32).
     pub const LOADED_DIRECTORY: usize = offset_of!(Kernel, loaded_directory);
-    /// The base of `Kernel::loaded_window` (0 for a large space).
+    /// `Kernel::loaded_window`: its base (0 for a large space, at least
+    /// `SMALL_SPACE_AREA` for a small one) and its size (u64).
     pub const LOADED_WINDOW_BASE: usize = offset_of!(Kernel, loaded_window) + offset_of!(SegmentWindow, base);
+    pub const LOADED_WINDOW_SIZE: usize = offset_of!(Kernel, loaded_window) + offset_of!(SegmentWindow, size);
+    /// An entry of `layout::USER_WINDOWS`: its size, its window's base and
+    /// size, its two descriptors (u64 each).
+    pub const USER_WINDOW_SIZE: usize = core::mem::size_of::<UserWindow>();
+    pub const USER_WINDOW_BASE: usize = offset_of!(UserWindow, window) + offset_of!(SegmentWindow, base);
+    pub const USER_WINDOW_LIMIT: usize = offset_of!(UserWindow, window) + offset_of!(SegmentWindow, size);
+    pub const USER_WINDOW_CODE: usize = offset_of!(UserWindow, code);
+    pub const USER_WINDOW_DATA: usize = offset_of!(UserWindow, data);
+    /// The GDT's user code and data descriptors, in the kernel's window.
+    pub const GDT_USER_CODE: u32 =
+        crate::layout::window(crate::layout::GDT) + 8 * crate::layout::selector::USER_CODE.index() as u32;
+    pub const GDT_USER_DATA: u32 =
+        crate::layout::window(crate::layout::GDT) + 8 * crate::layout::selector::USER_DATA.index() as u32;
     /// `Kernel::ready.highest_ready` (i32).
     pub const HIGHEST_READY: usize =
         offset_of!(Kernel, ready) + offset_of!(crate::schedule::ReadyQueues, highest_ready);
@@ -59,6 +72,8 @@ pub mod assembly {
     pub const ENTRIES: usize = offset_of!(Kernel, statistics) + offset_of!(Statistics, entries);
     pub const IPCS: usize = offset_of!(Kernel, statistics) + offset_of!(Statistics, ipcs);
     pub const SPACE_SWITCHES: usize = offset_of!(Kernel, statistics) + offset_of!(Statistics, space_switches);
+    pub const SMALL_SPACE_SWITCHES: usize =
+        offset_of!(Kernel, statistics) + offset_of!(Statistics, small_space_switches);
     /// The TCB array, the (task, lthread) → index table, the task table.
     pub const TCBS: usize = offset_of!(Kernel, threads) + offset_of!(Threads, tcbs);
     pub const INDEX: usize = offset_of!(Kernel, threads) + offset_of!(Threads, index);
@@ -172,14 +187,11 @@ impl Kernel {
 
     /// Whether the native image's assembly fast path takes this IPC itself
     /// (the model charges its measured cost then) or leaves it to
-    /// [`Kernel::fast_ipc`]: it does not remove a receiver's timeout, and it
-    /// does not change the user segments (a switch from or to a small space).
-    /// A task has a small space only when the kernel runs with them
-    /// (`thread_schedule` ignores the request otherwise), so `small` alone
-    /// says it, as the assembly reads it.
+    /// [`Kernel::fast_ipc`]: it does not remove a receiver's timeout. (It
+    /// switches address spaces and small-space windows itself, from
+    /// `layout::USER_WINDOWS`, as [`Kernel::switch_space`] does.)
     fn assembly_takes(&self, receiver: u16) -> bool {
-        let task = &self.threads.tasks[self.threads.tcb(receiver).id.task() as usize];
-        self.threads.tcb(receiver).wakeup == 0 && self.loaded_window == SegmentWindow::LARGE && task.small == 0
+        self.threads.tcb(receiver).wakeup == 0
     }
 
     /// Try the fast path for `int 0x30` from `caller` (whose registers are in

@@ -133,6 +133,10 @@ impl Kernel {
     /// Whether `receiver` is waiting for a message that `sender` may deliver
     /// now: an open wait, a closed wait for the sender, or a closed wait for
     /// the thread the sender propagates (its `saved_from`, set by `propagation`).
+    /// (Always inlined: LLVM's own choice flipped with an unrelated change
+    /// of 2026-12-06, and the calls cost the page-fault path ~15
+    /// instructions natively.)
+    #[inline(always)]
     fn waits_for(&self, receiver: u16, sender: u16) -> bool {
         let tcb = self.threads.tcb(receiver);
         if tcb.state != State::Receiving || tcb.flags & flag::TRANSFER_WAITING != 0 {

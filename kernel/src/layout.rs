@@ -99,8 +99,10 @@ pub mod selector {
     pub const COUNT: usize = 6;
 }
 
-/// The window of a user code/data segment: base and size in bytes.
+/// The window of a user code/data segment: base and size in bytes. (C
+/// layout: the IPC fast path's assembly reads and writes it.)
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(C)]
 pub struct SegmentWindow {
     pub base: u32,
     /// Size in bytes (2^32 for a large space).
@@ -114,11 +116,46 @@ impl SegmentWindow {
 }
 
 /// The user code and data descriptors for a segment window.
-pub fn user_descriptors(window: SegmentWindow) -> (SegmentDescriptor, SegmentDescriptor) {
+pub const fn user_descriptors(window: SegmentWindow) -> (SegmentDescriptor, SegmentDescriptor) {
     (
         SegmentDescriptor::flat(window.base, window.size, true, 3),
         SegmentDescriptor::flat(window.base, window.size, false, 3),
     )
+}
+
+/// A user segment window and the two GDT descriptors that make it (32
+/// bytes on every target, for the assembly's shift).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(C, align(32))]
+pub struct UserWindow {
+    pub window: SegmentWindow,
+    /// The encoded user code and data descriptors.
+    pub code: u64,
+    pub data: u64,
+}
+
+/// The user window of each small-space id, computed at compile time: entry
+/// 0, and every id without a window of its own, is the large space. Why a
+/// table: the IPC fast path's assembly indexes it by the receiver's
+/// small-space id, so that a switch between windows is a few loads and
+/// stores. (`Kernel::switch_space` computes the same window and descriptors
+/// from the id with these same functions: reading the table there made the
+/// native general paths a few instructions longer.)
+pub static USER_WINDOWS: [UserWindow; 256] = user_windows();
+
+const fn user_windows() -> [UserWindow; 256] {
+    let mut table = [UserWindow { window: SegmentWindow::LARGE, code: 0, data: 0 }; 256];
+    let mut id = 0;
+    while id < 256 {
+        let window = match ia32::abi::SmallSpaceId(id as u8).window() {
+            Some((size, offset)) => SegmentWindow { base: SMALL_SPACE_AREA + offset, size: size as u64 },
+            None => SegmentWindow::LARGE,
+        };
+        let (code, data) = user_descriptors(window);
+        table[id] = UserWindow { window, code: code.encode(), data: data.encode() };
+        id += 1;
+    }
+    table
 }
 
 /// The whole GDT (descriptor values), for a given user window.

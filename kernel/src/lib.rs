@@ -417,6 +417,13 @@ impl Kernel {
         let directory = self.threads.tasks[task as usize].directory;
         hardware.emit(&KernelEvent::SpaceSwitch { task, directory });
     }
+
+    /// `task`'s small-space window is now the loaded one (also reported by
+    /// the native image's assembly fast path after it switched windows).
+    pub fn report_small_space<H: Hardware>(&self, hardware: &mut H, task: u8) {
+        let window = self.loaded_window;
+        hardware.emit(&KernelEvent::SmallSpace { task, base: window.base, size: window.size as u32 });
+    }
 }
 
 impl Default for Kernel {

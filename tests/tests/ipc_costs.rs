@@ -53,9 +53,8 @@ fn every_ipc_is_its_parts_and_the_cpu_entry_and_exit_are_their_table_costs() {
                     }
                 }
             }
-            if !small_spaces {
-                assert!(fast > 10_000, "{cpu:?}: ping-pong's round trips take the fast path ({fast})");
-            }
+            // With small spaces too: the assembly switches the segment window itself.
+            assert!(fast > 10_000, "{cpu:?} small={small_spaces}: ping-pong's round trips take the fast path ({fast})");
             // The average is the Costs view's cycles per IPC.
             let sums = costs.ipc_sums();
             let counts = system.log().counts();

@@ -73,6 +73,35 @@ fn the_ipc_fast_path_takes_at_most_150_instructions() {
     assert!(most <= 150, "the IPC fast path took {most} instructions (the goal is at most 150): {counts:?}");
 }
 
+/// With small spaces, ping-pong's tasks run in two segment windows, and
+/// every IPC switches between them: the assembly fast path does that itself
+/// (`ipc_fastpath_window`: the kernel's record of the window and the GDT's
+/// two user descriptors, from `layout::USER_WINDOWS`) instead of leaving
+/// the IPC to the Rust kernel (821 instructions before). Counted, not
+/// timed; the bound is today's count with a little room.
+#[test]
+fn the_ipc_fast_path_switches_small_spaces_itself() {
+    let limits = xtask::calibrate::Limits { per_path: 40, entries: 600, time: Duration::from_secs(90) };
+    let samples =
+        xtask::calibrate::trace(Cpu::Pentium, &Programs::Scenario("ping-pong".into()), &["small-spaces"], limits)
+            .expect("the native image runs under QEMU's execution log");
+    let switching: Vec<u32> = samples
+        .iter()
+        .filter(|sample| sample.path == "ipc-fast" && sample.work == [2, 16, 0, 0])
+        .map(|sample| sample.count())
+        .collect();
+    assert!(
+        switching.len() >= 20,
+        "only {} fast-path IPCs switched windows: {} samples",
+        switching.len(),
+        samples.len()
+    );
+    let most = switching.iter().copied().max().unwrap();
+    assert!(most <= 170, "a fast IPC with a window switch took {most} instructions: {switching:?}");
+    let general = samples.iter().filter(|sample| sample.path == "ipc-short").count();
+    assert!(general <= 2, "{general} register IPCs took the general path");
+}
+
 /// A small system call as short as the goal (issue 14: at most 60): an
 /// id_nearest of the caller itself or of a thread in its clan, which the
 /// native image answers in assembly (`id_nearest_fastpath`), counted from

@@ -9,7 +9,8 @@
 //! `cost::Work`), which QEMU logs in the same stream (`trace:memory_region_ops_write`, a byte at a time); the
 //! record's own instructions (`calibration_report`) are left out of the
 //! count. An entry without a record that went through `ipc_fastpath` to its
-//! `iretd` is the assembly IPC fast path; through `id_nearest_fastpath`, the
+//! `iretd` is the assembly IPC fast path (with the work of a window switch
+//! when it passed `ipc_fastpath_window`); through `id_nearest_fastpath`, the
 //! assembly id_nearest. Interrupts are traced like any entry
 //! (nothing masks them, unlike gdb's single-step).
 //!
@@ -74,6 +75,8 @@ struct Image {
     code: Vec<(u32, Vec<u8>)>,
     stubs: HashSet<u32>,
     fastpath: u32,
+    /// Where the fast path switches small-space windows.
+    fastpath_window: u32,
     small_fastpath: u32,
     trap_common: u32,
     /// `calibration_report`: [start, end).
@@ -115,6 +118,7 @@ impl Image {
             code,
             stubs: stubs.collect::<Result<_>>()?,
             fastpath: find("ipc_fastpath")?.0,
+            fastpath_window: find("ipc_fastpath_window")?.0,
             small_fastpath: find("id_nearest_fastpath")?.0,
             trap_common: find("trap_common")?.0,
             report: (report, report + report_size.max(1)),
@@ -152,6 +156,7 @@ struct Entry {
     instructions: Vec<(u32, u32)>,
     record: Vec<u32>,
     through_fastpath: bool,
+    through_fastpath_window: bool,
     through_small_fastpath: bool,
     through_general: bool,
 }
@@ -257,6 +262,7 @@ fn record(
             }
             let Some(entry) = &mut current else { continue };
             entry.through_fastpath |= pc == image.fastpath;
+            entry.through_fastpath_window |= pc == image.fastpath_window;
             entry.through_small_fastpath |= pc == image.small_fastpath;
             entry.through_general |= pc == image.trap_common;
             match entry.instructions.last_mut() {
@@ -311,7 +317,12 @@ fn finish(
                 None => return,
             }
         }
-        [] if entry.through_fastpath && !entry.through_general => ("ipc-fast", [0; 4]),
+        // A window switch writes the GDT's two user descriptors: the Rust
+        // kernel's `switch_space` does it with two `write_physical` calls of
+        // 8 bytes, and the model counts that work for its charge.
+        [] if entry.through_fastpath && !entry.through_general => {
+            ("ipc-fast", if entry.through_fastpath_window { [2, 16, 0, 0] } else { [0; 4] })
+        }
         [] if entry.through_small_fastpath && !entry.through_general => ("small-fast", [0; 4]),
         _ => return,
     };

@@ -36,20 +36,26 @@ use kernel::layout::selector;
 // The arithmetic below relies on these sizes.
 const _: () = assert!(at::TASK_SIZE == 24, "the task table is indexed as 3 * 8 * task");
 const _: () = assert!(at::TCB_SHIFT == 8, "a TCB is 256 bytes");
+const _: () = assert!(at::USER_WINDOW_SIZE.is_power_of_two(), "USER_WINDOWS is indexed by a shift");
+const _: () = assert!(at::USER_WINDOW_SIZE == 32, "a user window is 32 bytes");
 
 /// The events of the IPC the assembly just made, when kernel events are on:
-/// `caller_tcb` is the caller's TCB address, `space_switched` whether CR3
-/// was loaded. The receiver is the kernel's current thread by now.
+/// `caller_tcb` is the caller's TCB address, `switched` 1 when CR3 was
+/// loaded, 2 when a small-space window was. The receiver is the kernel's
+/// current thread by now.
 #[unsafe(no_mangle)]
-extern "C" fn fastpath_report(caller_tcb: u32, space_switched: u32) {
+extern "C" fn fastpath_report(caller_tcb: u32, switched: u32) {
     // Safety: called from the fast path in ring 0 with interrupts off, DS,
     // ES and the direction flag set up for Rust; nothing else holds them.
     let (kernel, mut hardware) = unsafe { super::kernel_and_machine() };
     let tcbs = core::ptr::addr_of!(KERNEL) as u32 + at::TCBS as u32;
     let caller = ((caller_tcb - tcbs) >> at::TCB_SHIFT) as u16;
     kernel.report_fast_ipc(&mut hardware, caller);
-    if space_switched != 0 {
-        kernel.report_space_switch(&mut hardware, kernel.current_thread().task());
+    let task = kernel.current_thread().task();
+    if switched == 1 {
+        kernel.report_space_switch(&mut hardware, task);
+    } else if switched == 2 {
+        kernel.report_small_space(&mut hardware, task);
     }
 }
 
@@ -158,21 +164,16 @@ ipc_fastpath:
     movzx ebp, byte ptr [ecx + {tcb_priority}]
     cmp ebp, [{kernel} + {highest_ready}]
     jl ipc_slow_saved
-    # What this path leaves to Rust: a receive timeout to remove, a user
-    # segment window to change.
+    # What this path leaves to Rust: a receive timeout to remove.
     mov ebp, [ecx + {tcb_wakeup}]
     or ebp, [ecx + {tcb_wakeup} + 4]
     jnz ipc_slow_saved
-    cmp dword ptr [{kernel} + {loaded_window_base}], 0
-    jne ipc_slow_saved
+    # EDI = the receiver's task.
     mov edi, esi
     shr edi, 16
     and edi, 0xFF
     lea edi, [edi + edi * 2]
     lea edi, [{kernel} + {tasks} + edi * 8]
-    # (A task has a small space only when the kernel runs with them.)
-    cmp byte ptr [edi + {task_small}], 0
-    jne ipc_slow_saved
     # Perform. Counters first (Kernel::entry, fast_ipc).
     add dword ptr [{kernel} + {entries}], 1
     adc dword ptr [{kernel} + {entries} + 4], 0
@@ -205,13 +206,23 @@ ipc_fastpath:
     mov esi, {open}
 5:
     mov [eax + {tcb_partner}], esi
-    # The receiver runs: current, and its address space.
+    # The receiver runs: current, its user segment window and address space
+    # (`Kernel::switch_space`). A large space after a large space (the
+    # common case, and the only one without small spaces) keeps the window:
+    # the task's small-space id is 0 and the loaded window's base is 0 (a
+    # small window's base is at least the small-space area's, far above
+    # any id), so one compare says it. EDI then counts what to report:
+    # 1 = CR3 loaded, 2 = a small window loaded.
     mov ebp, ecx
     sub ebp, offset {kernel} + {tcbs}
     shr ebp, {tcb_shift}
     mov word ptr [{kernel} + {current}], bp
+    movzx esi, byte ptr [edi + {task_small}]
+    cmp esi, [{kernel} + {loaded_window_base}]
+    jne 20f
     mov ebp, [edi + {task_directory}]
     xor edi, edi
+21:
     cmp ebp, [{kernel} + {loaded_directory}]
     je 6f
     test ebp, ebp
@@ -266,6 +277,51 @@ ipc_fastpath:
     pop eax
     pop es
     jmp 7b
+20:
+    # Another window may be due: ESI = the task's entry of USER_WINDOWS.
+    shl esi, {user_window_shift}
+    lea esi, [esi + {user_windows}]
+    mov ebp, [esi + {window_base}]
+    cmp ebp, [{kernel} + {loaded_window_base}]
+    jne ipc_fastpath_window
+    mov ebp, [esi + {window_limit}]
+    cmp ebp, [{kernel} + {loaded_window_size}]
+    jne ipc_fastpath_window
+    mov ebp, [esi + {window_limit} + 4]
+    cmp ebp, [{kernel} + {loaded_window_size} + 4]
+    jne ipc_fastpath_window
+    # The same window: a large space goes on to its CR3.
+    cmp dword ptr [esi + {window_base}], 0
+    mov ebp, [edi + {task_directory}]
+    mov edi, 0
+    je 21b
+    jmp 6b
+    # A new window: the kernel's record of it, and the GDT's user code and
+    # data descriptors (the exit's segment loads and `iretd` load them).
+    .global ipc_fastpath_window
+ipc_fastpath_window:
+    mov ebp, [esi + {window_base}]
+    mov [{kernel} + {loaded_window_base}], ebp
+    mov ebp, [esi + {window_limit}]
+    mov [{kernel} + {loaded_window_size}], ebp
+    mov ebp, [esi + {window_limit} + 4]
+    mov [{kernel} + {loaded_window_size} + 4], ebp
+    mov ebp, [esi + {window_code}]
+    mov [{gdt_user_code}], ebp
+    mov ebp, [esi + {window_code} + 4]
+    mov [{gdt_user_code} + 4], ebp
+    mov ebp, [esi + {window_data}]
+    mov [{gdt_user_data}], ebp
+    mov ebp, [esi + {window_data} + 4]
+    mov [{gdt_user_data} + 4], ebp
+    add dword ptr [{kernel} + {small_space_switches}], 1
+    adc dword ptr [{kernel} + {small_space_switches} + 4], 0
+    cmp dword ptr [esi + {window_base}], 0
+    mov ebp, [edi + {task_directory}]
+    mov edi, 0
+    je 21b
+    mov edi, 2
+    jmp 6b
 
     # The general entry, with the user's registers as they came.
 ipc_slow_saved:
@@ -370,6 +426,16 @@ id_nearest_fastpath:
     space_changed = const at::SPACE_CHANGED,
     loaded_directory = const at::LOADED_DIRECTORY,
     loaded_window_base = const at::LOADED_WINDOW_BASE,
+    loaded_window_size = const at::LOADED_WINDOW_SIZE,
+    user_windows = sym kernel::layout::USER_WINDOWS,
+    user_window_shift = const at::USER_WINDOW_SIZE.trailing_zeros(),
+    window_base = const at::USER_WINDOW_BASE,
+    window_limit = const at::USER_WINDOW_LIMIT,
+    window_code = const at::USER_WINDOW_CODE,
+    window_data = const at::USER_WINDOW_DATA,
+    gdt_user_code = const at::GDT_USER_CODE,
+    gdt_user_data = const at::GDT_USER_DATA,
+    small_space_switches = const at::SMALL_SPACE_SWITCHES,
     highest_ready = const at::HIGHEST_READY,
     entries = const at::ENTRIES,
     ipcs = const at::IPCS,
