@@ -12,7 +12,9 @@
 //! a report line every 16 audits). A broken invariant stops the kernel
 //! (QEMU exits with 37); so do a panic and an exception in ring 0. The
 //! verdict: the last report line, and that QEMU was still running when the
-//! time was up.
+//! time was up. `--small-spaces` runs the kernel with small spaces on (the
+//! program asks for them), so that the IPC fast path's window switches are
+//! soaked too.
 
 use crate::arguments::Arguments;
 use std::path::PathBuf;
@@ -22,15 +24,16 @@ use xtask::qemu::{self, Cpu, QemuConfig};
 use xtask::{Result, TaskError, install, native, paths, process};
 
 const ACCEPTED: &str = "--calls N, --cpu 486|pentium|both, --seeds K, --jobs J, --seconds S, --small-spaces, \
-                        --replay SEED:CALL; or --native [--cpu 486|pentium] [--seconds S] [--seed N]";
+                        --replay SEED:CALL; or --native [--cpu 486|pentium] [--seconds S] [--seed N] [--small-spaces]";
 
 pub fn run(mut arguments: Arguments) -> Result<i32> {
     if arguments.flag("--native") {
         let cpu = arguments.value("--cpu")?.map(|text| Cpu::parse(&text)).transpose()?.unwrap_or(Cpu::I486);
         let seconds = number(arguments.value("--seconds")?, "--seconds")?.unwrap_or(60);
         let seed = number(arguments.value("--seed")?, "--seed")?.unwrap_or(1);
+        let small_spaces = arguments.flag("--small-spaces");
         arguments.finish("soak --native", ACCEPTED)?;
-        return native_soak(cpu, seconds, seed as u32);
+        return native_soak(cpu, seconds, seed as u32, small_spaces);
     }
     if arguments.rest().iter().any(|argument| argument == "--help" || argument == "-h") {
         println!("usage: cargo xtask soak [options]\noptions: {ACCEPTED}");
@@ -77,14 +80,18 @@ fn hostile_file(seed: u32) -> Result<PathBuf> {
     Ok(file)
 }
 
-/// Run the hostile program in QEMU for `seconds` with the self-audit on.
-pub fn run_native(cpu: Cpu, seconds: u64, seed: u32) -> Result<NativeSoak> {
+/// Run the hostile program in QEMU for `seconds` with the self-audit on
+/// (and small spaces, when asked).
+pub fn run_native(cpu: Cpu, seconds: u64, seed: u32, small_spaces: bool) -> Result<NativeSoak> {
     install::ensure_debian(&[install::QEMU])?;
     let image = native::build_image()?;
     let exported = modules::export(&Programs::Files(vec![hostile_file(seed)?]))?;
     let mut config = QemuConfig::new(cpu, &image);
     config.modules = exported;
     config.options.push("audit".into());
+    if small_spaces {
+        config.options.push("small-spaces".into());
+    }
     let outcome = qemu::run_captured(&config, Duration::from_secs(seconds))?;
     let last = outcome.serial.lines().rev().find_map(|line| {
         let rest = line.strip_prefix("soak: ")?;
@@ -107,9 +114,13 @@ pub fn run_native(cpu: Cpu, seconds: u64, seed: u32) -> Result<NativeSoak> {
     Ok(NativeSoak { system_calls, audits, failure, serial: outcome.serial })
 }
 
-fn native_soak(cpu: Cpu, seconds: u64, seed: u32) -> Result<i32> {
-    eprintln!("xtask: the hostile program (seed {seed}) on -cpu {} for {seconds} s, self-audit on", cpu.qemu_name());
-    let soak = run_native(cpu, seconds, seed)?;
+fn native_soak(cpu: Cpu, seconds: u64, seed: u32, small_spaces: bool) -> Result<i32> {
+    let spaces = if small_spaces { ", small spaces on" } else { "" };
+    eprintln!(
+        "xtask: the hostile program (seed {seed}) on -cpu {} for {seconds} s, self-audit on{spaces}",
+        cpu.qemu_name()
+    );
+    let soak = run_native(cpu, seconds, seed, small_spaces)?;
     match &soak.failure {
         None => {
             println!(
