@@ -5,8 +5,9 @@
 //! mapping the frame of its tree; the I/O mappings keep their rules and
 //! their ports are open in their tasks' bitmaps; every thread is in exactly
 //! the queues its state calls for (a ready queue, one sender queue, the
-//! timeout list), the timeout list is in time order, and both parties of a
-//! transfer stalled on a page fault are still in it together. Read-only; it costs
+//! timeout list), the timeout list is in time order, both parties of a
+//! transfer stalled on a page fault are still in it together, and small-space
+//! ids and the loaded segment window are what the IPC fast path assumes. Read-only; it costs
 //! a walk over every address space, so it is for tests and the native
 //! image's `audit` option, never for the kernel's own paths.
 //!
@@ -61,6 +62,8 @@ pub enum AuditError {
     },
     /// A rule of the timeout list broken at `thread`.
     Timeouts { thread: u32, rule: &'static str },
+    /// A rule of the small spaces broken by `task` (0: the loaded window).
+    SmallSpaces { task: u8, rule: &'static str },
 }
 
 /// What the audit counted.
@@ -275,6 +278,29 @@ impl Kernel {
         Ok(())
     }
 
+    /// What the IPC fast path's assembly relies on when it reads the small
+    /// spaces without the configuration (`native-boot`'s `fastpath.rs`): a
+    /// task's small-space id is 0, or small spaces are on and the id has a
+    /// window; the loaded window is the large one (base 0) or a small one
+    /// (base in the small-space area, far above any id).
+    fn audit_small_spaces(&self) -> Result<(), AuditError> {
+        for (task, entry) in self.threads.tasks.iter().enumerate() {
+            if entry.small != 0
+                && (!self.config.small_spaces || ia32::abi::SmallSpaceId(entry.small).window().is_none())
+            {
+                return Err(AuditError::SmallSpaces {
+                    task: task as u8,
+                    rule: "a small-space id without small spaces on, or without a window",
+                });
+            }
+        }
+        let window = self.loaded_window;
+        if window != layout::SegmentWindow::LARGE && window.base < layout::SMALL_SPACE_AREA {
+            return Err(AuditError::SmallSpaces { task: 0, rule: "a loaded window outside the small-space area" });
+        }
+        Ok(())
+    }
+
     /// Check the mapping database against every page table.
     pub fn audit<H: Hardware>(&self, hardware: &mut H) -> Result<AuditSummary, AuditError> {
         self.mapping.check_invariants().map_err(AuditError::Tree)?;
@@ -283,6 +309,7 @@ impl Kernel {
         self.audit_timeouts()?;
         self.audit_transfers()?;
         self.audit_ports(hardware)?;
+        self.audit_small_spaces()?;
         let mut summary = AuditSummary::default();
         for (index, node) in self.mapping.nodes() {
             summary.nodes += 1;
@@ -368,5 +395,36 @@ impl Kernel {
             }
         }
         Ok(summary)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AuditError;
+    use crate::Kernel;
+    use crate::layout::SegmentWindow;
+    use std::boxed::Box;
+
+    /// The rules the IPC fast path's assembly relies on for small spaces
+    /// fail the audit when broken. (The kernel is ~2 MB: built on a thread
+    /// with a stack for it.)
+    #[test]
+    fn small_space_ids_and_the_loaded_window_are_audited() {
+        let run = || {
+            let mut kernel = Box::new(Kernel::new());
+            kernel.config.small_spaces = false;
+            assert_eq!(kernel.audit_small_spaces(), Ok(()));
+            kernel.threads.tasks[5].small = 2;
+            let broken = kernel.audit_small_spaces();
+            assert!(matches!(broken, Err(AuditError::SmallSpaces { task: 5, .. })), "small spaces off: {broken:?}");
+            kernel.config.small_spaces = true;
+            assert_eq!(kernel.audit_small_spaces(), Ok(()));
+            kernel.threads.tasks[5].small = 0x80;
+            assert!(kernel.audit_small_spaces().is_err(), "an id without a window");
+            kernel.threads.tasks[5].small = 0;
+            kernel.loaded_window = SegmentWindow { base: 0x1000, size: 4 << 20 };
+            assert!(matches!(kernel.audit_small_spaces(), Err(AuditError::SmallSpaces { task: 0, .. })));
+        };
+        std::thread::Builder::new().stack_size(64 << 20).spawn(run).unwrap().join().unwrap();
     }
 }

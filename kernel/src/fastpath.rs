@@ -57,7 +57,7 @@ pub mod assembly {
     /// size, its two descriptors (u64 each).
     pub const USER_WINDOW_SIZE: usize = core::mem::size_of::<UserWindow>();
     pub const USER_WINDOW_BASE: usize = offset_of!(UserWindow, window) + offset_of!(SegmentWindow, base);
-    pub const USER_WINDOW_LIMIT: usize = offset_of!(UserWindow, window) + offset_of!(SegmentWindow, size);
+    pub const USER_WINDOW_BYTES: usize = offset_of!(UserWindow, window) + offset_of!(SegmentWindow, size);
     pub const USER_WINDOW_CODE: usize = offset_of!(UserWindow, code);
     pub const USER_WINDOW_DATA: usize = offset_of!(UserWindow, data);
     /// The GDT's user code and data descriptors, in the kernel's window.
@@ -189,7 +189,10 @@ impl Kernel {
     /// (the model charges its measured cost then) or leaves it to
     /// [`Kernel::fast_ipc`]: it does not remove a receiver's timeout. (It
     /// switches address spaces and small-space windows itself, from
-    /// `layout::USER_WINDOWS`, as [`Kernel::switch_space`] does.)
+    /// `layout::USER_WINDOWS`, as [`Kernel::switch_space`] does. It reads
+    /// the task's small-space id without asking whether small spaces are
+    /// on: an id is nonzero only when they are, and only with a window —
+    /// `thread_schedule` ignores other requests; `Kernel::audit` checks it.)
     fn assembly_takes(&self, receiver: u16) -> bool {
         self.threads.tcb(receiver).wakeup == 0
     }

@@ -260,8 +260,8 @@ ipc_fastpath:
     xor eax, eax
     iretd
 8:
-    # Kernel events on: report them in Rust (DS, ES and DF as Rust wants them).
-    push es
+    # Kernel events on: report them in Rust (DS, ES and DF as Rust wants
+    # them; the exit at 7 loads ES again).
     push eax
     push ecx
     push edx
@@ -275,7 +275,6 @@ ipc_fastpath:
     pop edx
     pop ecx
     pop eax
-    pop es
     jmp 7b
 20:
     # Another window may be due: ESI = the task's entry of USER_WINDOWS.
@@ -284,10 +283,10 @@ ipc_fastpath:
     mov ebp, [esi + {window_base}]
     cmp ebp, [{kernel} + {loaded_window_base}]
     jne ipc_fastpath_window
-    mov ebp, [esi + {window_limit}]
+    mov ebp, [esi + {window_bytes}]
     cmp ebp, [{kernel} + {loaded_window_size}]
     jne ipc_fastpath_window
-    mov ebp, [esi + {window_limit} + 4]
+    mov ebp, [esi + {window_bytes} + 4]
     cmp ebp, [{kernel} + {loaded_window_size} + 4]
     jne ipc_fastpath_window
     # The same window: a large space goes on to its CR3.
@@ -302,9 +301,9 @@ ipc_fastpath:
 ipc_fastpath_window:
     mov ebp, [esi + {window_base}]
     mov [{kernel} + {loaded_window_base}], ebp
-    mov ebp, [esi + {window_limit}]
+    mov ebp, [esi + {window_bytes}]
     mov [{kernel} + {loaded_window_size}], ebp
-    mov ebp, [esi + {window_limit} + 4]
+    mov ebp, [esi + {window_bytes} + 4]
     mov [{kernel} + {loaded_window_size} + 4], ebp
     mov ebp, [esi + {window_code}]
     mov [{gdt_user_code}], ebp
@@ -430,7 +429,7 @@ id_nearest_fastpath:
     user_windows = sym kernel::layout::USER_WINDOWS,
     user_window_shift = const at::USER_WINDOW_SIZE.trailing_zeros(),
     window_base = const at::USER_WINDOW_BASE,
-    window_limit = const at::USER_WINDOW_LIMIT,
+    window_bytes = const at::USER_WINDOW_BYTES,
     window_code = const at::USER_WINDOW_CODE,
     window_data = const at::USER_WINDOW_DATA,
     gdt_user_code = const at::GDT_USER_CODE,
