@@ -114,9 +114,13 @@ impl Image {
                 code.push((address, bytes.to_vec()));
             }
         }
+        // The IDT gates of 0x30 and 0x31 lead straight to the fast paths.
+        let mut stubs: HashSet<u32> = stubs.collect::<Result<_>>()?;
+        stubs.insert(find("ipc_fastpath")?.0);
+        stubs.insert(find("id_nearest_fastpath")?.0);
         Ok(Self {
             code,
-            stubs: stubs.collect::<Result<_>>()?,
+            stubs,
             fastpath: find("ipc_fastpath")?.0,
             fastpath_window: find("ipc_fastpath_window")?.0,
             small_fastpath: find("id_nearest_fastpath")?.0,
