@@ -90,11 +90,13 @@ ipc_fastpath:
     je ipc_slow_zero
     shl eax, {tcb_shift}
     lea eax, [eax + {kernel} + {tcbs}]
+    # (A check that does not need EAX first: on the 486 an address
+    # register written by the instruction before costs a cycle.)
+    cmp byte ptr [{kernel} + {reload_segments}], 0
+    jne ipc_slow_zero
     cmp byte ptr [eax + {tcb_irq}], 0
     jne ipc_slow_zero
     cmp byte ptr [eax + {tcb_flags}], 0
-    jne ipc_slow_zero
-    cmp byte ptr [{kernel} + {reload_segments}], 0
     jne ipc_slow_zero
     cmp word ptr [eax + {tcb_senders_first}], {none}
     jne ipc_slow_zero
@@ -110,9 +112,7 @@ ipc_fastpath:
     shr ecx, 16
     and ecx, 0xFF
     jz ipc_slow_saved
-    mov ebp, [eax + {tcb_id}]
-    shr ebp, 16
-    and ebp, 0xFF
+    movzx ebp, byte ptr [eax + {tcb_id} + 2]
     # Within a clan: same task, the target's chief is the caller's task,
     # the same chief, or the target is the caller's chief.
     cmp ecx, ebp
@@ -168,10 +168,8 @@ ipc_fastpath:
     mov ebp, [ecx + {tcb_wakeup}]
     or ebp, [ecx + {tcb_wakeup} + 4]
     jnz ipc_slow_saved
-    # EDI = the receiver's task.
-    mov edi, esi
-    shr edi, 16
-    and edi, 0xFF
+    # EDI = the receiver's task (its id is the destination's, checked above).
+    movzx edi, byte ptr [ecx + {tcb_id} + 2]
     lea edi, [edi + edi * 2]
     lea edi, [{kernel} + {tasks} + edi * 8]
     # Perform. Counters first (Kernel::entry, fast_ipc). Each is a u64:
