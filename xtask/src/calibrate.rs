@@ -114,16 +114,16 @@ impl Image {
                 code.push((address, bytes.to_vec()));
             }
         }
+        let (fastpath, small_fastpath) = (find("ipc_fastpath")?.0, find("id_nearest_fastpath")?.0);
         // The IDT gates of 0x30 and 0x31 lead straight to the fast paths.
         let mut stubs: HashSet<u32> = stubs.collect::<Result<_>>()?;
-        stubs.insert(find("ipc_fastpath")?.0);
-        stubs.insert(find("id_nearest_fastpath")?.0);
+        stubs.extend([fastpath, small_fastpath]);
         Ok(Self {
             code,
             stubs,
-            fastpath: find("ipc_fastpath")?.0,
+            fastpath,
             fastpath_window: find("ipc_fastpath_window")?.0,
-            small_fastpath: find("id_nearest_fastpath")?.0,
+            small_fastpath,
             trap_common: find("trap_common")?.0,
             report: (report, report + report_size.max(1)),
             low,
