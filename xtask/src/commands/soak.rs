@@ -12,7 +12,9 @@
 //! a report line every 16 audits). A broken invariant stops the kernel
 //! (QEMU exits with 37); so do a panic and an exception in ring 0. The
 //! verdict: the last report line, and that QEMU was still running when the
-//! time was up. `--small-spaces` runs the kernel with small spaces on (the
+//! time was up. QEMU's clock follows the instruction count (`-icount`), so
+//! the program's timing does not depend on the host's load and a failing
+//! seed repeats; its whole console is kept in `target/soak/`. `--small-spaces` runs the kernel with small spaces on (the
 //! program asks for them), so that the IPC fast path's window switches are
 //! soaked too.
 
@@ -88,6 +90,10 @@ pub fn run_native(cpu: Cpu, seconds: u64, seed: u32, small_spaces: bool) -> Resu
     let exported = modules::export(&Programs::Files(vec![hostile_file(seed)?]))?;
     let mut config = QemuConfig::new(cpu, &image);
     config.modules = exported;
+    // Virtual time from the instruction count: the program's epochs (and
+    // whether the healthy pair made progress in one) do not depend on how
+    // busy the host is, and a run of a seed repeats.
+    config.instruction_clock = true;
     config.options.push("audit".into());
     if small_spaces {
         config.options.push("small-spaces".into());
@@ -132,11 +138,25 @@ fn native_soak(cpu: Cpu, seconds: u64, seed: u32, small_spaces: bool) -> Result<
             Ok(0)
         }
         Some(reason) => {
-            let tail: Vec<&str> = soak.serial.lines().rev().take(20).collect();
-            for line in tail.iter().rev() {
+            // The whole console goes to a file (the report lines alone are
+            // thousands); the lines that explain the end, to the terminal.
+            let folder = paths::target().join("soak");
+            std::fs::create_dir_all(&folder)?;
+            let spaces = if small_spaces { "-small-spaces" } else { "" };
+            let log = folder.join(format!("native-{}-seed-{seed}{spaces}.log", cpu.qemu_name()));
+            std::fs::write(&log, &soak.serial)?;
+            let telling = soak.serial.lines().filter(|line| !line.starts_with("soak: ")).collect::<Vec<_>>();
+            for line in &telling[telling.len().saturating_sub(20)..] {
                 eprintln!("{line}");
             }
             println!("soak (native, {}): FAILED after {} system calls: {reason}", cpu.qemu_name(), soak.system_calls);
+            println!("soak: the whole console is in {}", log.display());
+            println!(
+                "soak: to repeat it (the timer follows the instruction count): cargo xtask soak --native --cpu {} \
+                 --seconds {seconds} --seed {seed}{}",
+                cpu.qemu_name(),
+                if small_spaces { " --small-spaces" } else { "" }
+            );
             Ok(1)
         }
     }
