@@ -24,6 +24,10 @@ pub enum Path {
     IpcError,
     /// A page fault turned into an IPC to the pager.
     PageFault,
+    /// page fault: the fast path the native image runs in assembly (a user
+    /// fault in a large space, delivered as registers to a pager in the
+    /// same clan that already waits for it, no timeout to remove).
+    FaultFast,
     /// A page fault of sigma0 resolved by the kernel itself.
     Sigma0Fault,
     /// A hardware interrupt (timer tick or device IRQ).
@@ -43,13 +47,14 @@ pub enum Path {
 }
 
 impl Path {
-    pub const ALL: [Path; 13] = [
+    pub const ALL: [Path; 14] = [
         Path::IpcFast,
         Path::IpcShort,
         Path::IpcBlock,
         Path::IpcLong,
         Path::IpcError,
         Path::PageFault,
+        Path::FaultFast,
         Path::Sigma0Fault,
         Path::Interrupt,
         Path::Small,
@@ -67,6 +72,7 @@ impl Path {
             Path::IpcLong => "ipc-long",
             Path::IpcError => "ipc-error",
             Path::PageFault => "page-fault",
+            Path::FaultFast => "fault-fast",
             Path::Sigma0Fault => "sigma0-fault",
             Path::Interrupt => "interrupt",
             Path::Small => "small-syscall",

@@ -98,6 +98,10 @@ pub mod assembly {
     pub const TCB_SENDERS_FIRST: usize = offset_of!(Tcb, senders_first);
     pub const TCB_RECEIVE_FROM: usize = offset_of!(Tcb, receive_from);
     pub const TCB_SAVED_FROM: usize = offset_of!(Tcb, saved_from);
+    pub const TCB_PAGER: usize = offset_of!(Tcb, pager);
+    pub const TCB_FAULT_ADDRESS: usize = offset_of!(Tcb, fault_address);
+    /// `Statistics::page_faults` (u64).
+    pub const PAGE_FAULTS: usize = offset_of!(Kernel, statistics) + offset_of!(Statistics, page_faults);
     /// The saved registers: `TCB_FRAME + FRAME_*`.
     pub const TCB_FRAME: usize = offset_of!(Tcb, frame);
     pub const FRAME_EAX: usize = offset_of!(Frame, registers) + 4 * register::EAX;
@@ -114,6 +118,14 @@ pub mod assembly {
     pub const STATE_READY: u8 = crate::thread::State::Ready as u8;
     pub const STATE_RECEIVING: u8 = crate::thread::State::Receiving as u8;
     pub const FLAG_RECEIVE_PHASE: u8 = crate::thread::flag::RECEIVE_PHASE;
+    pub const FLAG_PAGE_FAULT: u8 = crate::thread::flag::PAGE_FAULT;
+    /// The receive of a page-fault IPC: a map window of the whole space.
+    pub const PAGE_FAULT_WINDOW: u32 = crate::ipc::PAGE_FAULT_WINDOW;
+    pub const TIMEOUTS_INFINITE: u32 = ia32::abi::Timeouts::INFINITE.0;
+    /// A large space's user addresses end here.
+    pub const USER_LIMIT: u32 = crate::layout::USER_LIMIT;
+    /// sigma0's faults the kernel answers itself.
+    pub const SIGMA0_TASK: u32 = crate::memory::SIGMA0_TASK as u32;
     pub const OPEN: u32 = crate::thread::OPEN.0;
     pub const NONE: u16 = crate::thread::NONE;
     pub const USER_FLAGS: u32 = crate::USER_FLAGS;

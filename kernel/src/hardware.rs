@@ -97,6 +97,12 @@ pub trait Hardware {
     /// Take one byte from the console if one is waiting.
     fn console_read(&mut self) -> Option<u8>;
 
+    /// Whether this hardware's entry runs the native image's assembly fast
+    /// paths before the kernel: then a kernel entry is never one they take,
+    /// and the kernel need not ask whether it would be (the machine model
+    /// asks, to charge their cost).
+    const ASSEMBLY_FAST_PATHS: bool = false;
+
     /// Report what the kernel did. Implementations that do not listen make
     /// this free.
     fn emit(&mut self, event: &KernelEvent);

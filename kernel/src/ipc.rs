@@ -30,7 +30,7 @@ enum SendOutcome {
 }
 
 /// The receive window of the kernel's page-fault IPC: the whole address space.
-const PAGE_FAULT_WINDOW: u32 = Fpage::WHOLE_SPACE.0 | 2;
+pub(crate) const PAGE_FAULT_WINDOW: u32 = Fpage::WHOLE_SPACE.0 | 2;
 
 impl Kernel {
     /// `int 0x30`.

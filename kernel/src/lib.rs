@@ -40,6 +40,7 @@ mod debugger;
 pub mod event;
 mod exceptions;
 pub mod fastpath;
+mod fault_fastpath;
 pub mod hardware;
 pub mod inspect;
 mod interrupts;
@@ -316,7 +317,12 @@ impl Kernel {
             },
             Cause::Exception if current == NONE => cost::Path::Exception,
             Cause::Exception => match trap.vector {
-                ia32::registers::vector::PAGE_FAULT => self.page_fault(hardware, current, trap),
+                ia32::registers::vector::PAGE_FAULT => {
+                    // Natively the assembly took the faults it takes before Rust ran.
+                    let fast = !H::ASSEMBLY_FAST_PATHS && self.fault_assembly_takes(current, &trap, frame);
+                    let path = self.page_fault(hardware, current, trap);
+                    if fast { cost::Path::FaultFast } else { path }
+                }
                 ia32::registers::vector::BREAKPOINT => self.debugger(hardware, current),
                 _ => self.exception(hardware, current, trap),
             },

@@ -2,7 +2,7 @@
 ; system call: the flat user selector in DS, ES, FS and GS, whatever the
 ; thread had loaded into them, on every path (the general exit and, on the
 ; native image, the assembly paths of IPC and id_nearest). A receiver never
-; starts with its sender's selectors.
+; starts with its sender's selectors. And there is no LDT to load others from.
 %include "testing.inc"
 
 ECHO_ID     equ 0x04050001          ; task 5: reports its ES, FS and GS, then nulls them and answers
@@ -64,6 +64,20 @@ _start:
     check_eq edx, 0, "the receiver found ES, FS and GS flat, not its sender's"
     check_eq dword [not_flat_mask], 0, "ES, FS and GS are flat after the call, though the answering thread nulled its own"
 
+; No LDT: an LDT selector names no descriptor. (The native image once kept
+; the LDT register a reset leaves, base 0 and limit 0xFFFF: a thread could
+; build descriptors of its own in its memory below 64 KB and load them — a
+; code segment, a call gate into ring 0. The soak found it when an IPC fast
+; path returned a receiver with its caller's such CS.) Task 5 asks `lsl`
+; about selector 0x0007 (LDT index 0, RPL 3): with no LDT the answer is
+; "no descriptor" (ZF clear) and no memory is read; with the reset one the
+; CPU reads linear address 0, a fault the test's pager refuses, and the
+; answer never comes (the receive times out after ~2 ms).
+    l4_ipc L4_IPC_SHORT_MSG, L4_IPC_SHORT_MSG, (2 << 24) | 10, ECHO_ID, 2, 0, 0
+    check_eq eax, 0, "task 5 answered the LDT probe"
+    check_eq edx, 0, "lsl finds no descriptor for the LDT selector 0x0007"
+    check_eq dword [pager_refused], 0, "and nothing read linear address 0 (no LDT there)"
+
 ; The general path (thread_schedule reading its own parameters).
     null_selectors
     l4_thread_schedule 0xFFFFFFFF, 0, L4_NIL_ID
@@ -76,6 +90,8 @@ _start:
 echo:
     ipc_wait
 .answer:
+    cmp edx, 2
+    je .probe_ldt
     xor edx, edx
     mov ax, es
     cmp ax, FLAT
@@ -95,6 +111,13 @@ echo:
     null_selectors
     l4_ipc L4_IPC_SHORT_MSG, L4_IPC_OPEN, L4_IPC_NEVER, esi, edx, 0, 0
     jmp .answer
+; w0 = 1 when `lsl` found a descriptor for LDT selector 0x0007.
+.probe_ldt:
+    mov ecx, 0x0007
+    xor edx, edx
+    lsl eax, ecx
+    setz dl
+    jmp .gs_flat
 
 section .bss
 not_flat_mask: resd 1

@@ -119,3 +119,35 @@ fn id_nearest_in_the_clan_takes_at_most_60_instructions() {
     let most = counts.iter().copied().max().unwrap();
     assert!(most <= 60, "a fast id_nearest took {most} instructions (the goal is at most 60): {counts:?}");
 }
+
+/// A page fault delivered to a pager that already waits for it (issue 14:
+/// at most 250 instructions) takes the assembly fast path
+/// (`page_fault_fastpath`), counted from the IDT gate to the `iretd` in
+/// QEMU's execution log; and the model charges the fast path's cost for
+/// exactly the faults the assembly took (`Kernel::fault_assembly_takes`,
+/// the assembly's guards in Rust): ping-pong's root task pages ping and
+/// pong, and each of their faults is counted on both sides.
+#[test]
+fn a_page_fault_to_a_waiting_pager_takes_the_fast_path_in_both() {
+    use sim::kernel_crate::cost::Path;
+    let limits = xtask::calibrate::Limits { per_path: 1_000, entries: 3_000, time: Duration::from_secs(90) };
+    let samples = xtask::calibrate::trace(Cpu::I486, &Programs::Scenario("ping-pong".into()), &[], limits)
+        .expect("the native image runs under QEMU's execution log");
+    let native: Vec<u32> =
+        samples.iter().filter(|sample| sample.path == "fault-fast").map(|sample| sample.count()).collect();
+    let mut config = sim::SystemConfig::new(sim::CpuModel::I486);
+    config.machine_events = sim::EventFilter::CHANGES;
+    let mut system = sim::System::new(config);
+    system.log_mut().keep_entry_costs = sim::entry_costs::Keep::Every;
+    system.boot(&sim::scenarios::find("ping-pong").unwrap().modules().unwrap()).unwrap();
+    assert!(matches!(system.run(sim::Budget::instructions(u64::MAX)), sim::RunResult::Exited { .. }));
+    let faults: Vec<_> = system.log().entry_costs().records().filter(|record| record.cost.vector == 14).collect();
+    let model = faults.iter().filter(|record| record.cost.path == Some(Path::FaultFast)).count();
+    // (The others are sigma0's own, which the kernel answers itself.)
+    let general = faults.iter().filter(|record| record.cost.path == Some(Path::PageFault)).count();
+    assert_eq!(general, 0, "every fault sent to a pager is a fast one in the model");
+    assert!(native.len() >= 4, "only {} faults took the fast path natively", native.len());
+    assert_eq!(model, native.len(), "fast page faults, model vs native: {native:?}");
+    let most = native.iter().copied().max().unwrap();
+    assert!(most <= 250, "a fast page fault took {most} instructions (the goal is at most 250): {native:?}");
+}

@@ -11,7 +11,8 @@
 //! count. An entry without a record that went through `ipc_fastpath` to its
 //! `iretd` is the assembly IPC fast path (with the work of a window switch
 //! when it passed `ipc_fastpath_window`); through `id_nearest_fastpath`, the
-//! assembly id_nearest. Interrupts are traced like any entry
+//! assembly id_nearest; through `page_fault_fastpath`, the assembly page
+//! fault (a window switch at `fault_fastpath_window`). Interrupts are traced like any entry
 //! (nothing masks them, unlike gdb's single-step).
 //!
 //! The traces are priced with the model's cost tables and fitted (a base
@@ -27,17 +28,19 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use std::io::BufRead;
 use std::process::Stdio;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// The names of `kernel::cost::Path`, in its `ALL` order (the record's
 /// index). Kept equal by the `kernel_paths` test in the tests crate.
-pub const PATH_NAMES: [&str; 13] = [
+pub const PATH_NAMES: [&str; 14] = [
     "ipc-fast",
     "ipc-short",
     "ipc-block",
     "ipc-long",
     "ipc-error",
     "page-fault",
+    "fault-fast",
     "sigma0-fault",
     "interrupt",
     "small-syscall",
@@ -78,6 +81,9 @@ struct Image {
     /// Where the fast path switches small-space windows.
     fastpath_window: u32,
     small_fastpath: u32,
+    /// The page-fault fast path, and where it switches windows.
+    fault_fastpath: u32,
+    fault_fastpath_window: u32,
     trap_common: u32,
     /// `calibration_report`: [start, end).
     report: (u32, u32),
@@ -115,15 +121,18 @@ impl Image {
             }
         }
         let (fastpath, small_fastpath) = (find("ipc_fastpath")?.0, find("id_nearest_fastpath")?.0);
-        // The IDT gates of 0x30 and 0x31 lead straight to the fast paths.
+        let fault_fastpath = find("page_fault_fastpath")?.0;
+        // The IDT gates of 14, 0x30 and 0x31 lead straight to the fast paths.
         let mut stubs: HashSet<u32> = stubs.collect::<Result<_>>()?;
-        stubs.extend([fastpath, small_fastpath]);
+        stubs.extend([fastpath, small_fastpath, fault_fastpath]);
         Ok(Self {
             code,
             stubs,
             fastpath,
             fastpath_window: find("ipc_fastpath_window")?.0,
             small_fastpath,
+            fault_fastpath,
+            fault_fastpath_window: find("fault_fastpath_window")?.0,
             trap_common: find("trap_common")?.0,
             report: (report, report + report_size.max(1)),
             low,
@@ -162,6 +171,8 @@ struct Entry {
     through_fastpath: bool,
     through_fastpath_window: bool,
     through_small_fastpath: bool,
+    through_fault_fastpath: bool,
+    through_fault_fastpath_window: bool,
     through_general: bool,
 }
 
@@ -173,13 +184,16 @@ pub fn trace(cpu: Cpu, programs: &Programs, options: &[&str], limits: Limits) ->
     let image = Image::read(&image_path)?;
     let folder = paths::target().join("calibration");
     std::fs::create_dir_all(&folder)?;
-    let fifo = folder.join(format!("exec-{}-{}.fifo", cpu.qemu_name(), std::process::id()));
+    // Named per run: tests trace in parallel threads of one process.
+    static RUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let run = format!("{}-{}-{}", cpu.qemu_name(), std::process::id(), RUNS.fetch_add(1, Ordering::Relaxed));
+    let fifo = folder.join(format!("exec-{run}.fifo"));
     let _ = std::fs::remove_file(&fifo);
     let made = std::process::Command::new("mkfifo").arg(&fifo).status()?;
     if !made.success() {
         return Err(TaskError::new(format!("mkfifo {} failed", fifo.display())));
     }
-    let monitor = folder.join(format!("monitor-{}-{}.socket", cpu.qemu_name(), std::process::id()));
+    let monitor = folder.join(format!("monitor-{run}.socket"));
     let _ = std::fs::remove_file(&monitor);
     let mut config = QemuConfig::new(cpu, &image_path);
     config.monitor = Some(monitor.clone());
@@ -268,6 +282,8 @@ fn record(
             entry.through_fastpath |= pc == image.fastpath;
             entry.through_fastpath_window |= pc == image.fastpath_window;
             entry.through_small_fastpath |= pc == image.small_fastpath;
+            entry.through_fault_fastpath |= pc == image.fault_fastpath;
+            entry.through_fault_fastpath_window |= pc == image.fault_fastpath_window;
             entry.through_general |= pc == image.trap_common;
             match entry.instructions.last_mut() {
                 Some(last) if last.0 == pc => last.1 += 1,
@@ -328,6 +344,9 @@ fn finish(
             ("ipc-fast", if entry.through_fastpath_window { [2, 16, 0, 0] } else { [0; 4] })
         }
         [] if entry.through_small_fastpath && !entry.through_general => ("small-fast", [0; 4]),
+        [] if entry.through_fault_fastpath && !entry.through_general => {
+            ("fault-fast", if entry.through_fault_fastpath_window { [2, 16, 0, 0] } else { [0; 4] })
+        }
         _ => return,
     };
     let count = counts.entry(path.to_string()).or_default();

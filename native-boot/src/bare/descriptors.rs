@@ -4,7 +4,8 @@
 //!
 //! In ring 0 the image uses the flat kernel selectors 0x08/0x10: the user
 //! data selector 0x23 may describe a small space (a segment based at the
-//! small-space area), which would move every kernel access.
+//! small-space area), which would move every kernel access. There is no
+//! LDT (the LDT register is loaded with the null selector).
 
 use super::traps;
 use kernel::layout::{self, SegmentWindow, selector};
@@ -65,6 +66,13 @@ pub fn init() {
             "2:",
             "mov ax, {tss}",
             "ltr ax",
+            // No LDT: the LDT register a reset (or the loader) leaves may
+            // describe one — at reset base 0, limit 0xFFFF — and a thread
+            // could then build descriptors of its own in its memory below
+            // 64 KB and load them (a code segment, a call gate into ring 0).
+            // A null LDT makes every LDT selector a #GP, as the model has it.
+            "xor eax, eax",
+            "lldt ax",
             gdt = in(reg) &gdt_pointer,
             idt = in(reg) &idt_pointer,
             data = const selector::KERNEL_DATA.0,

@@ -48,14 +48,37 @@ extern "C" fn fastpath_report(caller_tcb: u32, switched: u32) {
     // Safety: called from the fast path in ring 0 with interrupts off, DS,
     // ES and the direction flag set up for Rust; nothing else holds them.
     let (kernel, mut hardware) = unsafe { super::kernel_and_machine() };
+    kernel.report_fast_ipc(&mut hardware, tcb_index(caller_tcb));
+    report_switch(kernel, &mut hardware, switched);
+}
+
+/// The events of the page fault the assembly just delivered, when kernel
+/// events are on: `faulter_tcb` is the faulting thread's TCB address,
+/// `switched` as for [`fastpath_report`]. The pager is current by now.
+#[unsafe(no_mangle)]
+extern "C" fn fault_fastpath_report(faulter_tcb: u32, switched: u32) {
+    // Safety: as for `fastpath_report`; CR2 still holds the fault's address
+    // (nothing faulted since).
+    let (kernel, mut hardware) = unsafe { super::kernel_and_machine() };
+    let address = super::read_cr2();
+    kernel.report_fast_fault(&mut hardware, tcb_index(faulter_tcb), address);
+    report_switch(kernel, &mut hardware, switched);
+}
+
+/// The index of the TCB at `address`.
+fn tcb_index(address: u32) -> u16 {
     let tcbs = core::ptr::addr_of!(KERNEL) as u32 + at::TCBS as u32;
-    let caller = ((caller_tcb - tcbs) >> at::TCB_SHIFT) as u16;
-    kernel.report_fast_ipc(&mut hardware, caller);
+    ((address - tcbs) >> at::TCB_SHIFT) as u16
+}
+
+/// What the fast paths' switch of address space or window did: `switched`
+/// 1 when CR3 was loaded, 2 when a small-space window was.
+fn report_switch(kernel: &kernel::Kernel, hardware: &mut NativeHardware, switched: u32) {
     let task = kernel.current_thread().task();
     if switched == 1 {
-        kernel.report_space_switch(&mut hardware, task);
+        kernel.report_space_switch(hardware, task);
     } else if switched == 2 {
-        kernel.report_small_space(&mut hardware, task);
+        kernel.report_small_space(hardware, task);
     }
 }
 
@@ -68,6 +91,143 @@ extern "C" fn fastpath_report(caller_tcb: u32, switched: u32) {
 core::arch::global_asm!(
     r#"
     .section .text.fastpath, "ax"
+    .noaltmacro
+    # What both fast paths do once the receiver (ECX: its TCB; EDI: its
+    # task's record) is chosen and the caller (EAX: its TCB) waits: the
+    # receiver becomes current and runs, with the message in EDX, EBX and
+    # EDI. `kind` is ipc or fault (EDI is then 0), `window` the label of the
+    # window switch (the calibration looks for it), `report` the Rust
+    # function reporting the events.
+    .macro receiver_runs kind, window, report
+    # The receiver runs: current, its user segment window and address space
+    # (`Kernel::switch_space`). A large space after a large space (the
+    # common case, and the only one without small spaces) keeps the window:
+    # the task's small-space id is 0 and the loaded window's base is 0 (a
+    # small window's base is at least the small-space area's, far above
+    # any id), so one compare says it. EDI then counts what to report:
+    # 1 = CR3 loaded, 2 = a small window loaded.
+    mov ebp, ecx
+    sub ebp, offset {kernel} + {tcbs}
+    shr ebp, {tcb_shift}
+    mov word ptr [{kernel} + {current}], bp
+    movzx esi, byte ptr [edi + {task_small}]
+    cmp esi, [{kernel} + {loaded_window_base}]
+    jne 20f
+    mov ebp, [edi + {task_directory}]
+    xor edi, edi
+21:
+    cmp ebp, [{kernel} + {loaded_directory}]
+    je 6f
+    test ebp, ebp
+    jz 6f
+    mov [{kernel} + {loaded_directory}], ebp
+    mov cr3, ebp
+    add dword ptr [{kernel} + {space_switches}], 1
+    jc 34f
+35:
+    inc edi
+6:
+    # The receiver's EIP, EFLAGS (user flags only, IF on) and ESP into the
+    # CPU's iret frame; CS and SS are the same for every thread.
+    mov ebp, [ecx + {frame} + {frame_eip}]
+    mov [esp], ebp
+    mov ebp, [ecx + {frame} + {frame_eflags}]
+    and ebp, {user_flags}
+    or ebp, {exit_flags}
+    mov [esp + 8], ebp
+    mov ebp, [ecx + {frame} + {frame_esp}]
+    mov [esp + 12], ebp
+    cmp byte ptr [{machine} + {events}], 0
+    jne 8f
+7:
+    # The message words are still in EDX, EBX and (reloaded, or 0 for a
+    # page fault) EDI; the result is 0 and the source the caller.
+    mov esi, [eax + {tcb_id}]
+    .ifc \kind,ipc
+    mov edi, [eax + {frame} + {frame_edi}]
+    .else
+    xor edi, edi
+    .endif
+    mov ebp, [ecx + {frame} + {frame_ebp}]
+    mov ecx, [ecx + {frame} + {frame_ecx}]
+    mov eax, {user_data}
+    mov ds, ax
+    mov es, ax
+    mov fs, ax
+    mov gs, ax
+    xor eax, eax
+    iretd
+8:
+    # Kernel events on: report them in Rust (DS, ES and DF as Rust wants
+    # them; the exit at 7 loads ES again).
+    push eax
+    push ecx
+    push edx
+    mov ebp, {kernel_data}
+    mov es, bp
+    cld
+    push edi
+    push eax
+    call \report
+    add esp, 8
+    pop edx
+    pop ecx
+    pop eax
+    jmp 7b
+20:
+    # Another window may be due: ESI = the task's entry of USER_WINDOWS.
+    shl esi, {user_window_shift}
+    lea esi, [esi + {user_windows}]
+    mov ebp, [esi + {window_base}]
+    cmp ebp, [{kernel} + {loaded_window_base}]
+    jne \window
+    mov ebp, [esi + {window_bytes}]
+    cmp ebp, [{kernel} + {loaded_window_size}]
+    jne \window
+    mov ebp, [esi + {window_bytes} + 4]
+    cmp ebp, [{kernel} + {loaded_window_size} + 4]
+    jne \window
+    # The same window: a large space goes on to its CR3.
+    cmp dword ptr [esi + {window_base}], 0
+    mov ebp, [edi + {task_directory}]
+    mov edi, 0
+    je 21b
+    jmp 6b
+    # A new window: the kernel's record of it, and the GDT's user code and
+    # data descriptors (the exit's segment loads and `iretd` load them).
+    .global \window
+\window:
+    mov ebp, [esi + {window_base}]
+    mov [{kernel} + {loaded_window_base}], ebp
+    mov ebp, [esi + {window_bytes}]
+    mov [{kernel} + {loaded_window_size}], ebp
+    mov ebp, [esi + {window_bytes} + 4]
+    mov [{kernel} + {loaded_window_size} + 4], ebp
+    mov ebp, [esi + {window_code}]
+    mov [{gdt_user_code}], ebp
+    mov ebp, [esi + {window_code} + 4]
+    mov [{gdt_user_code} + 4], ebp
+    mov ebp, [esi + {window_data}]
+    mov [{gdt_user_data}], ebp
+    mov ebp, [esi + {window_data} + 4]
+    mov [{gdt_user_data} + 4], ebp
+    add dword ptr [{kernel} + {small_space_switches}], 1
+    jc 36f
+37:
+    cmp dword ptr [esi + {window_base}], 0
+    mov ebp, [edi + {task_directory}]
+    mov edi, 0
+    je 21b
+    mov edi, 2
+    jmp 6b
+    # The counters' carries into their high words.
+34:
+    add dword ptr [{kernel} + {space_switches} + 4], 1
+    jmp 35b
+36:
+    add dword ptr [{kernel} + {small_space_switches} + 4], 1
+    jmp 37b
+    .endm
     .global ipc_fastpath
 ipc_fastpath:
     # Not from virtual-8086 mode (QEMU lets a user iret get there): its
@@ -208,123 +368,7 @@ ipc_fastpath:
     mov esi, {open}
 5:
     mov [eax + {tcb_partner}], esi
-    # The receiver runs: current, its user segment window and address space
-    # (`Kernel::switch_space`). A large space after a large space (the
-    # common case, and the only one without small spaces) keeps the window:
-    # the task's small-space id is 0 and the loaded window's base is 0 (a
-    # small window's base is at least the small-space area's, far above
-    # any id), so one compare says it. EDI then counts what to report:
-    # 1 = CR3 loaded, 2 = a small window loaded.
-    mov ebp, ecx
-    sub ebp, offset {kernel} + {tcbs}
-    shr ebp, {tcb_shift}
-    mov word ptr [{kernel} + {current}], bp
-    movzx esi, byte ptr [edi + {task_small}]
-    cmp esi, [{kernel} + {loaded_window_base}]
-    jne 20f
-    mov ebp, [edi + {task_directory}]
-    xor edi, edi
-21:
-    cmp ebp, [{kernel} + {loaded_directory}]
-    je 6f
-    test ebp, ebp
-    jz 6f
-    mov [{kernel} + {loaded_directory}], ebp
-    mov cr3, ebp
-    add dword ptr [{kernel} + {space_switches}], 1
-    jc 34f
-35:
-    inc edi
-6:
-    # The receiver's EIP, EFLAGS (user flags only, IF on) and ESP into the
-    # CPU's iret frame; CS and SS are the same for every thread.
-    mov ebp, [ecx + {frame} + {frame_eip}]
-    mov [esp], ebp
-    mov ebp, [ecx + {frame} + {frame_eflags}]
-    and ebp, {user_flags}
-    or ebp, {exit_flags}
-    mov [esp + 8], ebp
-    mov ebp, [ecx + {frame} + {frame_esp}]
-    mov [esp + 12], ebp
-    cmp byte ptr [{machine} + {events}], 0
-    jne 8f
-7:
-    # The message words are still in EDX, EBX and (reloaded) EDI; the
-    # result is 0 and the source the caller.
-    mov esi, [eax + {tcb_id}]
-    mov edi, [eax + {frame} + {frame_edi}]
-    mov ebp, [ecx + {frame} + {frame_ebp}]
-    mov ecx, [ecx + {frame} + {frame_ecx}]
-    mov eax, {user_data}
-    mov ds, ax
-    mov es, ax
-    mov fs, ax
-    mov gs, ax
-    xor eax, eax
-    iretd
-8:
-    # Kernel events on: report them in Rust (DS, ES and DF as Rust wants
-    # them; the exit at 7 loads ES again).
-    push eax
-    push ecx
-    push edx
-    mov ebp, {kernel_data}
-    mov es, bp
-    cld
-    push edi
-    push eax
-    call fastpath_report
-    add esp, 8
-    pop edx
-    pop ecx
-    pop eax
-    jmp 7b
-20:
-    # Another window may be due: ESI = the task's entry of USER_WINDOWS.
-    shl esi, {user_window_shift}
-    lea esi, [esi + {user_windows}]
-    mov ebp, [esi + {window_base}]
-    cmp ebp, [{kernel} + {loaded_window_base}]
-    jne ipc_fastpath_window
-    mov ebp, [esi + {window_bytes}]
-    cmp ebp, [{kernel} + {loaded_window_size}]
-    jne ipc_fastpath_window
-    mov ebp, [esi + {window_bytes} + 4]
-    cmp ebp, [{kernel} + {loaded_window_size} + 4]
-    jne ipc_fastpath_window
-    # The same window: a large space goes on to its CR3.
-    cmp dword ptr [esi + {window_base}], 0
-    mov ebp, [edi + {task_directory}]
-    mov edi, 0
-    je 21b
-    jmp 6b
-    # A new window: the kernel's record of it, and the GDT's user code and
-    # data descriptors (the exit's segment loads and `iretd` load them).
-    .global ipc_fastpath_window
-ipc_fastpath_window:
-    mov ebp, [esi + {window_base}]
-    mov [{kernel} + {loaded_window_base}], ebp
-    mov ebp, [esi + {window_bytes}]
-    mov [{kernel} + {loaded_window_size}], ebp
-    mov ebp, [esi + {window_bytes} + 4]
-    mov [{kernel} + {loaded_window_size} + 4], ebp
-    mov ebp, [esi + {window_code}]
-    mov [{gdt_user_code}], ebp
-    mov ebp, [esi + {window_code} + 4]
-    mov [{gdt_user_code} + 4], ebp
-    mov ebp, [esi + {window_data}]
-    mov [{gdt_user_data}], ebp
-    mov ebp, [esi + {window_data} + 4]
-    mov [{gdt_user_data} + 4], ebp
-    add dword ptr [{kernel} + {small_space_switches}], 1
-    jc 36f
-37:
-    cmp dword ptr [esi + {window_base}], 0
-    mov ebp, [edi + {task_directory}]
-    mov edi, 0
-    je 21b
-    mov edi, 2
-    jmp 6b
+    receiver_runs ipc, ipc_fastpath_window, fastpath_report
     # The counters' carries into their high words.
 30:
     add dword ptr [{kernel} + {entries} + 4], 1
@@ -332,12 +376,6 @@ ipc_fastpath_window:
 32:
     add dword ptr [{kernel} + {ipcs} + 4], 1
     jmp 33b
-34:
-    add dword ptr [{kernel} + {space_switches} + 4], 1
-    jmp 35b
-36:
-    add dword ptr [{kernel} + {small_space_switches} + 4], 1
-    jmp 37b
 
     # The general entry, with the user's registers as they came.
 ipc_slow_saved:
@@ -350,6 +388,183 @@ ipc_slow_zero:
 ipc_slow:
     push 0
     push 0x30
+    jmp trap_common
+
+    # A page fault (vector 14; the CPU pushed an error code) of a user
+    # thread in a large space, whose pager in its clan already waits for it:
+    # the fault goes to the pager as a register message (the address with
+    # bit 1 the write bit, the EIP, 0) and the thread waits for the answer
+    # (`Kernel::fault_assembly_takes`, the same guards; the general path's
+    # effects, `Kernel::page_fault`). Everything else takes the general
+    # entry with the user's registers.
+    .global page_fault_fastpath
+page_fault_fastpath:
+    # From ring 3, not from virtual-8086 mode.
+    test byte ptr [esp + 14], {vm_in_third_byte}
+    jnz fault_slow
+    test byte ptr [esp + 8], 3
+    jz fault_slow
+    push eax
+    mov eax, {kernel_data}
+    mov ds, ax
+    # EAX = the faulting thread's TCB.
+    movzx eax, word ptr [{kernel} + {current}]
+    cmp eax, {none}
+    je fault_slow_eax
+    shl eax, {tcb_shift}
+    lea eax, [eax + {kernel} + {tcbs}]
+    # Not sigma0 (the kernel answers its faults itself; asked first, as
+    # they are many and go to the general path).
+    cmp byte ptr [eax + {tcb_id} + 2], {sigma0_task}
+    je fault_slow_eax
+    # Nothing the general exit would act on.
+    cmp byte ptr [{kernel} + {reload_segments}], 0
+    jne fault_slow_eax
+    cmp word ptr [{kernel} + {handoff}], {none}
+    jne fault_slow_eax
+    cmp byte ptr [{kernel} + {space_changed}], 0
+    jne fault_slow_eax
+    # In no IPC, no sender queued for it, no timeout.
+    cmp byte ptr [eax + {tcb_flags}], 0
+    jne fault_slow_eax
+    cmp word ptr [eax + {tcb_senders_first}], {none}
+    jne fault_slow_eax
+    cmp dword ptr [eax + {tcb_wakeup}], 0
+    jne fault_slow_eax
+    cmp dword ptr [eax + {tcb_wakeup} + 4], 0
+    jne fault_slow_eax
+    # Free registers: the user's go to the thread's frame now (all of them
+    # stay there: the thread waits).
+    pop dword ptr [eax + {frame} + {frame_eax}]
+    mov [eax + {frame} + {frame_ecx}], ecx
+    mov [eax + {frame} + {frame_edx}], edx
+    mov [eax + {frame} + {frame_ebx}], ebx
+    mov [eax + {frame} + {frame_ebp}], ebp
+    mov [eax + {frame} + {frame_esi}], esi
+    mov [eax + {frame} + {frame_edi}], edi
+    # EDX = the fault's address: a large space's user address.
+    mov edx, cr2
+    cmp edx, {user_limit}
+    jae fault_slow_saved
+    # EBP = the thread's task.
+    movzx ebp, byte ptr [eax + {tcb_id} + 2]
+    # ESI = the pager, EDI its task (not 0: nil or an interrupt), in the
+    # clan: the same task, the pager's chief is the thread's task, the same
+    # chief, or the pager's task is the thread's chief.
+    mov esi, [eax + {tcb_pager}]
+    mov edi, esi
+    shr edi, 16
+    and edi, 0xFF
+    jz fault_slow_saved
+    cmp edi, ebp
+    je 1f
+    lea ebx, [edi + edi * 2]
+    movzx ebx, byte ptr [{kernel} + {tasks} + {task_chief} + ebx * 8]
+    cmp ebx, ebp
+    je 1f
+    lea ebp, [ebp + ebp * 2]
+    movzx ebp, byte ptr [{kernel} + {tasks} + {task_chief} + ebp * 8]
+    cmp ebx, ebp
+    je 1f
+    cmp edi, ebp
+    jne fault_slow_saved
+1:
+    # ECX = the pager's TCB, found as the IPC fast path finds a receiver.
+    cmp esi, [eax + {tcb_id}]
+    je fault_slow_saved
+    mov ecx, esi
+    shr ecx, 10
+    and ecx, 0x3FFF
+    movzx ecx, word ptr [{kernel} + {index} + ecx * 2]
+    cmp ecx, {none}
+    je fault_slow_saved
+    shl ecx, {tcb_shift}
+    lea ecx, [ecx + {kernel} + {tcbs}]
+    cmp [ecx + {tcb_id}], esi
+    jne fault_slow_saved
+    # It waits for this thread: receiving, open or from it, into registers
+    # or a map window, nothing of a higher priority ready, no timeout.
+    cmp byte ptr [ecx + {tcb_state}], {receiving}
+    jne fault_slow_saved
+    test byte ptr [ecx + {tcb_flags}], {not_receive_phase}
+    jnz fault_slow_saved
+    mov ebp, [ecx + {tcb_partner}]
+    cmp ebp, {open}
+    je 2f
+    cmp ebp, [eax + {tcb_id}]
+    jne fault_slow_saved
+2:
+    mov ebp, [ecx + {tcb_receive_descriptor}]
+    test ebp, 2
+    jnz 3f
+    cmp ebp, 4
+    jae fault_slow_saved
+3:
+    movzx ebp, byte ptr [ecx + {tcb_priority}]
+    cmp ebp, [{kernel} + {highest_ready}]
+    jl fault_slow_saved
+    mov ebp, [ecx + {tcb_wakeup}]
+    or ebp, [ecx + {tcb_wakeup} + 4]
+    jnz fault_slow_saved
+    # EDI = the pager's task record.
+    movzx edi, byte ptr [ecx + {tcb_id} + 2]
+    lea edi, [edi + edi * 2]
+    lea edi, [{kernel} + {tasks} + edi * 8]
+    # Perform (Kernel::entry, page_fault_ipc, deliver, receive_phase).
+    add dword ptr [{kernel} + {entries}], 1
+    jc 40f
+41:
+    add dword ptr [{kernel} + {page_faults}], 1
+    jc 42f
+43:
+    # EDX = the message's first word: the address, bit 1 the write bit of
+    # the error code (popped: [esp] is the CPU's iret frame from here on);
+    # EBX = the second, the thread's EIP.
+    pop ebx
+    and ebx, 2
+    and edx, ~2
+    or edx, ebx
+    mov [eax + {tcb_fault_address}], edx
+    mov ebx, [esp]
+    mov [eax + {frame} + {frame_eip}], ebx
+    mov ebp, [esp + 8]
+    mov [eax + {frame} + {frame_eflags}], ebp
+    mov ebp, [esp + 12]
+    mov [eax + {frame} + {frame_esp}], ebp
+    # The thread waits for its pager's answer to the fault.
+    mov byte ptr [eax + {tcb_flags}], {page_fault_and_receive_phase}
+    mov dword ptr [eax + {tcb_receive_descriptor}], {page_fault_window}
+    mov dword ptr [eax + {tcb_timeouts}], {timeouts_infinite}
+    mov [eax + {tcb_receive_from}], esi
+    mov dword ptr [eax + {tcb_saved_from}], 0
+    mov byte ptr [eax + {tcb_state}], {receiving}
+    mov [eax + {tcb_partner}], esi
+    # The pager is ready (its registers are loaded, not stored).
+    mov byte ptr [ecx + {tcb_flags}], 0
+    mov byte ptr [ecx + {tcb_state}], {ready}
+    receiver_runs fault, fault_fastpath_window, fault_fastpath_report
+40:
+    add dword ptr [{kernel} + {entries} + 4], 1
+    jmp 41b
+42:
+    add dword ptr [{kernel} + {page_faults} + 4], 1
+    jmp 43b
+
+    # The general entry, with the user's registers as they came (the
+    # error code still on the stack).
+fault_slow_saved:
+    mov ecx, [eax + {frame} + {frame_ecx}]
+    mov edx, [eax + {frame} + {frame_edx}]
+    mov ebx, [eax + {frame} + {frame_ebx}]
+    mov ebp, [eax + {frame} + {frame_ebp}]
+    mov esi, [eax + {frame} + {frame_esi}]
+    mov edi, [eax + {frame} + {frame_edi}]
+    mov eax, [eax + {frame} + {frame_eax}]
+    jmp fault_slow
+fault_slow_eax:
+    pop eax
+fault_slow:
+    push 14
     jmp trap_common
 
     # id_nearest (int 0x31) of the caller itself or of a thread in its clan:
@@ -480,6 +695,14 @@ id_nearest_fastpath:
     tcb_senders_first = const at::TCB_SENDERS_FIRST,
     tcb_receive_from = const at::TCB_RECEIVE_FROM,
     tcb_saved_from = const at::TCB_SAVED_FROM,
+    tcb_pager = const at::TCB_PAGER,
+    tcb_fault_address = const at::TCB_FAULT_ADDRESS,
+    page_faults = const at::PAGE_FAULTS,
+    page_fault_and_receive_phase = const at::FLAG_PAGE_FAULT | at::FLAG_RECEIVE_PHASE,
+    page_fault_window = const at::PAGE_FAULT_WINDOW,
+    timeouts_infinite = const at::TIMEOUTS_INFINITE,
+    user_limit = const at::USER_LIMIT,
+    sigma0_task = const at::SIGMA0_TASK,
     frame = const at::TCB_FRAME,
     frame_eax = const at::FRAME_EAX,
     frame_ecx = const at::FRAME_ECX,

@@ -100,6 +100,8 @@ impl NativeHardware {
 }
 
 impl Hardware for NativeHardware {
+    const ASSEMBLY_FAST_PATHS: bool = true;
+
     fn cpu(&self) -> CpuKind {
         self.cpu
     }

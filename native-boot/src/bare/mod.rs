@@ -130,7 +130,7 @@ fn carry_out(outcome: Outcome, frame: &Frame) -> ! {
     }
 }
 
-fn read_cr2() -> u32 {
+pub(crate) fn read_cr2() -> u32 {
     let value: u32;
     // Safety: reading CR2 has no side effects.
     unsafe { core::arch::asm!("mov {}, cr2", out(reg) value, options(nomem, nostack, preserves_flags)) };
@@ -151,6 +151,26 @@ fn kernel_fault(saved: &traps::TrapFrame) -> ! {
         saved.cs,
         saved.eflags,
         cr2
+    );
+    // What it was doing: the words the interrupted code had on its stack
+    // (an `iret` frame, if it was leaving), CR3 and the kernel's current
+    // thread, so that a failing soak names more than an address.
+    let first = core::ptr::addr_of!(saved.user_esp);
+    let top = kernel::layout::window(kernel::layout::KERNEL_STACK_TOP);
+    let words = (top.saturating_sub(first as u32) / 4).min(5) as usize;
+    // Safety: the fault came from ring 0 on the kernel stack (the CPU pushed
+    // no ESP and SS): the words after EFLAGS are the kernel stack's, and
+    // only those below its top are read.
+    let stack = unsafe { core::slice::from_raw_parts(first, words) };
+    let cr3: u32;
+    // Safety: reading CR3 has no side effects.
+    unsafe { core::arch::asm!("mov {}, cr3", out(reg) cr3, options(nomem, nostack, preserves_flags)) };
+    // Safety: as in `native_trap`; the kernel stops right after.
+    let (kernel, _) = unsafe { kernel_and_machine() };
+    let _ = write!(
+        serial::CONSOLE.writer(),
+        "native-boot: stack {stack:08x?} cr3={cr3:#x} current thread {:?}\r\n",
+        kernel.current_thread()
     );
     exit(crate::exit::Verdict::KernelStop);
 }

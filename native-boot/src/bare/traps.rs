@@ -1,9 +1,9 @@
 //! Kernel entry and exit.
 //!
-//! Every vector but `int 0x30` and `int 0x31` (the IPC and id_nearest fast
-//! paths, `fastpath.rs`, whose IDT gates lead straight to them: a jump
-//! through a stub cost 3 cycles an IPC; they fall back to the general entry
-//! as their stubs would) has a stub that leaves a uniform frame on the kernel stack
+//! Every vector but the page fault, `int 0x30` and `int 0x31` (the page
+//! fault, IPC and id_nearest fast paths, `fastpath.rs`, whose IDT gates lead
+//! straight to them: a jump through a stub cost 3 cycles an IPC; they fall
+//! back to the general entry as their stubs would) has a stub that leaves a uniform frame on the kernel stack
 //! (a zero where the CPU pushes no error code, the vector, the general
 //! registers) and calls [`super::native_trap`], which never returns: it
 //! leaves through [`resume_user`] into whichever thread the kernel chose, or
@@ -64,7 +64,7 @@ unsafe extern "C" {
 }
 
 /// Entry addresses for the IDT: the 256 stubs, but the fast paths for
-/// vectors 0x30 and 0x31.
+/// vectors 14 (page fault), 0x30 and 0x31.
 pub static STUBS: &[usize; 256] = {
     // Safety: the table is defined in the assembly below and never written.
     unsafe { &trap_stub_table }
@@ -166,7 +166,9 @@ idle_stub:
     .global trap_stub_table
 trap_stub_table:
     .macro stub_address vector
-    .if \vector == 0x30
+    .if \vector == 14
+    .long page_fault_fastpath
+    .elseif \vector == 0x30
     .long ipc_fastpath
     .elseif \vector == 0x31
     .long id_nearest_fastpath

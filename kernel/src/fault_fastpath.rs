@@ -1,0 +1,97 @@
+//! The page-fault fast path (Liedtke 1995, §4: a page fault is an IPC the
+//! kernel makes on the thread's behalf, so it deserves the IPC's short
+//! path): a user fault in a large space, delivered to a pager in the same
+//! clan that already waits for it, as the three words of a register
+//! message, after which the faulting thread waits for the pager's answer.
+//!
+//! The native image runs it in assembly (`native-boot/src/bare/fastpath.rs`,
+//! `page_fault_fastpath`); everything else there takes the general entry.
+//! Unlike the IPC fast path this one has no second Rust implementation:
+//! the general path (`Kernel::page_fault`) does exactly what the assembly
+//! does when every guard below holds, and the model runs it and only
+//! charges it as [`Path::FaultFast`] — [`Kernel::fault_assembly_takes`]
+//! is the assembly's line of guards, and it changes nothing. The model-vs-
+//! QEMU trace test compares the events both report.
+
+use crate::event::{KernelEvent, Phase};
+use crate::hardware::Hardware;
+use crate::thread::{NONE, OPEN, State, flag};
+use crate::{Frame, Kernel, Trap, layout, memory};
+use ia32::abi::ReceiveDescriptor;
+use ia32::registers::eflags;
+
+impl Kernel {
+    /// Whether the native image's assembly takes the page fault `trap` of
+    /// the current thread `faulter` (registers in `frame`) itself: the same
+    /// guards, in the same order. The general path then does the same, and
+    /// the model charges the fast path's measured cost.
+    pub(crate) fn fault_assembly_takes(&self, faulter: u16, trap: &Trap, frame: &Frame) -> bool {
+        // Not from virtual-8086 mode; not sigma0 (the kernel answers its
+        // faults); nothing the general exit would act on.
+        let faulter_tcb = self.threads.tcb(faulter);
+        let task = faulter_tcb.id.task();
+        if frame.eflags & eflags::VM != 0
+            || task == memory::SIGMA0_TASK
+            || self.reload_segments
+            || self.handoff != NONE
+            || self.space_changed
+        {
+            return false;
+        }
+        // The faulting thread: in no IPC, no one queued to send to it (its
+        // receive from the pager would look at them), no timeout.
+        if faulter_tcb.flags != 0 || faulter_tcb.senders_first != NONE || faulter_tcb.wakeup != 0 {
+            return false;
+        }
+        // A large space's user address (a small space faults above
+        // USER_LIMIT, in its window).
+        if trap.fault_address >= layout::USER_LIMIT {
+            return false;
+        }
+        // The pager: in the faulter's clan, an existing thread, waiting for
+        // this fault into registers or a map window, with nothing of a higher
+        // priority ready and no timeout to remove.
+        let pager = faulter_tcb.pager;
+        let pager_task = pager.task();
+        if pager_task == 0 {
+            return false;
+        }
+        let chief = |task: u8| self.threads.tasks[task as usize].chief;
+        let direct = pager_task == task
+            || chief(pager_task) == task
+            || chief(pager_task) == chief(task)
+            || pager_task == chief(task);
+        if !direct || pager == faulter_tcb.id {
+            return false;
+        }
+        let Some(index) = self.threads.find(pager) else { return false };
+        let pager_tcb = self.threads.tcb(index);
+        if pager_tcb.state != State::Receiving
+            || pager_tcb.flags & !flag::RECEIVE_PHASE != 0
+            || !(pager_tcb.partner == OPEN || pager_tcb.partner == faulter_tcb.id)
+        {
+            return false;
+        }
+        let window = ReceiveDescriptor(pager_tcb.receive_descriptor);
+        if !window.is_map_window() && window.buffer_address() >= 4 {
+            return false;
+        }
+        !self.ready.any_above(pager_tcb.priority) && pager_tcb.wakeup == 0
+    }
+
+    /// The events of a page fault the assembly delivered, from the state it
+    /// left (the pager is current, the faulting thread `faulter` waits for
+    /// it): the fault, the message, the wait and the switch, as the general
+    /// path reports them. `address` is the fault's address (CR2); the
+    /// switch of address space reports itself.
+    pub fn report_fast_fault<H: Hardware>(&self, hardware: &mut H, faulter: u16, address: u32) {
+        let tcb = self.threads.tcb(faulter);
+        let (thread, pager, eip) = (tcb.id, self.current_thread(), tcb.frame.eip);
+        let write = tcb.fault_address & 2 != 0;
+        hardware.emit(&KernelEvent::PageFault { thread, address, write, eip, pager: tcb.pager });
+        let words = [tcb.fault_address, eip, 0];
+        hardware.emit(&KernelEvent::Ipc { from: thread, to: pager, words, dwords: 0, strings: 0, fpages: 0 });
+        hardware.emit(&KernelEvent::IpcWait { thread, partner: tcb.pager, phase: Phase::Receive });
+        hardware.emit(&KernelEvent::ThreadSwitch { from: thread, to: pager });
+    }
+}
