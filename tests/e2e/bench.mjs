@@ -130,10 +130,12 @@ async function timeSeeks(page, count) {
 async function runFrames(page, seconds) {
   return page.evaluate(async (seconds) => {
     const stamps = [];
+    const positions = [];
     const until = performance.now() + seconds * 1000;
     await new Promise((resolve) => {
       const frame = (now) => {
         stamps.push(now);
+        positions.push(Number(document.body.dataset.instructions ?? 0));
         if (now < until && document.body.dataset.running === "true") requestAnimationFrame(frame);
         else resolve();
       };
@@ -141,7 +143,9 @@ async function runFrames(page, seconds) {
     });
     const intervals = stamps.slice(1).map((stamp, index) => stamp - stamps[index]);
     const elapsed = (stamps[stamps.length - 1] - stamps[0]) / 1000;
-    return { frames: stamps.length - 1, elapsed, intervals, stillRunning: document.body.dataset.running === "true" };
+    // Modelled user instructions per second of wall time over these frames.
+    const rate = elapsed > 0 ? (positions[positions.length - 1] - positions[0]) / elapsed : 0;
+    return { frames: stamps.length - 1, elapsed, intervals, rate, stillRunning: document.body.dataset.running === "true" };
   }, seconds);
 }
 
@@ -215,7 +219,10 @@ try {
     frame: summary(run.intervals),
     stillRunning: run.stillRunning,
     events: await eventCount(fresh),
-    // The status bar's own figure (modelled instructions per wall second).
+    // Modelled user instructions per second of wall time over the frames
+    // measured (until the run ended, if it did: ping-pong is ~484,000
+    // instructions), and the status bar's own figure (its last second).
+    measured: run.rate,
     rate: run.stillRunning ? await fresh.locator("[data-test=run-rate]").innerText().catch(() => "—") : "—",
   };
   if (fresh.problems.length > 0) result.problems = [...(result.problems ?? []), ...fresh.problems];
@@ -287,7 +294,8 @@ if (process.argv.includes("--json")) {
     if (name === "as fast as possible") console.log("ping-pong on the 486, after a second at 1,000 instructions per frame:");
     console.log(`  running at ${name}: ${run.fps} frames/s (goal ≥ 30), ${run.events} events by the end${run.stillRunning ? "" : " — the run stopped early"}`);
     line("    frame interval", run.frame);
-    if (run.rate && run.rate !== "—") console.log(`    the status bar's speed: ${run.rate} (goal ≥ 50 M instructions/s)`);
+    if (run.measured && name === "as fast as possible") console.log(`    modelled user instructions per second of wall time: ${(run.measured / 1e6).toFixed(2)} M (goal ≥ 50 M), over ${run.frame.count} frames`);
+    if (run.rate && run.rate !== "—") console.log(`    the status bar's speed: ${run.rate}`);
   }
   line("lesson link at step 4 → first render (goal ≤ 2000 ms)", result.lessonLoad);
   console.log(`the ipc lesson's programs, ${LESSON_STEPS} steps from instruction ${result.lessonStep.from}:`);

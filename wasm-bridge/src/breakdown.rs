@@ -51,6 +51,7 @@ fn path_words(path: &'static str) -> &'static str {
         "ipc-long" => ": a message with memory words, strings or fpages (a map)",
         "ipc-block" => ": nothing to deliver yet, the caller waits",
         "page-fault" => ": a page fault turned into a message to the pager",
+        "fault-fast" => ": a page fault delivered to its waiting pager by the assembly fast path",
         _ => "",
     }
 }
@@ -153,7 +154,7 @@ impl Session {
         let what = message.map_or_else(
             || format!("event {sequence}"),
             |event| {
-                let text = crate::views::named_text(&event.text, self.system().thread_names());
+                let text = crate::views::named_text(&event.described(), self.system().thread_names());
                 let field = |name: &str| {
                     text.split(' ').find_map(|pair| pair.strip_prefix(name)?.strip_prefix('=')).unwrap_or("?")
                 };

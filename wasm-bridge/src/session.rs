@@ -122,16 +122,23 @@ fn event_view(entry: &LoggedEvent) -> EventView {
         Source::Machine(sim::MachineEvent::TlbFill { physical, .. }) => (Vec::new(), Some(physical & !0xFFF)),
         _ => (Vec::new(), None),
     };
+    // A kernel or machine event's text is written when a view shows it
+    // (`EventView::described`).
+    let (text, pending) = match &entry.source {
+        Source::Console(_) => (entry.describe(), None),
+        _ => (String::new(), Some(entry.clone())),
+    };
     EventView {
         index: entry.sequence,
         cycle: entry.cycle,
         instruction: entry.instruction,
         source: entry.origin(),
         kind: entry.kind(),
-        text: entry.describe(),
+        text,
         detail: String::new(),
         threads,
         frame,
+        pending,
     }
 }
 
@@ -522,7 +529,7 @@ impl Session {
             // enter_kdebug (or an int3 breakpoint in the program) stops the
             // run like a breakpoint; running again continues the thread.
             if let Some(entered) = self.history[before..].iter().find(|event| event.kind == "kdebug") {
-                self.stop = format!("in the kernel debugger ({}): r continues", entered.text);
+                self.stop = format!("in the kernel debugger ({}): r continues", entered.described());
                 return false;
             }
             if !addresses.is_empty() && addresses.contains(&self.system.machine().cpu.eip) {
@@ -541,7 +548,7 @@ impl Session {
         for event in new {
             if let Some((_, breakpoint)) = self.breakpoints.iter().find(|(_, breakpoint)| breakpoint.matches(event)) {
                 let names = self.system.thread_names();
-                let text = crate::views::named_text(&event.text, names);
+                let text = crate::views::named_text(&event.described(), names);
                 return Some((format!("{} ({text})", breakpoint.describe(names)), event.index));
             }
         }

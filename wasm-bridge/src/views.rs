@@ -194,6 +194,9 @@ impl Session {
             list.truncate(limit);
         }
         list.reverse();
+        for event in &mut list {
+            event.describe_now();
+        }
         let names = self.system().thread_names();
         for event in list.iter_mut().filter(|event| event.source == "kernel") {
             let named = named_text(&event.text, names);
@@ -512,10 +515,9 @@ impl Session {
 }
 
 fn tlb_mark(event: &EventView) -> Option<(&'static str, u32, u32, &'static str)> {
+    let text = event.described();
     let field = |name: &str| {
-        event
-            .text
-            .split(' ')
+        text.split(' ')
             .find_map(|pair| pair.strip_prefix(name).and_then(|rest| rest.strip_prefix('=')))
             .map(str::to_string)
     };

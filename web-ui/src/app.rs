@@ -797,6 +797,10 @@ impl Component for App {
             let count = body.get_attribute("data-renders").and_then(|value| value.parse::<u64>().ok()).unwrap_or(0) + 1;
             let _ = body.set_attribute("data-renders", &count.to_string());
             let _ = body.set_attribute("data-running", &self.explorer.running.to_string());
+            // The modelled user instructions so far: the benchmark's measure
+            // of the full-speed rate, frame by frame.
+            let instructions = self.explorer.session.status().instructions;
+            let _ = body.set_attribute("data-instructions", &instructions.to_string());
         }
     }
 }
