@@ -7,9 +7,11 @@
 //! The native image runs it in assembly (`native-boot/src/bare/fastpath.rs`,
 //! `page_fault_fastpath`); everything else there takes the general entry.
 //! Unlike the IPC fast path this one has no second Rust implementation:
-//! the general path (`Kernel::page_fault`) does exactly what the assembly
-//! does when every guard below holds, and the model runs it and only
-//! charges it as [`Path::FaultFast`] — [`Kernel::fault_assembly_takes`]
+//! the general path (`Kernel::page_fault`) does what the assembly does when
+//! every guard below holds (but that the assembly, as the IPC fast path,
+//! does not store the registers of the pager it starts: a running thread's
+//! saved frame is dead), and the model runs it and only charges it as
+//! `Path::FaultFast` — [`Kernel::fault_assembly_takes`]
 //! is the assembly's line of guards, and it changes nothing. The model-vs-
 //! QEMU trace test compares the events both report.
 
@@ -23,8 +25,11 @@ use ia32::registers::eflags;
 impl Kernel {
     /// Whether the native image's assembly takes the page fault `trap` of
     /// the current thread `faulter` (registers in `frame`) itself: the same
-    /// guards, in the same order. The general path then does the same, and
-    /// the model charges the fast path's measured cost.
+    /// guards, in the same order (the assembly also checks first that the
+    /// fault came from ring 3 and that a thread is current, which every
+    /// caller here knows). The general path then has the same effect, but
+    /// for the pager's saved registers, which the assembly leaves dead as
+    /// the IPC path does; the model charges the fast path's measured cost.
     pub(crate) fn fault_assembly_takes(&self, faulter: u16, trap: &Trap, frame: &Frame) -> bool {
         // Not from virtual-8086 mode; not sigma0 (the kernel answers its
         // faults); nothing the general exit would act on.
@@ -77,6 +82,14 @@ impl Kernel {
             return false;
         }
         !self.ready.any_above(pager_tcb.priority) && pager_tcb.wakeup == 0
+    }
+
+    /// For the native image's self-audit: whether the page fault `trap` of
+    /// the current thread (registers in `frame`), which reached the general
+    /// entry, is one the assembly's guards take — which would mean the
+    /// assembly and [`Kernel::fault_assembly_takes`] disagree.
+    pub fn fault_escaped_the_assembly(&self, trap: &Trap, frame: &Frame) -> bool {
+        self.current != NONE && self.fault_assembly_takes(self.current, trap, frame)
     }
 
     /// The events of a page fault the assembly delivered, from the state it

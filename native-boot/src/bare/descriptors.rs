@@ -70,9 +70,13 @@ pub fn init() {
             // describe one — at reset base 0, limit 0xFFFF — and a thread
             // could then build descriptors of its own in its memory below
             // 64 KB and load them (a code segment, a call gate into ring 0).
-            // A null LDT makes every LDT selector a #GP, as the model has it.
+            // A null LDT makes every LDT selector name no descriptor (a
+            // load raises #GP; `lar`, `lsl`, `verr`, `verw` clear ZF), as
+            // the model has it. No debug breakpoints either (DR7 as the
+            // loader left it could hold enabled ones).
             "xor eax, eax",
             "lldt ax",
+            "mov dr7, eax",
             gdt = in(reg) &gdt_pointer,
             idt = in(reg) &idt_pointer,
             data = const selector::KERNEL_DATA.0,

@@ -4,7 +4,9 @@
 //! protected mode with paging off, EAX = 0x2BADB002 and EBX = the multiboot
 //! info. The image is linked at 0xF0100000 (the kernel's window onto
 //! physical memory), so until paging is on every symbol is used minus
-//! 0xF0000000. The stub maps the first 4 MB twice — 1:1, so the next
+//! 0xF0000000. EFLAGS, the LDT register, DR7 and CR4 are set to known
+//! values at boot (here, `descriptors::init`, `enable_paging`): a loader
+//! may leave them anything. The stub maps the first 4 MB twice — 1:1, so the next
 //! instruction still runs, and at the window — turns paging on, jumps up,
 //! and calls Rust on the kernel stack (layout::KERNEL_STACK_TOP).
 
@@ -44,6 +46,10 @@ multiboot_entry:
     jmp ecx
 boot_high:
     mov esp, 0xF0400000
+    # The loader leaves EFLAGS undefined but for VM and IF: clear them all
+    # (NT set would make the first `iretd` a task switch).
+    push 0x2
+    popfd
     xor ebp, ebp
     push ebx
     push esi

@@ -1,5 +1,8 @@
-//! The IPC fast path in assembly: `int 0x30` enters here, not through the
-//! uniform stub.
+//! The fast paths in assembly: `int 0x30` (IPC), `int 0x31` (id_nearest)
+//! and the page fault (vector 14) enter here, not through the uniform stubs.
+//! The IPC path is described first; the page fault's shares its second
+//! half (the macro `receiver_runs`), and docs/ARCHITECTURE.md ("The IPC
+//! fast path", "The null call", "The page fault") has all three.
 //!
 //! Why assembly: the Rust kernel's fast path (`kernel::fastpath`) costs
 //! ~470 instructions natively — the uniform entry stub, a copy of the whole
@@ -82,9 +85,12 @@ fn report_switch(kernel: &kernel::Kernel, hardware: &mut NativeHardware, switche
     }
 }
 
-// Safety: entered only through the IDT gate of vector 0x30 (an interrupt
-// gate: interrupts off) from ring 3, on the kernel stack the TSS names,
-// with the CPU's iret frame at [esp]. Every guard that fails restores the
+// Safety: entered only through the IDT gates of vectors 0x30 and 0x31
+// (interrupt gates of DPL 3: interrupts off) from ring 3 or virtual-8086
+// mode, and of vector 14 (DPL 0: an exception, from any ring) — on the
+// kernel stack the TSS names when from ring 3 or virtual-8086 mode, with
+// the CPU's iret frame at [esp] (after the error code for vector 14). Each
+// path first checks that it came from ring 3 and not virtual-8086 mode. Every guard that fails restores the
 // user's registers before it takes the general entry; the writes begin only
 // when every guard has passed, and touch only the kernel state at the
 // offsets the kernel crate computed for these very fields.

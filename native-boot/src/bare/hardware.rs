@@ -156,18 +156,17 @@ impl Hardware for NativeHardware {
     fn enable_paging(&mut self, directory: PhysAddr, large_pages: bool) {
         // Paging is on since the boot stub; this moves to the kernel's own
         // tables (sigma0's directory), with 4 MB pages if asked.
-        if large_pages {
-            // Safety: only on a Pentium (the kernel asks only when
-            // `has_large_pages`); setting CR4.PSE changes no current mapping.
-            unsafe {
-                core::arch::asm!(
-                    "mov {scratch}, cr4",
-                    "or {scratch}, 0x10",
-                    "mov cr4, {scratch}",
-                    scratch = out(reg) _,
-                    options(nostack, preserves_flags),
-                );
-            }
+        if self.cpu().has_large_pages() {
+            // CR4 (a Pentium's; the i486 has none) gets a known value: PSE
+            // if asked for, nothing else (a loader may leave VME, PVI, TSD
+            // or DE set, which would change what user code may do).
+            let value: u32 = if large_pages { 0x10 } else { 0 };
+            // Safety: only on a Pentium; setting CR4.PSE changes no current
+            // mapping (the boot tables use 4 KB pages), and the other bits
+            // cleared affect only virtual-8086 mode, `rdtsc` from ring 3 and
+            // the debug registers' I/O breakpoints, none of which the kernel
+            // uses.
+            unsafe { core::arch::asm!("mov cr4, {}", in(reg) value, options(nostack, preserves_flags)) };
         }
         self.load_page_directory(directory);
         // Safety: PE, PG and WP are on since the boot stub; this adds NE and

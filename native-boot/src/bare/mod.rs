@@ -108,7 +108,15 @@ extern "C" fn native_trap(saved: &traps::TrapFrame) -> ! {
         0..=31 if from_user => Cause::Exception,
         _ => kernel_fault(saved),
     };
-    let fault_address = if vector == ia32::registers::vector::PAGE_FAULT { read_cr2() } else { 0 };
+    let fault_address = if vector == ia32::registers::vector::PAGE_FAULT {
+        let address = read_cr2();
+        if from_user {
+            self_audit::fault_reached_rust(saved, address);
+        }
+        address
+    } else {
+        0
+    };
     let trap = Trap { vector, error_code: saved.error_code, fault_address, cause };
     let mut frame = if from_user { saved.user_frame() } else { Frame::default() };
     // Safety: a trap through an interrupt gate: interrupts are off.

@@ -6,7 +6,10 @@
 //! over one.
 //!
 //! Off by default: the audit walks every address space, far more work than
-//! the entries between two audits.
+//! the entries between two audits. With it on, every page fault that
+//! reaches the general entry is also checked against the assembly fast
+//! path's guards (`Kernel::fault_escaped_the_assembly`): the assembly
+//! must have left it for a reason the Rust twin of its guards sees too.
 //!
 //! With `tables` on the command line, every entry into the kernel debugger
 //! (`enter_kdebug`, a breakpoint) is followed by a line with the levels of
@@ -43,6 +46,36 @@ pub fn configure(audit: bool, tables: bool) {
     TABLES.store(tables, Ordering::Relaxed);
     if audit {
         let _ = write!(serial::CONSOLE.writer(), "native-boot: self-audit every {PERIOD} kernel entries\r\n");
+    }
+}
+
+/// A page fault from user mode at `address` reached the general entry:
+/// with the audit on, the assembly fast path must have left it for a reason
+/// its Rust twin sees too (`Kernel::fault_escaped_the_assembly`), or the
+/// machine stops. Out of line: the general entry pays one call for it.
+#[inline(never)]
+pub fn fault_reached_rust(saved: &super::traps::TrapFrame, address: u32) {
+    if !AUDIT.load(Ordering::Relaxed) {
+        return;
+    }
+    let trap = kernel::Trap {
+        vector: 14,
+        error_code: saved.error_code,
+        fault_address: address,
+        cause: kernel::Cause::Exception,
+    };
+    let frame = saved.user_frame();
+    // Safety: called from `native_trap` with interrupts off, before the
+    // kernel runs the entry; the references end here.
+    let (kernel, _) = unsafe { super::kernel_and_machine() };
+    if kernel.fault_escaped_the_assembly(&trap, &frame) {
+        let _ = write!(
+            serial::CONSOLE.writer(),
+            "\r\nnative-boot: self-audit: the page fault at {address:#x} (EIP {:#x}) reached the general entry, but \
+             `Kernel::fault_assembly_takes` says the assembly takes it\r\n",
+            frame.eip
+        );
+        super::exit(crate::exit::Verdict::KernelStop);
     }
 }
 

@@ -1,11 +1,11 @@
 //! Kernel entry and exit.
 //!
-//! Every vector but the page fault, `int 0x30` and `int 0x31` (the page
-//! fault, IPC and id_nearest fast paths, `fastpath.rs`, whose IDT gates lead
-//! straight to them: a jump through a stub cost 3 cycles an IPC; they fall
-//! back to the general entry as their stubs would) has a stub that leaves a uniform frame on the kernel stack
+//! Every vector has a stub that leaves a uniform frame on the kernel stack
 //! (a zero where the CPU pushes no error code, the vector, the general
-//! registers) and calls [`super::native_trap`], which never returns: it
+//! registers) and calls [`super::native_trap`]. The IDT gates of the page
+//! fault, `int 0x30` and `int 0x31` lead to the fast paths instead
+//! (`fastpath.rs`; a jump through a stub cost 3 cycles an IPC), which fall
+//! back to the general entry as their stubs would. `native_trap` never returns: it
 //! leaves through [`resume_user`] into whichever thread the kernel chose, or
 //! through [`idle`]. Both reset the stack pointer to the top of the kernel
 //! stack, so the one kernel stack never grows across entries — the event
