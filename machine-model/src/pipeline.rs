@@ -37,21 +37,22 @@ struct BtbEntry {
 /// The Pentium's branch target buffer: 64 sets × 4 ways.
 #[derive(Clone, Debug)]
 struct Btb {
-    entries: Vec<BtbEntry>,
+    sets: Box<[[BtbEntry; 4]; 64]>,
 }
 
 impl Default for Btb {
     fn default() -> Self {
-        Self { entries: vec![BtbEntry::default(); 256] }
+        Self { sets: Box::new([[BtbEntry::default(); 4]; 64]) }
     }
 }
 
 impl Btb {
     /// Predict, then learn the outcome. Returns whether the prediction was wrong.
+    #[inline]
     fn predict_and_update(&mut self, address: u32, taken: bool, target: u32) -> bool {
-        let set = ((address >> 2) & 63) as usize * 4;
-        let ways = &mut self.entries[set..set + 4];
-        match ways.iter().position(|entry| entry.valid && entry.address == address) {
+        let ways = &mut self.sets[((address >> 2) & 63) as usize];
+        let hit = (0..4).find(|&way| ways[way].valid && ways[way].address == address);
+        match hit {
             Some(way) => {
                 let entry = &mut ways[way];
                 let predicted_taken = entry.counter >= 2;
@@ -67,12 +68,17 @@ impl Btb {
             }
             None => {
                 if taken {
-                    let victim = ways
-                        .iter()
-                        .enumerate()
-                        .max_by_key(|(_, entry)| if entry.valid { entry.age as u16 } else { 1000 })
-                        .map(|(index, _)| index)
-                        .unwrap_or(0);
+                    // The oldest way, an invalid one before any (the last
+                    // of equals).
+                    let mut victim = 0;
+                    let mut oldest = 0u16;
+                    for (index, entry) in ways.iter().enumerate() {
+                        let age = if entry.valid { entry.age as u16 } else { 1000 };
+                        if age >= oldest {
+                            victim = index;
+                            oldest = age;
+                        }
+                    }
                     ways[victim] = BtbEntry { valid: true, address, target, counter: 3, age: 0 };
                 }
                 // A miss predicts not taken.
