@@ -153,7 +153,7 @@ impl Pipeline {
     }
 
     /// The Pentium's part: decode of 0F opcodes, branch prediction, pairing.
-    #[inline]
+    #[inline(always)]
     fn charge_pentium(
         &mut self,
         costs: &CostTable,
