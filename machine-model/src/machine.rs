@@ -296,12 +296,22 @@ impl Machine {
         // The loop owns the decode cache, so a handler can borrow its
         // instruction while it changes the machine.
         let mut cache = std::mem::take(&mut self.decode_cache);
-        let outcome = self.run_with(&mut cache, limit);
+        // One loop per CPU: the Pentium's pipeline charge (pairing, the BTB)
+        // is inlined into its own, and the i486's stays small.
+        let outcome = if self.costs.model == CpuModel::I486 {
+            self.run_with::<false>(&mut cache, limit)
+        } else {
+            self.run_with::<true>(&mut cache, limit)
+        };
         self.decode_cache = cache;
         outcome
     }
 
-    fn run_with(&mut self, cache: &mut DecodeCache, limit: RunLimit) -> Result<Exit, MachineError> {
+    fn run_with<const PENTIUM: bool>(
+        &mut self,
+        cache: &mut DecodeCache,
+        limit: RunLimit,
+    ) -> Result<Exit, MachineError> {
         if self.cpu.cpl != 3 {
             return Err(MachineError::NotInUserMode);
         }
@@ -329,7 +339,7 @@ impl Machine {
                 return Ok(Exit::Stopped(stop));
             }
             let single_step = self.cpu.eflags & eflags::TF != 0;
-            let ran_form = match self.step_and_check(cache, single_step) {
+            let ran_form = match self.step_and_check::<PENTIUM>(cache, single_step) {
                 Ok(ran_form) => ran_form,
                 Err(exit) => return exit,
             };
@@ -346,7 +356,7 @@ impl Machine {
                 {
                     break;
                 }
-                match self.step_and_check(cache, false) {
+                match self.step_and_check::<PENTIUM>(cache, false) {
                     Ok(true) => {}
                     Ok(false) => break,
                     Err(exit) => return exit,
@@ -371,14 +381,14 @@ impl Machine {
     /// trap, a watchpoint, or a fault's entry into the kernel (`Err`: `run`
     /// returns it). `Ok(true)` when the instruction had a specialised form.
     #[inline(always)]
-    fn step_and_check(
+    fn step_and_check<const PENTIUM: bool>(
         &mut self,
         cache: &mut DecodeCache,
         single_step: bool,
     ) -> Result<bool, Result<Exit, MachineError>> {
         self.last_instruction_cycle = self.cycles;
         self.events.stamp(self.cycles);
-        match self.step_with(cache) {
+        match self.step_with::<PENTIUM>(cache) {
             Ok(ran_form) => {
                 if let Some(value) = self.devices.debug_exit.take() {
                     self.debug.discard_hit();
@@ -409,14 +419,18 @@ impl Machine {
     /// (traps: after it) for the caller to deliver.
     pub fn step(&mut self) -> Result<(), Fault> {
         let mut cache = std::mem::take(&mut self.decode_cache);
-        let outcome = self.step_with(&mut cache);
+        let outcome = if self.costs.model == CpuModel::I486 {
+            self.step_with::<false>(&mut cache)
+        } else {
+            self.step_with::<true>(&mut cache)
+        };
         self.decode_cache = cache;
         outcome.map(|_| ())
     }
 
     /// `Ok(true)` when the instruction had a specialised form.
     #[inline(always)]
-    fn step_with(&mut self, cache: &mut DecodeCache) -> Result<bool, Fault> {
+    fn step_with<const PENTIUM: bool>(&mut self, cache: &mut DecodeCache) -> Result<bool, Fault> {
         self.refresh_decode_cache(cache);
         self.attempts += 1;
         let eip = self.cpu.eip;
@@ -435,7 +449,8 @@ impl Machine {
             Ok(()) => {
                 self.cpu.eip = self.next_eip;
                 self.instructions += 1;
-                let cycles = self.pipeline.charge(self.costs, decoded, eip, self.taken, self.extra, self.penalty);
+                let cycles =
+                    self.pipeline.charge::<PENTIUM>(self.costs, decoded, eip, self.taken, self.extra, self.penalty);
                 self.cycles += cycles as u64;
                 Ok(is_form)
             }
@@ -444,7 +459,7 @@ impl Machine {
                     // Traps and int n complete the instruction: report the next EIP.
                     self.cpu.eip = self.next_eip;
                     self.instructions += 1;
-                    let cycles = self.pipeline.charge(self.costs, decoded, eip, false, 0, self.penalty);
+                    let cycles = self.pipeline.charge::<PENTIUM>(self.costs, decoded, eip, false, 0, self.penalty);
                     self.cycles += cycles as u64;
                 }
                 self.pipeline.interrupted();

@@ -123,9 +123,11 @@ impl Pipeline {
         self.previous_multi_cycle = false;
     }
 
-    /// Clocks to charge for an instruction that just executed.
+    /// Clocks to charge for an instruction that just executed. `PENTIUM`
+    /// must say whether `costs` are the Pentium's (the interpreter has a
+    /// loop for each CPU).
     #[inline(always)]
-    pub fn charge(
+    pub fn charge<const PENTIUM: bool>(
         &mut self,
         costs: &CostTable,
         decoded: &Decoded,
@@ -146,7 +148,8 @@ impl Pipeline {
             self.agi_stalls += 1;
         }
         self.last_writes = cost.writes;
-        if costs.model == CpuModel::I486 {
+        debug_assert_eq!(PENTIUM, costs.model != CpuModel::I486, "the loop for the other CPU");
+        if !PENTIUM {
             return cycles + penalty;
         }
         self.charge_pentium(costs, decoded, eip, taken, cycles, penalty)

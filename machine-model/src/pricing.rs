@@ -65,7 +65,11 @@ pub fn price(cpu: CpuModel, trace: &[TracedInstruction]) -> Result<Price, String
         let next = trace.get(index + 1).map(|next| next.eip);
         let taken = next.is_some_and(|next| next != traced.eip.wrapping_add(instruction.len() as u32));
         let decoded = Decoded::new(instruction, cpu, table);
-        price.cycles += pipeline.charge(table, &decoded, traced.eip, taken, repeat, 0);
+        price.cycles += if cpu == CpuModel::I486 {
+            pipeline.charge::<false>(table, &decoded, traced.eip, taken, repeat, 0)
+        } else {
+            pipeline.charge::<true>(table, &decoded, traced.eip, taken, repeat, 0)
+        };
     }
     Ok(price)
 }
