@@ -44,7 +44,7 @@ impl Machine {
         if !write && !descriptor.is_readable() {
             return Err(fault(0));
         }
-        let limit = descriptor.byte_limit();
+        let limit = register.limit();
         let last = offset.wrapping_add(size - 1);
         if descriptor.is_expand_down() {
             let upper = if descriptor.default_big { u32::MAX } else { 0xFFFF };

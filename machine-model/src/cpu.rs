@@ -38,18 +38,28 @@ pub struct SegmentRegister {
     pub cache: SegmentDescriptor,
     /// False after loading a null selector: any access through it faults.
     pub usable: bool,
+    /// `cache.byte_limit()`, worked out at the load (every fetch checks
+    /// CS's limit). Set by the constructors: a new descriptor means a new
+    /// `SegmentRegister`, never a change of `cache` in place.
+    byte_limit: u32,
 }
 
 impl SegmentRegister {
     /// A usable segment with the given descriptor.
     pub fn loaded(selector: Selector, cache: SegmentDescriptor) -> Self {
-        Self { selector, cache, usable: true }
+        Self { selector, cache, usable: true, byte_limit: cache.byte_limit() }
+    }
+    /// An unusable one (a null selector loaded).
+    pub fn unusable(selector: Selector) -> Self {
+        let cache = SegmentDescriptor::default();
+        Self { selector, cache, usable: false, byte_limit: cache.byte_limit() }
     }
     pub fn base(&self) -> u32 {
         self.cache.base
     }
+    #[inline(always)]
     pub fn limit(&self) -> u32 {
-        self.cache.byte_limit()
+        self.byte_limit
     }
 }
 

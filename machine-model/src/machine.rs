@@ -471,9 +471,9 @@ impl Machine {
     /// Fetch and decode the instruction at CS:EIP, with code-TLB and code-cache accounting.
     #[inline(always)]
     fn fetch<'cache>(&mut self, cache: &'cache mut DecodeCache, eip: u32) -> Result<&'cache Decoded, Fault> {
-        let code_segment = &self.cpu.segments[crate::cpu::segment::CS].cache;
-        let limit = code_segment.byte_limit();
-        let linear = code_segment.base.wrapping_add(eip);
+        let code_segment = &self.cpu.segments[crate::cpu::segment::CS];
+        let limit = code_segment.limit();
+        let linear = code_segment.cache.base.wrapping_add(eip);
         if eip > limit {
             return Err(Fault::general_protection(0));
         }

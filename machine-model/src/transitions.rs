@@ -66,7 +66,7 @@ impl Machine {
             if seg == segment::SS {
                 return Err(Fault::general_protection(0));
             }
-            self.cpu.segments[seg] = SegmentRegister { selector, cache: SegmentDescriptor::default(), usable: false };
+            self.cpu.segments[seg] = SegmentRegister::unusable(selector);
             self.emit_segment_load(seg);
             return Ok(());
         }
