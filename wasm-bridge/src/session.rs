@@ -310,7 +310,6 @@ impl Session {
 
     /// Move new log entries into the history and the timeline.
     fn take_events(&mut self) {
-        let mut new_machine = Vec::new();
         let entries: Vec<LoggedEvent> = self.system.log().since(self.seen).cloned().collect();
         self.seen = self.system.log().next_sequence();
         // Only the latest machine events are kept, so only they are described
@@ -319,6 +318,7 @@ impl Session {
         let machine_count = entries.iter().filter(|entry| matches!(entry.source, Source::Machine(_))).count();
         let watched = self.breakpoints.iter().any(|(_, breakpoint)| matches!(breakpoint, Breakpoint::Event { .. }));
         let mut skip_machine = if watched { 0 } else { machine_count.saturating_sub(MACHINE_EVENTS_KEPT) };
+        let mut new_machine = Vec::with_capacity(machine_count - skip_machine);
         for entry in &entries {
             match &entry.source {
                 Source::Kernel(event) => {
