@@ -85,7 +85,9 @@ pub struct Session {
     /// event of one boot only.
     generation: u64,
     /// The latest machine events.
-    pub(crate) machine_events: VecDeque<EventView>,
+    /// The latest machine events, as logged (a view is made of one only
+    /// when shown: most are pushed out unseen at full speed).
+    pub(crate) machine_events: VecDeque<LoggedEvent>,
     /// Machine events of the last step (for marking the TLB view).
     pub(crate) last_step: Vec<EventView>,
     pub(crate) timeline: Timeline,
@@ -109,7 +111,7 @@ pub struct Session {
     stop_event: Option<u64>,
 }
 
-fn event_view(entry: &LoggedEvent) -> EventView {
+pub(crate) fn event_view(entry: &LoggedEvent) -> EventView {
     let (threads, frame) = match &entry.source {
         Source::Kernel(event) => {
             let threads = event.threads().iter().flatten().map(|id| id.raw()).collect();
@@ -336,7 +338,7 @@ impl Session {
                     if skip_machine > 0 {
                         skip_machine -= 1;
                     } else {
-                        new_machine.push(event_view(entry));
+                        new_machine.push(entry.clone());
                     }
                 }
             }
@@ -346,11 +348,11 @@ impl Session {
         // Keep the system's own log short: everything is here now.
         let seen = self.seen;
         self.system.log_mut().forget_before(seen);
-        for view in new_machine {
+        for entry in new_machine {
             if self.machine_events.len() >= MACHINE_EVENTS_KEPT {
                 self.machine_events.pop_front();
             }
-            self.machine_events.push_back(view);
+            self.machine_events.push_back(entry);
         }
         self.mark_last_step();
     }
@@ -362,7 +364,7 @@ impl Session {
     fn mark_last_step(&mut self) {
         let start = self.system.machine().last_instruction_cycle;
         let from = self.machine_events.partition_point(|event| event.cycle < start);
-        self.last_step = self.machine_events.iter().skip(from).cloned().collect();
+        self.last_step = self.machine_events.iter().skip(from).map(event_view).collect();
     }
 
     /// The position: user instructions retired.

@@ -189,7 +189,14 @@ impl Session {
         let limit = if query.limit == 0 { 200 } else { query.limit };
         let mut list: Vec<EventView> = self.history.iter().rev().filter(matches).take(limit).cloned().collect();
         if query.machine {
-            list.extend(self.machine_events.iter().rev().filter(matches).take(limit).cloned());
+            list.extend(
+                self.machine_events
+                    .iter()
+                    .rev()
+                    .map(crate::session::event_view)
+                    .filter(|event| matches(&event))
+                    .take(limit),
+            );
             list.sort_by_key(|event| std::cmp::Reverse(event.index));
             list.truncate(limit);
         }

@@ -64,7 +64,7 @@ impl Session {
                 self.history.retain(|event| event.index < seen);
                 self.entry_costs.retain(|record| record.end <= seen);
                 self.timeline.rewind(&checkpoint.timeline);
-                self.machine_events.retain(|event| event.index < seen);
+                self.machine_events.retain(|event| event.sequence < seen);
                 self.last_step.clear();
             }
         }
