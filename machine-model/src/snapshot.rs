@@ -37,6 +37,10 @@ impl Machine {
     pub fn snapshot(&self) -> MachineSnapshot {
         let mut machine = self.clone_without_decode_cache();
         machine.events = Default::default();
+        // The events' clock goes with the machine: an event recorded before
+        // the next stamp (an interrupt request at the top of the loop)
+        // carries it, after a restore as in the run it replays.
+        machine.events.now = self.events.now;
         MachineSnapshot { machine }
     }
 

@@ -315,3 +315,35 @@ fn a_thread_removed_for_an_unhandled_exception_is_named_in_the_status() {
         "the console says it in the same words"
     );
 }
+
+/// The event log with machine events: every row has its text (kernel and
+/// machine events are kept as logged and written when shown), machine
+/// events among them, in order, and the same after a step back and forth
+/// (an interrupt request replayed from a snapshot once carried cycle 0: the
+/// snapshot dropped the events' clock).
+#[test]
+fn the_event_log_with_machine_events_shows_every_event_in_words() {
+    let mut session = session("ping-pong", CpuChoice::I486);
+    while session.status().instructions < 20_000 {
+        session.run_slice(1_000);
+    }
+    let query = EventQuery { machine: true, limit: 300, ..EventQuery::default() };
+    let events = session.events(&query);
+    assert!(events.len() > 200, "{} events", events.len());
+    assert!(events.iter().all(|event| !event.text.is_empty()), "a row without words");
+    assert!(events.iter().any(|event| event.source == "machine" && event.text.starts_with("tlb-")), "no TLB event");
+    assert!(events.iter().any(|event| event.source == "kernel"), "no kernel event");
+    assert!(events.windows(2).all(|pair| pair[0].index < pair[1].index), "out of order");
+    let kinds: Vec<&str> = events.iter().map(|event| event.kind).collect();
+    assert!(events.iter().zip(&kinds).all(|(event, kind)| event.text.starts_with(kind)), "text and kind disagree");
+    session.reverse_step();
+    session.step_instruction();
+    let again = session.events(&query);
+    let first = again.iter().zip(&events).position(|(now, before)| now != before);
+    assert!(
+        first.is_none(),
+        "a step back and forth changed the log: {:?}",
+        first.map(|index| (&again[index], &events[index]))
+    );
+    assert_eq!(again.len(), events.len());
+}
