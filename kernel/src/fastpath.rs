@@ -162,27 +162,39 @@ impl Kernel {
         }
         let caller_id = caller_tcb.id;
         let destination = ThreadId(frame.get(register::ESI));
-        // Same task or same clan (no chief in between), an existing thread.
-        let (source_task, target_task) = (caller_id.task(), destination.task());
-        // (The assembly leaves the invalid id to the exact id comparison
-        // below, which it always fails: no thread's id is all ones.)
+        let receiver = self.fast_receiver(caller_id, destination)?;
+        Some(Partners { receiver, destination, caller_id, open: receive == 1 })
+    }
+
+    /// The thread `destination`, if it waits for `caller` the way both
+    /// assembly fast paths (IPC and page fault) need — the assembly's macro
+    /// `receiver_waits`, in the same order, but for the receiver's timeout,
+    /// which each path judges itself: in the caller's clan (the same task,
+    /// its chief the caller's task, the same chief, or the caller's chief;
+    /// no chief in between), an existing thread other than the caller,
+    /// receiving (no other flag than the receive phase) from it or from
+    /// anyone, into registers or a map window, with nothing of a higher
+    /// priority ready. (The assembly leaves the invalid id to the exact id
+    /// comparison, which it always fails: no thread's id is all ones.)
+    #[inline(always)]
+    pub(crate) fn fast_receiver(&self, caller: ThreadId, destination: ThreadId) -> Option<u16> {
+        let (source_task, target_task) = (caller.task(), destination.task());
         if target_task == 0 || destination.is_invalid() {
             return None; // nil, an interrupt, or invalid
         }
-        let (source_chief, target_chief) =
-            (self.threads.tasks[source_task as usize].chief, self.threads.tasks[target_task as usize].chief);
+        let chief = |task: u8| self.threads.tasks[task as usize].chief;
         let direct = source_task == target_task
-            || target_chief == source_task
-            || target_chief == source_chief
-            || target_task == source_chief;
-        if !direct || destination == caller_id {
+            || chief(target_task) == source_task
+            || chief(target_task) == chief(source_task)
+            || target_task == chief(source_task);
+        if !direct || destination == caller {
             return None;
         }
         let receiver = self.threads.find(destination)?;
         let receiver_tcb = self.threads.tcb(receiver);
         if receiver_tcb.state != State::Receiving
             || receiver_tcb.flags & !flag::RECEIVE_PHASE != 0
-            || !(receiver_tcb.partner == OPEN || receiver_tcb.partner == caller_id)
+            || !(receiver_tcb.partner == OPEN || receiver_tcb.partner == caller)
         {
             return None;
         }
@@ -191,10 +203,7 @@ impl Kernel {
             return None; // a memory buffer: the general path reads its header
         }
         // The receiver runs next only if nothing of higher priority is ready.
-        if self.ready.any_above(receiver_tcb.priority) {
-            return None;
-        }
-        Some(Partners { receiver, destination, caller_id, open: receive == 1 })
+        (!self.ready.any_above(receiver_tcb.priority)).then_some(receiver)
     }
 
     /// Whether the native image's assembly fast path takes this IPC itself

@@ -17,9 +17,8 @@
 
 use crate::event::{KernelEvent, Phase};
 use crate::hardware::Hardware;
-use crate::thread::{NONE, OPEN, State, flag};
+use crate::thread::NONE;
 use crate::{Frame, Kernel, Trap, layout, memory};
-use ia32::abi::ReceiveDescriptor;
 use ia32::registers::eflags;
 
 impl Kernel {
@@ -53,35 +52,9 @@ impl Kernel {
         if trap.fault_address >= layout::USER_LIMIT {
             return false;
         }
-        // The pager: in the faulter's clan, an existing thread, waiting for
-        // this fault into registers or a map window, with nothing of a higher
-        // priority ready and no timeout to remove.
-        let pager = faulter_tcb.pager;
-        let pager_task = pager.task();
-        if pager_task == 0 {
-            return false;
-        }
-        let chief = |task: u8| self.threads.tasks[task as usize].chief;
-        let direct = pager_task == task
-            || chief(pager_task) == task
-            || chief(pager_task) == chief(task)
-            || pager_task == chief(task);
-        if !direct || pager == faulter_tcb.id {
-            return false;
-        }
-        let Some(index) = self.threads.find(pager) else { return false };
-        let pager_tcb = self.threads.tcb(index);
-        if pager_tcb.state != State::Receiving
-            || pager_tcb.flags & !flag::RECEIVE_PHASE != 0
-            || !(pager_tcb.partner == OPEN || pager_tcb.partner == faulter_tcb.id)
-        {
-            return false;
-        }
-        let window = ReceiveDescriptor(pager_tcb.receive_descriptor);
-        if !window.is_map_window() && window.buffer_address() >= 4 {
-            return false;
-        }
-        !self.ready.any_above(pager_tcb.priority) && pager_tcb.wakeup == 0
+        // The pager waits for it as an IPC fast path's receiver waits for
+        // its caller, and has no timeout to remove.
+        self.fast_receiver(faulter_tcb.id, faulter_tcb.pager).is_some_and(|pager| self.threads.tcb(pager).wakeup == 0)
     }
 
     /// For the native image's self-audit: whether the page fault `trap` of

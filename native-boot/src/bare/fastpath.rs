@@ -234,6 +234,81 @@ core::arch::global_asm!(
     add dword ptr [{kernel} + {small_space_switches} + 4], 1
     jmp 37b
     .endm
+    # Whether the destination ESI waits for the caller (EAX: its TCB) the
+    # way both fast paths need (`Kernel::fast_receiver`): in the caller's
+    # clan, an existing thread, receiving from it or from anyone into
+    # registers or a map window, nothing of a higher priority ready, no
+    # timeout to remove. Otherwise to `slow`. Leaves ECX = the receiver's
+    # TCB, EDI = its task's record; EBP is used.
+    .macro receiver_waits slow
+    # ECX = the destination's task (not 0: nil or an interrupt), EBP the caller's.
+    # (The invalid id, all ones, fails below: no thread has it — its chief
+    # field would name task 255 as its own creator.)
+    mov ecx, esi
+    shr ecx, 16
+    and ecx, 0xFF
+    jz \slow
+    movzx ebp, byte ptr [eax + {tcb_id} + 2]
+    # Within a clan: same task, the target's chief is the caller's task,
+    # the same chief, or the target is the caller's chief.
+    cmp ecx, ebp
+    je 1f
+    lea edi, [ecx + ecx * 2]
+    movzx edi, byte ptr [{kernel} + {tasks} + {task_chief} + edi * 8]
+    cmp edi, ebp
+    je 1f
+    lea ebp, [ebp + ebp * 2]
+    movzx ebp, byte ptr [{kernel} + {tasks} + {task_chief} + ebp * 8]
+    cmp edi, ebp
+    je 1f
+    cmp ecx, ebp
+    jne \slow
+1:
+    # ECX = the receiver's TCB: (task, lthread) → index → address; the id
+    # must match exactly (version and chief).
+    cmp esi, [eax + {tcb_id}]
+    je \slow
+    mov ecx, esi
+    shr ecx, 10
+    and ecx, 0x3FFF
+    movzx ecx, word ptr [{kernel} + {index} + ecx * 2]
+    cmp ecx, {none}
+    je \slow
+    shl ecx, {tcb_shift}
+    lea ecx, [ecx + {kernel} + {tcbs}]
+    cmp [ecx + {tcb_id}], esi
+    jne \slow
+    # It waits for this message: receiving (no other flag than the receive
+    # phase), open or from the caller, into registers or a map window.
+    cmp byte ptr [ecx + {tcb_state}], {receiving}
+    jne \slow
+    test byte ptr [ecx + {tcb_flags}], {not_receive_phase}
+    jnz \slow
+    mov ebp, [ecx + {tcb_partner}]
+    cmp ebp, {open}
+    je 2f
+    cmp ebp, [eax + {tcb_id}]
+    jne \slow
+2:
+    mov ebp, [ecx + {tcb_receive_descriptor}]
+    test ebp, 2
+    jnz 3f
+    cmp ebp, 4
+    jae \slow
+3:
+    # Nothing of a higher priority is ready.
+    movzx ebp, byte ptr [ecx + {tcb_priority}]
+    cmp ebp, [{kernel} + {highest_ready}]
+    jl \slow
+    # What this path leaves to Rust: a receive timeout to remove.
+    mov ebp, [ecx + {tcb_wakeup}]
+    or ebp, [ecx + {tcb_wakeup} + 4]
+    jnz \slow
+    # EDI = the receiver's task (its id is the destination's, checked above).
+    movzx edi, byte ptr [ecx + {tcb_id} + 2]
+    lea edi, [edi + edi * 2]
+    lea edi, [{kernel} + {tasks} + edi * 8]
+    .endm
     .global ipc_fastpath
 ipc_fastpath:
     # Not from virtual-8086 mode (QEMU lets a user iret get there): its
@@ -271,73 +346,7 @@ ipc_fastpath:
     mov [eax + {frame} + {frame_ebp}], ebp
     mov [eax + {frame} + {frame_esi}], esi
     mov [eax + {frame} + {frame_edi}], edi
-    # ECX = the destination's task (not 0: nil or an interrupt), EBP the caller's.
-    # (The invalid id, all ones, fails below: no thread has it — its chief
-    # field would name task 255 as its own creator.)
-    mov ecx, esi
-    shr ecx, 16
-    and ecx, 0xFF
-    jz ipc_slow_saved
-    movzx ebp, byte ptr [eax + {tcb_id} + 2]
-    # Within a clan: same task, the target's chief is the caller's task,
-    # the same chief, or the target is the caller's chief.
-    cmp ecx, ebp
-    je 1f
-    lea edi, [ecx + ecx * 2]
-    movzx edi, byte ptr [{kernel} + {tasks} + {task_chief} + edi * 8]
-    cmp edi, ebp
-    je 1f
-    lea ebp, [ebp + ebp * 2]
-    movzx ebp, byte ptr [{kernel} + {tasks} + {task_chief} + ebp * 8]
-    cmp edi, ebp
-    je 1f
-    cmp ecx, ebp
-    jne ipc_slow_saved
-1:
-    # ECX = the receiver's TCB: (task, lthread) → index → address; the id
-    # must match exactly (version and chief).
-    cmp esi, [eax + {tcb_id}]
-    je ipc_slow_saved
-    mov ecx, esi
-    shr ecx, 10
-    and ecx, 0x3FFF
-    movzx ecx, word ptr [{kernel} + {index} + ecx * 2]
-    cmp ecx, {none}
-    je ipc_slow_saved
-    shl ecx, {tcb_shift}
-    lea ecx, [ecx + {kernel} + {tcbs}]
-    cmp [ecx + {tcb_id}], esi
-    jne ipc_slow_saved
-    # It waits for this message: receiving (no other flag than the receive
-    # phase), open or from the caller, into registers or a map window.
-    cmp byte ptr [ecx + {tcb_state}], {receiving}
-    jne ipc_slow_saved
-    test byte ptr [ecx + {tcb_flags}], {not_receive_phase}
-    jnz ipc_slow_saved
-    mov ebp, [ecx + {tcb_partner}]
-    cmp ebp, {open}
-    je 2f
-    cmp ebp, [eax + {tcb_id}]
-    jne ipc_slow_saved
-2:
-    mov ebp, [ecx + {tcb_receive_descriptor}]
-    test ebp, 2
-    jnz 3f
-    cmp ebp, 4
-    jae ipc_slow_saved
-3:
-    # Nothing of a higher priority is ready.
-    movzx ebp, byte ptr [ecx + {tcb_priority}]
-    cmp ebp, [{kernel} + {highest_ready}]
-    jl ipc_slow_saved
-    # What this path leaves to Rust: a receive timeout to remove.
-    mov ebp, [ecx + {tcb_wakeup}]
-    or ebp, [ecx + {tcb_wakeup} + 4]
-    jnz ipc_slow_saved
-    # EDI = the receiver's task (its id is the destination's, checked above).
-    movzx edi, byte ptr [ecx + {tcb_id} + 2]
-    lea edi, [edi + edi * 2]
-    lea edi, [{kernel} + {tasks} + edi * 8]
+    receiver_waits ipc_slow_saved
     # Perform. Counters first (Kernel::entry, fast_ipc). Each is a u64:
     # the carry into its high word is taken out of line (a jump not taken
     # costs less than an `adc` to memory).
@@ -452,70 +461,10 @@ page_fault_fastpath:
     mov edx, cr2
     cmp edx, {user_limit}
     jae fault_slow_saved
-    # EBP = the thread's task.
-    movzx ebp, byte ptr [eax + {tcb_id} + 2]
-    # ESI = the pager, EDI its task (not 0: nil or an interrupt), in the
-    # clan: the same task, the pager's chief is the thread's task, the same
-    # chief, or the pager's task is the thread's chief.
+    # ESI = the pager, which must wait for the thread as a receiver waits
+    # for an IPC fast path's caller.
     mov esi, [eax + {tcb_pager}]
-    mov edi, esi
-    shr edi, 16
-    and edi, 0xFF
-    jz fault_slow_saved
-    cmp edi, ebp
-    je 1f
-    lea ebx, [edi + edi * 2]
-    movzx ebx, byte ptr [{kernel} + {tasks} + {task_chief} + ebx * 8]
-    cmp ebx, ebp
-    je 1f
-    lea ebp, [ebp + ebp * 2]
-    movzx ebp, byte ptr [{kernel} + {tasks} + {task_chief} + ebp * 8]
-    cmp ebx, ebp
-    je 1f
-    cmp edi, ebp
-    jne fault_slow_saved
-1:
-    # ECX = the pager's TCB, found as the IPC fast path finds a receiver.
-    cmp esi, [eax + {tcb_id}]
-    je fault_slow_saved
-    mov ecx, esi
-    shr ecx, 10
-    and ecx, 0x3FFF
-    movzx ecx, word ptr [{kernel} + {index} + ecx * 2]
-    cmp ecx, {none}
-    je fault_slow_saved
-    shl ecx, {tcb_shift}
-    lea ecx, [ecx + {kernel} + {tcbs}]
-    cmp [ecx + {tcb_id}], esi
-    jne fault_slow_saved
-    # It waits for this thread: receiving, open or from it, into registers
-    # or a map window, nothing of a higher priority ready, no timeout.
-    cmp byte ptr [ecx + {tcb_state}], {receiving}
-    jne fault_slow_saved
-    test byte ptr [ecx + {tcb_flags}], {not_receive_phase}
-    jnz fault_slow_saved
-    mov ebp, [ecx + {tcb_partner}]
-    cmp ebp, {open}
-    je 2f
-    cmp ebp, [eax + {tcb_id}]
-    jne fault_slow_saved
-2:
-    mov ebp, [ecx + {tcb_receive_descriptor}]
-    test ebp, 2
-    jnz 3f
-    cmp ebp, 4
-    jae fault_slow_saved
-3:
-    movzx ebp, byte ptr [ecx + {tcb_priority}]
-    cmp ebp, [{kernel} + {highest_ready}]
-    jl fault_slow_saved
-    mov ebp, [ecx + {tcb_wakeup}]
-    or ebp, [ecx + {tcb_wakeup} + 4]
-    jnz fault_slow_saved
-    # EDI = the pager's task record.
-    movzx edi, byte ptr [ecx + {tcb_id} + 2]
-    lea edi, [edi + edi * 2]
-    lea edi, [{kernel} + {tasks} + edi * 8]
+    receiver_waits fault_slow_saved
     # Perform (Kernel::entry, page_fault_ipc, deliver, receive_phase).
     add dword ptr [{kernel} + {entries}], 1
     jc 40f
