@@ -63,7 +63,7 @@ const NO_SLOT: u16 = u16::MAX;
 #[derive(Clone)]
 struct PageCache {
     /// Offset in the page → slot in `decoded`, or NO_SLOT.
-    index: Box<[u16]>,
+    index: Box<[u16; 4096]>,
     decoded: Vec<Decoded>,
 }
 
@@ -76,7 +76,6 @@ pub struct DecodeCache {
     /// The page of the last lookup, to skip the hash map in straight-line code.
     current: Option<(u32, usize)>,
     transient: Option<Decoded>,
-    pub hits: u64,
     pub decodes: u64,
 }
 
@@ -114,7 +113,6 @@ impl DecodeCache {
         if index == NO_SLOT {
             return None;
         }
-        self.hits += 1;
         Some(Location { slot: slot as u32, index })
     }
 
@@ -140,7 +138,7 @@ impl DecodeCache {
         let slot = match self.pages.get(&page) {
             Some(&slot) => slot,
             None => {
-                let cache = PageCache { index: vec![NO_SLOT; 4096].into_boxed_slice(), decoded: Vec::new() };
+                let cache = PageCache { index: Box::new([NO_SLOT; 4096]), decoded: Vec::new() };
                 let slot = match self.free.pop() {
                     Some(slot) => {
                         self.storage[slot] = Some(cache);

@@ -79,6 +79,22 @@ impl Caches {
     }
 }
 
+/// Code fetch: the linear line last accounted (looked up in the TLB and
+/// the code cache, as the prefetcher does once per line), its physical
+/// start, and the TLB epoch it was accounted in. Plain fields rather than an
+/// `Option`: the check runs before every instruction.
+#[derive(Clone, Copy, Debug)]
+struct FetchLine {
+    linear_line: u32,
+    physical_start: u32,
+    epoch: u64,
+}
+
+impl FetchLine {
+    /// No line: no TLB epoch reaches `u64::MAX`.
+    const NONE: FetchLine = FetchLine { linear_line: 0, physical_start: 0, epoch: u64::MAX };
+}
+
 /// A whole PC.
 #[derive(Debug)]
 pub struct Machine {
@@ -110,8 +126,8 @@ pub struct Machine {
     pub(crate) extra: u32,
     /// The current branch was taken.
     pub(crate) taken: bool,
-    /// Code fetch: linear line last accounted, and the TLB epoch it was accounted in.
-    fetch_line: Option<(u32, u64, u32)>,
+    /// The code line last accounted (see `FetchLine`).
+    fetch_line: FetchLine,
     /// Incremented whenever a translation may have changed (flush, invlpg, CR3).
     pub(crate) tlb_epoch: u64,
     /// Cycle at which a device may next raise an interrupt.
@@ -199,7 +215,7 @@ impl Machine {
             penalty: 0,
             extra: 0,
             taken: false,
-            fetch_line: None,
+            fetch_line: FetchLine::NONE,
             tlb_epoch: 0,
             next_device_cycle: 0,
             instruction_eip: 0,
@@ -286,7 +302,7 @@ impl Machine {
             for page in self.memory.take_stale_pages() {
                 cache.invalidate_page(page);
             }
-            self.fetch_line = None;
+            self.fetch_line = FetchLine::NONE;
         }
     }
 
@@ -339,7 +355,7 @@ impl Machine {
                 return Ok(Exit::Stopped(stop));
             }
             let single_step = self.cpu.eflags & eflags::TF != 0;
-            let ran_form = match self.step_and_check::<PENTIUM>(cache, single_step) {
+            let ran_form = match self.step_and_check::<PENTIUM, false>(cache, single_step) {
                 Ok(ran_form) => ran_form,
                 Err(exit) => return exit,
             };
@@ -351,12 +367,13 @@ impl Machine {
             // hooks, so until an instruction of another kind runs, or a device
             // falls due, every check above would find what it found for this
             // one. Only the budget and the device clock are checked again.
+            // (A specialised form does not move the device clock.)
+            let stop_cycle = limit.until_cycle.min(self.next_device_cycle);
             loop {
-                if self.instructions >= end || self.cycles >= limit.until_cycle || self.cycles >= self.next_device_cycle
-                {
+                if self.instructions >= end || self.cycles >= stop_cycle {
                     break;
                 }
-                match self.step_and_check::<PENTIUM>(cache, false) {
+                match self.step_and_check::<PENTIUM, true>(cache, false) {
                     Ok(true) => {}
                     Ok(false) => break,
                     Err(exit) => return exit,
@@ -381,7 +398,7 @@ impl Machine {
     /// trap, a watchpoint, or a fault's entry into the kernel (`Err`: `run`
     /// returns it). `Ok(true)` when the instruction had a specialised form.
     #[inline(always)]
-    fn step_and_check<const PENTIUM: bool>(
+    fn step_and_check<const PENTIUM: bool, const QUIET: bool>(
         &mut self,
         cache: &mut DecodeCache,
         single_step: bool,
@@ -389,6 +406,9 @@ impl Machine {
         self.last_instruction_cycle = self.cycles;
         self.events.stamp(self.cycles);
         match self.step_with::<PENTIUM>(cache) {
+            // In quiet code (`run_with`) a specialised form cannot reach
+            // the debug-exit port, and no watchpoint is set.
+            Ok(true) if QUIET => Ok(true),
             Ok(ran_form) => {
                 if let Some(value) = self.devices.debug_exit.take() {
                     self.debug.discard_hit();
@@ -435,7 +455,7 @@ impl Machine {
         self.attempts += 1;
         let eip = self.cpu.eip;
         self.instruction_eip = eip;
-        let decoded = self.fetch(cache, eip)?;
+        let decoded = self.fetch::<PENTIUM>(cache, eip)?;
         self.next_eip = eip.wrapping_add(decoded.length as u32);
         self.penalty = 0;
         self.extra = 0;
@@ -470,14 +490,18 @@ impl Machine {
 
     /// Fetch and decode the instruction at CS:EIP, with code-TLB and code-cache accounting.
     #[inline(always)]
-    fn fetch<'cache>(&mut self, cache: &'cache mut DecodeCache, eip: u32) -> Result<&'cache Decoded, Fault> {
+    fn fetch<'cache, const PENTIUM: bool>(
+        &mut self,
+        cache: &'cache mut DecodeCache,
+        eip: u32,
+    ) -> Result<&'cache Decoded, Fault> {
         let code_segment = &self.cpu.segments[crate::cpu::segment::CS];
         let limit = code_segment.limit();
         let linear = code_segment.cache.base.wrapping_add(eip);
         if eip > limit {
             return Err(Fault::general_protection(0));
         }
-        let physical = self.fetch_translate(linear)?;
+        let physical = self.fetch_translate::<PENTIUM>(linear)?;
         let location = match cache.locate(physical) {
             Some(location) => location,
             None => self.decode_at(cache, linear, physical)?,
@@ -489,10 +513,9 @@ impl Machine {
             return Err(Fault::general_protection(0));
         }
         // Account the further code lines the instruction spans (prefetch).
-        let line_shift = self.caches.code.line_shift();
-        let line_mask = (1 << line_shift) - 1;
+        let line_mask = (1 << Self::code_line_shift::<PENTIUM>()) - 1;
         if (linear & line_mask) + length - 1 > line_mask {
-            self.fetch_translate(linear.wrapping_add(length - 1))?;
+            self.fetch_translate::<PENTIUM>(linear.wrapping_add(length - 1))?;
         }
         Ok(decoded)
     }
@@ -500,15 +523,21 @@ impl Machine {
     /// Translate a code address, looking the TLB and code cache up once per
     /// code line, as the prefetcher does.
     #[inline(always)]
-    fn fetch_translate(&mut self, linear: u32) -> Result<u32, Fault> {
-        let line_shift = self.caches.code.line_shift();
-        if let Some((cached_line, epoch, physical_line)) = self.fetch_line
-            && cached_line == linear >> line_shift
-            && epoch == self.tlb_epoch
-        {
-            return Ok((physical_line << line_shift) | (linear & ((1 << line_shift) - 1)));
+    fn fetch_translate<const PENTIUM: bool>(&mut self, linear: u32) -> Result<u32, Fault> {
+        let line_shift = Self::code_line_shift::<PENTIUM>();
+        debug_assert_eq!(line_shift, self.caches.code.line_shift());
+        let line = &self.fetch_line;
+        if line.linear_line == linear >> line_shift && line.epoch == self.tlb_epoch {
+            return Ok(line.physical_start | (linear & ((1 << line_shift) - 1)));
         }
         self.fetch_new_line(linear)
+    }
+
+    /// The code cache's line size as a shift, a constant for each CPU's loop
+    /// (`Caches::new`: 16-byte lines on the i486, 32 on the Pentium).
+    #[inline(always)]
+    const fn code_line_shift<const PENTIUM: bool>() -> u32 {
+        if PENTIUM { 5 } else { 4 }
     }
 
     /// The first fetch from a code line: TLB and code cache looked up.
@@ -519,7 +548,11 @@ impl Machine {
         if !self.caches.code.read(physical) {
             self.penalty += self.costs.cache_miss;
         }
-        self.fetch_line = Some((linear >> line_shift, self.tlb_epoch, physical >> line_shift));
+        self.fetch_line = FetchLine {
+            linear_line: linear >> line_shift,
+            physical_start: physical & !((1 << line_shift) - 1),
+            epoch: self.tlb_epoch,
+        };
         Ok(physical)
     }
 

@@ -255,10 +255,11 @@ impl Machine {
     fn offset_of(&self, address: &Address) -> u32 {
         let mut offset = address.displacement;
         if address.base != Address::NONE {
-            offset = offset.wrapping_add(self.cpu.registers[address.base as usize]);
+            offset = offset.wrapping_add(self.cpu.registers[(address.base & 7) as usize]);
         }
         if address.index != Address::NONE {
-            offset = offset.wrapping_add(self.cpu.registers[address.index as usize].wrapping_mul(address.scale as u32));
+            offset = offset
+                .wrapping_add(self.cpu.registers[(address.index & 7) as usize].wrapping_mul(address.scale as u32));
         }
         offset
     }
@@ -312,63 +313,63 @@ impl Machine {
         match *form {
             Form::Generic => Err(Fault::invalid_opcode()),
             Form::AluRegister { operation, destination, source } => {
-                let a = self.cpu.registers[destination as usize];
-                let b = self.cpu.registers[source as usize];
+                let a = self.cpu.registers[(destination & 7) as usize];
+                let b = self.cpu.registers[(source & 7) as usize];
                 if let Some(result) = self.alu32(operation, a, b) {
-                    self.cpu.registers[destination as usize] = result;
+                    self.cpu.registers[(destination & 7) as usize] = result;
                 }
                 Ok(())
             }
             Form::AluImmediate { operation, destination, immediate } => {
-                let a = self.cpu.registers[destination as usize];
+                let a = self.cpu.registers[(destination & 7) as usize];
                 if let Some(result) = self.alu32(operation, a, immediate) {
-                    self.cpu.registers[destination as usize] = result;
+                    self.cpu.registers[(destination & 7) as usize] = result;
                 }
                 Ok(())
             }
             Form::AluLoad { operation, destination, address } => {
-                let a = self.cpu.registers[destination as usize];
+                let a = self.cpu.registers[(destination & 7) as usize];
                 let offset = self.offset_of(&address);
                 let b = self.read(address.segment as usize, offset, 4)?;
                 if let Some(result) = self.alu32(operation, a, b) {
-                    self.cpu.registers[destination as usize] = result;
+                    self.cpu.registers[(destination & 7) as usize] = result;
                 }
                 Ok(())
             }
             Form::Increment { register } => {
-                let value = self.cpu.registers[register as usize];
+                let value = self.cpu.registers[(register & 7) as usize];
                 let carry = self.cpu.flag(CF);
                 let result = value.wrapping_add(1);
                 self.flags_add(value, 1, 0, result, 4);
                 self.cpu.set_flag(CF, carry);
-                self.cpu.registers[register as usize] = result;
+                self.cpu.registers[(register & 7) as usize] = result;
                 Ok(())
             }
             Form::Decrement { register } => {
-                let value = self.cpu.registers[register as usize];
+                let value = self.cpu.registers[(register & 7) as usize];
                 let carry = self.cpu.flag(CF);
                 let result = value.wrapping_sub(1);
                 self.flags_sub(value, 1, 0, result, 4);
                 self.cpu.set_flag(CF, carry);
-                self.cpu.registers[register as usize] = result;
+                self.cpu.registers[(register & 7) as usize] = result;
                 Ok(())
             }
             Form::MoveRegister { destination, source } => {
-                self.cpu.registers[destination as usize] = self.cpu.registers[source as usize];
+                self.cpu.registers[(destination & 7) as usize] = self.cpu.registers[(source & 7) as usize];
                 Ok(())
             }
             Form::MoveImmediate { destination, immediate } => {
-                self.cpu.registers[destination as usize] = immediate;
+                self.cpu.registers[(destination & 7) as usize] = immediate;
                 Ok(())
             }
             Form::Load { destination, address } => {
                 let offset = self.offset_of(&address);
                 let value = self.read(address.segment as usize, offset, 4)?;
-                self.cpu.registers[destination as usize] = value;
+                self.cpu.registers[(destination & 7) as usize] = value;
                 Ok(())
             }
             Form::Store { source, address } => {
-                let value = self.cpu.registers[source as usize];
+                let value = self.cpu.registers[(source & 7) as usize];
                 let offset = self.offset_of(&address);
                 self.write(address.segment as usize, offset, 4, value)
             }
@@ -380,14 +381,14 @@ impl Machine {
             }
             Form::Jump { displacement } => self.jump_to(self.next_eip.wrapping_add(displacement)),
             // `push esp` pushes the value before the push.
-            Form::Push { register } => self.push(4, self.cpu.registers[register as usize]),
+            Form::Push { register } => self.push(4, self.cpu.registers[(register & 7) as usize]),
             Form::PushImmediate { immediate } => self.push(4, immediate),
             Form::Pop { register } => {
                 let old_stack_pointer = self.cpu.registers[crate::cpu::register::ESP];
                 let value = self.peek(0, 4)?;
                 self.set_stack_pointer(old_stack_pointer.wrapping_add(4));
                 // `pop esp` leaves the popped value in ESP.
-                self.cpu.registers[register as usize] = value;
+                self.cpu.registers[(register & 7) as usize] = value;
                 Ok(())
             }
         }

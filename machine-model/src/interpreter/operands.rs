@@ -155,7 +155,7 @@ impl Machine {
     }
 
     /// Set all six status flags at once (bits outside STATUS are kept).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn set_status(
         &mut self,
         carry: bool,
@@ -165,30 +165,19 @@ impl Machine {
         negative: bool,
         overflow: bool,
     ) {
-        let mut flags = self.cpu.eflags & !(CF | PF | AF | ZF | SF | OF);
-        if carry {
-            flags |= CF;
-        }
-        if parity_flag {
-            flags |= PF;
-        }
-        if adjust {
-            flags |= AF;
-        }
-        if zero {
-            flags |= ZF;
-        }
-        if negative {
-            flags |= SF;
-        }
-        if overflow {
-            flags |= OF;
-        }
+        // Without branches: each condition is 0 or 1, shifted to its bit.
+        let flags = (self.cpu.eflags & !(CF | PF | AF | ZF | SF | OF))
+            | ((carry as u32) * CF)
+            | ((parity_flag as u32) * PF)
+            | ((adjust as u32) * AF)
+            | ((zero as u32) * ZF)
+            | ((negative as u32) * SF)
+            | ((overflow as u32) * OF);
         self.cpu.eflags = flags;
     }
 
     /// Flags of `a + b + carry_in` with `result` masked to `size`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn flags_add(&mut self, a: u32, b: u32, carry_in: u32, result: u32, size: u32) {
         let wide = a as u64 + b as u64 + carry_in as u64;
         let carry = wide > mask(size) as u64;
@@ -198,7 +187,7 @@ impl Machine {
     }
 
     /// Flags of `a - b - borrow_in` with `result` masked to `size`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn flags_sub(&mut self, a: u32, b: u32, borrow_in: u32, result: u32, size: u32) {
         let carry = (a as u64) < b as u64 + borrow_in as u64;
         let overflow = ((a ^ b) & (a ^ result) & sign(size)) != 0;
