@@ -207,6 +207,7 @@ impl Kernel {
                 None => {
                     // Wait in the kernel until a byte arrives.
                     self.block(thread, State::WaitingForInput);
+                    self.console_readers = true;
                 }
             },
             kdebug::INHEX32..=kdebug::INHEX => {
@@ -260,16 +261,22 @@ impl Kernel {
 
     /// Threads waiting in `inchar` get a byte when one has arrived.
     pub(crate) fn poll_console<H: Hardware>(&mut self, hardware: &mut H) {
+        if !self.console_readers {
+            return;
+        }
         for index in 0..crate::thread::MAX_THREADS as u16 {
             if self.threads.tcb(index).state != State::WaitingForInput {
                 continue;
             }
+            // Still waiting (no byte): the flag stays.
             let Some(byte) = hardware.console_read() else { return };
             let frame = &mut self.threads.tcb_mut(index).frame;
             let eax = frame.get(register::EAX);
             frame.set(register::EAX, (eax & !0xFF) | byte as u32);
             self.make_ready(index);
         }
+        // Every reader got its byte (or left by other ways: deleted, ex_regs).
+        self.console_readers = false;
     }
 
     /// Whether some thread waits for console input (the host then feeds it).

@@ -214,6 +214,9 @@ pub struct Kernel {
     /// A small call changed a task's small space in this entry: the exit
     /// must look at the spaces even if the caller goes on.
     pub(crate) space_changed: bool,
+    /// A thread may wait for console input (`kd_inchar`): the timer tick
+    /// looks at the console only then, not at every TCB on every tick.
+    pub(crate) console_readers: bool,
     /// The second frame of each task's I/O bitmap.
     pub(crate) io_second_frames: [u32; 256],
     /// Who holds which I/O ports from whom.
@@ -246,6 +249,7 @@ impl Kernel {
             previous_after_yield: NONE,
             preemption_due: false,
             space_changed: false,
+            console_readers: false,
             io_second_frames: [0; 256],
             io_mappings: io_mapping::IoMappings::new(),
             statistics: Statistics {

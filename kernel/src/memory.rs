@@ -117,9 +117,9 @@ impl Kernel {
         parent: Option<u16>,
     ) -> Option<u16> {
         let directory = self.directory_of(task)?;
-        let directories = self.all_directories();
+        let directories = self.threads.tasks.iter().map(|task| task.directory);
         let slot =
-            self.spaces.slot_or_create(hardware, &mut self.pool, &directories, directory, VirtAddr(address), large)?;
+            self.spaces.slot_or_create(hardware, &mut self.pool, directories, directory, VirtAddr(address), large)?;
         let node = match parent {
             None => self.mapping.insert_root(task, address, writable, large)?,
             Some(parent) => self.mapping.insert_child(parent, task, address, writable, large)?,
@@ -132,14 +132,6 @@ impl Kernel {
         hardware.touch(self.node_address(node), 12, true);
         self.write_alias(hardware, task, address, entry);
         Some(node)
-    }
-
-    fn all_directories(&self) -> [u32; 256] {
-        let mut directories = [0u32; 256];
-        for (index, task) in self.threads.tasks.iter().enumerate() {
-            directories[index] = task.directory;
-        }
-        directories
     }
 
     /// The kernel virtual address of a mapping node (for `Hardware::touch`).
@@ -160,9 +152,9 @@ impl Kernel {
         }
         let alias = layout::SMALL_SPACE_AREA + offset + address;
         let Some(directory) = self.directory_of(task) else { return };
-        let directories = self.all_directories();
+        let directories = self.threads.tasks.iter().map(|task| task.directory);
         if let Some(slot) =
-            self.spaces.slot_or_create(hardware, &mut self.pool, &directories, directory, VirtAddr(alias), false)
+            self.spaces.slot_or_create(hardware, &mut self.pool, directories, directory, VirtAddr(alias), false)
         {
             let old = hardware.read_physical_u32(slot.entry);
             hardware.write_physical_u32(slot.entry, entry);
@@ -242,10 +234,10 @@ impl Kernel {
             // The node moves; the sender's entry goes.
             let from_slot = self.mapped_slot(hardware, from.task(), from_address).ok_or(MapError::NoMemory)?;
             let directory = self.directory_of(to.task()).ok_or(MapError::NoMemory)?;
-            let directories = self.all_directories();
+            let directories = self.threads.tasks.iter().map(|task| task.directory);
             let to_slot = self
                 .spaces
-                .slot_or_create(hardware, &mut self.pool, &directories, directory, VirtAddr(to_address), large)
+                .slot_or_create(hardware, &mut self.pool, directories, directory, VirtAddr(to_address), large)
                 .ok_or(MapError::NoMemory)?;
             hardware.write_physical_u32(from_slot.entry, 0);
             space::write_node(hardware, from_slot, NONE);
@@ -369,6 +361,29 @@ impl Kernel {
                 match (address & !(SUPERPAGE_SIZE - 1)).checked_add(SUPERPAGE_SIZE) {
                     Some(next) => address = next,
                     None => break,
+                }
+                continue;
+            }
+            if directory_entry & ia32::paging::LARGE_PAGE == 0 {
+                // A page table: its entries are read one by one, and only
+                // what is mapped is looked up further (a large fpage over a
+                // sparse table costs a read per page, not a walk per page).
+                let table = Entry(directory_entry).address();
+                let table_end = ((address & !(SUPERPAGE_SIZE - 1)) as u64 + SUPERPAGE_SIZE as u64).min(end as u64);
+                while (address as u64) < table_end {
+                    let entry = hardware.read_physical_u32(table.offset(VirtAddr(address).table_index() as u32 * 4));
+                    if space::present(entry)
+                        && let Some(slot) = self.mapped_slot(hardware, task, address)
+                    {
+                        let node = space::read_node(hardware, slot);
+                        if self.mapping.valid(node) {
+                            self.revoke(hardware, node, own, remove, &mut invalidations);
+                        }
+                    }
+                    address = address.wrapping_add(PAGE_SIZE);
+                }
+                if address == 0 {
+                    break;
                 }
                 continue;
             }

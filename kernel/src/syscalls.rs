@@ -12,7 +12,7 @@ use crate::schedule::DEFAULT_TIMESLICE;
 use crate::thread::{Frame, NONE, OPEN, State, TaskState, flag, register};
 use ia32::abi::{Fpage, ScheduleParameter, SmallSpaceId, ThreadId, syscall};
 use ia32::registers::eflags;
-use ia32::{PAGE_SIZE, PhysAddr, VirtAddr};
+use ia32::{PhysAddr, VirtAddr};
 
 /// Result-word bits of a redirected message, equal to id_nearest's types.
 pub const ROUTE_INNER: u32 = 0x0C;
@@ -226,15 +226,11 @@ impl Kernel {
         self.threads.tasks[task as usize].small = id.0;
         // Alias the existing mappings below the window size.
         let Some(directory) = self.directory_of(task) else { return };
-        let mut address = 0u32;
-        while address < size {
-            if let Some(slot) = self.spaces.slot(hardware, directory, VirtAddr(address)) {
-                let entry = hardware.read_physical_u32(slot.entry);
-                if crate::space::present(entry) && !slot.large {
-                    self.write_alias(hardware, task, address, entry);
-                }
+        let mut entries = crate::space::TableEntries::new(directory, 0, size);
+        while let Some((address, _, entry)) = entries.next(hardware) {
+            if crate::space::present(entry) {
+                self.write_alias(hardware, task, address, entry);
             }
-            address += PAGE_SIZE;
         }
     }
 
@@ -242,16 +238,13 @@ impl Kernel {
     pub(crate) fn clear_small_space<H: Hardware>(&mut self, hardware: &mut H, task: u8) {
         let Some((size, offset)) = SmallSpaceId(self.threads.tasks[task as usize].small).window() else { return };
         let Some(directory) = self.directory_of(task) else { return };
-        let mut address = 0u32;
-        while address < size {
-            let alias = layout::SMALL_SPACE_AREA + offset + address;
-            if let Some(slot) = self.spaces.slot(hardware, directory, VirtAddr(alias))
-                && hardware.read_physical_u32(slot.entry) != 0
-            {
-                hardware.write_physical_u32(slot.entry, 0);
+        let area = layout::SMALL_SPACE_AREA + offset;
+        let mut entries = crate::space::TableEntries::new(directory, area, area + size);
+        while let Some((alias, entry_address, entry)) = entries.next(hardware) {
+            if entry != 0 {
+                hardware.write_physical_u32(entry_address, 0);
                 hardware.invalidate_page(VirtAddr(alias));
             }
-            address += PAGE_SIZE;
         }
         self.threads.tasks[task as usize].small = 0;
     }

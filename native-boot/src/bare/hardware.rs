@@ -90,7 +90,42 @@ pub fn detect_cpu() -> CpuKind {
     if (signature >> 8) & 0xF >= 5 { CpuKind::Pentium } else { CpuKind::I486 }
 }
 
+/// Copy `length` bytes. The kernel's small accesses (a 2-byte node number,
+/// an 8-byte descriptor, a 12-byte message header, a 16-byte string dope)
+/// get a copy of constant length, which the compiler turns into a few moves;
+/// any other length calls `memcpy` (compiler-builtins' generic loop, some 75
+/// instructions even for 8 bytes).
+///
+/// Safety: both ranges must be valid for `length` bytes and not overlap.
+#[inline(always)]
+unsafe fn copy_bytes(source: *const u8, destination: *mut u8, length: usize) {
+    // Safety: the caller's promise, for every length.
+    unsafe {
+        match length {
+            2 => core::ptr::copy_nonoverlapping(source, destination, 2),
+            4 => core::ptr::copy_nonoverlapping(source, destination, 4),
+            8 => core::ptr::copy_nonoverlapping(source, destination, 8),
+            12 => core::ptr::copy_nonoverlapping(source, destination, 12),
+            16 => core::ptr::copy_nonoverlapping(source, destination, 16),
+            _ => core::ptr::copy_nonoverlapping(source, destination, length),
+        }
+    }
+}
+
 impl NativeHardware {
+    /// Read physical memory without counting it: what is not installed RAM
+    /// reads as 0xFF, as on the bus.
+    fn copy_in(&self, address: PhysAddr, buffer: &mut [u8]) {
+        let present = self.installed(address, buffer.len());
+        let source = layout::window(address) as usize as *const u8;
+        // Safety: the window maps all installed RAM (boot tables, then the
+        // kernel's own in every space); only the installed part is read.
+        unsafe { copy_bytes(source, buffer.as_mut_ptr(), present) };
+        if present < buffer.len() {
+            buffer[present..].fill(0xFF);
+        }
+    }
+
     /// How many of `length` bytes at `address` are installed RAM.
     fn installed(&self, address: PhysAddr, length: usize) -> usize {
         let start = address.value() as u64;
@@ -109,12 +144,7 @@ impl Hardware for NativeHardware {
     fn read_physical(&mut self, address: PhysAddr, buffer: &mut [u8]) {
         self.work.calls += 1;
         self.work.bytes += buffer.len() as u32;
-        let present = self.installed(address, buffer.len());
-        let source = layout::window(address) as usize as *const u8;
-        // Safety: the window maps all installed RAM (boot tables, then the
-        // kernel's own in every space); only the installed part is read.
-        unsafe { core::ptr::copy_nonoverlapping(source, buffer.as_mut_ptr(), present) };
-        buffer[present..].fill(0xFF);
+        self.copy_in(address, buffer);
     }
 
     fn write_physical(&mut self, address: PhysAddr, data: &[u8]) {
@@ -122,8 +152,38 @@ impl Hardware for NativeHardware {
         self.work.bytes += data.len() as u32;
         let present = self.installed(address, data.len());
         let destination = layout::window(address) as usize as *mut u8;
-        // Safety: as for `read_physical`; the kernel writes only memory it owns.
-        unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), destination, present) };
+        // Safety: as for `copy_in`; the kernel writes only memory it owns.
+        unsafe { copy_bytes(data.as_ptr(), destination, present) };
+    }
+
+    // The word accesses are most of the kernel's physical accesses (page
+    // tables, directories): one load or store each, counted as the byte
+    // versions count them.
+    fn read_physical_u32(&mut self, address: PhysAddr) -> u32 {
+        self.work.calls += 1;
+        self.work.bytes += 4;
+        if self.installed(address, 4) < 4 {
+            let mut bytes = [0u8; 4];
+            self.copy_in(address, &mut bytes);
+            return u32::from_le_bytes(bytes);
+        }
+        // Safety: the four bytes are installed RAM, which the window maps.
+        unsafe { core::ptr::read_unaligned(layout::window(address) as usize as *const u32) }
+    }
+
+    fn write_physical_u32(&mut self, address: PhysAddr, value: u32) {
+        self.work.calls += 1;
+        self.work.bytes += 4;
+        let present = self.installed(address, 4);
+        let destination = layout::window(address) as usize as *mut u8;
+        // Safety: as for `write_physical`: only installed bytes are written.
+        unsafe {
+            if present == 4 {
+                core::ptr::write_unaligned(destination as *mut u32, value);
+            } else {
+                core::ptr::copy_nonoverlapping(value.to_le_bytes().as_ptr(), destination, present);
+            }
+        }
     }
 
     fn zero_physical(&mut self, address: PhysAddr, length: u32) {

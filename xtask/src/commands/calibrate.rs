@@ -171,6 +171,15 @@ pub fn run(arguments: Arguments) -> Result<i32> {
         }
     }
     let file: PathBuf = paths::root().join("sim").join("data").join("kernel-paths.txt");
+    if missing.len() == PATH_NAMES.len() {
+        // Nothing traced at all: the image never reached the calibration
+        // marker (or the log never reached us). Keep the table there is.
+        return Err(TaskError::new(format!(
+            "no kernel entry was traced on either CPU, so {} is left as it was; \
+             `cargo xtask boot --scenario ping-pong` shows whether the native image boots",
+            file.display()
+        )));
+    }
     std::fs::write(&file, text)?;
     eprintln!("xtask: wrote {} in {:.0} s", file.display(), started.elapsed().as_secs_f64());
     if !missing.is_empty() {
