@@ -25,6 +25,20 @@ fn mount_point() -> web_sys::Element {
     element
 }
 
+/// The explorer's own stylesheet on the test page, for tests that measure
+/// what they draw: without it an SVG label takes the browser's default font
+/// (16 px serif here), not the page's 10 px monospace its box is sized for.
+fn use_the_explorers_style() {
+    let document = gloo::utils::document();
+    if document.get_element_by_id("explorer-style").is_some() {
+        return;
+    }
+    let style = document.create_element("style").expect("a style element can be created");
+    style.set_id("explorer-style");
+    style.set_text_content(Some(include_str!("../../static/style.css")));
+    document.head().expect("the page has a head").append_child(&style).expect("append works");
+}
+
 async fn settle() {
     yew::platform::time::sleep(std::time::Duration::from_millis(20)).await;
 }
@@ -273,6 +287,7 @@ async fn mapping_trees_show_nodes_rooted_in_sigma0() {
     session.add_breakpoint(Breakpoint::Event { kind: "map".into(), thread: None, to: None, frame: None });
     session.run_slice(10_000_000);
     let task = 4;
+    use_the_explorers_style();
     let root = mount_point();
     let (on_action, actions) = recorder();
     let props = SpacesPanelProps {
