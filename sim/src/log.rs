@@ -355,11 +355,42 @@ impl EventLog {
         let skip = sequence.saturating_sub(first) as usize;
         self.entries.iter().skip(skip)
     }
+    /// Take the entries with a sequence number ≥ `sequence` out of the log
+    /// (what `since` would show, moved rather than copied); the older ones
+    /// are dropped. The entry costs stay until `forget_before`.
+    pub fn take_since(&mut self, sequence: u64) -> Vec<LoggedEvent> {
+        let first = self.entries.front().map_or(0, |entry| entry.sequence);
+        let skip = (sequence.saturating_sub(first) as usize).min(self.entries.len());
+        self.entries.drain(..skip);
+        self.entries.drain(..).collect()
+    }
     /// Drop everything before `sequence` (after writing it out, say).
     pub fn forget_before(&mut self, sequence: u64) {
         while self.entries.front().is_some_and(|entry| entry.sequence < sequence) {
             self.entries.pop_front();
         }
         self.costs.forget_before(sequence);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn take_since_moves_the_newer_entries_out_and_drops_the_older() {
+        let mut log = EventLog::default();
+        for text in ["a", "b", "c", "d"] {
+            log.push(0, 0, Source::Console(text.to_string()));
+        }
+        let taken = log.take_since(2);
+        let texts: Vec<String> = taken.iter().map(LoggedEvent::describe).collect();
+        assert_eq!(texts, ["console \"c\"", "console \"d\""]);
+        assert_eq!(taken[0].sequence, 2);
+        assert_eq!(log.since(0).count(), 0, "nothing stays behind");
+        // The numbering goes on, and a position beyond the end takes nothing.
+        log.push(0, 0, Source::Console("e".to_string()));
+        assert_eq!(log.take_since(10).len(), 0);
+        assert_eq!(log.next_sequence(), 5);
     }
 }

@@ -312,8 +312,9 @@ impl Session {
 
     /// Move new log entries into the history and the timeline.
     fn take_events(&mut self) {
-        let entries: Vec<LoggedEvent> = self.system.log().since(self.seen).cloned().collect();
+        let from = self.seen;
         self.seen = self.system.log().next_sequence();
+        let entries = self.system.log_mut().take_since(from);
         // Only the latest machine events are kept, so only they are described
         // (describing every one was a third of the cost of a replay) — unless
         // a breakpoint may be waiting for one of the others.
@@ -321,27 +322,25 @@ impl Session {
         let watched = self.breakpoints.iter().any(|(_, breakpoint)| matches!(breakpoint, Breakpoint::Event { .. }));
         let mut skip_machine = if watched { 0 } else { machine_count.saturating_sub(MACHINE_EVENTS_KEPT) };
         let mut new_machine = Vec::with_capacity(machine_count - skip_machine);
-        for entry in &entries {
-            match &entry.source {
-                Source::Kernel(event) => {
-                    if let Some(watch) = self.watch.as_mut()
-                        && watch.remaining > 0
-                        && crate::lesson::matches(&watch.target, entry)
-                    {
-                        watch.remaining -= 1;
-                    }
-                    self.timeline.add(event, entry.cycle, entry.sequence, entry.instruction);
-                    self.history.push(event_view(entry));
+        for entry in entries {
+            if matches!(entry.source, Source::Machine(_)) {
+                if skip_machine > 0 {
+                    skip_machine -= 1;
+                } else {
+                    new_machine.push(entry);
                 }
-                Source::Console(_) => self.history.push(event_view(entry)),
-                Source::Machine(_) => {
-                    if skip_machine > 0 {
-                        skip_machine -= 1;
-                    } else {
-                        new_machine.push(entry.clone());
-                    }
-                }
+                continue;
             }
+            if let Source::Kernel(event) = &entry.source {
+                if let Some(watch) = self.watch.as_mut()
+                    && watch.remaining > 0
+                    && crate::lesson::matches(&watch.target, &entry)
+                {
+                    watch.remaining -= 1;
+                }
+                self.timeline.add(event, entry.cycle, entry.sequence, entry.instruction);
+            }
+            self.history.push(event_view(&entry));
         }
         // Each record's events were logged before `seen`: all are taken now.
         self.entry_costs.extend(self.system.log().entry_costs().records().copied());
