@@ -27,19 +27,23 @@ pub struct Decoded {
     /// Bytes.
     pub length: u8,
     /// The table's clocks with the prefixes' added, not taken and taken,
-    /// when they do not depend on counts (`Variable::Fixed`, fits 16 bits).
-    pub fixed_clocks: Option<(u16, u16)>,
+    /// when they do not depend on counts (`Variable::Fixed`, fits 16 bits);
+    /// [`Decoded::NOT_FIXED`] when they do. Indexed by `taken as usize`.
+    pub fixed_clocks: [u16; 2],
 }
 
 impl Decoded {
+    /// `fixed_clocks` of an instruction whose clocks depend on counts.
+    pub const NOT_FIXED: u16 = u16::MAX;
+
     /// Decode-time work for one instruction on one CPU: its handler, form and cost.
     pub fn new(instruction: Instruction, model: CpuModel, costs: &CostTable) -> Self {
         let cost = (costs.instruction)(&instruction);
         let prefixes = cost.prefixes as u32 * costs.prefix;
         let clocks = |taken| crate::pipeline::table_cycles(&cost, taken, 0) + prefixes;
         let fixed_clocks = match (cost.variable, u16::try_from(clocks(false)), u16::try_from(clocks(true))) {
-            (Variable::Fixed, Ok(not_taken), Ok(taken)) => Some((not_taken, taken)),
-            _ => None,
+            (Variable::Fixed, Ok(not_taken), Ok(taken)) if not_taken != u16::MAX => [not_taken, taken],
+            _ => [Self::NOT_FIXED, Self::NOT_FIXED],
         };
         Self {
             instruction,

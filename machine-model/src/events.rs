@@ -132,6 +132,9 @@ impl EventFilter {
 #[derive(Clone, Debug, Default)]
 pub struct EventSink {
     filter: EventFilter,
+    /// Some group of events is wanted (`filter` has a flag set): asked
+    /// before every user instruction, so kept as one flag.
+    enabled: bool,
     events: Vec<MachineEvent>,
     /// The cycle count each recorded event happened at.
     times: Vec<u64>,
@@ -142,6 +145,7 @@ pub struct EventSink {
 impl EventSink {
     pub fn set_filter(&mut self, filter: EventFilter) {
         self.filter = filter;
+        self.enabled = filter.other || filter.tlb_hits;
     }
     pub fn filter(&self) -> EventFilter {
         self.filter
@@ -149,7 +153,7 @@ impl EventSink {
     /// Record the event `make` builds, if events of its group are wanted.
     #[inline(always)]
     pub fn emit(&mut self, make: impl FnOnce() -> MachineEvent) {
-        if self.filter.other || self.filter.tlb_hits {
+        if self.enabled {
             let event = make();
             let wanted =
                 if matches!(event, MachineEvent::TlbHit { .. }) { self.filter.tlb_hits } else { self.filter.other };
@@ -175,7 +179,7 @@ impl EventSink {
     /// Whether any events are being recorded.
     #[inline(always)]
     pub fn enabled(&self) -> bool {
-        self.filter.other || self.filter.tlb_hits
+        self.enabled
     }
     /// Set the time stamp for the events that follow. Only while events are
     /// on: an event recorded without a stamp of its own right after they are

@@ -139,9 +139,11 @@ impl Pipeline {
         let cost = &decoded.cost;
         // The table's clocks and the prefixes', added up at decode when they
         // do not depend on counts.
-        let mut cycles = match decoded.fixed_clocks {
-            Some((not_taken, if_taken)) => (if taken { if_taken } else { not_taken }) as u32,
-            None => table_cycles(cost, taken, count) + cost.prefixes as u32 * costs.prefix,
+        let fixed = decoded.fixed_clocks[taken as usize];
+        let mut cycles = if decoded.fixed_clocks[0] != Decoded::NOT_FIXED {
+            fixed as u32
+        } else {
+            table_cycles(cost, taken, count) + cost.prefixes as u32 * costs.prefix
         };
         if cost.address_registers & self.last_writes != 0 {
             cycles += costs.agi;
