@@ -90,26 +90,16 @@ pub fn detect_cpu() -> CpuKind {
     if (signature >> 8) & 0xF >= 5 { CpuKind::Pentium } else { CpuKind::I486 }
 }
 
-/// Copy `length` bytes. The kernel's small accesses (a 2-byte node number,
-/// an 8-byte descriptor, a 12-byte message header, a 16-byte string dope)
-/// get a copy of constant length, which the compiler turns into a few moves;
-/// any other length calls `memcpy` (compiler-builtins' generic loop, some 75
-/// instructions even for 8 bytes).
-///
-/// Safety: both ranges must be valid for `length` bytes and not overlap.
+/// Keep the compiler from moving memory accesses across this point (no
+/// instruction is emitted). A word written here may be a page-table entry
+/// that changes what another address means to the MMU, or one the MMU
+/// updates (accessed and dirty bits); the compiler knows neither. With the
+/// access inlined as one move (no `memcpy` call of unknown length around
+/// it) and no fence, a non-incremental build read GRUB's boot modules as
+/// garbage ("not an ELF file"; `qemu_boot::the_iso_boots_through_grub`).
 #[inline(always)]
-unsafe fn copy_bytes(source: *const u8, destination: *mut u8, length: usize) {
-    // Safety: the caller's promise, for every length.
-    unsafe {
-        match length {
-            2 => core::ptr::copy_nonoverlapping(source, destination, 2),
-            4 => core::ptr::copy_nonoverlapping(source, destination, 4),
-            8 => core::ptr::copy_nonoverlapping(source, destination, 8),
-            12 => core::ptr::copy_nonoverlapping(source, destination, 12),
-            16 => core::ptr::copy_nonoverlapping(source, destination, 16),
-            _ => core::ptr::copy_nonoverlapping(source, destination, length),
-        }
-    }
+fn hardware_order() {
+    core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
 }
 
 impl NativeHardware {
@@ -120,7 +110,7 @@ impl NativeHardware {
         let source = layout::window(address) as usize as *const u8;
         // Safety: the window maps all installed RAM (boot tables, then the
         // kernel's own in every space); only the installed part is read.
-        unsafe { copy_bytes(source, buffer.as_mut_ptr(), present) };
+        unsafe { core::ptr::copy_nonoverlapping(source, buffer.as_mut_ptr(), present) };
         if present < buffer.len() {
             buffer[present..].fill(0xFF);
         }
@@ -153,7 +143,7 @@ impl Hardware for NativeHardware {
         let present = self.installed(address, data.len());
         let destination = layout::window(address) as usize as *mut u8;
         // Safety: as for `copy_in`; the kernel writes only memory it owns.
-        unsafe { copy_bytes(data.as_ptr(), destination, present) };
+        unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), destination, present) };
     }
 
     // The word accesses are most of the kernel's physical accesses (page
@@ -167,8 +157,11 @@ impl Hardware for NativeHardware {
             self.copy_in(address, &mut bytes);
             return u32::from_le_bytes(bytes);
         }
+        hardware_order();
         // Safety: the four bytes are installed RAM, which the window maps.
-        unsafe { core::ptr::read_unaligned(layout::window(address) as usize as *const u32) }
+        let value = unsafe { core::ptr::read_unaligned(layout::window(address) as usize as *const u32) };
+        hardware_order();
+        value
     }
 
     fn write_physical_u32(&mut self, address: PhysAddr, value: u32) {
@@ -176,6 +169,7 @@ impl Hardware for NativeHardware {
         self.work.bytes += 4;
         let present = self.installed(address, 4);
         let destination = layout::window(address) as usize as *mut u8;
+        hardware_order();
         // Safety: as for `write_physical`: only installed bytes are written.
         unsafe {
             if present == 4 {
@@ -184,6 +178,7 @@ impl Hardware for NativeHardware {
                 core::ptr::copy_nonoverlapping(value.to_le_bytes().as_ptr(), destination, present);
             }
         }
+        hardware_order();
     }
 
     fn zero_physical(&mut self, address: PhysAddr, length: u32) {
