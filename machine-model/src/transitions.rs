@@ -210,19 +210,20 @@ impl Machine {
             return Err(Fault::stack(ss0.error_code()));
         }
         let old = self.user_frame();
-        let mut words = vec![
+        // The frame as the CPU pushes it (no allocation: this runs at every
+        // kernel entry).
+        let words = [
             old.segments[segment::SS] as u32,
             old.registers[crate::cpu::register::ESP],
             old.eflags,
             old.segments[segment::CS] as u32,
             old.eip,
+            error_code.unwrap_or(0),
         ];
-        if let Some(code) = error_code {
-            words.push(code);
-        }
+        let pushed = if error_code.is_some() { 6 } else { 5 };
         let stack_base = stack.base;
         let mut pointer = esp0;
-        for word in &words {
+        for word in &words[..pushed] {
             pointer = pointer.wrapping_sub(4);
             self.supervisor_write(stack_base.wrapping_add(pointer), 4, *word)?;
         }
