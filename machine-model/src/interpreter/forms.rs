@@ -250,16 +250,27 @@ fn specialise(instruction: &Instruction) -> Option<Form> {
 }
 
 impl Machine {
+    /// A general register by its number (0–7), as the forms keep them. The
+    /// mask tells the compiler the index is in bounds: no check per access.
+    #[inline(always)]
+    fn register(&self, number: u8) -> u32 {
+        self.cpu.registers[(number & 7) as usize]
+    }
+
+    #[inline(always)]
+    fn set_register(&mut self, number: u8, value: u32) {
+        self.cpu.registers[(number & 7) as usize] = value;
+    }
+
     /// The offset of a taken-apart memory operand (before the segment base).
     #[inline(always)]
     fn offset_of(&self, address: &Address) -> u32 {
         let mut offset = address.displacement;
         if address.base != Address::NONE {
-            offset = offset.wrapping_add(self.cpu.registers[(address.base & 7) as usize]);
+            offset = offset.wrapping_add(self.register(address.base));
         }
         if address.index != Address::NONE {
-            offset = offset
-                .wrapping_add(self.cpu.registers[(address.index & 7) as usize].wrapping_mul(address.scale as u32));
+            offset = offset.wrapping_add(self.register(address.index).wrapping_mul(address.scale as u32));
         }
         offset
     }
@@ -313,63 +324,63 @@ impl Machine {
         match *form {
             Form::Generic => Err(Fault::invalid_opcode()),
             Form::AluRegister { operation, destination, source } => {
-                let a = self.cpu.registers[(destination & 7) as usize];
-                let b = self.cpu.registers[(source & 7) as usize];
+                let a = self.register(destination);
+                let b = self.register(source);
                 if let Some(result) = self.alu32(operation, a, b) {
-                    self.cpu.registers[(destination & 7) as usize] = result;
+                    self.set_register(destination, result);
                 }
                 Ok(())
             }
             Form::AluImmediate { operation, destination, immediate } => {
-                let a = self.cpu.registers[(destination & 7) as usize];
+                let a = self.register(destination);
                 if let Some(result) = self.alu32(operation, a, immediate) {
-                    self.cpu.registers[(destination & 7) as usize] = result;
+                    self.set_register(destination, result);
                 }
                 Ok(())
             }
             Form::AluLoad { operation, destination, address } => {
-                let a = self.cpu.registers[(destination & 7) as usize];
+                let a = self.register(destination);
                 let offset = self.offset_of(&address);
                 let b = self.read(address.segment as usize, offset, 4)?;
                 if let Some(result) = self.alu32(operation, a, b) {
-                    self.cpu.registers[(destination & 7) as usize] = result;
+                    self.set_register(destination, result);
                 }
                 Ok(())
             }
             Form::Increment { register } => {
-                let value = self.cpu.registers[(register & 7) as usize];
+                let value = self.register(register);
                 let carry = self.cpu.flag(CF);
                 let result = value.wrapping_add(1);
                 self.flags_add(value, 1, 0, result, 4);
                 self.cpu.set_flag(CF, carry);
-                self.cpu.registers[(register & 7) as usize] = result;
+                self.set_register(register, result);
                 Ok(())
             }
             Form::Decrement { register } => {
-                let value = self.cpu.registers[(register & 7) as usize];
+                let value = self.register(register);
                 let carry = self.cpu.flag(CF);
                 let result = value.wrapping_sub(1);
                 self.flags_sub(value, 1, 0, result, 4);
                 self.cpu.set_flag(CF, carry);
-                self.cpu.registers[(register & 7) as usize] = result;
+                self.set_register(register, result);
                 Ok(())
             }
             Form::MoveRegister { destination, source } => {
-                self.cpu.registers[(destination & 7) as usize] = self.cpu.registers[(source & 7) as usize];
+                self.set_register(destination, self.register(source));
                 Ok(())
             }
             Form::MoveImmediate { destination, immediate } => {
-                self.cpu.registers[(destination & 7) as usize] = immediate;
+                self.set_register(destination, immediate);
                 Ok(())
             }
             Form::Load { destination, address } => {
                 let offset = self.offset_of(&address);
                 let value = self.read(address.segment as usize, offset, 4)?;
-                self.cpu.registers[(destination & 7) as usize] = value;
+                self.set_register(destination, value);
                 Ok(())
             }
             Form::Store { source, address } => {
-                let value = self.cpu.registers[(source & 7) as usize];
+                let value = self.register(source);
                 let offset = self.offset_of(&address);
                 self.write(address.segment as usize, offset, 4, value)
             }
@@ -381,14 +392,14 @@ impl Machine {
             }
             Form::Jump { displacement } => self.jump_to(self.next_eip.wrapping_add(displacement)),
             // `push esp` pushes the value before the push.
-            Form::Push { register } => self.push(4, self.cpu.registers[(register & 7) as usize]),
+            Form::Push { register } => self.push(4, self.register(register)),
             Form::PushImmediate { immediate } => self.push(4, immediate),
             Form::Pop { register } => {
                 let old_stack_pointer = self.cpu.registers[crate::cpu::register::ESP];
                 let value = self.peek(0, 4)?;
                 self.set_stack_pointer(old_stack_pointer.wrapping_add(4));
                 // `pop esp` leaves the popped value in ESP.
-                self.cpu.registers[(register & 7) as usize] = value;
+                self.set_register(register, value);
                 Ok(())
             }
         }
