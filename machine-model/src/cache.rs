@@ -16,28 +16,38 @@ pub struct CacheCounters {
     pub write_misses: u64,
 }
 
-/// A set-associative cache of line tags.
+/// A set-associative cache of line tags: 2-way (Pentium) or 4-way (i486).
+///
+/// Each set's tags are one array of four (a 2-way cache leaves the last two
+/// at 0, which no line matches), so a lookup is four unrolled compares:
+/// the interpreter asks on every new code line and every data access.
 #[derive(Clone, Debug)]
 pub struct Cache {
     name: &'static str,
-    sets: usize,
+    /// Sets - 1 (the set count is a power of two).
+    set_mask: usize,
+    set_bits: u32,
     ways: usize,
     line_shift: u32,
-    /// Tag (line address >> set bits) + 1 per way; 0 = invalid.
-    tags: Vec<u32>,
+    /// Per set, per way: tag (line address >> set bits) + 1; 0 = invalid.
+    tags: Vec<[u32; 4]>,
     lru: Vec<u8>,
     pub counters: CacheCounters,
 }
 
 impl Cache {
+    /// A cache of `size` bytes in sets of `ways` (2 or 4) lines of `line` bytes.
     pub fn new(name: &'static str, size: usize, ways: usize, line: usize) -> Self {
+        assert!(ways == 2 || ways == 4, "the modelled caches are 2- or 4-way");
         let sets = size / (ways * line);
+        assert!(sets.is_power_of_two() && line.is_power_of_two(), "cache geometry in powers of two");
         Self {
             name,
-            sets,
+            set_mask: sets - 1,
+            set_bits: sets.trailing_zeros(),
             ways,
             line_shift: line.trailing_zeros(),
-            tags: vec![0; sets * ways],
+            tags: vec![[0; 4]; sets],
             lru: vec![0; sets],
             counters: CacheCounters::default(),
         }
@@ -55,7 +65,7 @@ impl Cache {
         self.line_shift
     }
     pub fn sets(&self) -> usize {
-        self.sets
+        self.set_mask + 1
     }
     pub fn ways(&self) -> usize {
         self.ways
@@ -67,41 +77,62 @@ impl Cache {
         physical >> self.line_shift
     }
 
+    /// The set and tag of the line holding `physical`.
+    #[inline]
+    fn place(&self, physical: u32) -> (usize, u32) {
+        let line = physical >> self.line_shift;
+        (line as usize & self.set_mask, (line >> self.set_bits) + 1)
+    }
+
+    /// The way of `set` holding `tag`, if one does.
+    #[inline]
+    fn way_of(&self, set: usize, tag: u32) -> Option<usize> {
+        let tags = &self.tags[set];
+        if tags[0] == tag {
+            Some(0)
+        } else if tags[1] == tag {
+            Some(1)
+        } else if tags[2] == tag {
+            Some(2)
+        } else if tags[3] == tag {
+            Some(3)
+        } else {
+            None
+        }
+    }
+
     /// A read (or instruction fetch) of the line holding `physical`:
     /// true on a hit; a miss allocates the line.
     #[inline]
     pub fn read(&mut self, physical: u32) -> bool {
-        let line = physical >> self.line_shift;
-        let set = line as usize & (self.sets - 1);
-        let tag = (line >> self.sets.trailing_zeros()) + 1;
-        let base = set * self.ways;
-        for way in 0..self.ways {
-            if self.tags[base + way] == tag {
-                self.touch(set, way);
-                self.counters.read_hits += 1;
-                return true;
-            }
+        let (set, tag) = self.place(physical);
+        if let Some(way) = self.way_of(set, tag) {
+            self.touch(set, way);
+            self.counters.read_hits += 1;
+            return true;
         }
-        self.counters.read_misses += 1;
-        let way = (0..self.ways).find(|&way| self.tags[base + way] == 0).unwrap_or_else(|| self.victim(set));
-        self.tags[base + way] = tag;
-        self.touch(set, way);
+        self.allocate(set, tag);
         false
+    }
+
+    /// A read miss: the line goes to an invalid way, else the victim.
+    #[inline(never)]
+    fn allocate(&mut self, set: usize, tag: u32) {
+        self.counters.read_misses += 1;
+        let tags = &self.tags[set];
+        let way = tags[..self.ways].iter().position(|&tag| tag == 0).unwrap_or_else(|| self.victim(set));
+        self.tags[set][way] = tag;
+        self.touch(set, way);
     }
 
     /// A write: true on a hit. A miss does not allocate (both CPUs).
     #[inline]
     pub fn write(&mut self, physical: u32) -> bool {
-        let line = physical >> self.line_shift;
-        let set = line as usize & (self.sets - 1);
-        let tag = (line >> self.sets.trailing_zeros()) + 1;
-        let base = set * self.ways;
-        for way in 0..self.ways {
-            if self.tags[base + way] == tag {
-                self.touch(set, way);
-                self.counters.write_hits += 1;
-                return true;
-            }
+        let (set, tag) = self.place(physical);
+        if let Some(way) = self.way_of(set, tag) {
+            self.touch(set, way);
+            self.counters.write_hits += 1;
+            return true;
         }
         self.counters.write_misses += 1;
         false
@@ -109,29 +140,27 @@ impl Cache {
 
     /// Whether the line holding `physical` is present (no state change).
     pub fn contains(&self, physical: u32) -> bool {
-        let line = physical >> self.line_shift;
-        let set = line as usize & (self.sets - 1);
-        let tag = (line >> self.sets.trailing_zeros()) + 1;
-        self.tags[set * self.ways..(set + 1) * self.ways].contains(&tag)
+        let (set, tag) = self.place(physical);
+        self.way_of(set, tag).is_some()
     }
 
     /// Invalidate everything (INVD/WBINVD, or a cold start).
     pub fn invalidate_all(&mut self) {
-        self.tags.iter_mut().for_each(|tag| *tag = 0);
+        self.tags.iter_mut().for_each(|tags| *tags = [0; 4]);
         self.lru.iter_mut().for_each(|bits| *bits = 0);
     }
 
     pub fn valid_lines(&self) -> usize {
-        self.tags.iter().filter(|&&tag| tag != 0).count()
+        self.tags.iter().flatten().filter(|&&tag| tag != 0).count()
     }
 
     #[inline]
     fn touch(&mut self, set: usize, way: usize) {
+        let bits = &mut self.lru[set];
         if self.ways == 2 {
-            self.lru[set] = if way == 0 { 1 } else { 0 };
+            *bits = if way == 0 { 1 } else { 0 };
             return;
         }
-        let bits = &mut self.lru[set];
         match way {
             0 => *bits = (*bits | 0b001) | 0b010,
             1 => *bits = (*bits | 0b001) & !0b010,

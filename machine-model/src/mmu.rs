@@ -53,14 +53,12 @@ pub struct Translation {
 impl Mmu {
     pub fn new(model: CpuModel) -> Self {
         match model {
-            CpuModel::I486 => {
-                Self { model, code: Tlb::new(TlbKind::Unified, 32, 4), data: None, large: None, walks: 0 }
-            }
+            CpuModel::I486 => Self { model, code: Tlb::new(TlbKind::Unified, 32), data: None, large: None, walks: 0 },
             CpuModel::Pentium => Self {
                 model,
-                code: Tlb::new(TlbKind::Code, 32, 4),
-                data: Some(Tlb::new(TlbKind::Data, 64, 4)),
-                large: Some(Tlb::new(TlbKind::Large, 8, 4)),
+                code: Tlb::new(TlbKind::Code, 32),
+                data: Some(Tlb::new(TlbKind::Data, 64)),
+                large: Some(Tlb::new(TlbKind::Large, 8)),
                 walks: 0,
             },
         }
@@ -114,8 +112,12 @@ impl Mmu {
         let page = linear >> 12;
         // Which TLB holds this access's 4 KB translations.
         let is_code = kind == AccessKind::Execute || self.data.is_none();
-        // Pentium data accesses look in the 4 MB TLB as well.
-        if !is_code && let Some(large) = self.large.as_mut() {
+        // Pentium data accesses look in the 4 MB TLB as well (when it holds
+        // anything: a lookup in an empty one changes nothing).
+        if !is_code
+            && let Some(large) = self.large.as_mut()
+            && large.holds_any()
+        {
             if let Some((entry, way)) = large.lookup(linear >> 22) {
                 let set = large.set_of(entry.tag);
                 events.emit(|| MachineEvent::TlbHit { tlb: TlbKind::Large, set, way, linear });

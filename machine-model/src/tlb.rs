@@ -70,35 +70,44 @@ impl TlbKind {
     }
 }
 
+/// Ways per set: every TLB of both CPUs is 4-way.
+pub const WAYS: usize = 4;
+
 /// A set-associative TLB with tree pseudo-LRU per 4-way set.
+///
+/// The ways are a constant so that a lookup is four compares of one small
+/// array, unrolled; the interpreter asks on every new code line and every
+/// data access, and the kernel's accounted accesses ask too.
 #[derive(Clone, Debug)]
 pub struct Tlb {
     kind: TlbKind,
-    sets: usize,
-    ways: usize,
+    /// Sets - 1 (the set count is a power of two).
+    set_mask: usize,
+    /// Set-major, `WAYS` per set.
     entries: Vec<TlbEntry>,
-    /// Per set, per way (at most four): the entry's tag + 1 when valid, 0
-    /// when not — what a lookup compares, kept in step with `entries` by
-    /// every change.
-    keys: Vec<[u32; 4]>,
+    /// Per set, per way: the entry's tag + 1 when valid, 0 when not — what
+    /// a lookup compares, kept in step with `entries` by every change.
+    keys: Vec<[u32; WAYS]>,
     /// Three tree bits per set (bit 0 root: 0 = left pair older... see `victim`).
     lru: Vec<u8>,
+    /// Valid entries: a TLB holding none (the Pentium's 4 MB TLB while no
+    /// large page is used) is not searched at all.
+    valid: u32,
     pub counters: TlbCounters,
 }
 
 impl Tlb {
-    /// A TLB of `entries` in sets of `ways` (1 to 4; every TLB of both CPUs
-    /// is 4-way) — more ways are cut to four.
-    pub fn new(kind: TlbKind, entries: usize, ways: usize) -> Self {
-        let ways = ways.clamp(1, 4);
-        let sets = (entries / ways).max(1);
+    /// A 4-way TLB of `entries` (a power of two, at least four).
+    pub fn new(kind: TlbKind, entries: usize) -> Self {
+        assert!(entries.is_power_of_two() && entries >= WAYS, "a TLB has a power-of-two number of 4-way sets");
+        let sets = entries / WAYS;
         Self {
             kind,
-            sets,
-            ways,
+            set_mask: sets - 1,
             entries: vec![TlbEntry::default(); entries],
-            keys: vec![[0; 4]; sets],
+            keys: vec![[0; WAYS]; sets],
             lru: vec![0; sets],
+            valid: 0,
             counters: TlbCounters::default(),
         }
     }
@@ -107,16 +116,41 @@ impl Tlb {
         self.kind
     }
     pub fn sets(&self) -> usize {
-        self.sets
+        self.set_mask + 1
     }
     pub fn ways(&self) -> usize {
-        self.ways
+        WAYS
     }
 
     /// The set a tag falls into (low bits of the page number).
     #[inline]
     pub fn set_of(&self, tag: u32) -> usize {
-        tag as usize & (self.sets - 1)
+        tag as usize & self.set_mask
+    }
+
+    /// Whether any entry is valid.
+    #[inline]
+    pub fn holds_any(&self) -> bool {
+        self.valid != 0
+    }
+
+    /// The way of `set` holding `tag`, if one does.
+    #[inline]
+    fn way_of(&self, set: usize, tag: u32) -> Option<usize> {
+        let key = tag.wrapping_add(1);
+        // Unused ways keep 0 and never match.
+        let keys = &self.keys[set];
+        if keys[0] == key {
+            Some(0)
+        } else if keys[1] == key {
+            Some(1)
+        } else if keys[2] == key {
+            Some(2)
+        } else if keys[3] == key {
+            Some(3)
+        } else {
+            None
+        }
     }
 
     /// Look a page number up. A hit updates the replacement state and returns
@@ -124,47 +158,42 @@ impl Tlb {
     #[inline]
     pub fn lookup(&mut self, tag: u32) -> Option<(TlbEntry, usize)> {
         let set = self.set_of(tag);
-        let key = tag.wrapping_add(1);
-        // Unused ways of a set with fewer than four keep 0 and never match.
-        let keys = &self.keys[set];
-        let way = if keys[0] == key {
-            0
-        } else if keys[1] == key {
-            1
-        } else if keys[2] == key {
-            2
-        } else if keys[3] == key {
-            3
-        } else {
+        let Some(way) = self.way_of(set, tag) else {
             self.counters.misses += 1;
             return None;
         };
         self.touch(set, way);
         self.counters.hits += 1;
-        Some((self.entries[set * self.ways + way], way))
+        Some((self.entries[set * WAYS + way], way))
     }
 
     /// Look without changing anything (for views and tests).
     pub fn probe(&self, tag: u32) -> Option<TlbEntry> {
         let set = self.set_of(tag);
-        self.entries[set * self.ways..(set + 1) * self.ways]
-            .iter()
-            .copied()
-            .find(|entry| entry.valid && entry.tag == tag)
+        self.way_of(set, tag).map(|way| self.entries[set * WAYS + way])
     }
 
     /// Insert an entry: an invalid way first, else the pseudo-LRU victim.
     /// Returns (set, way, evicted entry if a valid one was replaced).
     pub fn fill(&mut self, entry: TlbEntry) -> (usize, usize, Option<TlbEntry>) {
         let set = self.set_of(entry.tag);
-        let base = set * self.ways;
         // An entry for the same page (refreshing rights or the dirty bit) is replaced in place.
-        let way = (0..self.ways)
-            .find(|&way| self.entries[base + way].valid && self.entries[base + way].tag == entry.tag)
-            .or_else(|| (0..self.ways).find(|&way| !self.entries[base + way].valid))
-            .unwrap_or_else(|| self.victim(set));
-        let old = self.entries[base + way];
-        self.entries[base + way] = TlbEntry { valid: true, ..entry };
+        let way = match self.way_of(set, entry.tag) {
+            Some(way) => way,
+            None => {
+                let keys = &self.keys[set];
+                match keys.iter().position(|&key| key == 0) {
+                    Some(way) => {
+                        self.valid += 1;
+                        way
+                    }
+                    None => self.victim(set),
+                }
+            }
+        };
+        let slot = &mut self.entries[set * WAYS + way];
+        let old = *slot;
+        *slot = TlbEntry { valid: true, ..entry };
         self.keys[set][way] = entry.tag.wrapping_add(1);
         self.touch(set, way);
         self.counters.fills += 1;
@@ -174,26 +203,20 @@ impl Tlb {
     /// Update the dirty bit of a cached entry in place.
     pub fn set_dirty(&mut self, tag: u32) {
         let set = self.set_of(tag);
-        let base = set * self.ways;
-        for way in 0..self.ways {
-            let entry = &mut self.entries[base + way];
-            if entry.valid && entry.tag == tag {
-                entry.dirty = true;
-            }
+        if let Some(way) = self.way_of(set, tag) {
+            self.entries[set * WAYS + way].dirty = true;
         }
     }
 
     /// Drop every entry (`mov cr3`). Returns how many valid entries were dropped.
     pub fn flush(&mut self) -> u32 {
-        let mut dropped = 0;
-        for entry in &mut self.entries {
-            if entry.valid {
-                dropped += 1;
-            }
-            entry.valid = false;
+        let dropped = self.valid;
+        if dropped != 0 {
+            self.entries.iter_mut().for_each(|entry| entry.valid = false);
+            self.keys.iter_mut().for_each(|keys| *keys = [0; WAYS]);
         }
-        self.keys.iter_mut().for_each(|keys| *keys = [0; 4]);
         self.lru.iter_mut().for_each(|bits| *bits = 0);
+        self.valid = 0;
         self.counters.flushes += 1;
         self.counters.entries_flushed += dropped as u64;
         dropped
@@ -202,20 +225,14 @@ impl Tlb {
     /// Drop the entry for `tag` if present (`invlpg`). Returns whether one was there.
     pub fn invalidate(&mut self, tag: u32) -> bool {
         let set = self.set_of(tag);
-        let base = set * self.ways;
-        let mut found = false;
-        for way in 0..self.ways {
-            let entry = &mut self.entries[base + way];
-            if entry.valid && entry.tag == tag {
-                entry.valid = false;
-                self.keys[set][way] = 0;
-                found = true;
-            }
-        }
-        if found {
-            self.counters.invalidations += 1;
-        }
-        found
+        let Some(way) = self.way_of(set, tag) else {
+            return false;
+        };
+        self.entries[set * WAYS + way].valid = false;
+        self.keys[set][way] = 0;
+        self.valid -= 1;
+        self.counters.invalidations += 1;
+        true
     }
 
     /// Every entry, set-major, for display.
@@ -230,11 +247,11 @@ impl Tlb {
 
     /// The way the pseudo-LRU bits name as the next victim of a full set.
     pub fn victim_of(&self, set: usize) -> usize {
-        self.victim(set.min(self.sets - 1))
+        self.victim(set.min(self.set_mask))
     }
 
     pub fn valid_count(&self) -> usize {
-        self.entries.iter().filter(|entry| entry.valid).count()
+        self.valid as usize
     }
 
     /// Tree pseudo-LRU for 4 ways (Intel's i486 scheme): bit 0 says which
@@ -243,11 +260,6 @@ impl Tlb {
     /// at the lower way/pair as the next victim.
     #[inline]
     fn touch(&mut self, set: usize, way: usize) {
-        if self.ways != 4 {
-            // 2-way: bit 0 names the victim.
-            self.lru[set] = if way == 0 { 1 } else { 0 };
-            return;
-        }
         let bits = &mut self.lru[set];
         match way {
             0 => *bits = (*bits | 0b001) | 0b010,
@@ -259,9 +271,6 @@ impl Tlb {
 
     fn victim(&self, set: usize) -> usize {
         let bits = self.lru[set];
-        if self.ways != 4 {
-            return (bits & 1) as usize;
-        }
         if bits & 0b001 == 0 {
             if bits & 0b010 == 0 { 0 } else { 1 }
         } else if bits & 0b100 == 0 {
@@ -282,7 +291,7 @@ mod tests {
 
     #[test]
     fn pages_eight_apart_share_a_set_of_the_486_tlb() {
-        let tlb = Tlb::new(TlbKind::Unified, 32, 4);
+        let tlb = Tlb::new(TlbKind::Unified, 32);
         assert_eq!(tlb.sets(), 8);
         assert_eq!(tlb.set_of(0x10), tlb.set_of(0x18));
         assert_ne!(tlb.set_of(0x10), tlb.set_of(0x11));
@@ -290,7 +299,7 @@ mod tests {
 
     #[test]
     fn a_fifth_page_in_a_set_evicts_the_pseudo_least_recently_used() {
-        let mut tlb = Tlb::new(TlbKind::Unified, 32, 4);
+        let mut tlb = Tlb::new(TlbKind::Unified, 32);
         for page in [0, 8, 16, 24] {
             tlb.fill(entry(page));
         }
@@ -305,7 +314,7 @@ mod tests {
 
     #[test]
     fn flush_drops_everything_and_invalidate_one() {
-        let mut tlb = Tlb::new(TlbKind::Data, 64, 4);
+        let mut tlb = Tlb::new(TlbKind::Data, 64);
         for page in 0..10 {
             tlb.fill(entry(page));
         }
@@ -319,7 +328,7 @@ mod tests {
 
     #[test]
     fn a_stale_entry_keeps_translating_until_flushed() {
-        let mut tlb = Tlb::new(TlbKind::Unified, 32, 4);
+        let mut tlb = Tlb::new(TlbKind::Unified, 32);
         tlb.fill(entry(5));
         // Nothing here knows the page table changed: the old frame is returned.
         assert_eq!(tlb.lookup(5).map(|(entry, _)| entry.frame), Some(0x105));
