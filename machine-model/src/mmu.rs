@@ -96,7 +96,7 @@ impl Mmu {
 
     /// Translate a linear address. `user` is the privilege of the access
     /// (CPL 3 and not an implicit supervisor access to a descriptor table).
-    #[inline]
+    #[inline(always)]
     pub fn translate(
         &mut self,
         memory: &mut PhysicalMemory,
@@ -109,6 +109,68 @@ impl Mmu {
         if control.cr0 & cr0::PG == 0 {
             return Ok(Translation { physical: linear, walked: false });
         }
+        if let Some(physical) = self.translate_hit(control, linear, kind, user, events) {
+            return Ok(Translation { physical, walked: false });
+        }
+        self.translate_slowly(memory, control, linear, kind, user, events)
+    }
+
+    /// The common case, inlined where memory is accessed: a TLB hit whose
+    /// rights allow the access (and, for a write, whose entry is dirty).
+    /// Changes the TLB exactly as `translate_slowly` would for it; for
+    /// anything else it changes nothing and answers `None`.
+    #[inline(always)]
+    fn translate_hit(
+        &mut self,
+        control: ControlRegisters,
+        linear: u32,
+        kind: AccessKind,
+        user: bool,
+        events: &mut EventSink,
+    ) -> Option<u32> {
+        let write = kind == AccessKind::Write;
+        let is_code = kind == AccessKind::Execute || self.data.is_none();
+        // A data access looks in the 4 MB TLB first (a miss there is not
+        // counted unless the 4 KB TLB misses too, which goes the slow way).
+        if !is_code
+            && let Some(large) = self.large.as_mut()
+            && large.holds_any()
+            && let Some((set, way)) = large.find(linear >> 22)
+        {
+            let entry = large.entry(set, way);
+            if (write && !entry.dirty)
+                || check_rights(control, entry.user, entry.writable, linear, write, user).is_err()
+            {
+                return None;
+            }
+            large.repeat_hit(set, way);
+            events.emit(|| MachineEvent::TlbHit { tlb: TlbKind::Large, set, way, linear });
+            return Some((entry.frame << 22) | (linear & 0x003F_FFFF));
+        }
+        let tlb = if is_code { &mut self.code } else { self.data.as_mut().unwrap_or(&mut self.code) };
+        let (set, way) = tlb.find(linear >> 12)?;
+        let entry = tlb.entry(set, way);
+        if (write && !entry.dirty) || check_rights(control, entry.user, entry.writable, linear, write, user).is_err() {
+            return None;
+        }
+        tlb.repeat_hit(set, way);
+        let tlb_kind = tlb.kind();
+        events.emit(|| MachineEvent::TlbHit { tlb: tlb_kind, set, way, linear });
+        Some((entry.frame << 12) | (linear & 0xFFF))
+    }
+
+    /// Everything but the common hit: searched again from the start, with
+    /// the counters, walk, fill and faults.
+    #[inline(never)]
+    fn translate_slowly(
+        &mut self,
+        memory: &mut PhysicalMemory,
+        control: ControlRegisters,
+        linear: u32,
+        kind: AccessKind,
+        user: bool,
+        events: &mut EventSink,
+    ) -> Result<Translation, PageFault> {
         let page = linear >> 12;
         // Which TLB holds this access's 4 KB translations.
         let is_code = kind == AccessKind::Execute || self.data.is_none();

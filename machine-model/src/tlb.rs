@@ -167,6 +167,27 @@ impl Tlb {
         Some((self.entries[set * WAYS + way], way))
     }
 
+    /// The set and way holding `tag`, if any (nothing changes).
+    #[inline]
+    pub(crate) fn find(&self, tag: u32) -> Option<(usize, usize)> {
+        let set = self.set_of(tag);
+        self.way_of(set, tag).map(|way| (set, way))
+    }
+
+    /// The entry in way `way` of `set`.
+    #[inline]
+    pub(crate) fn entry(&self, set: usize, way: usize) -> TlbEntry {
+        self.entries[set * WAYS + way]
+    }
+
+    /// A hit of way `way` of `set`, found by [`Tlb::find`]: the replacement
+    /// state and counter change as [`Tlb::lookup`] would change them.
+    #[inline]
+    pub(crate) fn repeat_hit(&mut self, set: usize, way: usize) {
+        self.touch(set, way);
+        self.counters.hits += 1;
+    }
+
     /// Look without changing anything (for views and tests).
     pub fn probe(&self, tag: u32) -> Option<TlbEntry> {
         let set = self.set_of(tag);
