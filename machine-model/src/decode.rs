@@ -26,6 +26,10 @@ pub struct Decoded {
     pub form: Form,
     /// Bytes.
     pub length: u8,
+    /// The instruction ends in a later code-cache line than it begins (the
+    /// fetch accounts that line too). Set where it is decoded: the offset
+    /// in a line is the same in the linear and the physical address.
+    pub crosses_line: bool,
     /// The table's clocks with the prefixes' added, not taken and taken,
     /// when they do not depend on counts (`Variable::Fixed`, fits 16 bits);
     /// [`Decoded::NOT_FIXED`] when they do. Indexed by `taken as usize`.
@@ -51,6 +55,7 @@ impl Decoded {
             cost,
             form: crate::interpreter::forms::form_of(&instruction),
             length: instruction.len() as u8,
+            crosses_line: false,
             fixed_clocks,
         }
     }
@@ -64,6 +69,10 @@ impl core::fmt::Debug for Decoded {
 
 const NO_SLOT: u16 = u16::MAX;
 
+/// `DecodeCache::current_page` when no page was looked up (no physical page
+/// number is this large).
+const NO_PAGE: u32 = u32::MAX;
+
 #[derive(Clone)]
 struct PageCache {
     /// Offset in the page → slot in `decoded`, or NO_SLOT.
@@ -72,15 +81,34 @@ struct PageCache {
 }
 
 /// All cached pages.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct DecodeCache {
     pages: HashMap<u32, usize>,
-    storage: Vec<Option<PageCache>>,
+    /// Every slot's page cache; a slot on `free` belongs to no page (`pages`
+    /// does not name it) and is reset when it is used again.
+    storage: Vec<PageCache>,
     free: Vec<usize>,
-    /// The page of the last lookup, to skip the hash map in straight-line code.
-    current: Option<(u32, usize)>,
+    /// The page of the last lookup and its slot, to skip the hash map in
+    /// straight-line code (plain fields: the check runs before every
+    /// instruction).
+    current_page: u32,
+    current_slot: usize,
     transient: Option<Decoded>,
     pub decodes: u64,
+}
+
+impl Default for DecodeCache {
+    fn default() -> Self {
+        Self {
+            pages: HashMap::new(),
+            storage: Vec::new(),
+            free: Vec::new(),
+            current_page: NO_PAGE,
+            current_slot: 0,
+            transient: None,
+            decodes: 0,
+        }
+    }
 }
 
 impl core::fmt::Debug for DecodeCache {
@@ -104,20 +132,16 @@ impl DecodeCache {
     #[inline]
     pub fn locate(&mut self, physical: u32) -> Option<Location> {
         let page = physical >> 12;
-        let slot = match self.current {
-            Some((current, slot)) if current == page => slot,
-            _ => {
-                let slot = *self.pages.get(&page)?;
-                self.current = Some((page, slot));
-                slot
-            }
-        };
-        let cache = self.storage[slot].as_ref()?;
-        let index = cache.index[(physical & 0xFFF) as usize];
+        if page != self.current_page {
+            let slot = *self.pages.get(&page)?;
+            self.current_page = page;
+            self.current_slot = slot;
+        }
+        let index = self.storage.get(self.current_slot)?.index[(physical & 0xFFF) as usize];
         if index == NO_SLOT {
             return None;
         }
-        Some(Location { slot: slot as u32, index })
+        Some(Location { slot: self.current_slot as u32, index })
     }
 
     /// The instruction at a location returned by `locate` or `insert`.
@@ -126,7 +150,7 @@ impl DecodeCache {
         if location.slot == TRANSIENT {
             return self.transient.as_ref();
         }
-        self.storage.get(location.slot as usize)?.as_ref()?.decoded.get(location.index as usize)
+        self.storage.get(location.slot as usize)?.decoded.get(location.index as usize)
     }
 
     /// Keep an instruction that crosses a page boundary until the next one.
@@ -142,14 +166,15 @@ impl DecodeCache {
         let slot = match self.pages.get(&page) {
             Some(&slot) => slot,
             None => {
-                let cache = PageCache { index: Box::new([NO_SLOT; 4096]), decoded: Vec::new() };
                 let slot = match self.free.pop() {
                     Some(slot) => {
-                        self.storage[slot] = Some(cache);
+                        let cache = &mut self.storage[slot];
+                        cache.index.fill(NO_SLOT);
+                        cache.decoded.clear();
                         slot
                     }
                     None => {
-                        self.storage.push(Some(cache));
+                        self.storage.push(PageCache { index: Box::new([NO_SLOT; 4096]), decoded: Vec::new() });
                         self.storage.len() - 1
                     }
                 };
@@ -157,25 +182,25 @@ impl DecodeCache {
                 slot
             }
         };
-        match self.storage[slot].as_mut() {
-            Some(cache) if cache.decoded.len() < NO_SLOT as usize => {
-                let index = cache.decoded.len() as u16;
-                cache.index[(physical & 0xFFF) as usize] = index;
-                cache.decoded.push(decoded);
-                Location { slot: slot as u32, index }
-            }
-            _ => self.set_transient(decoded),
+        let cache = &mut self.storage[slot];
+        if cache.decoded.len() >= NO_SLOT as usize {
+            return self.set_transient(decoded);
         }
+        let index = cache.decoded.len() as u16;
+        cache.index[(physical & 0xFFF) as usize] = index;
+        cache.decoded.push(decoded);
+        Location { slot: slot as u32, index }
     }
 
     /// Forget a page (it was written).
     pub fn invalidate_page(&mut self, page: u32) {
         if let Some(slot) = self.pages.remove(&page) {
-            self.storage[slot] = None;
+            // The decoded instructions go now; the index is reset on reuse.
+            self.storage[slot].decoded = Vec::new();
             self.free.push(slot);
         }
-        if matches!(self.current, Some((current, _)) if current == page) {
-            self.current = None;
+        if self.current_page == page {
+            self.current_page = NO_PAGE;
         }
     }
 
@@ -184,7 +209,7 @@ impl DecodeCache {
         self.pages.clear();
         self.storage.clear();
         self.free.clear();
-        self.current = None;
+        self.current_page = NO_PAGE;
         self.transient = None;
     }
 

@@ -513,8 +513,7 @@ impl Machine {
             return Err(Fault::general_protection(0));
         }
         // Account the further code lines the instruction spans (prefetch).
-        let line_mask = (1 << Self::code_line_shift::<PENTIUM>()) - 1;
-        if (linear & line_mask) + length - 1 > line_mask {
+        if decoded.crosses_line {
             self.fetch_translate::<PENTIUM>(linear.wrapping_add(length - 1))?;
         }
         Ok(decoded)
@@ -572,7 +571,9 @@ impl Machine {
             instruction = decode_one(&bytes[..available], linear);
         }
         let instruction = instruction.unwrap_or_default();
-        let decoded = Decoded::new(instruction, self.config.cpu, self.costs);
+        let mut decoded = Decoded::new(instruction, self.config.cpu, self.costs);
+        let line_mask = self.caches.code.line_size() - 1;
+        decoded.crosses_line = (physical & line_mask) + instruction.len() as u32 > line_mask + 1;
         if instruction.len() == 0 {
             // Undecodable bytes (or 15 bytes without an end): #UD.
             return Err(Fault::invalid_opcode());
