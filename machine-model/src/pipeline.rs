@@ -24,25 +24,68 @@ struct USlot {
     implicit_stack: bool,
 }
 
+/// One set of the branch target buffer, field by field (a lookup compares
+/// four addresses; a hit ages the other three ways at once).
 #[derive(Clone, Copy, Debug, Default)]
-struct BtbEntry {
-    valid: bool,
-    address: u32,
-    target: u32,
-    /// 2-bit counter: 0, 1 predict not taken; 2, 3 predict taken.
-    counter: u8,
-    age: u8,
+struct BtbSet {
+    /// Bit per way: the entry is valid.
+    valid: u8,
+    addresses: [u32; 4],
+    targets: [u32; 4],
+    /// 2-bit counters: 0, 1 predict not taken; 2, 3 predict taken.
+    counters: [u8; 4],
+    /// Per way (byte `way`), saturating at 255: hits in the set since the
+    /// way's own last use.
+    ages: u32,
+}
+
+impl BtbSet {
+    /// The first valid way holding `address`.
+    #[inline]
+    fn way_of(&self, address: u32) -> Option<usize> {
+        (0..4).find(|&way| self.valid & (1 << way) != 0 && self.addresses[way] == address)
+    }
+
+    /// Every way's age one more (saturating), then `way`'s 0.
+    #[inline]
+    fn age_all_but(&mut self, way: usize) {
+        let ages = self.ages;
+        // Bytes at 255 stay: their high bit and all seven others are set.
+        let full = ((ages & 0x7F7F_7F7F).wrapping_add(0x0101_0101)) & ages & 0x8080_8080;
+        let aged = ages.wrapping_add(0x0101_0101 & !(full >> 7));
+        self.ages = aged & !(0xFF << (8 * way));
+    }
+
+    /// The way a new entry replaces: the last invalid way, else the last of
+    /// the oldest.
+    #[inline]
+    fn victim(&self) -> usize {
+        if self.valid != 0b1111 {
+            let invalid = (!self.valid & 0b1111) as u32;
+            return (31 - invalid.leading_zeros()) as usize;
+        }
+        let ages = self.ages.to_le_bytes();
+        let mut victim = 0;
+        let mut oldest = 0;
+        for (way, &age) in ages.iter().enumerate() {
+            if age >= oldest {
+                victim = way;
+                oldest = age;
+            }
+        }
+        victim
+    }
 }
 
 /// The Pentium's branch target buffer: 64 sets × 4 ways.
 #[derive(Clone, Debug)]
 struct Btb {
-    sets: Box<[[BtbEntry; 4]; 64]>,
+    sets: Box<[BtbSet; 64]>,
 }
 
 impl Default for Btb {
     fn default() -> Self {
-        Self { sets: Box::new([[BtbEntry::default(); 4]; 64]) }
+        Self { sets: Box::new([BtbSet::default(); 64]) }
     }
 }
 
@@ -50,36 +93,27 @@ impl Btb {
     /// Predict, then learn the outcome. Returns whether the prediction was wrong.
     #[inline]
     fn predict_and_update(&mut self, address: u32, taken: bool, target: u32) -> bool {
-        let ways = &mut self.sets[((address >> 2) & 63) as usize];
-        let hit = (0..4).find(|&way| ways[way].valid && ways[way].address == address);
-        match hit {
+        let set = &mut self.sets[((address >> 2) & 63) as usize];
+        match set.way_of(address) {
             Some(way) => {
-                let entry = &mut ways[way];
-                let predicted_taken = entry.counter >= 2;
-                let wrong = predicted_taken != taken || (taken && entry.target != target);
-                entry.counter = if taken { (entry.counter + 1).min(3) } else { entry.counter.saturating_sub(1) };
+                let counter = set.counters[way];
+                let predicted_taken = counter >= 2;
+                let wrong = predicted_taken != taken || (taken && set.targets[way] != target);
+                set.counters[way] = if taken { (counter + 1).min(3) } else { counter.saturating_sub(1) };
                 if taken {
-                    entry.target = target;
+                    set.targets[way] = target;
                 }
-                for (index, other) in ways.iter_mut().enumerate() {
-                    other.age = if index == way { 0 } else { other.age.saturating_add(1) };
-                }
+                set.age_all_but(way);
                 wrong
             }
             None => {
                 if taken {
-                    // The oldest way, an invalid one before any (the last
-                    // of equals).
-                    let mut victim = 0;
-                    let mut oldest = 0u16;
-                    for (index, entry) in ways.iter().enumerate() {
-                        let age = if entry.valid { entry.age as u16 } else { 1000 };
-                        if age >= oldest {
-                            victim = index;
-                            oldest = age;
-                        }
-                    }
-                    ways[victim] = BtbEntry { valid: true, address, target, counter: 3, age: 0 };
+                    let way = set.victim();
+                    set.valid |= 1 << way;
+                    set.addresses[way] = address;
+                    set.targets[way] = target;
+                    set.counters[way] = 3;
+                    set.ages &= !(0xFF << (8 * way));
                 }
                 // A miss predicts not taken.
                 taken
@@ -204,5 +238,93 @@ impl Pipeline {
             cycles += costs.mispredict_u;
         }
         cycles + penalty
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hit_ages_the_other_ways_and_saturates() {
+        let mut set = BtbSet { valid: 0b1111, ages: u32::from_le_bytes([3, 255, 254, 9]), ..BtbSet::default() };
+        set.age_all_but(3);
+        assert_eq!(set.ages.to_le_bytes(), [4, 255, 255, 0]);
+        set.age_all_but(0);
+        assert_eq!(set.ages.to_le_bytes(), [0, 255, 255, 1]);
+    }
+
+    /// The BTB written plainly, entry by entry: what the packed one must do.
+    #[derive(Clone, Copy, Default)]
+    struct PlainEntry {
+        valid: bool,
+        address: u32,
+        target: u32,
+        counter: u8,
+        age: u8,
+    }
+
+    fn plain_predict(ways: &mut [PlainEntry; 4], address: u32, taken: bool, target: u32) -> bool {
+        match (0..4).find(|&way| ways[way].valid && ways[way].address == address) {
+            Some(way) => {
+                let entry = ways[way];
+                let wrong = (entry.counter >= 2) != taken || (taken && entry.target != target);
+                ways[way].counter = if taken { (entry.counter + 1).min(3) } else { entry.counter.saturating_sub(1) };
+                if taken {
+                    ways[way].target = target;
+                }
+                for (index, other) in ways.iter_mut().enumerate() {
+                    other.age = if index == way { 0 } else { other.age.saturating_add(1) };
+                }
+                wrong
+            }
+            None => {
+                if taken {
+                    let ages = ways.map(|entry| if entry.valid { entry.age as u16 } else { 1000 });
+                    let victim = (0..4).rev().max_by_key(|&way| (ages[way], way)).unwrap_or(0);
+                    ways[victim] = PlainEntry { valid: true, address, target, counter: 3, age: 0 };
+                }
+                taken
+            }
+        }
+    }
+
+    #[test]
+    fn the_packed_btb_predicts_as_the_plain_one() {
+        // Branches at a few addresses of one set (256 bytes apart), more
+        // than its four ways, with varying outcomes and targets.
+        let mut packed = Btb::default();
+        let mut plain = [PlainEntry::default(); 4];
+        let mut state = 0x1234_5678u32;
+        for step in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            let address = 0x40_0000 + 256 * (state % 7);
+            let taken = state & 0x300 != 0;
+            let target = 0x40_1000 + (state >> 28);
+            let expected = plain_predict(&mut plain, address, taken, target);
+            assert_eq!(packed.predict_and_update(address, taken, target), expected, "step {step}");
+        }
+        let set = &packed.sets[0];
+        for (way, entry) in plain.iter().enumerate() {
+            assert_eq!(set.valid & (1 << way) != 0, entry.valid);
+            assert_eq!(
+                (set.addresses[way], set.targets[way], set.counters[way]),
+                (entry.address, entry.target, entry.counter)
+            );
+            assert_eq!(set.ages.to_le_bytes()[way], entry.age, "way {way}");
+        }
+    }
+
+    #[test]
+    fn the_victim_is_the_last_invalid_way_else_the_last_of_the_oldest() {
+        let mut set = BtbSet { valid: 0b0101, ..BtbSet::default() };
+        assert_eq!(set.victim(), 3);
+        set.valid = 0b1101;
+        assert_eq!(set.victim(), 1);
+        set.valid = 0b1111;
+        set.ages = u32::from_le_bytes([7, 2, 7, 1]);
+        assert_eq!(set.victim(), 2);
     }
 }
