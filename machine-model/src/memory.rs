@@ -73,20 +73,23 @@ impl PhysicalMemory {
     #[inline]
     pub fn read_sized(&self, address: u32, size: u32) -> u32 {
         let offset = address as usize % PAGE_SIZE;
-        let page = address as usize / PAGE_SIZE;
-        if offset + size as usize <= PAGE_SIZE
-            && let Some(contents) = self.pages.get(page)
-        {
-            return match size {
-                1 => contents[offset] as u32,
-                2 => u16::from_le_bytes([contents[offset], contents[offset + 1]]) as u32,
-                _ => u32::from_le_bytes([
-                    contents[offset],
-                    contents[offset + 1],
-                    contents[offset + 2],
-                    contents[offset + 3],
-                ]),
-            };
+        if let Some(contents) = self.pages.get(address as usize / PAGE_SIZE) {
+            // One length check per size (`first_chunk`), not one per byte.
+            let rest = &contents[offset..];
+            match size {
+                1 => return rest[0] as u32,
+                2 => {
+                    if let Some(&bytes) = rest.first_chunk::<2>() {
+                        return u16::from_le_bytes(bytes) as u32;
+                    }
+                }
+                4 => {
+                    if let Some(&bytes) = rest.first_chunk::<4>() {
+                        return u32::from_le_bytes(bytes);
+                    }
+                }
+                _ => {}
+            }
         }
         let mut value = 0u32;
         for index in 0..size {
@@ -114,12 +117,25 @@ impl PhysicalMemory {
         if offset + size as usize <= PAGE_SIZE {
             if let Some(contents) = self.page_for_write(address as usize / PAGE_SIZE) {
                 // One arm per size: a copy of a run-time length calls memcpy.
+                let rest = &mut contents[offset..];
                 let bytes = value.to_le_bytes();
                 match size {
-                    1 => contents[offset] = bytes[0],
-                    2 => contents[offset..offset + 2].copy_from_slice(&bytes[..2]),
-                    4 => contents[offset..offset + 4].copy_from_slice(&bytes),
-                    _ => contents[offset..offset + size as usize].copy_from_slice(&bytes[..size as usize]),
+                    1 => rest[0] = bytes[0],
+                    2 => {
+                        if let Some(target) = rest.first_chunk_mut::<2>() {
+                            *target = [bytes[0], bytes[1]];
+                        }
+                    }
+                    4 => {
+                        if let Some(target) = rest.first_chunk_mut::<4>() {
+                            *target = bytes;
+                        }
+                    }
+                    _ => {
+                        for (target, byte) in rest.iter_mut().zip(bytes).take(size as usize) {
+                            *target = byte;
+                        }
+                    }
                 }
             }
             return;
