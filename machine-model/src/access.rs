@@ -61,7 +61,7 @@ impl Machine {
     #[inline]
     fn check_alignment(&mut self, linear: u32, size: u32) -> Result<(), Fault> {
         if size > 1 && linear & (size - 1) != 0 {
-            if self.cpu.cr0 & cr0::AM != 0 && self.cpu.eflags & eflags::AC != 0 && self.cpu.cpl == 3 {
+            if self.cpu.cr0 & cr0::AM != 0 && self.cpu.flag(eflags::AC) && self.cpu.cpl == 3 {
                 return Err(Fault::raise(17, Some(0)));
             }
             self.penalty += self.costs.misaligned;

@@ -2,6 +2,7 @@
 //! registers with their hidden descriptor caches, control registers and the
 //! descriptor-table registers.
 
+use crate::flags::{Operation, Pending, STATUS_BITS, condition_of, condition_pending};
 use ia32::registers::eflags;
 use ia32::segment::{SegmentDescriptor, Selector};
 
@@ -75,7 +76,12 @@ pub struct TableRegister {
 pub struct CpuState {
     pub registers: [u32; 8],
     pub eip: u32,
-    pub eflags: u32,
+    /// EFLAGS, but for the six status flags while `pending` defines them:
+    /// read it with [`CpuState::eflags`], write it with [`CpuState::set_eflags`].
+    stored_flags: u32,
+    /// The arithmetic operation that defines the status flags, if its
+    /// flags were not computed yet (`crate::flags`).
+    pending: Pending,
     pub segments: [SegmentRegister; 6],
     pub cr0: u32,
     pub cr2: u32,
@@ -94,7 +100,8 @@ impl Default for CpuState {
         Self {
             registers: [0; 8],
             eip: 0,
-            eflags: eflags::RESERVED_ONE,
+            stored_flags: eflags::RESERVED_ONE,
+            pending: Pending::default(),
             segments: [SegmentRegister::default(); 6],
             cr0: 0,
             cr2: 0,
@@ -110,20 +117,68 @@ impl Default for CpuState {
 }
 
 impl CpuState {
+    /// EFLAGS, with the status flags of a deferred operation computed.
     #[inline]
-    pub fn flag(&self, flag: u32) -> bool {
-        self.eflags & flag != 0
-    }
-    #[inline]
-    pub fn set_flag(&mut self, flag: u32, value: bool) {
-        if value {
-            self.eflags |= flag;
+    pub fn eflags(&self) -> u32 {
+        if self.pending.operation == Operation::Stored {
+            self.stored_flags
         } else {
-            self.eflags &= !flag;
+            (self.stored_flags & !STATUS_BITS) | self.pending.status()
         }
     }
+
+    /// Write EFLAGS, all of it.
+    #[inline]
+    pub fn set_eflags(&mut self, value: u32) {
+        self.stored_flags = value;
+        self.pending.operation = Operation::Stored;
+    }
+
+    /// Whether `flag` (one or more EFLAGS bits) is set: any of them.
+    #[inline]
+    pub fn flag(&self, flag: u32) -> bool {
+        if flag & STATUS_BITS == 0 || self.pending.operation == Operation::Stored {
+            self.stored_flags & flag != 0
+        } else if flag == eflags::CF {
+            self.pending.carry()
+        } else {
+            self.eflags() & flag != 0
+        }
+    }
+
+    #[inline]
+    pub fn set_flag(&mut self, flag: u32, value: bool) {
+        let flags = self.eflags();
+        self.set_eflags(if value { flags | flag } else { flags & !flag });
+    }
+
+    /// Set the six status flags to `bits` (the others stay).
+    #[inline(always)]
+    pub(crate) fn set_status_bits(&mut self, bits: u32) {
+        self.stored_flags = (self.stored_flags & !STATUS_BITS) | bits;
+        self.pending.operation = Operation::Stored;
+    }
+
+    /// Let a 32-bit `operation` of `a` and `b` giving `result` define the
+    /// status flags, computed when read (`crate::flags`).
+    #[inline(always)]
+    pub(crate) fn defer_status(&mut self, operation: Operation, a: u32, b: u32, result: u32) {
+        let kept_carry = matches!(operation, Operation::Increment | Operation::Decrement) && self.flag(eflags::CF);
+        self.pending = Pending { operation, a, b, result, kept_carry };
+    }
+
+    /// Whether condition code `cc` (the low nibble of Jcc/SETcc) holds.
+    #[inline]
+    pub(crate) fn condition(&self, cc: u32) -> bool {
+        if self.pending.operation == Operation::Stored {
+            condition_of(self.stored_flags, cc)
+        } else {
+            condition_pending(&self.pending, cc)
+        }
+    }
+
     pub fn iopl(&self) -> u8 {
-        ((self.eflags & eflags::IOPL_MASK) >> eflags::IOPL_SHIFT) as u8
+        ((self.stored_flags & eflags::IOPL_MASK) >> eflags::IOPL_SHIFT) as u8
     }
 
     /// Read an 8-bit register by x86 number (AL CL DL BL AH CH DH BH).

@@ -25,6 +25,7 @@ pub mod decode;
 pub mod devices;
 pub mod events;
 pub mod fault;
+pub(crate) mod flags;
 pub mod interpreter;
 pub mod ledger;
 pub mod machine;

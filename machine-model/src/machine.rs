@@ -340,7 +340,7 @@ impl Machine {
                 self.update_devices();
             }
             if self.interrupt_possible
-                && self.cpu.eflags & eflags::IF != 0
+                && self.cpu.flag(eflags::IF)
                 && let Some((irq, vector)) = self.acknowledge_interrupt()
             {
                 self.events.emit(|| crate::events::MachineEvent::InterruptRequest { irq });
@@ -354,7 +354,7 @@ impl Machine {
             {
                 return Ok(Exit::Stopped(stop));
             }
-            let single_step = self.cpu.eflags & eflags::TF != 0;
+            let single_step = self.cpu.flag(eflags::TF);
             let ran_form = match self.step_and_check::<PENTIUM, false>(cache, single_step) {
                 Ok(ran_form) => ran_form,
                 Err(exit) => return exit,
@@ -386,7 +386,7 @@ impl Machine {
     /// specialised form (see `run_with`).
     #[inline(always)]
     fn quiet(&self, single_step: bool) -> bool {
-        let interrupt_may_come = self.interrupt_possible && self.cpu.eflags & eflags::IF != 0;
+        let interrupt_may_come = self.interrupt_possible && self.cpu.flag(eflags::IF);
         !(single_step
             || interrupt_may_come
             || self.debug.checks_instructions()

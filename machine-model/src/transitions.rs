@@ -22,7 +22,7 @@ impl Machine {
         for (index, register) in self.cpu.segments.iter().enumerate() {
             segments[index] = register.selector.0;
         }
-        UserFrame { registers: self.cpu.registers, eip: self.cpu.eip, eflags: self.cpu.eflags, segments }
+        UserFrame { registers: self.cpu.registers, eip: self.cpu.eip, eflags: self.cpu.eflags(), segments }
     }
 
     /// Read the 8-byte descriptor a selector names (GDT or LDT).
@@ -233,11 +233,11 @@ impl Machine {
         self.cpu.registers[crate::cpu::register::ESP] = pointer;
         self.cpu.eip = gate.offset;
         self.cpu.cpl = 0;
-        let mut flags = self.cpu.eflags & !(eflags::TF | eflags::NT | eflags::RF | eflags::VM);
+        let mut flags = self.cpu.eflags() & !(eflags::TF | eflags::NT | eflags::RF | eflags::VM);
         if gate_type == access::INTERRUPT_GATE32 {
             flags &= !eflags::IF;
         }
-        self.cpu.eflags = flags;
+        self.cpu.set_eflags(flags);
         Ok(())
     }
 
@@ -328,7 +328,7 @@ impl Machine {
         let _ = self.mark_accessed(&mut stack, stack_address);
         self.cpu.registers = frame.registers;
         self.cpu.eip = frame.eip;
-        self.cpu.eflags = (frame.eflags & !(eflags::VM | eflags::RF)) | eflags::RESERVED_ONE;
+        self.cpu.set_eflags((frame.eflags & !(eflags::VM | eflags::RF)) | eflags::RESERVED_ONE);
         self.cpu.segments[segment::CS] = SegmentRegister::loaded(code_selector, code);
         self.cpu.segments[segment::SS] = SegmentRegister::loaded(stack_selector, stack);
         self.cpu.cpl = 3;

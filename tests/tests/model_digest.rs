@@ -96,7 +96,9 @@ fn machine_figures(machine: &Machine) -> String {
     let _ = write!(
         text,
         " eip={:#x} eflags={:#x} registers={:x?}",
-        machine.cpu.eip, machine.cpu.eflags, machine.cpu.registers
+        machine.cpu.eip,
+        machine.cpu.eflags(),
+        machine.cpu.registers
     );
     text
 }

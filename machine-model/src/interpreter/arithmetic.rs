@@ -252,11 +252,13 @@ pub(crate) fn decimal_adjust(machine: &mut Machine, instruction: &Instruction) -
             let new_al = adjusted & 0x0F;
             machine.cpu.write16(register::EAX, ((adjusted & 0xFF00) | new_al) as u16);
             // SF, ZF, PF, OF are undefined: computed from AL as Intel parts do.
-            let flags = machine.cpu.eflags & !(CF | AF | SF | ZF | PF | OF);
-            machine.cpu.eflags = flags
-                | if adjusting { CF | AF } else { 0 }
-                | if new_al == 0 { ZF } else { 0 }
-                | if parity(new_al) { PF } else { 0 };
+            let flags = machine.cpu.eflags() & !(CF | AF | SF | ZF | PF | OF);
+            machine.cpu.set_eflags(
+                flags
+                    | if adjusting { CF | AF } else { 0 }
+                    | if new_al == 0 { ZF } else { 0 }
+                    | if parity(new_al) { PF } else { 0 },
+            );
         }
         Mnemonic::Aam => {
             let base = instruction.immediate8() as u32;

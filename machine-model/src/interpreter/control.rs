@@ -214,7 +214,7 @@ pub(crate) fn retf(machine: &mut Machine, instruction: &Instruction) -> Result<(
 
 /// iret at CPL 3 to CPL 3: EIP, CS, EFLAGS from the stack, with popf's rules.
 pub(crate) fn iret(machine: &mut Machine, instruction: &Instruction) -> Result<(), Fault> {
-    if machine.cpu.eflags & eflags::NT != 0 {
+    if machine.cpu.flag(eflags::NT) {
         // A nested-task return would switch tasks through the TSS back link,
         // which this kernel's TSS leaves 0.
         return Err(Fault::raise(10, Some(0)));
@@ -243,7 +243,7 @@ pub(crate) fn iret(machine: &mut Machine, instruction: &Instruction) -> Result<(
     if machine.cpu.cpl <= machine.cpu.iopl() {
         changeable |= eflags::IF;
     }
-    machine.cpu.eflags = (machine.cpu.eflags & !changeable) | (flags & changeable) | eflags::RESERVED_ONE;
+    machine.cpu.set_eflags((machine.cpu.eflags() & !changeable) | (flags & changeable) | eflags::RESERVED_ONE);
     machine.cpu.segments[segment::CS] = SegmentRegister::loaded(selector, code);
     machine.next_eip = offset;
     machine.taken = true;

@@ -225,7 +225,7 @@ pub(crate) fn popa(machine: &mut Machine, instruction: &Instruction) -> Result<(
 pub(crate) fn pushf(machine: &mut Machine, instruction: &Instruction) -> Result<(), Fault> {
     let size = if instruction.mnemonic() == Mnemonic::Pushf { 2 } else { 4 };
     // The VM and RF flags are pushed as 0.
-    let value = machine.cpu.eflags & !(eflags::VM | eflags::RF);
+    let value = machine.cpu.eflags() & !(eflags::VM | eflags::RF);
     machine.push(size, value & mask(size))
 }
 
@@ -247,7 +247,7 @@ pub(crate) fn popf(machine: &mut Machine, instruction: &Instruction) -> Result<(
     if machine.cpu.cpl <= machine.cpu.iopl() {
         changeable |= eflags::IF;
     }
-    machine.cpu.eflags = (machine.cpu.eflags & !changeable) | (value & changeable) | eflags::RESERVED_ONE;
+    machine.cpu.set_eflags((machine.cpu.eflags() & !changeable) | (value & changeable) | eflags::RESERVED_ONE);
     Ok(())
 }
 
@@ -318,7 +318,7 @@ pub(crate) fn convert(machine: &mut Machine, instruction: &Instruction) -> Resul
 }
 
 pub(crate) fn lahf(machine: &mut Machine, _instruction: &Instruction) -> Result<(), Fault> {
-    let flags = (machine.cpu.eflags & 0xD5) | 0x02;
+    let flags = (machine.cpu.eflags() & 0xD5) | 0x02;
     machine.cpu.write8(4, flags as u8);
     Ok(())
 }
@@ -326,7 +326,7 @@ pub(crate) fn lahf(machine: &mut Machine, _instruction: &Instruction) -> Result<
 pub(crate) fn sahf(machine: &mut Machine, _instruction: &Instruction) -> Result<(), Fault> {
     let ah = machine.cpu.read8(4) as u32;
     let status = eflags::CF | eflags::PF | eflags::AF | eflags::ZF | eflags::SF;
-    machine.cpu.eflags = (machine.cpu.eflags & !status) | (ah & status);
+    machine.cpu.set_eflags((machine.cpu.eflags() & !status) | (ah & status));
     Ok(())
 }
 

@@ -13,6 +13,7 @@
 
 use super::operands::{condition_code, segment_index};
 use crate::fault::Fault;
+use crate::flags::Operation;
 use crate::machine::Machine;
 use ia32::registers::eflags::CF;
 use iced_x86::{Code, Instruction, Mnemonic, OpKind, Register};
@@ -275,44 +276,47 @@ impl Machine {
         offset
     }
 
-    /// Flags and result of a 32-bit ALU operation (`None`: CMP and TEST write nothing).
+    /// Flags and result of a 32-bit ALU operation (`None`: CMP and TEST
+    /// write nothing). The status flags are deferred (`crate::flags`) but
+    /// for ADC and SBB, which compute them from the carry they read.
     #[inline(always)]
     fn alu32(&mut self, operation: AluOperation, a: u32, b: u32) -> Option<u32> {
-        let carry = self.cpu.flag(CF) as u32;
         match operation {
             AluOperation::Add => {
                 let result = a.wrapping_add(b);
-                self.flags_add(a, b, 0, result, 4);
+                self.cpu.defer_status(Operation::Add, a, b, result);
                 Some(result)
             }
             AluOperation::Adc => {
+                let carry = self.cpu.flag(CF) as u32;
                 let result = a.wrapping_add(b).wrapping_add(carry);
                 self.flags_add(a, b, carry, result, 4);
                 Some(result)
             }
             AluOperation::Sub | AluOperation::Cmp => {
                 let result = a.wrapping_sub(b);
-                self.flags_sub(a, b, 0, result, 4);
+                self.cpu.defer_status(Operation::Subtract, a, b, result);
                 (operation == AluOperation::Sub).then_some(result)
             }
             AluOperation::Sbb => {
+                let carry = self.cpu.flag(CF) as u32;
                 let result = a.wrapping_sub(b).wrapping_sub(carry);
                 self.flags_sub(a, b, carry, result, 4);
                 Some(result)
             }
             AluOperation::And | AluOperation::Test => {
                 let result = a & b;
-                self.flags_logic(result, 4);
+                self.cpu.defer_status(Operation::Logic, a, b, result);
                 (operation == AluOperation::And).then_some(result)
             }
             AluOperation::Or => {
                 let result = a | b;
-                self.flags_logic(result, 4);
+                self.cpu.defer_status(Operation::Logic, a, b, result);
                 Some(result)
             }
             AluOperation::Xor => {
                 let result = a ^ b;
-                self.flags_logic(result, 4);
+                self.cpu.defer_status(Operation::Logic, a, b, result);
                 Some(result)
             }
         }
@@ -349,19 +353,15 @@ impl Machine {
             }
             Form::Increment { register } => {
                 let value = self.register(register);
-                let carry = self.cpu.flag(CF);
                 let result = value.wrapping_add(1);
-                self.flags_add(value, 1, 0, result, 4);
-                self.cpu.set_flag(CF, carry);
+                self.cpu.defer_status(Operation::Increment, value, 1, result);
                 self.set_register(register, result);
                 Ok(())
             }
             Form::Decrement { register } => {
                 let value = self.register(register);
-                let carry = self.cpu.flag(CF);
                 let result = value.wrapping_sub(1);
-                self.flags_sub(value, 1, 0, result, 4);
-                self.cpu.set_flag(CF, carry);
+                self.cpu.defer_status(Operation::Decrement, value, 1, result);
                 self.set_register(register, result);
                 Ok(())
             }

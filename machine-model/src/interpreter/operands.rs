@@ -4,20 +4,9 @@
 use crate::cpu::segment;
 use crate::fault::Fault;
 use crate::machine::Machine;
-use ia32::registers::eflags::{AF, CF, OF, PF, SF, ZF};
 use iced_x86::{Instruction, OpKind, Register};
 
-/// All-ones for an operand of `size` bytes.
-#[inline]
-pub(crate) const fn mask(size: u32) -> u32 {
-    if size >= 4 { u32::MAX } else { (1 << (8 * size)) - 1 }
-}
-
-/// The sign bit of an operand of `size` bytes.
-#[inline]
-pub(crate) const fn sign(size: u32) -> u32 {
-    1 << (8 * size - 1)
-}
+pub(crate) use crate::flags::{mask, parity, sign};
 
 /// Sign-extend the low `size` bytes.
 #[inline]
@@ -27,11 +16,6 @@ pub(crate) const fn sign_extend(value: u32, size: u32) -> i32 {
         2 => value as u16 as i16 as i32,
         _ => value as i32,
     }
-}
-
-#[inline]
-pub(crate) fn parity(value: u32) -> bool {
-    (value as u8).count_ones().is_multiple_of(2)
 }
 
 /// Segment register index (ES=0 … GS=5) of an iced segment register.
@@ -165,58 +149,31 @@ impl Machine {
         negative: bool,
         overflow: bool,
     ) {
-        // Without branches: each condition is 0 or 1, shifted to its bit.
-        let flags = (self.cpu.eflags & !(CF | PF | AF | ZF | SF | OF))
-            | ((carry as u32) * CF)
-            | ((parity_flag as u32) * PF)
-            | ((adjust as u32) * AF)
-            | ((zero as u32) * ZF)
-            | ((negative as u32) * SF)
-            | ((overflow as u32) * OF);
-        self.cpu.eflags = flags;
+        self.cpu.set_status_bits(crate::flags::status(carry, parity_flag, adjust, zero, negative, overflow));
     }
 
     /// Flags of `a + b + carry_in` with `result` masked to `size`.
     #[inline(always)]
     pub(crate) fn flags_add(&mut self, a: u32, b: u32, carry_in: u32, result: u32, size: u32) {
-        let wide = a as u64 + b as u64 + carry_in as u64;
-        let carry = wide > mask(size) as u64;
-        let overflow = ((a ^ result) & (b ^ result) & sign(size)) != 0;
-        let adjust = ((a ^ b ^ result) & 0x10) != 0;
-        self.set_status(carry, parity(result), adjust, result == 0, result & sign(size) != 0, overflow);
+        self.cpu.set_status_bits(crate::flags::status_add(a, b, carry_in, result, size));
     }
 
     /// Flags of `a - b - borrow_in` with `result` masked to `size`.
     #[inline(always)]
     pub(crate) fn flags_sub(&mut self, a: u32, b: u32, borrow_in: u32, result: u32, size: u32) {
-        let carry = (a as u64) < b as u64 + borrow_in as u64;
-        let overflow = ((a ^ b) & (a ^ result) & sign(size)) != 0;
-        let adjust = ((a ^ b ^ result) & 0x10) != 0;
-        self.set_status(carry, parity(result), adjust, result == 0, result & sign(size) != 0, overflow);
+        self.cpu.set_status_bits(crate::flags::status_sub(a, b, borrow_in, result, size));
     }
 
     /// Flags of AND/OR/XOR/TEST: CF=OF=0, AF undefined (cleared, as Intel parts do).
     #[inline]
     pub(crate) fn flags_logic(&mut self, result: u32, size: u32) {
-        self.set_status(false, parity(result), false, result == 0, result & sign(size) != 0, false);
+        self.cpu.set_status_bits(crate::flags::status_logic(result, size));
     }
 
     /// Whether condition code `cc` (the low nibble of Jcc/SETcc) holds.
     #[inline]
     pub(crate) fn condition(&self, cc: u32) -> bool {
-        let flags = self.cpu.eflags;
-        let set = |flag: u32| flags & flag != 0;
-        let outcome = match cc >> 1 {
-            0 => set(OF),
-            1 => set(CF),
-            2 => set(ZF),
-            3 => set(CF) || set(ZF),
-            4 => set(SF),
-            5 => set(PF),
-            6 => set(SF) != set(OF),
-            _ => set(ZF) || (set(SF) != set(OF)),
-        };
-        outcome != (cc & 1 != 0)
+        self.cpu.condition(cc)
     }
 }
 

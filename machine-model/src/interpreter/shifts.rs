@@ -170,13 +170,13 @@ pub(crate) fn bit_test(machine: &mut Machine, instruction: &Instruction) -> Resu
 pub(crate) fn bit_scan(machine: &mut Machine, instruction: &Instruction) -> Result<(), Fault> {
     let size = machine.operand_size(instruction, 1);
     let source = machine.read_operand(instruction, 1)? & mask(size);
-    let flags = machine.cpu.eflags & !(ZF | CF | OF | SF | AF | PF);
+    let flags = machine.cpu.eflags() & !(ZF | CF | OF | SF | AF | PF);
     if source == 0 {
-        machine.cpu.eflags = flags | ZF;
+        machine.cpu.set_eflags(flags | ZF);
         machine.extra = 0;
         return Ok(());
     }
-    machine.cpu.eflags = flags;
+    machine.cpu.set_eflags(flags);
     let index =
         if instruction.mnemonic() == Mnemonic::Bsf { source.trailing_zeros() } else { 31 - source.leading_zeros() };
     // Steps scanned, for the data-dependent clock count.

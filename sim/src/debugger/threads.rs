@@ -117,7 +117,7 @@ impl Debugger {
             return Ok(Registers {
                 general: cpu.registers,
                 eip: cpu.eip,
-                eflags: cpu.eflags,
+                eflags: cpu.eflags(),
                 segments: [selector(CS), selector(SS), selector(DS), selector(ES), selector(FS), selector(GS)],
             });
         }
@@ -142,7 +142,7 @@ impl Debugger {
             let cpu = &mut self.system.machine.cpu;
             cpu.registers = registers.general;
             cpu.eip = registers.eip;
-            cpu.eflags = eflags;
+            cpu.set_eflags(eflags);
         } else {
             let frame = Frame { registers: registers.general, eip: registers.eip, eflags };
             if !self.system.kernel.set_saved_registers(id, frame) {

@@ -141,7 +141,7 @@ fn register_value(system: &System, register: Register) -> u64 {
         Register::Esi => general(6),
         Register::Edi => general(7),
         Register::Eip => cpu.eip as u64,
-        Register::Eflags => cpu.eflags as u64,
+        Register::Eflags => cpu.eflags() as u64,
         Register::Cr3 => cpu.cr3 as u64,
         Register::SegmentBase(segment) => {
             let index = match segment {
