@@ -2,7 +2,7 @@
 //! registers with their hidden descriptor caches, control registers and the
 //! descriptor-table registers.
 
-use crate::flags::{Operation, Pending, STATUS_BITS, condition_of, condition_pending};
+use crate::flags::{DEFERRED, Operation, Pending, STATUS_BITS, condition_of, condition_pending};
 use ia32::registers::eflags;
 use ia32::segment::{SegmentDescriptor, Selector};
 
@@ -123,7 +123,7 @@ impl CpuState {
         if self.pending.operation == Operation::Stored {
             self.stored_flags
         } else {
-            (self.stored_flags & !STATUS_BITS) | self.pending.status()
+            (self.stored_flags & !DEFERRED) | self.pending.status()
         }
     }
 
@@ -137,10 +137,8 @@ impl CpuState {
     /// Whether `flag` (one or more EFLAGS bits) is set: any of them.
     #[inline]
     pub fn flag(&self, flag: u32) -> bool {
-        if flag & STATUS_BITS == 0 || self.pending.operation == Operation::Stored {
+        if flag & DEFERRED == 0 || self.pending.operation == Operation::Stored {
             self.stored_flags & flag != 0
-        } else if flag == eflags::CF {
-            self.pending.carry()
         } else {
             self.eflags() & flag != 0
         }
@@ -160,11 +158,14 @@ impl CpuState {
     }
 
     /// Let a 32-bit `operation` of `a` and `b` giving `result` define the
-    /// status flags, computed when read (`crate::flags`).
+    /// status flags: CF now (INC and DEC keep it), the other five when read
+    /// (`crate::flags`).
     #[inline(always)]
     pub(crate) fn defer_status(&mut self, operation: Operation, a: u32, b: u32, result: u32) {
-        let kept_carry = matches!(operation, Operation::Increment | Operation::Decrement) && self.flag(eflags::CF);
-        self.pending = Pending { operation, a, b, result, kept_carry };
+        if let Some(carry) = operation.carry(a, b, result) {
+            self.stored_flags = (self.stored_flags & !eflags::CF) | carry as u32;
+        }
+        self.pending = Pending { operation, a, b, result };
     }
 
     /// Whether condition code `cc` (the low nibble of Jcc/SETcc) holds.
@@ -173,7 +174,7 @@ impl CpuState {
         if self.pending.operation == Operation::Stored {
             condition_of(self.stored_flags, cc)
         } else {
-            condition_pending(&self.pending, cc)
+            condition_pending(&self.pending, self.stored_flags & eflags::CF != 0, cc)
         }
     }
 

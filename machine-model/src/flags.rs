@@ -77,7 +77,11 @@ pub(crate) fn status_logic(result: u32, size: u32) -> u32 {
     status(false, parity(result), false, result == 0, result & sign(size) != 0, false)
 }
 
-/// Which 32-bit operation defines the status flags.
+/// The status flags a [`Pending`] operation defines: all but CF, which is
+/// cheap to compute and which INC and DEC keep, so it is always stored.
+pub(crate) const DEFERRED: u32 = PF | AF | ZF | SF | OF;
+
+/// Which 32-bit operation defines the deferred status flags.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub(crate) enum Operation {
     /// None: the stored EFLAGS hold them.
@@ -89,48 +93,50 @@ pub(crate) enum Operation {
     Subtract,
     /// AND, OR, XOR, TEST.
     Logic,
-    /// INC (`a + 1`): CF as it was (`kept_carry`).
+    /// INC (`a + 1`).
     Increment,
-    /// DEC (`a - 1`): CF as it was.
+    /// DEC (`a - 1`).
     Decrement,
 }
 
-/// A 32-bit operation whose status flags have not been computed yet.
+impl Operation {
+    /// CF of the operation on `a` and `b` giving `result` (INC and DEC keep
+    /// CF: `None`).
+    #[inline(always)]
+    pub fn carry(self, a: u32, b: u32, result: u32) -> Option<bool> {
+        match self {
+            Operation::Add => Some(add_carry_overflow(a, b, 0, result, 4).0),
+            Operation::Subtract => Some(sub_carry_overflow(a, b, 0, result, 4).0),
+            Operation::Logic | Operation::Stored => Some(false),
+            Operation::Increment | Operation::Decrement => None,
+        }
+    }
+}
+
+/// A 32-bit operation whose deferred status flags have not been computed yet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub(crate) struct Pending {
     pub operation: Operation,
     pub a: u32,
     pub b: u32,
     pub result: u32,
-    /// INC and DEC leave CF alone: the CF they found.
-    pub kept_carry: bool,
 }
 
 impl Pending {
-    /// The status bits, exactly as the eager functions above give them.
+    /// The deferred status bits (not CF), exactly as the eager functions
+    /// above give them.
     #[inline]
     pub fn status(&self) -> u32 {
         let (a, b, result) = (self.a, self.b, self.result);
-        match self.operation {
-            Operation::Stored => 0,
-            Operation::Add => status_add(a, b, 0, result, 4),
-            Operation::Subtract => status_sub(a, b, 0, result, 4),
-            Operation::Logic => status_logic(result, 4),
-            Operation::Increment => (status_add(a, 1, 0, result, 4) & !CF) | (self.kept_carry as u32 * CF),
-            Operation::Decrement => (status_sub(a, 1, 0, result, 4) & !CF) | (self.kept_carry as u32 * CF),
-        }
-    }
-
-    /// CF alone (ADC, SBB and INC/DEC need it; the carry conditions).
-    #[inline]
-    pub fn carry(&self) -> bool {
-        let (a, b, result) = (self.a, self.b, self.result);
-        match self.operation {
-            Operation::Stored | Operation::Logic => false,
-            Operation::Add => add_carry_overflow(a, b, 0, result, 4).0,
-            Operation::Subtract => sub_carry_overflow(a, b, 0, result, 4).0,
-            Operation::Increment | Operation::Decrement => self.kept_carry,
-        }
+        DEFERRED
+            & match self.operation {
+                Operation::Stored => 0,
+                Operation::Add => status_add(a, b, 0, result, 4),
+                Operation::Subtract => status_sub(a, b, 0, result, 4),
+                Operation::Logic => status_logic(result, 4),
+                Operation::Increment => status_add(a, 1, 0, result, 4),
+                Operation::Decrement => status_sub(a, 1, 0, result, 4),
+            }
     }
 
     /// OF alone.
@@ -164,17 +170,18 @@ pub(crate) fn condition_of(eflags: u32, cc: u32) -> bool {
     outcome != (cc & 1 != 0)
 }
 
-/// Whether condition code `cc` holds after `pending`, computing only the
-/// flags it needs (a pending operation always defines all six).
+/// Whether condition code `cc` holds after `pending`, with CF from
+/// `carry`, computing only the flags it needs (a pending operation always
+/// defines the other five).
 #[inline]
-pub(crate) fn condition_pending(pending: &Pending, cc: u32) -> bool {
+pub(crate) fn condition_pending(pending: &Pending, carry: bool, cc: u32) -> bool {
     let zero = pending.result == 0;
     let negative = pending.result & 0x8000_0000 != 0;
     let outcome = match cc >> 1 {
         0 => pending.overflow(),
-        1 => pending.carry(),
+        1 => carry,
         2 => zero,
-        3 => pending.carry() || zero,
+        3 => carry || zero,
         4 => negative,
         5 => parity(pending.result),
         6 => negative != pending.overflow(),
@@ -197,7 +204,8 @@ mod tests {
             [0, 1, 2, 0x0F, 0x10, 0x7F, 0x80, 0xFF, 0x7FFF_FFFF, 0x8000_0000, 0x8000_0001, 0xFFFF_FFFE, u32::MAX];
         for &a in &values {
             for &b in &values {
-                for kept_carry in [false, true] {
+                for old_carry in [false, true] {
+                    let kept = old_carry as u32 * CF;
                     let cases = [
                         (Operation::Add, a.wrapping_add(b), status_add(a, b, 0, a.wrapping_add(b), 4)),
                         (Operation::Subtract, a.wrapping_sub(b), status_sub(a, b, 0, a.wrapping_sub(b), 4)),
@@ -205,21 +213,23 @@ mod tests {
                         (
                             Operation::Increment,
                             a.wrapping_add(1),
-                            (status_add(a, 1, 0, a.wrapping_add(1), 4) & !CF) | (kept_carry as u32 * CF),
+                            (status_add(a, 1, 0, a.wrapping_add(1), 4) & !CF) | kept,
                         ),
                         (
                             Operation::Decrement,
                             a.wrapping_sub(1),
-                            (status_sub(a, 1, 0, a.wrapping_sub(1), 4) & !CF) | (kept_carry as u32 * CF),
+                            (status_sub(a, 1, 0, a.wrapping_sub(1), 4) & !CF) | kept,
                         ),
                     ];
                     for (operation, result, eager) in cases {
-                        let pending = Pending { operation, a, b, result, kept_carry };
-                        assert_eq!(pending.status(), eager, "{operation:?} {a:#x} {b:#x}");
-                        assert_eq!(pending.carry(), eager & CF != 0, "{operation:?} {a:#x} {b:#x}");
+                        let b = if matches!(operation, Operation::Increment | Operation::Decrement) { 1 } else { b };
+                        let pending = Pending { operation, a, b, result };
+                        let carry = operation.carry(a, b, result).unwrap_or(old_carry);
+                        let deferred = pending.status() | (carry as u32 * CF);
+                        assert_eq!(deferred, eager, "{operation:?} {a:#x} {b:#x}");
                         assert_eq!(pending.overflow(), eager & OF != 0, "{operation:?} {a:#x} {b:#x}");
                         for cc in 0..16 {
-                            assert_eq!(condition_pending(&pending, cc), condition_of(eager, cc), "cc {cc}");
+                            assert_eq!(condition_pending(&pending, carry, cc), condition_of(eager, cc), "cc {cc}");
                         }
                     }
                 }
