@@ -103,7 +103,7 @@ impl Cache {
 
     /// A read (or instruction fetch) of the line holding `physical`:
     /// true on a hit; a miss allocates the line.
-    #[inline]
+    #[inline(always)]
     pub fn read(&mut self, physical: u32) -> bool {
         let (set, tag) = self.place(physical);
         if let Some(way) = self.way_of(set, tag) {
