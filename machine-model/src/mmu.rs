@@ -304,6 +304,7 @@ impl Mmu {
         }
     }
 
+    #[inline(always)]
     fn fill(&mut self, walk: Walk, linear: u32, is_code: bool, events: &mut EventSink) {
         let (tlb, entry) = if walk.large && !is_code && self.large.is_some() {
             let entry = TlbEntry {
@@ -340,6 +341,7 @@ impl Mmu {
     }
 
     /// Walk the tables for `linear`, checking rights and setting A/D bits.
+    #[inline(always)]
     fn walk(
         &self,
         memory: &mut PhysicalMemory,

@@ -196,6 +196,7 @@ impl Tlb {
 
     /// Insert an entry: an invalid way first, else the pseudo-LRU victim.
     /// Returns (set, way, evicted entry if a valid one was replaced).
+    #[inline(always)]
     pub fn fill(&mut self, entry: TlbEntry) -> (usize, usize, Option<TlbEntry>) {
         let set = self.set_of(entry.tag);
         // An entry for the same page (refreshing rights or the dirty bit) is replaced in place.
