@@ -9,11 +9,26 @@ use crate::mmu::AccessKind;
 use ia32::registers::{cr0, eflags};
 
 impl Machine {
-    /// Translate a linear address with the MMU, charging a TLB miss.
-    #[inline]
+    /// Translate a linear address with the MMU, charging a TLB miss. The
+    /// common case (paging off, or a TLB hit the access may use) is inlined
+    /// where memory is accessed; the rest is one call.
+    #[inline(always)]
     pub(crate) fn translate(&mut self, linear: u32, kind: AccessKind, user: bool) -> Result<u32, Fault> {
         let control = self.control();
-        match self.mmu.translate(&mut self.memory, control, linear, kind, user, &mut self.events) {
+        if control.cr0 & cr0::PG == 0 {
+            return Ok(linear);
+        }
+        match self.mmu.translate_hit(control, linear, kind, user, &mut self.events) {
+            Some(physical) => Ok(physical),
+            None => self.translate_slowly(linear, kind, user),
+        }
+    }
+
+    /// `translate` for a TLB miss, a first write through a clean entry, or a fault.
+    #[inline(never)]
+    fn translate_slowly(&mut self, linear: u32, kind: AccessKind, user: bool) -> Result<u32, Fault> {
+        let control = self.control();
+        match self.mmu.translate_slowly(&mut self.memory, control, linear, kind, user, &mut self.events) {
             Ok(translation) => {
                 if translation.walked {
                     self.penalty += self.costs.tlb_miss;

@@ -120,7 +120,7 @@ impl Mmu {
     /// Changes the TLB exactly as `translate_slowly` would for it; for
     /// anything else it changes nothing and answers `None`.
     #[inline(always)]
-    fn translate_hit(
+    pub(crate) fn translate_hit(
         &mut self,
         control: ControlRegisters,
         linear: u32,
@@ -162,7 +162,7 @@ impl Mmu {
     /// Everything but the common hit: searched again from the start, with
     /// the counters, walk, fill and faults.
     #[inline(never)]
-    fn translate_slowly(
+    pub(crate) fn translate_slowly(
         &mut self,
         memory: &mut PhysicalMemory,
         control: ControlRegisters,
