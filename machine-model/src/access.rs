@@ -86,7 +86,7 @@ impl Machine {
 
     /// Translate every page an access touches (so a fault happens before any
     /// byte is written) and return the physical address of each byte's page.
-    #[inline]
+    #[inline(always)]
     fn translate_access(&mut self, linear: u32, size: u32, kind: AccessKind) -> Result<(u32, Option<u32>), Fault> {
         let user = self.cpu.cpl == 3;
         let first = self.translate(linear, kind, user)?;
