@@ -251,6 +251,7 @@ impl Machine {
 
     /// An implicit supervisor read (descriptor tables, TSS): paging without
     /// the U/S check, accounted in the data cache.
+    #[inline(always)]
     pub(crate) fn supervisor_read(&mut self, linear: u32, size: u32) -> Result<u32, Fault> {
         let physical = self.translate(linear, AccessKind::Read, false)?;
         self.account_read(physical);
@@ -266,6 +267,7 @@ impl Machine {
     }
 
     /// An implicit supervisor write (the interrupt frame, descriptor accessed bits).
+    #[inline(always)]
     pub(crate) fn supervisor_write(&mut self, linear: u32, size: u32, value: u32) -> Result<(), Fault> {
         let physical = self.translate(linear, AccessKind::Write, false)?;
         self.account_write(physical);
