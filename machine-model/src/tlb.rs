@@ -349,6 +349,25 @@ mod tests {
     }
 
     #[test]
+    fn the_count_of_valid_entries_follows_fills_refills_invalidations_and_flushes() {
+        // The MMU skips an empty TLB's search on this count (the Pentium's 4 MB TLB).
+        let mut tlb = Tlb::new(TlbKind::Large, 8);
+        assert!(!tlb.holds_any());
+        tlb.fill(entry(3));
+        tlb.fill(entry(3)); // the same page again: replaced in place
+        assert_eq!(tlb.valid_count(), 1);
+        assert!(tlb.holds_any());
+        assert!(tlb.invalidate(3));
+        assert!(!tlb.holds_any());
+        for page in [0, 2, 4, 6, 8] {
+            tlb.fill(entry(page)); // five pages in one set of four: one evicted
+        }
+        assert_eq!(tlb.valid_count(), 4);
+        assert_eq!(tlb.flush(), 4);
+        assert!(!tlb.holds_any());
+    }
+
+    #[test]
     fn a_stale_entry_keeps_translating_until_flushed() {
         let mut tlb = Tlb::new(TlbKind::Unified, 32);
         tlb.fill(entry(5));
