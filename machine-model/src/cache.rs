@@ -16,6 +16,24 @@ pub struct CacheCounters {
     pub write_misses: u64,
 }
 
+/// The way of a four-way set whose key is `key`, if any: four unrolled
+/// compares (the caches' and the TLBs' sets keep their keys this way, 0 for
+/// an empty way, which no key is).
+#[inline(always)]
+pub(crate) fn way_holding(keys: &[u32; 4], key: u32) -> Option<usize> {
+    if keys[0] == key {
+        Some(0)
+    } else if keys[1] == key {
+        Some(1)
+    } else if keys[2] == key {
+        Some(2)
+    } else if keys[3] == key {
+        Some(3)
+    } else {
+        None
+    }
+}
+
 /// A set-associative cache of line tags: 2-way (Pentium) or 4-way (i486).
 ///
 /// Each set's tags are one array of four (a 2-way cache leaves the last two
@@ -87,18 +105,7 @@ impl Cache {
     /// The way of `set` holding `tag`, if one does.
     #[inline]
     fn way_of(&self, set: usize, tag: u32) -> Option<usize> {
-        let tags = &self.tags[set];
-        if tags[0] == tag {
-            Some(0)
-        } else if tags[1] == tag {
-            Some(1)
-        } else if tags[2] == tag {
-            Some(2)
-        } else if tags[3] == tag {
-            Some(3)
-        } else {
-            None
-        }
+        way_holding(&self.tags[set], tag)
     }
 
     /// A read (or instruction fetch) of the line holding `physical`:

@@ -2,7 +2,7 @@
 //! registers with their hidden descriptor caches, control registers and the
 //! descriptor-table registers.
 
-use crate::flags::{DEFERRED, Operation, Pending, STATUS_BITS, condition_of, condition_pending};
+use crate::flags::{DEFERRED, Operation, Pending, condition_of, condition_pending};
 use ia32::registers::eflags;
 use ia32::segment::{SegmentDescriptor, Selector};
 
@@ -153,7 +153,7 @@ impl CpuState {
     /// Set the six status flags to `bits` (the others stay).
     #[inline(always)]
     pub(crate) fn set_status_bits(&mut self, bits: u32) {
-        self.stored_flags = (self.stored_flags & !STATUS_BITS) | bits;
+        self.stored_flags = (self.stored_flags & !eflags::STATUS) | bits;
         self.pending.operation = Operation::Stored;
     }
 

@@ -9,7 +9,7 @@
 //! path uses, so both give the same bits. Only [`crate::cpu::CpuState`]
 //! holds a `Pending`; its `eflags()` is the one way to read the register.
 
-use ia32::registers::eflags::{AF, CF, OF, PF, SF, STATUS, ZF};
+use ia32::registers::eflags::{AF, CF, OF, PF, SF, ZF};
 
 /// All-ones for an operand of `size` bytes.
 #[inline]
@@ -189,9 +189,6 @@ pub(crate) fn condition_pending(pending: &Pending, carry: bool, cc: u32) -> bool
     };
     outcome != (cc & 1 != 0)
 }
-
-/// The status bits' mask, for those who combine them with the others.
-pub(crate) const STATUS_BITS: u32 = STATUS;
 
 #[cfg(test)]
 mod tests {

@@ -94,27 +94,6 @@ impl Mmu {
         found
     }
 
-    /// Translate a linear address. `user` is the privilege of the access
-    /// (CPL 3 and not an implicit supervisor access to a descriptor table).
-    #[inline(always)]
-    pub fn translate(
-        &mut self,
-        memory: &mut PhysicalMemory,
-        control: ControlRegisters,
-        linear: u32,
-        kind: AccessKind,
-        user: bool,
-        events: &mut EventSink,
-    ) -> Result<Translation, PageFault> {
-        if control.cr0 & cr0::PG == 0 {
-            return Ok(Translation { physical: linear, walked: false });
-        }
-        if let Some(physical) = self.translate_hit(control, linear, kind, user, events) {
-            return Ok(Translation { physical, walked: false });
-        }
-        self.translate_slowly(memory, control, linear, kind, user, events)
-    }
-
     /// The common case, inlined where memory is accessed: a TLB hit whose
     /// rights allow the access (and, for a write, whose entry is dirty).
     /// Changes the TLB exactly as `translate_slowly` would for it; for
@@ -128,7 +107,6 @@ impl Mmu {
         user: bool,
         events: &mut EventSink,
     ) -> Option<u32> {
-        let write = kind == AccessKind::Write;
         let is_code = kind == AccessKind::Execute || self.data.is_none();
         // A data access looks in the 4 MB TLB first (a miss there is not
         // counted unless the 4 KB TLB misses too, which goes the slow way).
@@ -137,26 +115,11 @@ impl Mmu {
             && large.holds_any()
             && let Some((set, way)) = large.find(linear >> 22)
         {
-            let entry = large.entry(set, way);
-            if (write && !entry.dirty)
-                || check_rights(control, entry.user, entry.writable, linear, write, user).is_err()
-            {
-                return None;
-            }
-            large.repeat_hit(set, way);
-            events.emit(|| MachineEvent::TlbHit { tlb: TlbKind::Large, set, way, linear });
-            return Some((entry.frame << 22) | (linear & 0x003F_FFFF));
+            return use_hit(large, set, way, 22, control, linear, kind, user, events);
         }
         let tlb = if is_code { &mut self.code } else { self.data.as_mut().unwrap_or(&mut self.code) };
         let (set, way) = tlb.find(linear >> 12)?;
-        let entry = tlb.entry(set, way);
-        if (write && !entry.dirty) || check_rights(control, entry.user, entry.writable, linear, write, user).is_err() {
-            return None;
-        }
-        tlb.repeat_hit(set, way);
-        let tlb_kind = tlb.kind();
-        events.emit(|| MachineEvent::TlbHit { tlb: tlb_kind, set, way, linear });
-        Some((entry.frame << 12) | (linear & 0xFFF))
+        use_hit(tlb, set, way, 12, control, linear, kind, user, events)
     }
 
     /// Everything but the common hit: searched again from the start, with
@@ -243,8 +206,7 @@ impl Mmu {
         tlb: TlbKind,
         events: &mut EventSink,
     ) -> Result<Translation, PageFault> {
-        let write = kind == AccessKind::Write;
-        if (write && !entry.dirty) || check_rights(control, entry.user, entry.writable, linear, write, user).is_err() {
+        if !hit_allows(control, entry, linear, kind, user) {
             return self.finish_hit_slowly(memory, control, entry, linear, kind, user, tlb, events);
         }
         let shift = tlb.page_shift();
@@ -423,6 +385,41 @@ struct Walk {
     user: bool,
     dirty: bool,
     large: bool,
+}
+
+/// Whether a cached translation serves `kind` of access as it is: its
+/// rights allow it and, for a write, its dirty bit is already set.
+#[inline(always)]
+fn hit_allows(control: ControlRegisters, entry: TlbEntry, linear: u32, kind: AccessKind, user: bool) -> bool {
+    let write = kind == AccessKind::Write;
+    (!write || entry.dirty) && check_rights(control, entry.user, entry.writable, linear, write, user).is_ok()
+}
+
+/// The hit of way `way` of `set` in `tlb` (whose pages are `1 << shift`
+/// bytes), if it serves the access as it is (`hit_allows`): its effects
+/// (replacement bits, counter, event) and the physical address. Otherwise
+/// nothing changes.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn use_hit(
+    tlb: &mut Tlb,
+    set: usize,
+    way: usize,
+    shift: u32,
+    control: ControlRegisters,
+    linear: u32,
+    kind: AccessKind,
+    user: bool,
+    events: &mut EventSink,
+) -> Option<u32> {
+    let entry = tlb.entry(set, way);
+    if !hit_allows(control, entry, linear, kind, user) {
+        return None;
+    }
+    tlb.repeat_hit(set, way);
+    let tlb_kind = tlb.kind();
+    events.emit(|| MachineEvent::TlbHit { tlb: tlb_kind, set, way, linear });
+    Some((entry.frame << shift) | (linear & ((1 << shift) - 1)))
 }
 
 /// U/S and R/W rules: a user access needs U; a user write needs W; a

@@ -137,34 +137,20 @@ impl Tlb {
     /// The way of `set` holding `tag`, if one does.
     #[inline]
     fn way_of(&self, set: usize, tag: u32) -> Option<usize> {
-        let key = tag.wrapping_add(1);
         // Unused ways keep 0 and never match.
-        let keys = &self.keys[set];
-        if keys[0] == key {
-            Some(0)
-        } else if keys[1] == key {
-            Some(1)
-        } else if keys[2] == key {
-            Some(2)
-        } else if keys[3] == key {
-            Some(3)
-        } else {
-            None
-        }
+        crate::cache::way_holding(&self.keys[set], tag.wrapping_add(1))
     }
 
     /// Look a page number up. A hit updates the replacement state and returns
     /// the entry with its way.
     #[inline]
     pub fn lookup(&mut self, tag: u32) -> Option<(TlbEntry, usize)> {
-        let set = self.set_of(tag);
-        let Some(way) = self.way_of(set, tag) else {
+        let Some((set, way)) = self.find(tag) else {
             self.counters.misses += 1;
             return None;
         };
-        self.touch(set, way);
-        self.counters.hits += 1;
-        Some((self.entries[set * WAYS + way], way))
+        self.repeat_hit(set, way);
+        Some((self.entry(set, way), way))
     }
 
     /// The set and way holding `tag`, if any (nothing changes).
@@ -190,8 +176,7 @@ impl Tlb {
 
     /// Look without changing anything (for views and tests).
     pub fn probe(&self, tag: u32) -> Option<TlbEntry> {
-        let set = self.set_of(tag);
-        self.way_of(set, tag).map(|way| self.entries[set * WAYS + way])
+        self.find(tag).map(|(set, way)| self.entry(set, way))
     }
 
     /// Insert an entry: an invalid way first, else the pseudo-LRU victim.
