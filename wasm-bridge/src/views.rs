@@ -330,8 +330,8 @@ impl Session {
         let machine = self.system().machine();
         let cpu = &machine.cpu;
         let registers = REGISTER_NAMES.iter().zip(cpu.registers.iter()).map(|(name, value)| (*name, *value)).collect();
-        let flags =
-            FLAG_NAMES.iter().filter(|(bit, _)| cpu.eflags() & (1 << bit) != 0).map(|(_, name)| *name).collect();
+        let eflags = cpu.eflags();
+        let flags = FLAG_NAMES.iter().filter(|(bit, _)| eflags & (1 << bit) != 0).map(|(_, name)| *name).collect();
         let segments = SEGMENT_NAMES
             .iter()
             .zip(cpu.segments.iter())
@@ -371,9 +371,9 @@ impl Session {
         CpuView {
             registers,
             eip: cpu.eip,
-            eflags: cpu.eflags(),
+            eflags,
             flags,
-            iopl: (cpu.eflags() >> 12) & 3,
+            iopl: (eflags >> 12) & 3,
             cpl: cpu.cpl as u32,
             cr0: cpu.cr0,
             cr2: cpu.cr2,

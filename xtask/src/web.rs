@@ -49,7 +49,12 @@ fn optimize_wasm(module: &Path) -> Result<()> {
     install::ensure_node_packages(&folder)?;
     let input = std::fs::read(module)?;
     let cache = paths::target().join("wasm-opt");
-    let optimized = cache.join(format!("{:016x}.wasm", fnv1a(&input)));
+    // Named as `modules::export` names its folders: the standard hasher
+    // (a new toolchain may name the same input anew: one more run).
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    input.hash(&mut hasher);
+    let optimized = cache.join(format!("{:016x}.wasm", hasher.finish()));
     if !optimized.exists() {
         // Only the latest module is worth keeping.
         if cache.exists() {
@@ -65,11 +70,6 @@ fn optimize_wasm(module: &Path) -> Result<()> {
     }
     std::fs::copy(&optimized, module)?;
     Ok(())
-}
-
-/// FNV-1a, 64 bits: names a cached file by its input.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| (hash ^ byte as u64).wrapping_mul(0x0100_0000_01b3))
 }
 
 /// The program editor (CodeMirror 6 from npm, `web-ui/editor`), bundled by
