@@ -65,7 +65,13 @@ fn optimize_wasm(module: &Path) -> Result<()> {
         let mut optimizer = std::process::Command::new(folder.join("node_modules").join(".bin").join("wasm-opt"));
         // The features the module uses are read from its target_features section.
         optimizer.arg("-O3").arg(module).arg("-o").arg(&partial);
-        process::run(&mut optimizer)?;
+        process::run(&mut optimizer).map_err(|error| {
+            TaskError::new(format!(
+                "{error}\nwasm-opt comes from npm's binaryen in {}; delete its node_modules \
+                 folder and build again to reinstall it",
+                folder.display()
+            ))
+        })?;
         std::fs::rename(&partial, &optimized)?;
     }
     std::fs::copy(&optimized, module)?;
