@@ -17,13 +17,6 @@ use crate::CpuModel;
 use crate::costs::{Cost, CostTable, Pairing, Variable};
 use crate::decode::Decoded;
 
-#[derive(Clone, Copy, Debug, Default)]
-struct USlot {
-    cycles: u32,
-    writes: u8,
-    implicit_stack: bool,
-}
-
 /// One set of the branch target buffer, field by field (a lookup compares
 /// four addresses; a hit ages the other three ways at once).
 #[derive(Clone, Copy, Debug, Default)]
@@ -126,7 +119,12 @@ impl Btb {
 #[derive(Clone, Debug, Default)]
 pub struct Pipeline {
     last_writes: u8,
-    u_slot: Option<USlot>,
+    /// An instruction waits in the U pipe for a partner: its clocks, the
+    /// registers it writes, whether it uses the stack implicitly.
+    u_waiting: bool,
+    u_cycles: u32,
+    u_writes: u8,
+    u_implicit_stack: bool,
     previous_multi_cycle: bool,
     btb: Btb,
     /// Instructions that issued in the V pipe.
@@ -152,7 +150,7 @@ pub fn table_cycles(cost: &Cost, taken: bool, count: u32) -> u32 {
 impl Pipeline {
     /// An exception or interrupt drains the pipes.
     pub fn interrupted(&mut self) {
-        self.u_slot = None;
+        self.u_waiting = false;
         self.last_writes = 0;
         self.previous_multi_cycle = false;
     }
@@ -212,28 +210,23 @@ impl Pipeline {
         if mispredicted {
             self.mispredictions += 1;
         }
-        let pairs = match self.u_slot {
-            Some(slot) if penalty == 0 && matches!(cost.pairing, Pairing::Both | Pairing::VOnly) => {
-                let stack_exempt = if slot.implicit_stack && cost.implicit_stack { !(1 << 4) } else { 0xFF };
-                let dependent = (cost.reads | cost.writes | cost.address_registers) & slot.writes & stack_exempt != 0;
-                !dependent
+        if self.u_waiting && penalty == 0 && matches!(cost.pairing, Pairing::Both | Pairing::VOnly) {
+            let stack_exempt = if self.u_implicit_stack && cost.implicit_stack { !(1 << 4) } else { 0xFF };
+            let dependent = (cost.reads | cost.writes | cost.address_registers) & self.u_writes & stack_exempt != 0;
+            if !dependent {
+                self.u_waiting = false;
+                self.pairs += 1;
+                let mut extra = cycles.saturating_sub(self.u_cycles);
+                if mispredicted {
+                    extra += costs.mispredict_v;
+                }
+                return extra;
             }
-            _ => false,
-        };
-        if pairs {
-            let slot = self.u_slot.take().unwrap_or_default();
-            self.pairs += 1;
-            let mut extra = cycles.saturating_sub(slot.cycles);
-            if mispredicted {
-                extra += costs.mispredict_v;
-            }
-            return extra;
         }
-        self.u_slot = if penalty == 0 && matches!(cost.pairing, Pairing::Both | Pairing::UOnly) && !mispredicted {
-            Some(USlot { cycles, writes: cost.writes, implicit_stack: cost.implicit_stack })
-        } else {
-            None
-        };
+        self.u_waiting = penalty == 0 && matches!(cost.pairing, Pairing::Both | Pairing::UOnly) && !mispredicted;
+        self.u_cycles = cycles;
+        self.u_writes = cost.writes;
+        self.u_implicit_stack = cost.implicit_stack;
         if mispredicted {
             cycles += costs.mispredict_u;
         }
