@@ -130,6 +130,25 @@ pub mod assembly {
     pub const NONE: u16 = crate::thread::NONE;
     pub const USER_FLAGS: u32 = crate::USER_FLAGS;
     pub const EXIT_FLAGS: u32 = ia32::registers::eflags::IF | ia32::registers::eflags::RESERVED_ONE;
+
+    // The assembly loads some u8 and u16 fields as whole words and masks
+    // them (a `movzx` costs 3 clocks and never pairs on the Pentium): each
+    // such word lies inside its struct.
+    const fn word_inside(offset: usize, size: usize) -> bool {
+        offset + 4 <= size
+    }
+    const _: () = assert!(word_inside(CURRENT, core::mem::size_of::<Kernel>()));
+    const _: () = assert!(
+        word_inside(TCB_STATE, core::mem::size_of::<Tcb>())
+            && word_inside(TCB_PRIORITY, core::mem::size_of::<Tcb>())
+            && word_inside(TCB_SENDERS_FIRST, core::mem::size_of::<Tcb>())
+    );
+    const _: () = assert!(word_inside(TASK_CHIEF, TASK_SIZE) && word_inside(TASK_SMALL, TASK_SIZE));
+    // The index table's last entry (u16) and the two bytes after it.
+    const _: () = assert!(word_inside(
+        INDEX + core::mem::size_of::<[[u16; ia32::abi::LTHREADS_PER_TASK]; ia32::abi::TASK_COUNT]>() - 2,
+        core::mem::size_of::<Kernel>()
+    ));
 }
 
 /// What the guards found: the two threads of a fast IPC.

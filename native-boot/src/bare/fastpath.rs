@@ -8,12 +8,16 @@
 //! ~470 instructions natively — the uniform entry stub, a copy of the whole
 //! register frame into a Rust value, into the TCB, out of the TCB, into the
 //! exit frame, and pushed again for `iret`. Liedtke's L3 did the whole IPC
-//! in ~100 instructions; so does this path, by doing what Rust cannot be
+//! in ~100 instructions; this path takes ~146, by doing what Rust cannot be
 //! told to do: the message words (EDX, EBX, EDI) never leave their
 //! registers, the caller's registers are stored once into its TCB, the
 //! receiver's few (ECX, EBP, EIP, EFLAGS, ESP) are loaded from its TCB into
 //! the registers and the CPU's own `iret` frame, which stays where the
-//! entry put it.
+//! entry put it. Its instructions are chosen for both CPUs: no `movzx`
+//! (3 clocks, never paired on the Pentium) but a word loaded and masked,
+//! register compares (they pair with their jump) rather than memory
+//! compares with a constant, and no address register used right after it
+//! is written (an interlock on both).
 //!
 //! It is a line of guards, each falling back to the general entry (the stub's
 //! `push 0; push 0x30; jmp trap_common`) with the user's registers as they
@@ -41,6 +45,12 @@ const _: () = assert!(at::TASK_SIZE == 24, "the task table is indexed as 3 * 8 *
 const _: () = assert!(at::TCB_SHIFT == 8, "a TCB is 256 bytes");
 const _: () = assert!(at::USER_WINDOW_SIZE.is_power_of_two(), "USER_WINDOWS is indexed by a shift");
 const _: () = assert!(at::USER_WINDOW_SIZE == 32, "a user window is 32 bytes");
+// A TCB's state, priority, flags and irq are one word (read as one: the
+// callers' flags and irq tested together, the receiver's state and flags).
+const _: () = assert!(
+    at::TCB_PRIORITY == at::TCB_STATE + 1 && at::TCB_FLAGS == at::TCB_STATE + 2 && at::TCB_IRQ == at::TCB_STATE + 3,
+    "state, priority, flags, irq: the bytes of one word"
+);
 
 /// The events of the IPC the assembly just made, when kernel events are on:
 /// `caller_tcb` is the caller's TCB address, `switched` 1 when CR3 was
@@ -116,7 +126,8 @@ core::arch::global_asm!(
     sub ebp, offset {kernel} + {tcbs}
     shr ebp, {tcb_shift}
     mov word ptr [{kernel} + {current}], bp
-    movzx esi, byte ptr [edi + {task_small}]
+    mov esi, [edi + {task_small}]
+    and esi, 0xFF
     cmp esi, [{kernel} + {loaded_window_base}]
     jne 20f
     mov ebp, [edi + {task_directory}]
@@ -181,46 +192,47 @@ core::arch::global_asm!(
     pop eax
     jmp 7b
 20:
-    # Another window may be due: ESI = the task's entry of USER_WINDOWS.
+    # Another window may be due: ESI = the offset of the task's entry in
+    # USER_WINDOWS.
     shl esi, {user_window_shift}
-    lea esi, [esi + {user_windows}]
-    mov ebp, [esi + {window_base}]
+    mov ebp, [esi + {user_windows} + {window_base}]
     cmp ebp, [{kernel} + {loaded_window_base}]
     jne \window
-    mov ebp, [esi + {window_bytes}]
+    mov ebp, [esi + {user_windows} + {window_bytes}]
     cmp ebp, [{kernel} + {loaded_window_size}]
     jne \window
-    mov ebp, [esi + {window_bytes} + 4]
+    mov ebp, [esi + {user_windows} + {window_bytes} + 4]
     cmp ebp, [{kernel} + {loaded_window_size} + 4]
     jne \window
     # The same window: a large space goes on to its CR3.
-    cmp dword ptr [esi + {window_base}], 0
+    cmp dword ptr [esi + {user_windows} + {window_base}], 0
     mov ebp, [edi + {task_directory}]
     mov edi, 0
     je 21b
     jmp 6b
     # A new window: the kernel's record of it, and the GDT's user code and
-    # data descriptors (the exit's segment loads and `iretd` load them).
+    # data descriptors (the exit's segment loads and `iretd` load them);
+    # its base last, kept in EBP to ask whether it is a large space's.
     .global \window
 \window:
-    mov ebp, [esi + {window_base}]
-    mov [{kernel} + {loaded_window_base}], ebp
-    mov ebp, [esi + {window_bytes}]
+    mov ebp, [esi + {user_windows} + {window_bytes}]
     mov [{kernel} + {loaded_window_size}], ebp
-    mov ebp, [esi + {window_bytes} + 4]
+    mov ebp, [esi + {user_windows} + {window_bytes} + 4]
     mov [{kernel} + {loaded_window_size} + 4], ebp
-    mov ebp, [esi + {window_code}]
+    mov ebp, [esi + {user_windows} + {window_code}]
     mov [{gdt_user_code}], ebp
-    mov ebp, [esi + {window_code} + 4]
+    mov ebp, [esi + {user_windows} + {window_code} + 4]
     mov [{gdt_user_code} + 4], ebp
-    mov ebp, [esi + {window_data}]
+    mov ebp, [esi + {user_windows} + {window_data}]
     mov [{gdt_user_data}], ebp
-    mov ebp, [esi + {window_data} + 4]
+    mov ebp, [esi + {user_windows} + {window_data} + 4]
     mov [{gdt_user_data} + 4], ebp
     add dword ptr [{kernel} + {small_space_switches}], 1
     jc 36f
 37:
-    cmp dword ptr [esi + {window_base}], 0
+    mov ebp, [esi + {user_windows} + {window_base}]
+    mov [{kernel} + {loaded_window_base}], ebp
+    test ebp, ebp
     mov ebp, [edi + {task_directory}]
     mov edi, 0
     je 21b
@@ -241,49 +253,59 @@ core::arch::global_asm!(
     # timeout to remove. Otherwise to `slow`. Leaves ECX = the receiver's
     # TCB, EDI = its task's record; EBP is used.
     .macro receiver_waits slow
-    # ECX = the destination's task (not 0: nil or an interrupt), EBP the caller's.
-    # (The invalid id, all ones, fails below: no thread has it — its chief
-    # field would name task 255 as its own creator.)
+    # ECX = the destination's task (not 0: nil or an interrupt), EBP the
+    # caller's. (The invalid id, all ones, fails below: no thread has it —
+    # its chief field would name task 255 as its own creator.)
     mov ecx, esi
+    mov ebp, [eax + {tcb_id} + 2]
     shr ecx, 16
+    and ebp, 0xFF
     and ecx, 0xFF
     jz \slow
-    movzx ebp, byte ptr [eax + {tcb_id} + 2]
-    # Within a clan: same task, the target's chief is the caller's task,
-    # the same chief, or the target is the caller's chief.
+    # Within a clan: the same task, the same chief, the target's chief is
+    # the caller's task, or the target is the caller's chief. EDI = 3 × the
+    # target's task from here on (its task record's index, × 8).
+    lea edi, [ecx + ecx * 2]
     cmp ecx, ebp
     je 1f
-    lea edi, [ecx + ecx * 2]
-    movzx edi, byte ptr [{kernel} + {tasks} + {task_chief} + edi * 8]
-    cmp edi, ebp
+    mov ecx, [{kernel} + {tasks} + {task_chief} + edi * 8]
+    lea ebp, [ebp + ebp * 2]
+    and ecx, 0xFF
+    mov ebp, [{kernel} + {tasks} + {task_chief} + ebp * 8]
+    and ebp, 0xFF
+    cmp ecx, ebp
+    je 1f
+    cmp cl, [eax + {tcb_id} + 2]
     je 1f
     lea ebp, [ebp + ebp * 2]
-    movzx ebp, byte ptr [{kernel} + {tasks} + {task_chief} + ebp * 8]
-    cmp edi, ebp
-    je 1f
-    cmp ecx, ebp
+    cmp ebp, edi
     jne \slow
 1:
     # ECX = the receiver's TCB: (task, lthread) → index → address; the id
-    # must match exactly (version and chief).
-    cmp esi, [eax + {tcb_id}]
-    je \slow
+    # must match exactly (version and chief), and not be the caller's.
+    # (Each instruction that computes an address register is followed by
+    # one that does not use it: else an address-generation interlock.)
     mov ecx, esi
     shr ecx, 10
     and ecx, 0x3FFF
-    movzx ecx, word ptr [{kernel} + {index} + ecx * 2]
-    cmp ecx, {none}
-    je \slow
+    lea edi, [{kernel} + {tasks} + edi * 8]
+    mov ecx, [{kernel} + {index} + ecx * 2]
+    and ecx, 0xFFFF
     shl ecx, {tcb_shift}
+    cmp ecx, {none} << {tcb_shift}
+    je \slow
     lea ecx, [ecx + {kernel} + {tcbs}]
+    cmp esi, [eax + {tcb_id}]
+    je \slow
     cmp [ecx + {tcb_id}], esi
     jne \slow
-    # It waits for this message: receiving (no other flag than the receive
-    # phase), open or from the caller, into registers or a map window.
-    cmp byte ptr [ecx + {tcb_state}], {receiving}
+    # It waits for this message: receiving, no other flag than the receive
+    # phase (state and flags are bytes 0 and 2 of one word), from the
+    # caller or from anyone, into registers or a map window.
+    mov ebp, [ecx + {tcb_state}]
+    and ebp, {state_and_flags_but_receive_phase}
+    cmp ebp, {receiving}
     jne \slow
-    test byte ptr [ecx + {tcb_flags}], {not_receive_phase}
-    jnz \slow
     mov ebp, [ecx + {tcb_partner}]
     cmp ebp, {open}
     je 2f
@@ -297,55 +319,57 @@ core::arch::global_asm!(
     jae \slow
 3:
     # Nothing of a higher priority is ready.
-    movzx ebp, byte ptr [ecx + {tcb_priority}]
+    mov ebp, [ecx + {tcb_priority}]
+    and ebp, 0xFF
     cmp ebp, [{kernel} + {highest_ready}]
     jl \slow
     # What this path leaves to Rust: a receive timeout to remove.
     mov ebp, [ecx + {tcb_wakeup}]
     or ebp, [ecx + {tcb_wakeup} + 4]
     jnz \slow
-    # EDI = the receiver's task (its id is the destination's, checked above).
-    movzx edi, byte ptr [ecx + {tcb_id} + 2]
-    lea edi, [edi + edi * 2]
-    lea edi, [{kernel} + {tasks} + edi * 8]
     .endm
     .global ipc_fastpath
 ipc_fastpath:
-    # Not from virtual-8086 mode (QEMU lets a user iret get there): its
-    # frame's CS and SS are no selectors, and this path keeps them.
-    test byte ptr [esp + 10], {vm_in_third_byte}
-    jnz ipc_slow
-    # A register call or reply-and-wait: EAX (send) 0, EBP (receive) 0 or 1,
-    # no receive timeout.
+    # A register call or reply-and-wait: EAX (send) 0, EBP (receive) 0 or
+    # 1, no receive timeout. (Compares of a register pair with the jump
+    # after them on the Pentium; a compare of memory with a constant does
+    # not.)
     test eax, eax
     jnz ipc_slow
     cmp ebp, 1
     ja ipc_slow
     test cl, 0x0F
     jnz ipc_slow
+    # Not from virtual-8086 mode (QEMU lets a user iret get there): its
+    # frame's CS and SS are no selectors, and this path keeps them.
+    test byte ptr [esp + 10], {vm_in_third_byte}
+    jnz ipc_slow
+    # (EAX is free from here: ipc_slow_zero gives it back its 0.)
     mov eax, {kernel_data}
     mov ds, ax
     # EAX = the caller's TCB.
-    movzx eax, word ptr [{kernel} + {current}]
-    cmp eax, {none}
-    je ipc_slow_zero
+    mov eax, [{kernel} + {current}]
+    and eax, 0xFFFF
     shl eax, {tcb_shift}
+    cmp eax, {none} << {tcb_shift}
+    je ipc_slow_zero
     lea eax, [eax + {kernel} + {tcbs}]
-    # (A check that does not need EAX first: on the 486 an address
-    # register written by the instruction before costs a cycle.)
     cmp byte ptr [{kernel} + {reload_segments}], 0
-    jne ipc_slow_zero
-    cmp byte ptr [eax + {tcb_irq}], 0
-    jne ipc_slow_zero
-    cmp byte ptr [eax + {tcb_flags}], 0
-    jne ipc_slow_zero
-    cmp word ptr [eax + {tcb_senders_first}], {none}
     jne ipc_slow_zero
     # Free registers: the caller's ECX, EBP, ESI, EDI go to its frame now.
     mov [eax + {frame} + {frame_ecx}], ecx
     mov [eax + {frame} + {frame_ebp}], ebp
     mov [eax + {frame} + {frame_esi}], esi
     mov [eax + {frame} + {frame_edi}], edi
+    # The caller is in no IPC and has no interrupt associated (flags and
+    # irq: bytes 2 and 3 of its state word), and nobody is queued to send
+    # to it (it waits then: closed, or open with nobody queued).
+    mov ebp, [eax + {tcb_state}]
+    mov ecx, [eax + {tcb_senders_first}]
+    test ebp, {flags_and_irq}
+    jnz ipc_slow_saved
+    cmp cx, {none}
+    jne ipc_slow_saved
     receiver_waits ipc_slow_saved
     # Perform. Counters first (Kernel::entry, fast_ipc). Each is a u64:
     # the carry into its high word is taken out of line (a jump not taken
@@ -360,21 +384,22 @@ ipc_fastpath:
     mov byte ptr [ecx + {tcb_flags}], 0
     mov byte ptr [ecx + {tcb_state}], {ready}
     # The caller: its whole frame, then its receive from the destination.
+    xor ebp, ebp
     mov [eax + {frame} + {frame_edx}], edx
     mov [eax + {frame} + {frame_ebx}], ebx
-    mov dword ptr [eax + {frame} + {frame_eax}], 0
+    mov [eax + {frame} + {frame_eax}], ebp
+    mov [eax + {tcb_send_descriptor}], ebp
+    mov [eax + {tcb_saved_from}], ebp
     mov ebp, [esp]
     mov [eax + {frame} + {frame_eip}], ebp
     mov ebp, [esp + 8]
     mov [eax + {frame} + {frame_eflags}], ebp
     mov ebp, [esp + 12]
     mov [eax + {frame} + {frame_esp}], ebp
-    mov dword ptr [eax + {tcb_send_descriptor}], 0
     mov ebp, [eax + {frame} + {frame_ecx}]
     mov [eax + {tcb_timeouts}], ebp
     mov [eax + {tcb_receive_from}], esi
     mov byte ptr [eax + {tcb_flags}], {receive_phase}
-    mov dword ptr [eax + {tcb_saved_from}], 0
     mov byte ptr [eax + {tcb_state}], {receiving}
     mov ebp, [eax + {frame} + {frame_ebp}]
     mov [eax + {tcb_receive_descriptor}], ebp
@@ -423,10 +448,11 @@ page_fault_fastpath:
     mov eax, {kernel_data}
     mov ds, ax
     # EAX = the faulting thread's TCB.
-    movzx eax, word ptr [{kernel} + {current}]
-    cmp eax, {none}
-    je fault_slow_eax
+    mov eax, [{kernel} + {current}]
+    and eax, 0xFFFF
     shl eax, {tcb_shift}
+    cmp eax, {none} << {tcb_shift}
+    je fault_slow_eax
     lea eax, [eax + {kernel} + {tcbs}]
     # Not sigma0 (the kernel answers its faults itself; asked first, as
     # they are many and go to the general path).
@@ -545,10 +571,11 @@ id_nearest_fastpath:
     cmp byte ptr [{kernel} + {reload_segments}], 0
     jne 17f
     # EDX = the caller's id.
-    movzx edx, word ptr [{kernel} + {current}]
-    cmp edx, {none}
-    je 17f
+    mov edx, [{kernel} + {current}]
+    and edx, 0xFFFF
     shl edx, {tcb_shift}
+    cmp edx, {none} << {tcb_shift}
+    je 17f
     mov edx, [edx + {kernel} + {tcbs} + {tcb_id}]
     test esi, esi
     jnz 11f
@@ -562,14 +589,16 @@ id_nearest_fastpath:
     jz 12f
     shr edx, 16
     and edx, 0xFF
+    lea eax, [ecx + ecx * 2]
     cmp ecx, edx
     je 12f
-    lea eax, [ecx + ecx * 2]
-    movzx eax, byte ptr [{kernel} + {tasks} + {task_chief} + eax * 8]
+    mov eax, [{kernel} + {tasks} + {task_chief} + eax * 8]
+    and eax, 0xFF
     cmp eax, edx
     je 12f
     lea edx, [edx + edx * 2]
-    movzx edx, byte ptr [{kernel} + {tasks} + {task_chief} + edx * 8]
+    mov edx, [{kernel} + {tasks} + {task_chief} + edx * 8]
+    and edx, 0xFF
     cmp eax, edx
     je 12f
     cmp ecx, edx
@@ -578,12 +607,16 @@ id_nearest_fastpath:
     add dword ptr [{kernel} + {entries}], 1
     jc 19f
 13:
-    # The caller's flags as any exit leaves them: user flags, IF on.
-    and dword ptr [esp + 20], {user_flags}
-    or dword ptr [esp + 20], {exit_flags}
-    pop edx
-    pop ecx
-    add esp, 4                      # the caller's EAX: the type replaces it
+    # The caller's flags as any exit leaves them: user flags, IF on. Its
+    # ECX and EDX back (loads: a `pop` takes 4 clocks on the 486), and
+    # not its EAX: the type replaces it.
+    mov eax, [esp + 20]
+    mov edx, [esp]
+    and eax, {user_flags}
+    mov ecx, [esp + 4]
+    or eax, {exit_flags}
+    mov [esp + 20], eax
+    add esp, 12
     mov eax, {user_data}
     mov ds, ax
     mov es, ax
@@ -641,7 +674,6 @@ id_nearest_fastpath:
     tcb_state = const at::TCB_STATE,
     tcb_priority = const at::TCB_PRIORITY,
     tcb_flags = const at::TCB_FLAGS,
-    tcb_irq = const at::TCB_IRQ,
     tcb_partner = const at::TCB_PARTNER,
     tcb_send_descriptor = const at::TCB_SEND_DESCRIPTOR,
     tcb_receive_descriptor = const at::TCB_RECEIVE_DESCRIPTOR,
@@ -672,7 +704,8 @@ id_nearest_fastpath:
     ready = const at::STATE_READY,
     receiving = const at::STATE_RECEIVING,
     receive_phase = const at::FLAG_RECEIVE_PHASE,
-    not_receive_phase = const !at::FLAG_RECEIVE_PHASE,
+    state_and_flags_but_receive_phase = const (0xFF | ((!at::FLAG_RECEIVE_PHASE as u32) << 16)),
+    flags_and_irq = const 0xFFFF_0000u32,
     open = const at::OPEN,
     none = const at::NONE,
     user_flags = const at::USER_FLAGS,
