@@ -45,6 +45,9 @@ const _: () = assert!(at::TASK_SIZE == 24, "the task table is indexed as 3 * 8 *
 const _: () = assert!(at::TCB_SHIFT == 8, "a TCB is 256 bytes");
 const _: () = assert!(at::USER_WINDOW_SIZE.is_power_of_two(), "USER_WINDOWS is indexed by a shift");
 const _: () = assert!(at::USER_WINDOW_SIZE == 32, "a user window is 32 bytes");
+// A u16 TCB index is read as bytes 1 and 2 of the word that begins a byte
+// before it, masked: the index × 256 (a TCB's size) with no shift.
+const _: () = assert!(at::CURRENT >= 1 && at::INDEX >= 1, "a byte before current and the index table");
 // A TCB's state, priority, flags and irq are one word (read as one: the
 // callers' flags and irq tested together, the receiver's state and flags).
 const _: () = assert!(
@@ -53,7 +56,7 @@ const _: () = assert!(
 );
 
 /// The events of the IPC the assembly just made, when kernel events are on:
-/// `caller_tcb` is the caller's TCB address, `switched` 1 when CR3 was
+/// `caller_tcb` is the caller's TCB offset, `switched` 1 when CR3 was
 /// loaded, 2 when a small-space window was. The receiver is the kernel's
 /// current thread by now.
 #[unsafe(no_mangle)]
@@ -66,7 +69,7 @@ extern "C" fn fastpath_report(caller_tcb: u32, switched: u32) {
 }
 
 /// The events of the page fault the assembly just delivered, when kernel
-/// events are on: `faulter_tcb` is the faulting thread's TCB address,
+/// events are on: `faulter_tcb` is the faulting thread's TCB offset,
 /// `switched` as for [`fastpath_report`]. The pager is current by now.
 #[unsafe(no_mangle)]
 extern "C" fn fault_fastpath_report(faulter_tcb: u32, switched: u32) {
@@ -78,10 +81,9 @@ extern "C" fn fault_fastpath_report(faulter_tcb: u32, switched: u32) {
     report_switch(kernel, &mut hardware, switched);
 }
 
-/// The index of the TCB at `address`.
-fn tcb_index(address: u32) -> u16 {
-    let tcbs = core::ptr::addr_of!(KERNEL) as u32 + at::TCBS as u32;
-    ((address - tcbs) >> at::TCB_SHIFT) as u16
+/// The index of the TCB at `offset` in the TCB array.
+fn tcb_index(offset: u32) -> u16 {
+    (offset >> at::TCB_SHIFT) as u16
 }
 
 /// What the fast paths' switch of address space or window did: `switched`
@@ -108,6 +110,10 @@ core::arch::global_asm!(
     r#"
     .section .text.fastpath, "ax"
     .noaltmacro
+    # A TCB is named by its offset in the TCB array (index × 256), and
+    # reached at [reg + {kernel} + {tcbs} + field]: the address itself is
+    # never computed.
+    #
     # What both fast paths do once the receiver (ECX: its TCB; EDI: its
     # task's record) is chosen and the caller (EAX: its TCB) waits: the
     # receiver becomes current and runs, with the message in EDX, EBX and
@@ -123,7 +129,6 @@ core::arch::global_asm!(
     # any id), so one compare says it. EDI then counts what to report:
     # 1 = CR3 loaded, 2 = a small window loaded.
     mov ebp, ecx
-    sub ebp, offset {kernel} + {tcbs}
     shr ebp, {tcb_shift}
     mov word ptr [{kernel} + {current}], bp
     mov esi, [edi + {task_small}]
@@ -139,34 +144,34 @@ core::arch::global_asm!(
     jz 6f
     mov [{kernel} + {loaded_directory}], ebp
     mov cr3, ebp
-    add dword ptr [{kernel} + {space_switches}], 1
-    jc 34f
+    inc dword ptr [{kernel} + {space_switches}]
+    jz 34f
 35:
     inc edi
 6:
     # The receiver's EIP, EFLAGS (user flags only, IF on) and ESP into the
     # CPU's iret frame; CS and SS are the same for every thread.
-    mov ebp, [ecx + {frame} + {frame_eip}]
+    mov ebp, [ecx + {kernel} + {tcbs} + {frame} + {frame_eip}]
     mov [esp], ebp
-    mov ebp, [ecx + {frame} + {frame_eflags}]
+    mov ebp, [ecx + {kernel} + {tcbs} + {frame} + {frame_eflags}]
     and ebp, {user_flags}
     or ebp, {exit_flags}
     mov [esp + 8], ebp
-    mov ebp, [ecx + {frame} + {frame_esp}]
+    mov ebp, [ecx + {kernel} + {tcbs} + {frame} + {frame_esp}]
     mov [esp + 12], ebp
     cmp byte ptr [{machine} + {events}], 0
     jne 8f
 7:
     # The message words are still in EDX, EBX and (reloaded, or 0 for a
     # page fault) EDI; the result is 0 and the source the caller.
-    mov esi, [eax + {tcb_id}]
+    mov esi, [eax + {kernel} + {tcbs} + {tcb_id}]
     .ifc \kind,ipc
-    mov edi, [eax + {frame} + {frame_edi}]
+    mov edi, [eax + {kernel} + {tcbs} + {frame} + {frame_edi}]
     .else
     xor edi, edi
     .endif
-    mov ebp, [ecx + {frame} + {frame_ebp}]
-    mov ecx, [ecx + {frame} + {frame_ecx}]
+    mov ebp, [ecx + {kernel} + {tcbs} + {frame} + {frame_ebp}]
+    mov ecx, [ecx + {kernel} + {tcbs} + {frame} + {frame_ecx}]
     mov eax, {user_data}
     mov ds, ax
     mov es, ax
@@ -227,8 +232,8 @@ core::arch::global_asm!(
     mov [{gdt_user_data}], ebp
     mov ebp, [esi + {user_windows} + {window_data} + 4]
     mov [{gdt_user_data} + 4], ebp
-    add dword ptr [{kernel} + {small_space_switches}], 1
-    jc 36f
+    inc dword ptr [{kernel} + {small_space_switches}]
+    jz 36f
 37:
     mov ebp, [esi + {user_windows} + {window_base}]
     mov [{kernel} + {loaded_window_base}], ebp
@@ -257,14 +262,15 @@ core::arch::global_asm!(
     # caller's. (The invalid id, all ones, fails below: no thread has it —
     # its chief field would name task 255 as its own creator.)
     mov ecx, esi
-    mov ebp, [eax + {tcb_id} + 2]
+    mov ebp, [eax + {kernel} + {tcbs} + {tcb_id} + 2]
     shr ecx, 16
     and ebp, 0xFF
     and ecx, 0xFF
     jz \slow
     # Within a clan: the same task, the same chief, the target's chief is
-    # the caller's task, or the target is the caller's chief. EDI = 3 × the
-    # target's task from here on (its task record's index, × 8).
+    # the caller's task, or the target is the caller's chief (the last two
+    # out of line: the same chief falls through, no jump taken). EDI = 3 ×
+    # the target's task from here on (its task record's index, × 8).
     lea edi, [ecx + ecx * 2]
     cmp ecx, ebp
     je 1f
@@ -274,14 +280,18 @@ core::arch::global_asm!(
     mov ebp, [{kernel} + {tasks} + {task_chief} + ebp * 8]
     and ebp, 0xFF
     cmp ecx, ebp
-    je 1f
-    cmp cl, [eax + {tcb_id} + 2]
-    je 1f
+    jne 4f
+1:
+    .pushsection .text.fastpath_out_of_line, "ax"
+4:
+    cmp cl, [eax + {kernel} + {tcbs} + {tcb_id} + 2]
+    je 1b
     lea ebp, [ebp + ebp * 2]
     cmp ebp, edi
-    jne \slow
-1:
-    # ECX = the receiver's TCB: (task, lthread) → index → address; the id
+    je 1b
+    jmp \slow
+    .popsection
+    # ECX = the receiver's TCB: (task, lthread) → index → offset; the id
     # must match exactly (version and chief), and not be the caller's.
     # (Each instruction that computes an address register is followed by
     # one that does not use it: else an address-generation interlock.)
@@ -289,43 +299,41 @@ core::arch::global_asm!(
     shr ecx, 10
     and ecx, 0x3FFF
     lea edi, [{kernel} + {tasks} + edi * 8]
-    mov ecx, [{kernel} + {index} + ecx * 2]
-    and ecx, 0xFFFF
-    shl ecx, {tcb_shift}
+    mov ecx, [{kernel} + {index} - 1 + ecx * 2]
+    and ecx, 0xFFFF << {tcb_shift}
     cmp ecx, {none} << {tcb_shift}
     je \slow
-    lea ecx, [ecx + {kernel} + {tcbs}]
-    cmp esi, [eax + {tcb_id}]
+    cmp esi, [eax + {kernel} + {tcbs} + {tcb_id}]
     je \slow
-    cmp [ecx + {tcb_id}], esi
+    cmp [ecx + {kernel} + {tcbs} + {tcb_id}], esi
     jne \slow
     # It waits for this message: receiving, no other flag than the receive
     # phase (state and flags are bytes 0 and 2 of one word), from the
     # caller or from anyone, into registers or a map window.
-    mov ebp, [ecx + {tcb_state}]
+    mov ebp, [ecx + {kernel} + {tcbs} + {tcb_state}]
     and ebp, {state_and_flags_but_receive_phase}
     cmp ebp, {receiving}
     jne \slow
-    mov ebp, [ecx + {tcb_partner}]
+    mov ebp, [ecx + {kernel} + {tcbs} + {tcb_partner}]
     cmp ebp, {open}
     je 2f
-    cmp ebp, [eax + {tcb_id}]
+    cmp ebp, [eax + {kernel} + {tcbs} + {tcb_id}]
     jne \slow
 2:
-    mov ebp, [ecx + {tcb_receive_descriptor}]
+    mov ebp, [ecx + {kernel} + {tcbs} + {tcb_receive_descriptor}]
     test ebp, 2
     jnz 3f
     cmp ebp, 4
     jae \slow
 3:
     # Nothing of a higher priority is ready.
-    mov ebp, [ecx + {tcb_priority}]
+    mov ebp, [ecx + {kernel} + {tcbs} + {tcb_priority}]
     and ebp, 0xFF
     cmp ebp, [{kernel} + {highest_ready}]
     jl \slow
     # What this path leaves to Rust: a receive timeout to remove.
-    mov ebp, [ecx + {tcb_wakeup}]
-    or ebp, [ecx + {tcb_wakeup} + 4]
+    mov ebp, [ecx + {kernel} + {tcbs} + {tcb_wakeup}]
+    or ebp, [ecx + {kernel} + {tcbs} + {tcb_wakeup} + 4]
     jnz \slow
     .endm
     .global ipc_fastpath
@@ -348,24 +356,22 @@ ipc_fastpath:
     mov eax, {kernel_data}
     mov ds, ax
     # EAX = the caller's TCB.
-    mov eax, [{kernel} + {current}]
-    and eax, 0xFFFF
-    shl eax, {tcb_shift}
+    mov eax, [{kernel} + {current} - 1]
+    and eax, 0xFFFF << {tcb_shift}
     cmp eax, {none} << {tcb_shift}
     je ipc_slow_zero
-    lea eax, [eax + {kernel} + {tcbs}]
     cmp byte ptr [{kernel} + {reload_segments}], 0
     jne ipc_slow_zero
     # Free registers: the caller's ECX, EBP, ESI, EDI go to its frame now.
-    mov [eax + {frame} + {frame_ecx}], ecx
-    mov [eax + {frame} + {frame_ebp}], ebp
-    mov [eax + {frame} + {frame_esi}], esi
-    mov [eax + {frame} + {frame_edi}], edi
+    mov [eax + {kernel} + {tcbs} + {frame} + {frame_ecx}], ecx
+    mov [eax + {kernel} + {tcbs} + {frame} + {frame_ebp}], ebp
+    mov [eax + {kernel} + {tcbs} + {frame} + {frame_esi}], esi
+    mov [eax + {kernel} + {tcbs} + {frame} + {frame_edi}], edi
     # The caller is in no IPC and has no interrupt associated (flags and
     # irq: bytes 2 and 3 of its state word), and nobody is queued to send
     # to it (it waits then: closed, or open with nobody queued).
-    mov ebp, [eax + {tcb_state}]
-    mov ecx, [eax + {tcb_senders_first}]
+    mov ebp, [eax + {kernel} + {tcbs} + {tcb_state}]
+    mov ecx, [eax + {kernel} + {tcbs} + {tcb_senders_first}]
     test ebp, {flags_and_irq}
     jnz ipc_slow_saved
     cmp cx, {none}
@@ -373,41 +379,43 @@ ipc_fastpath:
     receiver_waits ipc_slow_saved
     # Perform. Counters first (Kernel::entry, fast_ipc). Each is a u64:
     # the carry into its high word is taken out of line (a jump not taken
-    # costs less than an `adc` to memory).
-    add dword ptr [{kernel} + {entries}], 1
-    jc 30f
+    # costs less than an `adc` to memory), when the low word's `inc` wraps
+    # to 0 (an `inc` of memory has no immediate: a clock less on the 486,
+    # and it pairs on the Pentium).
+    inc dword ptr [{kernel} + {entries}]
+    jz 30f
 31:
-    add dword ptr [{kernel} + {ipcs}], 1
-    jc 32f
+    inc dword ptr [{kernel} + {ipcs}]
+    jz 32f
 33:
     # The receiver is ready (its registers are loaded below, not stored).
-    mov byte ptr [ecx + {tcb_flags}], 0
-    mov byte ptr [ecx + {tcb_state}], {ready}
+    mov byte ptr [ecx + {kernel} + {tcbs} + {tcb_flags}], 0
+    mov byte ptr [ecx + {kernel} + {tcbs} + {tcb_state}], {ready}
     # The caller: its whole frame, then its receive from the destination.
     xor ebp, ebp
-    mov [eax + {frame} + {frame_edx}], edx
-    mov [eax + {frame} + {frame_ebx}], ebx
-    mov [eax + {frame} + {frame_eax}], ebp
-    mov [eax + {tcb_send_descriptor}], ebp
-    mov [eax + {tcb_saved_from}], ebp
+    mov [eax + {kernel} + {tcbs} + {frame} + {frame_edx}], edx
+    mov [eax + {kernel} + {tcbs} + {frame} + {frame_ebx}], ebx
+    mov [eax + {kernel} + {tcbs} + {frame} + {frame_eax}], ebp
+    mov [eax + {kernel} + {tcbs} + {tcb_send_descriptor}], ebp
+    mov [eax + {kernel} + {tcbs} + {tcb_saved_from}], ebp
     mov ebp, [esp]
-    mov [eax + {frame} + {frame_eip}], ebp
+    mov [eax + {kernel} + {tcbs} + {frame} + {frame_eip}], ebp
     mov ebp, [esp + 8]
-    mov [eax + {frame} + {frame_eflags}], ebp
+    mov [eax + {kernel} + {tcbs} + {frame} + {frame_eflags}], ebp
     mov ebp, [esp + 12]
-    mov [eax + {frame} + {frame_esp}], ebp
-    mov ebp, [eax + {frame} + {frame_ecx}]
-    mov [eax + {tcb_timeouts}], ebp
-    mov [eax + {tcb_receive_from}], esi
-    mov byte ptr [eax + {tcb_flags}], {receive_phase}
-    mov byte ptr [eax + {tcb_state}], {receiving}
-    mov ebp, [eax + {frame} + {frame_ebp}]
-    mov [eax + {tcb_receive_descriptor}], ebp
+    mov [eax + {kernel} + {tcbs} + {frame} + {frame_esp}], ebp
+    mov ebp, [eax + {kernel} + {tcbs} + {frame} + {frame_ecx}]
+    mov [eax + {kernel} + {tcbs} + {tcb_timeouts}], ebp
+    mov [eax + {kernel} + {tcbs} + {tcb_receive_from}], esi
+    mov byte ptr [eax + {kernel} + {tcbs} + {tcb_flags}], {receive_phase}
+    mov byte ptr [eax + {kernel} + {tcbs} + {tcb_state}], {receiving}
+    mov ebp, [eax + {kernel} + {tcbs} + {frame} + {frame_ebp}]
+    mov [eax + {kernel} + {tcbs} + {tcb_receive_descriptor}], ebp
     test ebp, ebp
     jz 5f
     mov esi, {open}
 5:
-    mov [eax + {tcb_partner}], esi
+    mov [eax + {kernel} + {tcbs} + {tcb_partner}], esi
     receiver_runs ipc, ipc_fastpath_window, fastpath_report
     # The counters' carries into their high words.
 30:
@@ -419,10 +427,10 @@ ipc_fastpath:
 
     # The general entry, with the user's registers as they came.
 ipc_slow_saved:
-    mov ecx, [eax + {frame} + {frame_ecx}]
-    mov ebp, [eax + {frame} + {frame_ebp}]
-    mov esi, [eax + {frame} + {frame_esi}]
-    mov edi, [eax + {frame} + {frame_edi}]
+    mov ecx, [eax + {kernel} + {tcbs} + {frame} + {frame_ecx}]
+    mov ebp, [eax + {kernel} + {tcbs} + {frame} + {frame_ebp}]
+    mov esi, [eax + {kernel} + {tcbs} + {frame} + {frame_esi}]
+    mov edi, [eax + {kernel} + {tcbs} + {frame} + {frame_edi}]
 ipc_slow_zero:
     xor eax, eax
 ipc_slow:
@@ -448,15 +456,13 @@ page_fault_fastpath:
     mov eax, {kernel_data}
     mov ds, ax
     # EAX = the faulting thread's TCB.
-    mov eax, [{kernel} + {current}]
-    and eax, 0xFFFF
-    shl eax, {tcb_shift}
+    mov eax, [{kernel} + {current} - 1]
+    and eax, 0xFFFF << {tcb_shift}
     cmp eax, {none} << {tcb_shift}
     je fault_slow_eax
-    lea eax, [eax + {kernel} + {tcbs}]
     # Not sigma0 (the kernel answers its faults itself; asked first, as
     # they are many and go to the general path).
-    cmp byte ptr [eax + {tcb_id} + 2], {sigma0_task}
+    cmp byte ptr [eax + {kernel} + {tcbs} + {tcb_id} + 2], {sigma0_task}
     je fault_slow_eax
     # Nothing the general exit would act on.
     cmp byte ptr [{kernel} + {reload_segments}], 0
@@ -466,37 +472,37 @@ page_fault_fastpath:
     cmp byte ptr [{kernel} + {space_changed}], 0
     jne fault_slow_eax
     # In no IPC, no sender queued for it, no timeout.
-    cmp byte ptr [eax + {tcb_flags}], 0
+    cmp byte ptr [eax + {kernel} + {tcbs} + {tcb_flags}], 0
     jne fault_slow_eax
-    cmp word ptr [eax + {tcb_senders_first}], {none}
+    cmp word ptr [eax + {kernel} + {tcbs} + {tcb_senders_first}], {none}
     jne fault_slow_eax
-    cmp dword ptr [eax + {tcb_wakeup}], 0
+    cmp dword ptr [eax + {kernel} + {tcbs} + {tcb_wakeup}], 0
     jne fault_slow_eax
-    cmp dword ptr [eax + {tcb_wakeup} + 4], 0
+    cmp dword ptr [eax + {kernel} + {tcbs} + {tcb_wakeup} + 4], 0
     jne fault_slow_eax
     # Free registers: the user's go to the thread's frame now (all of them
     # stay there: the thread waits).
-    pop dword ptr [eax + {frame} + {frame_eax}]
-    mov [eax + {frame} + {frame_ecx}], ecx
-    mov [eax + {frame} + {frame_edx}], edx
-    mov [eax + {frame} + {frame_ebx}], ebx
-    mov [eax + {frame} + {frame_ebp}], ebp
-    mov [eax + {frame} + {frame_esi}], esi
-    mov [eax + {frame} + {frame_edi}], edi
+    pop dword ptr [eax + {kernel} + {tcbs} + {frame} + {frame_eax}]
+    mov [eax + {kernel} + {tcbs} + {frame} + {frame_ecx}], ecx
+    mov [eax + {kernel} + {tcbs} + {frame} + {frame_edx}], edx
+    mov [eax + {kernel} + {tcbs} + {frame} + {frame_ebx}], ebx
+    mov [eax + {kernel} + {tcbs} + {frame} + {frame_ebp}], ebp
+    mov [eax + {kernel} + {tcbs} + {frame} + {frame_esi}], esi
+    mov [eax + {kernel} + {tcbs} + {frame} + {frame_edi}], edi
     # EDX = the fault's address: a large space's user address.
     mov edx, cr2
     cmp edx, {user_limit}
     jae fault_slow_saved
     # ESI = the pager, which must wait for the thread as a receiver waits
     # for an IPC fast path's caller.
-    mov esi, [eax + {tcb_pager}]
+    mov esi, [eax + {kernel} + {tcbs} + {tcb_pager}]
     receiver_waits fault_slow_saved
     # Perform (Kernel::entry, page_fault_ipc, deliver, receive_phase).
-    add dword ptr [{kernel} + {entries}], 1
-    jc 40f
+    inc dword ptr [{kernel} + {entries}]
+    jz 40f
 41:
-    add dword ptr [{kernel} + {page_faults}], 1
-    jc 42f
+    inc dword ptr [{kernel} + {page_faults}]
+    jz 42f
 43:
     # EDX = the message's first word: the address, bit 1 the write bit of
     # the error code (popped: [esp] is the CPU's iret frame from here on);
@@ -505,24 +511,24 @@ page_fault_fastpath:
     and ebx, 2
     and edx, ~2
     or edx, ebx
-    mov [eax + {tcb_fault_address}], edx
+    mov [eax + {kernel} + {tcbs} + {tcb_fault_address}], edx
     mov ebx, [esp]
-    mov [eax + {frame} + {frame_eip}], ebx
+    mov [eax + {kernel} + {tcbs} + {frame} + {frame_eip}], ebx
     mov ebp, [esp + 8]
-    mov [eax + {frame} + {frame_eflags}], ebp
+    mov [eax + {kernel} + {tcbs} + {frame} + {frame_eflags}], ebp
     mov ebp, [esp + 12]
-    mov [eax + {frame} + {frame_esp}], ebp
+    mov [eax + {kernel} + {tcbs} + {frame} + {frame_esp}], ebp
     # The thread waits for its pager's answer to the fault.
-    mov byte ptr [eax + {tcb_flags}], {page_fault_and_receive_phase}
-    mov dword ptr [eax + {tcb_receive_descriptor}], {page_fault_window}
-    mov dword ptr [eax + {tcb_timeouts}], {timeouts_infinite}
-    mov [eax + {tcb_receive_from}], esi
-    mov dword ptr [eax + {tcb_saved_from}], 0
-    mov byte ptr [eax + {tcb_state}], {receiving}
-    mov [eax + {tcb_partner}], esi
+    mov byte ptr [eax + {kernel} + {tcbs} + {tcb_flags}], {page_fault_and_receive_phase}
+    mov dword ptr [eax + {kernel} + {tcbs} + {tcb_receive_descriptor}], {page_fault_window}
+    mov dword ptr [eax + {kernel} + {tcbs} + {tcb_timeouts}], {timeouts_infinite}
+    mov [eax + {kernel} + {tcbs} + {tcb_receive_from}], esi
+    mov dword ptr [eax + {kernel} + {tcbs} + {tcb_saved_from}], 0
+    mov byte ptr [eax + {kernel} + {tcbs} + {tcb_state}], {receiving}
+    mov [eax + {kernel} + {tcbs} + {tcb_partner}], esi
     # The pager is ready (its registers are loaded, not stored).
-    mov byte ptr [ecx + {tcb_flags}], 0
-    mov byte ptr [ecx + {tcb_state}], {ready}
+    mov byte ptr [ecx + {kernel} + {tcbs} + {tcb_flags}], 0
+    mov byte ptr [ecx + {kernel} + {tcbs} + {tcb_state}], {ready}
     receiver_runs fault, fault_fastpath_window, fault_fastpath_report
 40:
     add dword ptr [{kernel} + {entries} + 4], 1
@@ -534,13 +540,13 @@ page_fault_fastpath:
     # The general entry, with the user's registers as they came (the
     # error code still on the stack).
 fault_slow_saved:
-    mov ecx, [eax + {frame} + {frame_ecx}]
-    mov edx, [eax + {frame} + {frame_edx}]
-    mov ebx, [eax + {frame} + {frame_ebx}]
-    mov ebp, [eax + {frame} + {frame_ebp}]
-    mov esi, [eax + {frame} + {frame_esi}]
-    mov edi, [eax + {frame} + {frame_edi}]
-    mov eax, [eax + {frame} + {frame_eax}]
+    mov ecx, [eax + {kernel} + {tcbs} + {frame} + {frame_ecx}]
+    mov edx, [eax + {kernel} + {tcbs} + {frame} + {frame_edx}]
+    mov ebx, [eax + {kernel} + {tcbs} + {frame} + {frame_ebx}]
+    mov ebp, [eax + {kernel} + {tcbs} + {frame} + {frame_ebp}]
+    mov esi, [eax + {kernel} + {tcbs} + {frame} + {frame_esi}]
+    mov edi, [eax + {kernel} + {tcbs} + {frame} + {frame_edi}]
+    mov eax, [eax + {kernel} + {tcbs} + {frame} + {frame_eax}]
     jmp fault_slow
 fault_slow_eax:
     pop eax
@@ -571,9 +577,8 @@ id_nearest_fastpath:
     cmp byte ptr [{kernel} + {reload_segments}], 0
     jne 17f
     # EDX = the caller's id.
-    mov edx, [{kernel} + {current}]
-    and edx, 0xFFFF
-    shl edx, {tcb_shift}
+    mov edx, [{kernel} + {current} - 1]
+    and edx, 0xFFFF << {tcb_shift}
     cmp edx, {none} << {tcb_shift}
     je 17f
     mov edx, [edx + {kernel} + {tcbs} + {tcb_id}]
@@ -604,8 +609,8 @@ id_nearest_fastpath:
     cmp ecx, edx
     jne 17f
 12:
-    add dword ptr [{kernel} + {entries}], 1
-    jc 19f
+    inc dword ptr [{kernel} + {entries}]
+    jz 19f
 13:
     # The caller's flags as any exit leaves them: user flags, IF on. Its
     # ECX and EDX back (loads: a `pop` takes 4 clocks on the 486), and
