@@ -70,9 +70,14 @@ pub static STUBS: &[usize; 256] = {
     unsafe { &trap_stub_table }
 };
 
-/// The frame handed to the exit path: a static, because the exit path
-/// resets the stack the caller's locals live on.
+/// The frame handed to the exit path when the caller's lies where the exit
+/// pushes: a static, because the exit resets the stack to its top.
 static mut EXIT_FRAME: Frame = Frame { registers: [0; 8], eip: 0, eflags: 0 };
+
+/// The exit stub pushes its 15 words (the `iret` frame, the registers for
+/// `popad`) here and above, up to the kernel stack's top: where a trap's
+/// own frame was (the CPU's words, the error code and vector, `pushad`).
+const EXIT_PUSHES_FROM: usize = kernel::layout::window(kernel::layout::KERNEL_STACK_TOP) as usize - 15 * 4;
 
 /// Return to user mode with `frame`'s registers (and the flat user
 /// selectors). DS, ES, FS and GS are always reloaded: the kernel ran with
@@ -80,13 +85,22 @@ static mut EXIT_FRAME: Frame = Frame { registers: [0; 8], eip: 0, eflags: 0 };
 /// switch, `reload_segments`), and a thread that loaded other selectors
 /// must not pass them on to the next (X.0 lets the kernel reset them).
 pub fn resume_user(frame: &Frame, reload_segments: bool) -> ! {
-    // Safety: single CPU, interrupts off in the kernel; EXIT_FRAME is only
-    // touched here and read by the stub below before it irets.
-    unsafe {
-        let exit = core::ptr::addr_of_mut!(EXIT_FRAME);
-        exit.write(*frame);
-        resume_user_stub(exit, reload_segments as u32)
+    let mut source = frame as *const Frame;
+    // A frame below the words the stub pushes (every entry's: Rust's
+    // locals lie below the trap's frame) is read where it is; one that
+    // could overlap them is copied out first.
+    if source as usize + core::mem::size_of::<Frame>() > EXIT_PUSHES_FROM {
+        // Safety: single CPU, interrupts off in the kernel; EXIT_FRAME is
+        // only touched here and read by the stub before it irets.
+        unsafe {
+            let exit = core::ptr::addr_of_mut!(EXIT_FRAME);
+            exit.write(*frame);
+            source = exit;
+        }
     }
+    // Safety: `source` is a whole frame outside the stub's pushes (checked
+    // above); the stub leaves the kernel for good.
+    unsafe { resume_user_stub(source, reload_segments as u32) }
 }
 
 /// Wait for an interrupt with nothing to run.
