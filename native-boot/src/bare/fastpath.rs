@@ -13,11 +13,12 @@
 //! registers, the caller's registers are stored once into its TCB, the
 //! receiver's few (ECX, EBP, EIP, EFLAGS, ESP) are loaded from its TCB into
 //! the registers and the CPU's own `iret` frame, which stays where the
-//! entry put it. Its instructions are chosen for both CPUs: no `movzx`
-//! (3 clocks, never paired on the Pentium) but a word loaded and masked,
-//! register compares (they pair with their jump) rather than memory
-//! compares with a constant, and no address register used right after it
-//! is written (an interlock on both).
+//! entry put it. Its instructions are chosen for both CPUs: fields that
+//! share an aligned word tested together from one load, register compares
+//! (they pair with their jump) rather than memory compares with a
+//! constant, no load that is not aligned (3 clocks more on both), and,
+//! where the order allows, no address register used right after it is
+//! written (an interlock on both).
 //!
 //! It is a line of guards, each falling back to the general entry (the stub's
 //! `push 0; push 0x30; jmp trap_common`) with the user's registers as they
@@ -45,11 +46,8 @@ const _: () = assert!(at::TASK_SIZE == 24, "the task table is indexed as 3 * 8 *
 const _: () = assert!(at::TCB_SHIFT == 8, "a TCB is 256 bytes");
 const _: () = assert!(at::USER_WINDOW_SIZE.is_power_of_two(), "USER_WINDOWS is indexed by a shift");
 const _: () = assert!(at::USER_WINDOW_SIZE == 32, "a user window is 32 bytes");
-// A u16 TCB index is read as bytes 1 and 2 of the word that begins a byte
-// before it, masked: the index × 256 (a TCB's size) with no shift.
-const _: () = assert!(at::CURRENT >= 1 && at::INDEX >= 1, "a byte before current and the index table");
 // A TCB's state, priority, flags and irq are one word (read as one: the
-// callers' flags and irq tested together, the receiver's state and flags).
+// caller's flags and irq tested together, the receiver's state and flags).
 const _: () = assert!(
     at::TCB_PRIORITY == at::TCB_STATE + 1 && at::TCB_FLAGS == at::TCB_STATE + 2 && at::TCB_IRQ == at::TCB_STATE + 3,
     "state, priority, flags, irq: the bytes of one word"
@@ -102,8 +100,10 @@ fn report_switch(kernel: &kernel::Kernel, hardware: &mut NativeHardware, switche
 // mode, and of vector 14 (DPL 0: an exception, from any ring) — on the
 // kernel stack the TSS names when from ring 3 or virtual-8086 mode, with
 // the CPU's iret frame at [esp] (after the error code for vector 14). Each
-// path first checks that it came from ring 3 and not virtual-8086 mode. Every guard that fails restores the
-// user's registers before it takes the general entry; the writes begin only
+// path checks that it came from ring 3 (the gates of 0x30 and 0x31 admit
+// only ring 3) and not virtual-8086 mode before it touches kernel memory.
+// Every guard that fails restores the user's registers before it takes the
+// general entry; the writes begin only
 // when every guard has passed, and touch only the kernel state at the
 // offsets the kernel crate computed for these very fields.
 core::arch::global_asm!(
@@ -131,8 +131,7 @@ core::arch::global_asm!(
     mov ebp, ecx
     shr ebp, {tcb_shift}
     mov word ptr [{kernel} + {current}], bp
-    mov esi, [edi + {task_small}]
-    and esi, 0xFF
+    movzx esi, byte ptr [edi + {task_small}]
     cmp esi, [{kernel} + {loaded_window_base}]
     jne 20f
     mov ebp, [edi + {task_directory}]
@@ -262,9 +261,8 @@ core::arch::global_asm!(
     # caller's. (The invalid id, all ones, fails below: no thread has it —
     # its chief field would name task 255 as its own creator.)
     mov ecx, esi
-    mov ebp, [eax + {kernel} + {tcbs} + {tcb_id} + 2]
+    movzx ebp, byte ptr [eax + {kernel} + {tcbs} + {tcb_id} + 2]
     shr ecx, 16
-    and ebp, 0xFF
     and ecx, 0xFF
     jz \slow
     # Within a clan: the same task, the same chief, the target's chief is
@@ -274,11 +272,9 @@ core::arch::global_asm!(
     lea edi, [ecx + ecx * 2]
     cmp ecx, ebp
     je 1f
-    mov ecx, [{kernel} + {tasks} + {task_chief} + edi * 8]
     lea ebp, [ebp + ebp * 2]
-    and ecx, 0xFF
-    mov ebp, [{kernel} + {tasks} + {task_chief} + ebp * 8]
-    and ebp, 0xFF
+    movzx ecx, byte ptr [{kernel} + {tasks} + {task_chief} + edi * 8]
+    movzx ebp, byte ptr [{kernel} + {tasks} + {task_chief} + ebp * 8]
     cmp ecx, ebp
     jne 4f
 1:
@@ -293,14 +289,15 @@ core::arch::global_asm!(
     .popsection
     # ECX = the receiver's TCB: (task, lthread) → index → offset; the id
     # must match exactly (version and chief), and not be the caller's.
-    # (Each instruction that computes an address register is followed by
-    # one that does not use it: else an address-generation interlock.)
+    # (The instruction that computes an address register is followed by
+    # one that does not use it where the order allows: else an
+    # address-generation interlock.)
     mov ecx, esi
     shr ecx, 10
     and ecx, 0x3FFF
     lea edi, [{kernel} + {tasks} + edi * 8]
-    mov ecx, [{kernel} + {index} - 1 + ecx * 2]
-    and ecx, 0xFFFF << {tcb_shift}
+    movzx ecx, word ptr [{kernel} + {index} + ecx * 2]
+    shl ecx, {tcb_shift}
     cmp ecx, {none} << {tcb_shift}
     je \slow
     cmp esi, [eax + {kernel} + {tcbs} + {tcb_id}]
@@ -327,8 +324,7 @@ core::arch::global_asm!(
     jae \slow
 3:
     # Nothing of a higher priority is ready.
-    mov ebp, [ecx + {kernel} + {tcbs} + {tcb_priority}]
-    and ebp, 0xFF
+    movzx ebp, byte ptr [ecx + {kernel} + {tcbs} + {tcb_priority}]
     cmp ebp, [{kernel} + {highest_ready}]
     jl \slow
     # What this path leaves to Rust: a receive timeout to remove.
@@ -356,8 +352,8 @@ ipc_fastpath:
     mov eax, {kernel_data}
     mov ds, ax
     # EAX = the caller's TCB.
-    mov eax, [{kernel} + {current} - 1]
-    and eax, 0xFFFF << {tcb_shift}
+    movzx eax, word ptr [{kernel} + {current}]
+    shl eax, {tcb_shift}
     cmp eax, {none} << {tcb_shift}
     je ipc_slow_zero
     cmp byte ptr [{kernel} + {reload_segments}], 0
@@ -456,8 +452,8 @@ page_fault_fastpath:
     mov eax, {kernel_data}
     mov ds, ax
     # EAX = the faulting thread's TCB.
-    mov eax, [{kernel} + {current} - 1]
-    and eax, 0xFFFF << {tcb_shift}
+    movzx eax, word ptr [{kernel} + {current}]
+    shl eax, {tcb_shift}
     cmp eax, {none} << {tcb_shift}
     je fault_slow_eax
     # Not sigma0 (the kernel answers its faults itself; asked first, as
@@ -577,8 +573,8 @@ id_nearest_fastpath:
     cmp byte ptr [{kernel} + {reload_segments}], 0
     jne 17f
     # EDX = the caller's id.
-    mov edx, [{kernel} + {current} - 1]
-    and edx, 0xFFFF << {tcb_shift}
+    movzx edx, word ptr [{kernel} + {current}]
+    shl edx, {tcb_shift}
     cmp edx, {none} << {tcb_shift}
     je 17f
     mov edx, [edx + {kernel} + {tcbs} + {tcb_id}]
@@ -597,13 +593,11 @@ id_nearest_fastpath:
     lea eax, [ecx + ecx * 2]
     cmp ecx, edx
     je 12f
-    mov eax, [{kernel} + {tasks} + {task_chief} + eax * 8]
-    and eax, 0xFF
+    movzx eax, byte ptr [{kernel} + {tasks} + {task_chief} + eax * 8]
     cmp eax, edx
     je 12f
     lea edx, [edx + edx * 2]
-    mov edx, [{kernel} + {tasks} + {task_chief} + edx * 8]
-    and edx, 0xFF
+    movzx edx, byte ptr [{kernel} + {tasks} + {task_chief} + edx * 8]
     cmp eax, edx
     je 12f
     cmp ecx, edx

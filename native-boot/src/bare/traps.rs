@@ -74,10 +74,15 @@ pub static STUBS: &[usize; 256] = {
 /// pushes: a static, because the exit resets the stack to its top.
 static mut EXIT_FRAME: Frame = Frame { registers: [0; 8], eip: 0, eflags: 0 };
 
-/// The exit stub pushes its 15 words (the `iret` frame, the registers for
-/// `popad`) here and above, up to the kernel stack's top: where a trap's
-/// own frame was (the CPU's words, the error code and vector, `pushad`).
-const EXIT_PUSHES_FROM: usize = kernel::layout::window(kernel::layout::KERNEL_STACK_TOP) as usize - 15 * 4;
+/// The exit stub pushes its 13 words (the 5 of the `iret` frame, the 8 for
+/// `popad`) here and above, up to the kernel stack's top: inside where a
+/// trap's own frame was (the CPU's words, the error code and vector,
+/// `pushad`), above every Rust local of the entry.
+const EXIT_PUSHES_FROM: usize = kernel::layout::window(kernel::layout::KERNEL_STACK_TOP) as usize - 13 * 4;
+const _: () = assert!(
+    kernel::layout::window(kernel::layout::KERNEL_STACK_TOP) == 0xF040_0000,
+    "the stubs below reset ESP to this top"
+);
 
 /// Return to user mode with `frame`'s registers (and the flat user
 /// selectors). DS, ES, FS and GS are always reloaded: the kernel ran with
