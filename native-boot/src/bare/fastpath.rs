@@ -8,7 +8,7 @@
 //! ~470 instructions natively — the uniform entry stub, a copy of the whole
 //! register frame into a Rust value, into the TCB, out of the TCB, into the
 //! exit frame, and pushed again for `iret`. Liedtke's L3 did the whole IPC
-//! in ~100 instructions; this path takes ~146, by doing what Rust cannot be
+//! in ~100 instructions; this path takes ~136, by doing what Rust cannot be
 //! told to do: the message words (EDX, EBX, EDI) never leave their
 //! registers, the caller's registers are stored once into its TCB, the
 //! receiver's few (ECX, EBP, EIP, EFLAGS, ESP) are loaded from its TCB into
@@ -111,8 +111,9 @@ core::arch::global_asm!(
     .section .text.fastpath, "ax"
     .noaltmacro
     # A TCB is named by its offset in the TCB array (index × 256), and
-    # reached at [reg + {kernel} + {tcbs} + field]: the address itself is
-    # never computed.
+    # reached at [reg + tcb_array + field]: the address itself is never
+    # computed.
+    .set tcb_array, {kernel} + {tcbs}
     #
     # What both fast paths do once the receiver (ECX: its TCB; EDI: its
     # task's record) is chosen and the caller (EAX: its TCB) waits: the
@@ -150,27 +151,27 @@ core::arch::global_asm!(
 6:
     # The receiver's EIP, EFLAGS (user flags only, IF on) and ESP into the
     # CPU's iret frame; CS and SS are the same for every thread.
-    mov ebp, [ecx + {kernel} + {tcbs} + {frame} + {frame_eip}]
+    mov ebp, [ecx + tcb_array + {frame} + {frame_eip}]
     mov [esp], ebp
-    mov ebp, [ecx + {kernel} + {tcbs} + {frame} + {frame_eflags}]
+    mov ebp, [ecx + tcb_array + {frame} + {frame_eflags}]
     and ebp, {user_flags}
     or ebp, {exit_flags}
     mov [esp + 8], ebp
-    mov ebp, [ecx + {kernel} + {tcbs} + {frame} + {frame_esp}]
+    mov ebp, [ecx + tcb_array + {frame} + {frame_esp}]
     mov [esp + 12], ebp
     cmp byte ptr [{machine} + {events}], 0
     jne 8f
 7:
     # The message words are still in EDX, EBX and (reloaded, or 0 for a
     # page fault) EDI; the result is 0 and the source the caller.
-    mov esi, [eax + {kernel} + {tcbs} + {tcb_id}]
+    mov esi, [eax + tcb_array + {tcb_id}]
     .ifc \kind,ipc
-    mov edi, [eax + {kernel} + {tcbs} + {frame} + {frame_edi}]
+    mov edi, [eax + tcb_array + {frame} + {frame_edi}]
     .else
     xor edi, edi
     .endif
-    mov ebp, [ecx + {kernel} + {tcbs} + {frame} + {frame_ebp}]
-    mov ecx, [ecx + {kernel} + {tcbs} + {frame} + {frame_ecx}]
+    mov ebp, [ecx + tcb_array + {frame} + {frame_ebp}]
+    mov ecx, [ecx + tcb_array + {frame} + {frame_ecx}]
     mov eax, {user_data}
     mov ds, ax
     mov es, ax
@@ -261,7 +262,7 @@ core::arch::global_asm!(
     # caller's. (The invalid id, all ones, fails below: no thread has it —
     # its chief field would name task 255 as its own creator.)
     mov ecx, esi
-    movzx ebp, byte ptr [eax + {kernel} + {tcbs} + {tcb_id} + 2]
+    movzx ebp, byte ptr [eax + tcb_array + {tcb_id} + 2]
     shr ecx, 16
     and ecx, 0xFF
     jz \slow
@@ -280,7 +281,7 @@ core::arch::global_asm!(
 1:
     .pushsection .text.fastpath_out_of_line, "ax"
 4:
-    cmp cl, [eax + {kernel} + {tcbs} + {tcb_id} + 2]
+    cmp cl, [eax + tcb_array + {tcb_id} + 2]
     je 1b
     lea ebp, [ebp + ebp * 2]
     cmp ebp, edi
@@ -300,36 +301,36 @@ core::arch::global_asm!(
     shl ecx, {tcb_shift}
     cmp ecx, {none} << {tcb_shift}
     je \slow
-    cmp esi, [eax + {kernel} + {tcbs} + {tcb_id}]
+    cmp esi, [eax + tcb_array + {tcb_id}]
     je \slow
-    cmp [ecx + {kernel} + {tcbs} + {tcb_id}], esi
+    cmp [ecx + tcb_array + {tcb_id}], esi
     jne \slow
     # It waits for this message: receiving, no other flag than the receive
     # phase (state and flags are bytes 0 and 2 of one word), from the
     # caller or from anyone, into registers or a map window.
-    mov ebp, [ecx + {kernel} + {tcbs} + {tcb_state}]
+    mov ebp, [ecx + tcb_array + {tcb_state}]
     and ebp, {state_and_flags_but_receive_phase}
     cmp ebp, {receiving}
     jne \slow
-    mov ebp, [ecx + {kernel} + {tcbs} + {tcb_partner}]
+    mov ebp, [ecx + tcb_array + {tcb_partner}]
     cmp ebp, {open}
     je 2f
-    cmp ebp, [eax + {kernel} + {tcbs} + {tcb_id}]
+    cmp ebp, [eax + tcb_array + {tcb_id}]
     jne \slow
 2:
-    mov ebp, [ecx + {kernel} + {tcbs} + {tcb_receive_descriptor}]
+    mov ebp, [ecx + tcb_array + {tcb_receive_descriptor}]
     test ebp, 2
     jnz 3f
     cmp ebp, 4
     jae \slow
 3:
     # Nothing of a higher priority is ready.
-    movzx ebp, byte ptr [ecx + {kernel} + {tcbs} + {tcb_priority}]
+    movzx ebp, byte ptr [ecx + tcb_array + {tcb_priority}]
     cmp ebp, [{kernel} + {highest_ready}]
     jl \slow
     # What this path leaves to Rust: a receive timeout to remove.
-    mov ebp, [ecx + {kernel} + {tcbs} + {tcb_wakeup}]
-    or ebp, [ecx + {kernel} + {tcbs} + {tcb_wakeup} + 4]
+    mov ebp, [ecx + tcb_array + {tcb_wakeup}]
+    or ebp, [ecx + tcb_array + {tcb_wakeup} + 4]
     jnz \slow
     .endm
     .global ipc_fastpath
@@ -359,15 +360,15 @@ ipc_fastpath:
     cmp byte ptr [{kernel} + {reload_segments}], 0
     jne ipc_slow_zero
     # Free registers: the caller's ECX, EBP, ESI, EDI go to its frame now.
-    mov [eax + {kernel} + {tcbs} + {frame} + {frame_ecx}], ecx
-    mov [eax + {kernel} + {tcbs} + {frame} + {frame_ebp}], ebp
-    mov [eax + {kernel} + {tcbs} + {frame} + {frame_esi}], esi
-    mov [eax + {kernel} + {tcbs} + {frame} + {frame_edi}], edi
+    mov [eax + tcb_array + {frame} + {frame_ecx}], ecx
+    mov [eax + tcb_array + {frame} + {frame_ebp}], ebp
+    mov [eax + tcb_array + {frame} + {frame_esi}], esi
+    mov [eax + tcb_array + {frame} + {frame_edi}], edi
     # The caller is in no IPC and has no interrupt associated (flags and
     # irq: bytes 2 and 3 of its state word), and nobody is queued to send
     # to it (it waits then: closed, or open with nobody queued).
-    mov ebp, [eax + {kernel} + {tcbs} + {tcb_state}]
-    mov ecx, [eax + {kernel} + {tcbs} + {tcb_senders_first}]
+    mov ebp, [eax + tcb_array + {tcb_state}]
+    mov ecx, [eax + tcb_array + {tcb_senders_first}]
     test ebp, {flags_and_irq}
     jnz ipc_slow_saved
     cmp cx, {none}
@@ -385,33 +386,33 @@ ipc_fastpath:
     jz 32f
 33:
     # The receiver is ready (its registers are loaded below, not stored).
-    mov byte ptr [ecx + {kernel} + {tcbs} + {tcb_flags}], 0
-    mov byte ptr [ecx + {kernel} + {tcbs} + {tcb_state}], {ready}
+    mov byte ptr [ecx + tcb_array + {tcb_flags}], 0
+    mov byte ptr [ecx + tcb_array + {tcb_state}], {ready}
     # The caller: its whole frame, then its receive from the destination.
     xor ebp, ebp
-    mov [eax + {kernel} + {tcbs} + {frame} + {frame_edx}], edx
-    mov [eax + {kernel} + {tcbs} + {frame} + {frame_ebx}], ebx
-    mov [eax + {kernel} + {tcbs} + {frame} + {frame_eax}], ebp
-    mov [eax + {kernel} + {tcbs} + {tcb_send_descriptor}], ebp
-    mov [eax + {kernel} + {tcbs} + {tcb_saved_from}], ebp
+    mov [eax + tcb_array + {frame} + {frame_edx}], edx
+    mov [eax + tcb_array + {frame} + {frame_ebx}], ebx
+    mov [eax + tcb_array + {frame} + {frame_eax}], ebp
+    mov [eax + tcb_array + {tcb_send_descriptor}], ebp
+    mov [eax + tcb_array + {tcb_saved_from}], ebp
     mov ebp, [esp]
-    mov [eax + {kernel} + {tcbs} + {frame} + {frame_eip}], ebp
+    mov [eax + tcb_array + {frame} + {frame_eip}], ebp
     mov ebp, [esp + 8]
-    mov [eax + {kernel} + {tcbs} + {frame} + {frame_eflags}], ebp
+    mov [eax + tcb_array + {frame} + {frame_eflags}], ebp
     mov ebp, [esp + 12]
-    mov [eax + {kernel} + {tcbs} + {frame} + {frame_esp}], ebp
-    mov ebp, [eax + {kernel} + {tcbs} + {frame} + {frame_ecx}]
-    mov [eax + {kernel} + {tcbs} + {tcb_timeouts}], ebp
-    mov [eax + {kernel} + {tcbs} + {tcb_receive_from}], esi
-    mov byte ptr [eax + {kernel} + {tcbs} + {tcb_flags}], {receive_phase}
-    mov byte ptr [eax + {kernel} + {tcbs} + {tcb_state}], {receiving}
-    mov ebp, [eax + {kernel} + {tcbs} + {frame} + {frame_ebp}]
-    mov [eax + {kernel} + {tcbs} + {tcb_receive_descriptor}], ebp
+    mov [eax + tcb_array + {frame} + {frame_esp}], ebp
+    mov ebp, [eax + tcb_array + {frame} + {frame_ecx}]
+    mov [eax + tcb_array + {tcb_timeouts}], ebp
+    mov [eax + tcb_array + {tcb_receive_from}], esi
+    mov byte ptr [eax + tcb_array + {tcb_flags}], {receive_phase}
+    mov byte ptr [eax + tcb_array + {tcb_state}], {receiving}
+    mov ebp, [eax + tcb_array + {frame} + {frame_ebp}]
+    mov [eax + tcb_array + {tcb_receive_descriptor}], ebp
     test ebp, ebp
     jz 5f
     mov esi, {open}
 5:
-    mov [eax + {kernel} + {tcbs} + {tcb_partner}], esi
+    mov [eax + tcb_array + {tcb_partner}], esi
     receiver_runs ipc, ipc_fastpath_window, fastpath_report
     # The counters' carries into their high words.
 30:
@@ -423,10 +424,10 @@ ipc_fastpath:
 
     # The general entry, with the user's registers as they came.
 ipc_slow_saved:
-    mov ecx, [eax + {kernel} + {tcbs} + {frame} + {frame_ecx}]
-    mov ebp, [eax + {kernel} + {tcbs} + {frame} + {frame_ebp}]
-    mov esi, [eax + {kernel} + {tcbs} + {frame} + {frame_esi}]
-    mov edi, [eax + {kernel} + {tcbs} + {frame} + {frame_edi}]
+    mov ecx, [eax + tcb_array + {frame} + {frame_ecx}]
+    mov ebp, [eax + tcb_array + {frame} + {frame_ebp}]
+    mov esi, [eax + tcb_array + {frame} + {frame_esi}]
+    mov edi, [eax + tcb_array + {frame} + {frame_edi}]
 ipc_slow_zero:
     xor eax, eax
 ipc_slow:
@@ -458,7 +459,7 @@ page_fault_fastpath:
     je fault_slow_eax
     # Not sigma0 (the kernel answers its faults itself; asked first, as
     # they are many and go to the general path).
-    cmp byte ptr [eax + {kernel} + {tcbs} + {tcb_id} + 2], {sigma0_task}
+    cmp byte ptr [eax + tcb_array + {tcb_id} + 2], {sigma0_task}
     je fault_slow_eax
     # Nothing the general exit would act on.
     cmp byte ptr [{kernel} + {reload_segments}], 0
@@ -468,30 +469,30 @@ page_fault_fastpath:
     cmp byte ptr [{kernel} + {space_changed}], 0
     jne fault_slow_eax
     # In no IPC, no sender queued for it, no timeout.
-    cmp byte ptr [eax + {kernel} + {tcbs} + {tcb_flags}], 0
+    cmp byte ptr [eax + tcb_array + {tcb_flags}], 0
     jne fault_slow_eax
-    cmp word ptr [eax + {kernel} + {tcbs} + {tcb_senders_first}], {none}
+    cmp word ptr [eax + tcb_array + {tcb_senders_first}], {none}
     jne fault_slow_eax
-    cmp dword ptr [eax + {kernel} + {tcbs} + {tcb_wakeup}], 0
+    cmp dword ptr [eax + tcb_array + {tcb_wakeup}], 0
     jne fault_slow_eax
-    cmp dword ptr [eax + {kernel} + {tcbs} + {tcb_wakeup} + 4], 0
+    cmp dword ptr [eax + tcb_array + {tcb_wakeup} + 4], 0
     jne fault_slow_eax
     # Free registers: the user's go to the thread's frame now (all of them
     # stay there: the thread waits).
-    pop dword ptr [eax + {kernel} + {tcbs} + {frame} + {frame_eax}]
-    mov [eax + {kernel} + {tcbs} + {frame} + {frame_ecx}], ecx
-    mov [eax + {kernel} + {tcbs} + {frame} + {frame_edx}], edx
-    mov [eax + {kernel} + {tcbs} + {frame} + {frame_ebx}], ebx
-    mov [eax + {kernel} + {tcbs} + {frame} + {frame_ebp}], ebp
-    mov [eax + {kernel} + {tcbs} + {frame} + {frame_esi}], esi
-    mov [eax + {kernel} + {tcbs} + {frame} + {frame_edi}], edi
+    pop dword ptr [eax + tcb_array + {frame} + {frame_eax}]
+    mov [eax + tcb_array + {frame} + {frame_ecx}], ecx
+    mov [eax + tcb_array + {frame} + {frame_edx}], edx
+    mov [eax + tcb_array + {frame} + {frame_ebx}], ebx
+    mov [eax + tcb_array + {frame} + {frame_ebp}], ebp
+    mov [eax + tcb_array + {frame} + {frame_esi}], esi
+    mov [eax + tcb_array + {frame} + {frame_edi}], edi
     # EDX = the fault's address: a large space's user address.
     mov edx, cr2
     cmp edx, {user_limit}
     jae fault_slow_saved
     # ESI = the pager, which must wait for the thread as a receiver waits
     # for an IPC fast path's caller.
-    mov esi, [eax + {kernel} + {tcbs} + {tcb_pager}]
+    mov esi, [eax + tcb_array + {tcb_pager}]
     receiver_waits fault_slow_saved
     # Perform (Kernel::entry, page_fault_ipc, deliver, receive_phase).
     inc dword ptr [{kernel} + {entries}]
@@ -507,24 +508,24 @@ page_fault_fastpath:
     and ebx, 2
     and edx, ~2
     or edx, ebx
-    mov [eax + {kernel} + {tcbs} + {tcb_fault_address}], edx
+    mov [eax + tcb_array + {tcb_fault_address}], edx
     mov ebx, [esp]
-    mov [eax + {kernel} + {tcbs} + {frame} + {frame_eip}], ebx
+    mov [eax + tcb_array + {frame} + {frame_eip}], ebx
     mov ebp, [esp + 8]
-    mov [eax + {kernel} + {tcbs} + {frame} + {frame_eflags}], ebp
+    mov [eax + tcb_array + {frame} + {frame_eflags}], ebp
     mov ebp, [esp + 12]
-    mov [eax + {kernel} + {tcbs} + {frame} + {frame_esp}], ebp
+    mov [eax + tcb_array + {frame} + {frame_esp}], ebp
     # The thread waits for its pager's answer to the fault.
-    mov byte ptr [eax + {kernel} + {tcbs} + {tcb_flags}], {page_fault_and_receive_phase}
-    mov dword ptr [eax + {kernel} + {tcbs} + {tcb_receive_descriptor}], {page_fault_window}
-    mov dword ptr [eax + {kernel} + {tcbs} + {tcb_timeouts}], {timeouts_infinite}
-    mov [eax + {kernel} + {tcbs} + {tcb_receive_from}], esi
-    mov dword ptr [eax + {kernel} + {tcbs} + {tcb_saved_from}], 0
-    mov byte ptr [eax + {kernel} + {tcbs} + {tcb_state}], {receiving}
-    mov [eax + {kernel} + {tcbs} + {tcb_partner}], esi
+    mov byte ptr [eax + tcb_array + {tcb_flags}], {page_fault_and_receive_phase}
+    mov dword ptr [eax + tcb_array + {tcb_receive_descriptor}], {page_fault_window}
+    mov dword ptr [eax + tcb_array + {tcb_timeouts}], {timeouts_infinite}
+    mov [eax + tcb_array + {tcb_receive_from}], esi
+    mov dword ptr [eax + tcb_array + {tcb_saved_from}], 0
+    mov byte ptr [eax + tcb_array + {tcb_state}], {receiving}
+    mov [eax + tcb_array + {tcb_partner}], esi
     # The pager is ready (its registers are loaded, not stored).
-    mov byte ptr [ecx + {kernel} + {tcbs} + {tcb_flags}], 0
-    mov byte ptr [ecx + {kernel} + {tcbs} + {tcb_state}], {ready}
+    mov byte ptr [ecx + tcb_array + {tcb_flags}], 0
+    mov byte ptr [ecx + tcb_array + {tcb_state}], {ready}
     receiver_runs fault, fault_fastpath_window, fault_fastpath_report
 40:
     add dword ptr [{kernel} + {entries} + 4], 1
@@ -536,13 +537,13 @@ page_fault_fastpath:
     # The general entry, with the user's registers as they came (the
     # error code still on the stack).
 fault_slow_saved:
-    mov ecx, [eax + {kernel} + {tcbs} + {frame} + {frame_ecx}]
-    mov edx, [eax + {kernel} + {tcbs} + {frame} + {frame_edx}]
-    mov ebx, [eax + {kernel} + {tcbs} + {frame} + {frame_ebx}]
-    mov ebp, [eax + {kernel} + {tcbs} + {frame} + {frame_ebp}]
-    mov esi, [eax + {kernel} + {tcbs} + {frame} + {frame_esi}]
-    mov edi, [eax + {kernel} + {tcbs} + {frame} + {frame_edi}]
-    mov eax, [eax + {kernel} + {tcbs} + {frame} + {frame_eax}]
+    mov ecx, [eax + tcb_array + {frame} + {frame_ecx}]
+    mov edx, [eax + tcb_array + {frame} + {frame_edx}]
+    mov ebx, [eax + tcb_array + {frame} + {frame_ebx}]
+    mov ebp, [eax + tcb_array + {frame} + {frame_ebp}]
+    mov esi, [eax + tcb_array + {frame} + {frame_esi}]
+    mov edi, [eax + tcb_array + {frame} + {frame_edi}]
+    mov eax, [eax + tcb_array + {frame} + {frame_eax}]
     jmp fault_slow
 fault_slow_eax:
     pop eax
@@ -577,7 +578,7 @@ id_nearest_fastpath:
     shl edx, {tcb_shift}
     cmp edx, {none} << {tcb_shift}
     je 17f
-    mov edx, [edx + {kernel} + {tcbs} + {tcb_id}]
+    mov edx, [edx + tcb_array + {tcb_id}]
     test esi, esi
     jnz 11f
     mov esi, edx                    # nil: the caller itself
@@ -703,8 +704,8 @@ id_nearest_fastpath:
     ready = const at::STATE_READY,
     receiving = const at::STATE_RECEIVING,
     receive_phase = const at::FLAG_RECEIVE_PHASE,
-    state_and_flags_but_receive_phase = const (0xFF | ((!at::FLAG_RECEIVE_PHASE as u32) << 16)),
-    flags_and_irq = const 0xFFFF_0000u32,
+    state_and_flags_but_receive_phase = const (0xFF_u32 | (!at::FLAG_RECEIVE_PHASE as u32) << (8 * (at::TCB_FLAGS - at::TCB_STATE))),
+    flags_and_irq = const (0xFF_u32 << (8 * (at::TCB_FLAGS - at::TCB_STATE)) | 0xFF_u32 << (8 * (at::TCB_IRQ - at::TCB_STATE))),
     open = const at::OPEN,
     none = const at::NONE,
     user_flags = const at::USER_FLAGS,
