@@ -123,6 +123,30 @@ impl Kernel {
                 return Err(AuditError::Scheduler { thread: tcb.id.raw() });
             }
         }
+        // What the fast paths rely on without asking (`fastpath.rs`,
+        // `fault_fastpath.rs` and the assembly in `native-boot`): while a
+        // thread runs, it is ready (so an IPC to itself finds no waiting
+        // receiver), and no segment reload, handoff or change of space is
+        // left for an exit (every exit to a user thread takes them, and
+        // nothing sets them between entries). A preemption may be: a
+        // handoff leaves `preemption_due` as it was (`choose_next`), so
+        // `fast_id_nearest` still asks.
+        if self.stop.is_none() && self.current != NONE {
+            let rule = if self.threads.tcb(self.current).state != State::Ready {
+                Some("the running thread is not ready")
+            } else if self.reload_segments {
+                Some("a segment reload is pending while a thread runs")
+            } else if self.handoff != NONE {
+                Some("a handoff is pending while a thread runs")
+            } else if self.space_changed {
+                Some("a change of space is pending while a thread runs")
+            } else {
+                None
+            };
+            if let Some(rule) = rule {
+                return Err(AuditError::Queue { thread: self.threads.tcb(self.current).id.raw(), rule });
+            }
+        }
         Ok(queued)
     }
 

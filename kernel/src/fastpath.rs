@@ -41,13 +41,8 @@ pub mod assembly {
 
     /// `Kernel::current` (u16 TCB index).
     pub const CURRENT: usize = offset_of!(Kernel, current);
-    /// `Kernel::reload_segments` (bool).
-    pub const RELOAD_SEGMENTS: usize = offset_of!(Kernel, reload_segments);
-    /// `Kernel::handoff` (u16), `preemption_due` and `space_changed` (bool):
-    /// what the general exit would act on.
-    pub const HANDOFF: usize = offset_of!(Kernel, handoff);
+    /// `Kernel::preemption_due` (bool).
     pub const PREEMPTION_DUE: usize = offset_of!(Kernel, preemption_due);
-    pub const SPACE_CHANGED: usize = offset_of!(Kernel, space_changed);
     /// `Kernel::loaded_directory` (u32).
     pub const LOADED_DIRECTORY: usize = offset_of!(Kernel, loaded_directory);
     /// `Kernel::loaded_window`: its base (0 for a large space, at least
@@ -69,9 +64,10 @@ pub mod assembly {
     /// `Kernel::ready.highest_ready` (i32).
     pub const HIGHEST_READY: usize =
         offset_of!(Kernel, ready) + offset_of!(crate::schedule::ReadyQueues, highest_ready);
-    /// The statistics the fast path counts (u64 each).
-    pub const ENTRIES: usize = offset_of!(Kernel, statistics) + offset_of!(Statistics, entries);
-    pub const IPCS: usize = offset_of!(Kernel, statistics) + offset_of!(Statistics, ipcs);
+    /// The statistics the fast paths count (u64 each): `fast_ipcs` (one
+    /// counter for the entry and the IPC), the other entries.
+    pub const FAST_IPCS: usize = offset_of!(Kernel, statistics) + offset_of!(Statistics, fast_ipcs);
+    pub const ENTRIES: usize = offset_of!(Kernel, statistics) + offset_of!(Statistics, other_entries);
     pub const SPACE_SWITCHES: usize = offset_of!(Kernel, statistics) + offset_of!(Statistics, space_switches);
     pub const SMALL_SPACE_SWITCHES: usize =
         offset_of!(Kernel, statistics) + offset_of!(Statistics, small_space_switches);
@@ -82,6 +78,8 @@ pub mod assembly {
     /// log2 of the TCB size.
     pub const TCB_SHIFT: u32 = crate::thread::TCB_SIZE.trailing_zeros();
     pub const TASK_SIZE: usize = core::mem::size_of::<Task>();
+    /// log2 of the task record's size.
+    pub const TASK_SHIFT: u32 = TASK_SIZE.trailing_zeros();
     pub const TASK_CHIEF: usize = offset_of!(Task, chief);
     pub const TASK_SMALL: usize = offset_of!(Task, small);
     pub const TASK_DIRECTORY: usize = offset_of!(Task, directory);
@@ -132,9 +130,12 @@ pub mod assembly {
     pub const USER_FLAGS: u32 = crate::USER_FLAGS;
     pub const EXIT_FLAGS: u32 = ia32::registers::eflags::IF | ia32::registers::eflags::RESERVED_ONE;
 
-    // The assembly reads two words that begin with smaller fields and tests
-    // them whole: the state word (state, priority, flags, irq) and the one
-    // that begins with `senders_first`. Each must lie inside the TCB and be
+    // The assembly reads words that begin with smaller fields and tests
+    // them whole: a TCB's state word (state, priority, flags, irq) and the
+    // one that begins with `senders_first`, a task's first word (state,
+    // chief, mcp, small: two tasks' chiefs compared by one `xor`), and the
+    // word that begins with `Kernel::current`. Each must lie inside its
+    // struct and be
     // aligned: a misaligned load costs 3 more clocks on the i486 and the
     // Pentium (the PRM; the model charges user accesses so), which the
     // calibration's pricing of the instruction trace would not see. (TCBs
@@ -144,6 +145,20 @@ pub mod assembly {
     }
     const _: () = assert!(
         aligned_word_inside(TCB_STATE, core::mem::size_of::<Tcb>())
+            && aligned_word_inside(TCB_SENDERS_FIRST, core::mem::size_of::<Tcb>())
+            && aligned_word_inside(CURRENT, core::mem::size_of::<Kernel>())
+            && TASKS.is_multiple_of(4)
+            && TASK_SIZE.is_multiple_of(4)
+            && TASK_CHIEF < 4
+    );
+    /// The chief's and the small-space id's bytes in a task's first word.
+    pub const TASK_CHIEF_MASK: u32 = 0xFF << (8 * TASK_CHIEF);
+    pub const TASK_SMALL_MASK: u32 = 0xFF << (8 * TASK_SMALL);
+    const _: () = assert!(TASK_SMALL < 4);
+    // The sender queue's first and last are one word: all ones exactly
+    // when the queue is empty (`Kernel::audit`), which the assembly tests.
+    const _: () = assert!(
+        offset_of!(Tcb, senders_last) == TCB_SENDERS_FIRST + 2
             && aligned_word_inside(TCB_SENDERS_FIRST, core::mem::size_of::<Tcb>())
     );
 }
@@ -169,7 +184,7 @@ impl Kernel {
             return None;
         }
         let caller_tcb = self.threads.tcb(caller);
-        if caller_tcb.irq != 0 || caller_tcb.flags != 0 || self.reload_segments || self.stop.is_some() {
+        if caller_tcb.irq != 0 || caller_tcb.flags != 0 || self.stop.is_some() {
             return None;
         }
         // The caller then waits: closed for the receiver, or open with no one queued.
@@ -250,7 +265,7 @@ impl Kernel {
         let path = if !from_virtual_8086 && self.assembly_takes(receiver) { Path::IpcFast } else { Path::IpcShort };
 
         // Perform. (Events in the order the general path reports them.)
-        self.statistics.ipcs += 1;
+        self.statistics.fast_ipcs += 1;
         hardware.touch(self.tcb_address(receiver), 64, false);
         let words = [frame.get(register::EDX), frame.get(register::EBX), frame.get(register::EDI)];
         self.remove_wakeup(receiver);
@@ -317,8 +332,10 @@ impl Kernel {
     /// its clan (the same chief, its chief, or one of whose chief it is).
     /// The answer is the destination itself, type 0; the caller goes on,
     /// nothing else changes. Everything else (another clan, a caller in
-    /// virtual-8086 mode, a general exit with work to do) takes the general
-    /// path: `None`, nothing changed. The guards are the assembly's.
+    /// virtual-8086 mode, a preemption due) takes the general path:
+    /// `None`, nothing changed. The guards are the assembly's. (Between
+    /// entries no other work is left for an exit — a handoff, a change of
+    /// space or segments: `Kernel::audit` checks it.)
     /// Natively it runs only when the assembly left the call to Rust: not
     /// inlined, so the general entry does not grow for it.
     #[inline(never)]
@@ -328,12 +345,7 @@ impl Kernel {
         caller: u16,
         frame: &mut Frame,
     ) -> Option<Outcome> {
-        if frame.eflags & eflags::VM != 0
-            || self.handoff != NONE
-            || self.preemption_due
-            || self.space_changed
-            || self.reload_segments
-        {
+        if frame.eflags & eflags::VM != 0 || self.preemption_due {
             return None;
         }
         let caller_id = self.threads.tcb(caller).id;

@@ -31,15 +31,11 @@ impl Kernel {
     /// the IPC path does; the model charges the fast path's measured cost.
     pub(crate) fn fault_assembly_takes(&self, faulter: u16, trap: &Trap, frame: &Frame) -> bool {
         // Not from virtual-8086 mode; not sigma0 (the kernel answers its
-        // faults); nothing the general exit would act on.
+        // faults). (Nothing is left for an exit to act on between entries:
+        // `Kernel::audit` checks it.)
         let faulter_tcb = self.threads.tcb(faulter);
         let task = faulter_tcb.id.task();
-        if frame.eflags & eflags::VM != 0
-            || task == memory::SIGMA0_TASK
-            || self.reload_segments
-            || self.handoff != NONE
-            || self.space_changed
-        {
+        if frame.eflags & eflags::VM != 0 || task == memory::SIGMA0_TASK {
             return false;
         }
         // The faulting thread: in no IPC, no one queued to send to it (its

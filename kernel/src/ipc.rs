@@ -35,7 +35,7 @@ pub(crate) const PAGE_FAULT_WINDOW: u32 = Fpage::WHOLE_SPACE.0 | 2;
 impl Kernel {
     /// `int 0x30`.
     pub(crate) fn ipc<H: Hardware>(&mut self, hardware: &mut H, caller: u16) -> Path {
-        self.statistics.ipcs += 1;
+        self.statistics.other_ipcs += 1;
         let frame = self.threads.tcb(caller).frame;
         {
             let tcb = self.threads.tcb_mut(caller);

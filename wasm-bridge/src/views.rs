@@ -561,7 +561,7 @@ pub(crate) fn costs_of(
     CostsView {
         cpu,
         clock_mhz: clock,
-        ipcs: statistics.ipcs,
+        ipcs: statistics.ipcs(),
         cycles_per_ipc,
         microseconds_per_ipc: cycles_per_ipc / clock.max(1) as f64,
         space_switches: statistics.space_switches,

@@ -42,7 +42,7 @@ use kernel::fastpath::assembly as at;
 use kernel::layout::selector;
 
 // The arithmetic below relies on these sizes.
-const _: () = assert!(at::TASK_SIZE == 24, "the task table is indexed as 3 * 8 * task");
+const _: () = assert!(at::TASK_SIZE == 1 << at::TASK_SHIFT, "a task record is found by a shift");
 const _: () = assert!(at::TCB_SHIFT == 8, "a TCB is 256 bytes");
 const _: () = assert!(at::USER_WINDOW_SIZE.is_power_of_two(), "USER_WINDOWS is indexed by a shift");
 const _: () = assert!(at::USER_WINDOW_SIZE == 32, "a user window is 32 bytes");
@@ -51,6 +51,16 @@ const _: () = assert!(at::USER_WINDOW_SIZE == 32, "a user window is 32 bytes");
 const _: () = assert!(
     at::TCB_PRIORITY == at::TCB_STATE + 1 && at::TCB_FLAGS == at::TCB_STATE + 2 && at::TCB_IRQ == at::TCB_STATE + 3,
     "state, priority, flags, irq: the bytes of one word"
+);
+
+/// `NativeHardware::events` (a bool), tested as a byte of the aligned word
+/// it lies in: a load and a register test take a clock less than a compare
+/// of memory with a constant.
+const EVENTS_WORD: usize = core::mem::offset_of!(NativeHardware, events) & !3;
+const EVENTS_MASK: u32 = 0xFF << (8 * (core::mem::offset_of!(NativeHardware, events) & 3));
+const _: () = assert!(
+    EVENTS_WORD + 4 <= core::mem::size_of::<NativeHardware>() && core::mem::align_of::<NativeHardware>() >= 4,
+    "the word that holds `events` lies inside the machine and is aligned"
 );
 
 /// The events of the IPC the assembly just made, when kernel events are on:
@@ -114,9 +124,12 @@ core::arch::global_asm!(
     # reached at [reg + tcb_array + field]: the address itself is never
     # computed.
     .set tcb_array, {kernel} + {tcbs}
+    # A task's record is at [reg + task_table + field], the register
+    # holding the task's number × 32.
+    .set task_table, {kernel} + {tasks}
     #
     # What both fast paths do once the receiver (ECX: its TCB; EDI: its
-    # task's record) is chosen and the caller (EAX: its TCB) waits: the
+    # task × 32) is chosen and the caller (EAX: its TCB) waits: the
     # receiver becomes current and runs, with the message in EDX, EBX and
     # EDI. `kind` is ipc or fault (EDI is then 0), `window` the label of the
     # window switch (the calibration looks for it), `report` the Rust
@@ -125,17 +138,17 @@ core::arch::global_asm!(
     # The receiver runs: current, its user segment window and address space
     # (`Kernel::switch_space`). A large space after a large space (the
     # common case, and the only one without small spaces) keeps the window:
-    # the task's small-space id is 0 and the loaded window's base is 0 (a
-    # small window's base is at least the small-space area's, far above
-    # any id), so one compare says it. EDI then counts what to report:
-    # 1 = CR3 loaded, 2 = a small window loaded.
+    # the task's small-space id (the top byte of its record's first word)
+    # is 0 and the loaded window's base is 0. EDI then counts what to
+    # report: 1 = CR3 loaded, 2 = a small window loaded.
     mov ebp, ecx
     shr ebp, {tcb_shift}
     mov word ptr [{kernel} + {current}], bp
-    movzx esi, byte ptr [edi + {task_small}]
-    cmp esi, [{kernel} + {loaded_window_base}]
-    jne 20f
-    mov ebp, [edi + {task_directory}]
+    mov esi, [task_table + edi]
+    and esi, {task_small_mask}
+    or esi, [{kernel} + {loaded_window_base}]
+    jnz 20f
+    mov ebp, [task_table + edi + {task_directory}]
     xor edi, edi
 21:
     cmp ebp, [{kernel} + {loaded_directory}]
@@ -159,8 +172,9 @@ core::arch::global_asm!(
     mov [esp + 8], ebp
     mov ebp, [ecx + tcb_array + {frame} + {frame_esp}]
     mov [esp + 12], ebp
-    cmp byte ptr [{machine} + {events}], 0
-    jne 8f
+    mov ebp, [{machine} + {events_word}]
+    test ebp, {events_mask}
+    jnz 8f
 7:
     # The message words are still in EDX, EBX and (reloaded, or 0 for a
     # page fault) EDI; the result is 0 and the source the caller.
@@ -173,10 +187,10 @@ core::arch::global_asm!(
     mov ebp, [ecx + tcb_array + {frame} + {frame_ebp}]
     mov ecx, [ecx + tcb_array + {frame} + {frame_ecx}]
     mov eax, {user_data}
-    mov ds, ax
-    mov es, ax
-    mov fs, ax
-    mov gs, ax
+    mov ds, eax
+    mov es, eax
+    mov fs, eax
+    mov gs, eax
     xor eax, eax
     iretd
 8:
@@ -186,7 +200,7 @@ core::arch::global_asm!(
     push ecx
     push edx
     mov ebp, {kernel_data}
-    mov es, bp
+    mov es, ebp
     cld
     push edi
     push eax
@@ -199,6 +213,7 @@ core::arch::global_asm!(
 20:
     # Another window may be due: ESI = the offset of the task's entry in
     # USER_WINDOWS.
+    movzx esi, byte ptr [task_table + edi + {task_small}]
     shl esi, {user_window_shift}
     mov ebp, [esi + {user_windows} + {window_base}]
     cmp ebp, [{kernel} + {loaded_window_base}]
@@ -211,7 +226,7 @@ core::arch::global_asm!(
     jne \window
     # The same window: a large space goes on to its CR3.
     cmp dword ptr [esi + {user_windows} + {window_base}], 0
-    mov ebp, [edi + {task_directory}]
+    mov ebp, [task_table + edi + {task_directory}]
     mov edi, 0
     je 21b
     jmp 6b
@@ -238,7 +253,7 @@ core::arch::global_asm!(
     mov ebp, [esi + {user_windows} + {window_base}]
     mov [{kernel} + {loaded_window_base}], ebp
     test ebp, ebp
-    mov ebp, [edi + {task_directory}]
+    mov ebp, [task_table + edi + {task_directory}]
     mov edi, 0
     je 21b
     mov edi, 2
@@ -256,52 +271,67 @@ core::arch::global_asm!(
     # clan, an existing thread, receiving from it or from anyone into
     # registers or a map window, nothing of a higher priority ready, no
     # timeout to remove. Otherwise to `slow`. Leaves ECX = the receiver's
-    # TCB, EDI = its task's record; EBP is used.
+    # TCB, EDI = its task × 32 (its record at [task_table + EDI]); EBP is used.
     .macro receiver_waits slow
-    # ECX = the destination's task (not 0: nil or an interrupt), EBP the
-    # caller's. (The invalid id, all ones, fails below: no thread has it —
-    # its chief field would name task 255 as its own creator.)
+    # EDI = the destination's task × 32: its record's offset in the task
+    # table (not 0: nil or an interrupt); EBP the caller's; ECX the
+    # offset of the destination's entry in the index table (u16 entries:
+    # (task, lthread) × 2). A task record is 32 bytes: shifts and masks of
+    # the id find it, no multiply and no index register (which costs a
+    # clock more in an address on the 486). The invalid id, all ones,
+    # fails below: no thread has it — its chief field would name task 255
+    # as its own creator.
+    mov edi, esi
+    mov ebp, [eax + tcb_array + {tcb_id}]
+    shr edi, 16 - {task_shift}
+    shr ebp, 16 - {task_shift}
     mov ecx, esi
-    movzx ebp, byte ptr [eax + tcb_array + {tcb_id} + 2]
-    shr ecx, 16
-    and ecx, 0xFF
+    and ebp, 0xFF << {task_shift}
+    shr ecx, 10 - 1
+    and edi, 0xFF << {task_shift}
     jz \slow
-    # Within a clan: the same task, the same chief, the target's chief is
-    # the caller's task, or the target is the caller's chief (the last two
-    # out of line: the same chief falls through, no jump taken). EDI = 3 ×
-    # the target's task from here on (its task record's index, × 8).
-    lea edi, [ecx + ecx * 2]
-    cmp ecx, ebp
-    je 1f
-    lea ebp, [ebp + ebp * 2]
-    movzx ecx, byte ptr [{kernel} + {tasks} + {task_chief} + edi * 8]
-    movzx ebp, byte ptr [{kernel} + {tasks} + {task_chief} + ebp * 8]
-    cmp ecx, ebp
-    jne 4f
+    # Within a clan: the same chief (which the same task has too: one
+    # record), the target's chief is the caller's task, or the target is
+    # the caller's chief (the last two out of line: the same chief falls
+    # through, no jump taken). The chiefs are bytes of the tasks' first
+    # words, compared by one `xor` of the two (a `movzx` costs 3 clocks).
+    # (No address register is used by the instruction right after the one
+    # that computes it: that is an address-generation interlock on both
+    # CPUs.)
+    mov ebp, [task_table + ebp]
+    and ecx, 0x3FFF << 1
+    xor ebp, [task_table + edi]
+    test ebp, {task_chief_mask}
+    jnz 4f
 1:
     .pushsection .text.fastpath_out_of_line, "ax"
 4:
-    cmp cl, [eax + tcb_array + {tcb_id} + 2]
-    je 1b
-    lea ebp, [ebp + ebp * 2]
-    cmp ebp, edi
-    je 1b
-    jmp \slow
+    # EBP = the caller's task × 32 again; ECX the index entry's offset
+    # again when back.
+    mov ebp, [eax + tcb_array + {tcb_id}]
+    shr ebp, 16 - {task_shift}
+    and ebp, 0xFF << {task_shift}
+    movzx ecx, byte ptr [task_table + {task_chief} + edi]
+    shl ecx, {task_shift}
+    cmp ecx, ebp
+    je 14f
+    movzx ecx, byte ptr [task_table + {task_chief} + ebp]
+    shl ecx, {task_shift}
+    cmp ecx, edi
+    jne \slow
+14:
+    mov ecx, esi
+    shr ecx, 10 - 1
+    and ecx, 0x3FFF << 1
+    jmp 1b
     .popsection
     # ECX = the receiver's TCB: (task, lthread) → index → offset; the id
-    # must match exactly (version and chief), and not be the caller's.
-    # (The instruction that computes an address register is followed by
-    # one that does not use it where the order allows: else an
-    # address-generation interlock.)
-    mov ecx, esi
-    shr ecx, 10
-    and ecx, 0x3FFF
-    lea edi, [{kernel} + {tasks} + edi * 8]
-    movzx ecx, word ptr [{kernel} + {index} + ecx * 2]
+    # must match exactly (version and chief). (An id of the caller's own
+    # fails the receiving test below: a running thread is ready, which
+    # `Kernel::audit` checks.)
+    movzx ecx, word ptr [{kernel} + {index} + ecx]
     shl ecx, {tcb_shift}
     cmp ecx, {none} << {tcb_shift}
-    je \slow
-    cmp esi, [eax + tcb_array + {tcb_id}]
     je \slow
     cmp [ecx + tcb_array + {tcb_id}], esi
     jne \slow
@@ -346,19 +376,22 @@ ipc_fastpath:
     test cl, 0x0F
     jnz ipc_slow
     # Not from virtual-8086 mode (QEMU lets a user iret get there): its
-    # frame's CS and SS are no selectors, and this path keeps them.
-    test byte ptr [esp + 10], {vm_in_third_byte}
-    jnz ipc_slow
-    # (EAX is free from here: ipc_slow_zero gives it back its 0.)
+    # frame's CS and SS are no selectors, and this path keeps them. (EAX
+    # is free from here: ipc_slow_zero gives it back its 0. A load and a
+    # register test take a clock less than a test of memory with a
+    # constant.)
+    mov eax, [esp + 8]
+    test eax, {vm}
+    jnz ipc_slow_zero
     mov eax, {kernel_data}
-    mov ds, ax
-    # EAX = the caller's TCB.
-    movzx eax, word ptr [{kernel} + {current}]
+    mov ds, eax
+    # EAX = the caller's TCB (`current` is the low half of an aligned word:
+    # a load and an `and` take 2 clocks, a `movzx` 3).
+    mov eax, [{kernel} + {current}]
+    and eax, 0xFFFF
     shl eax, {tcb_shift}
     cmp eax, {none} << {tcb_shift}
     je ipc_slow_zero
-    cmp byte ptr [{kernel} + {reload_segments}], 0
-    jne ipc_slow_zero
     # Free registers: the caller's ECX, EBP, ESI, EDI go to its frame now.
     mov [eax + tcb_array + {frame} + {frame_ecx}], ecx
     mov [eax + tcb_array + {frame} + {frame_ebp}], ebp
@@ -366,25 +399,24 @@ ipc_fastpath:
     mov [eax + tcb_array + {frame} + {frame_edi}], edi
     # The caller is in no IPC and has no interrupt associated (flags and
     # irq: bytes 2 and 3 of its state word), and nobody is queued to send
-    # to it (it waits then: closed, or open with nobody queued).
+    # to it (it waits then: closed, or open with nobody queued; the queue's
+    # first and last, one word, are both none exactly when it is empty,
+    # which `Kernel::audit` checks).
     mov ebp, [eax + tcb_array + {tcb_state}]
     mov ecx, [eax + tcb_array + {tcb_senders_first}]
     test ebp, {flags_and_irq}
     jnz ipc_slow_saved
-    cmp cx, {none}
+    cmp ecx, -1
     jne ipc_slow_saved
     receiver_waits ipc_slow_saved
-    # Perform. Counters first (Kernel::entry, fast_ipc). Each is a u64:
-    # the carry into its high word is taken out of line (a jump not taken
-    # costs less than an `adc` to memory), when the low word's `inc` wraps
-    # to 0 (an `inc` of memory has no immediate: a clock less on the 486,
-    # and it pairs on the Pentium).
-    inc dword ptr [{kernel} + {entries}]
+    # Perform. The counter first (`Kernel::fast_ipc`: one for the entry
+    # and the IPC). It is a u64: the carry into its high word is taken out
+    # of line (a jump not taken costs less than an `adc` to memory), when
+    # the low word's `inc` wraps to 0 (an `inc` of memory has no
+    # immediate: a clock less on the 486, and it pairs on the Pentium).
+    inc dword ptr [{kernel} + {fast_ipcs}]
     jz 30f
 31:
-    inc dword ptr [{kernel} + {ipcs}]
-    jz 32f
-33:
     # The receiver is ready (its registers are loaded below, not stored).
     mov byte ptr [ecx + tcb_array + {tcb_flags}], 0
     mov byte ptr [ecx + tcb_array + {tcb_state}], {ready}
@@ -416,11 +448,8 @@ ipc_fastpath:
     receiver_runs ipc, ipc_fastpath_window, fastpath_report
     # The counters' carries into their high words.
 30:
-    add dword ptr [{kernel} + {entries} + 4], 1
+    add dword ptr [{kernel} + {fast_ipcs} + 4], 1
     jmp 31b
-32:
-    add dword ptr [{kernel} + {ipcs} + 4], 1
-    jmp 33b
 
     # The general entry, with the user's registers as they came.
 ipc_slow_saved:
@@ -451,9 +480,10 @@ page_fault_fastpath:
     jz fault_slow
     push eax
     mov eax, {kernel_data}
-    mov ds, ax
-    # EAX = the faulting thread's TCB.
-    movzx eax, word ptr [{kernel} + {current}]
+    mov ds, eax
+    # EAX = the faulting thread's TCB (as the IPC path's).
+    mov eax, [{kernel} + {current}]
+    and eax, 0xFFFF
     shl eax, {tcb_shift}
     cmp eax, {none} << {tcb_shift}
     je fault_slow_eax
@@ -461,17 +491,10 @@ page_fault_fastpath:
     # they are many and go to the general path).
     cmp byte ptr [eax + tcb_array + {tcb_id} + 2], {sigma0_task}
     je fault_slow_eax
-    # Nothing the general exit would act on.
-    cmp byte ptr [{kernel} + {reload_segments}], 0
-    jne fault_slow_eax
-    cmp word ptr [{kernel} + {handoff}], {none}
-    jne fault_slow_eax
-    cmp byte ptr [{kernel} + {space_changed}], 0
-    jne fault_slow_eax
     # In no IPC, no sender queued for it, no timeout.
     cmp byte ptr [eax + tcb_array + {tcb_flags}], 0
     jne fault_slow_eax
-    cmp word ptr [eax + tcb_array + {tcb_senders_first}], {none}
+    cmp dword ptr [eax + tcb_array + {tcb_senders_first}], -1
     jne fault_slow_eax
     cmp dword ptr [eax + tcb_array + {tcb_wakeup}], 0
     jne fault_slow_eax
@@ -563,18 +586,13 @@ id_nearest_fastpath:
     push ecx
     push edx
     mov eax, {kernel_data}
-    mov ds, ax
-    # Nothing the general exit would act on.
-    cmp word ptr [{kernel} + {handoff}], {none}
-    jne 17f
+    mov ds, eax
+    # No preemption due (a handoff may leave one: `Kernel::choose_next`).
     cmp byte ptr [{kernel} + {preemption_due}], 0
     jne 17f
-    cmp byte ptr [{kernel} + {space_changed}], 0
-    jne 17f
-    cmp byte ptr [{kernel} + {reload_segments}], 0
-    jne 17f
     # EDX = the caller's id.
-    movzx edx, word ptr [{kernel} + {current}]
+    mov edx, [{kernel} + {current}]
+    and edx, 0xFFFF
     shl edx, {tcb_shift}
     cmp edx, {none} << {tcb_shift}
     je 17f
@@ -584,24 +602,26 @@ id_nearest_fastpath:
     mov esi, edx                    # nil: the caller itself
     jmp 12f
 11:
-    # ECX = the destination's task, EDX the caller's, EAX the destination's chief.
+    # ECX = the destination's task × 32, EDX the caller's (their records'
+    # offsets in the task table); the same chief (or task) first, as the
+    # IPC path asks.
     mov ecx, esi
-    shr ecx, 16
-    and ecx, 0xFF
+    shr edx, 16 - {task_shift}
+    shr ecx, 16 - {task_shift}
+    and edx, 0xFF << {task_shift}
+    and ecx, 0xFF << {task_shift}
     jz 12f
-    shr edx, 16
-    and edx, 0xFF
-    lea eax, [ecx + ecx * 2]
-    cmp ecx, edx
-    je 12f
-    movzx eax, byte ptr [{kernel} + {tasks} + {task_chief} + eax * 8]
+    mov eax, [task_table + edx]
+    xor eax, [task_table + ecx]
+    test eax, {task_chief_mask}
+    jz 12f
+    movzx eax, byte ptr [task_table + {task_chief} + ecx]
+    shl eax, {task_shift}
     cmp eax, edx
     je 12f
-    lea edx, [edx + edx * 2]
-    movzx edx, byte ptr [{kernel} + {tasks} + {task_chief} + edx * 8]
-    cmp eax, edx
-    je 12f
-    cmp ecx, edx
+    movzx eax, byte ptr [task_table + {task_chief} + edx]
+    shl eax, {task_shift}
+    cmp eax, ecx
     jne 17f
 12:
     inc dword ptr [{kernel} + {entries}]
@@ -618,10 +638,10 @@ id_nearest_fastpath:
     mov [esp + 20], eax
     add esp, 12
     mov eax, {user_data}
-    mov ds, ax
-    mov es, ax
-    mov fs, ax
-    mov gs, ax
+    mov ds, eax
+    mov es, eax
+    mov fs, eax
+    mov gs, eax
     xor eax, eax
     iretd
 17:
@@ -638,15 +658,14 @@ id_nearest_fastpath:
 "#,
     kernel = sym KERNEL,
     machine = sym MACHINE,
-    events = const core::mem::offset_of!(NativeHardware, events),
+    events_word = const EVENTS_WORD,
+    events_mask = const EVENTS_MASK,
+    vm = const ia32::registers::eflags::VM,
     vm_in_third_byte = const (ia32::registers::eflags::VM >> 16),
     kernel_data = const selector::KERNEL_DATA.0,
     user_data = const selector::USER_DATA.0,
     current = const at::CURRENT,
-    reload_segments = const at::RELOAD_SEGMENTS,
-    handoff = const at::HANDOFF,
     preemption_due = const at::PREEMPTION_DUE,
-    space_changed = const at::SPACE_CHANGED,
     loaded_directory = const at::LOADED_DIRECTORY,
     loaded_window_base = const at::LOADED_WINDOW_BASE,
     loaded_window_size = const at::LOADED_WINDOW_SIZE,
@@ -661,13 +680,16 @@ id_nearest_fastpath:
     small_space_switches = const at::SMALL_SPACE_SWITCHES,
     highest_ready = const at::HIGHEST_READY,
     entries = const at::ENTRIES,
-    ipcs = const at::IPCS,
+    fast_ipcs = const at::FAST_IPCS,
     space_switches = const at::SPACE_SWITCHES,
     tcbs = const at::TCBS,
     index = const at::INDEX,
     tasks = const at::TASKS,
     tcb_shift = const at::TCB_SHIFT,
     task_chief = const at::TASK_CHIEF,
+    task_shift = const at::TASK_SHIFT,
+    task_chief_mask = const at::TASK_CHIEF_MASK,
+    task_small_mask = const at::TASK_SMALL_MASK,
     task_small = const at::TASK_SMALL,
     task_directory = const at::TASK_DIRECTORY,
     tcb_id = const at::TCB_ID,

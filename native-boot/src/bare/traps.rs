@@ -139,9 +139,9 @@ trap_stub_\vector:
     .global trap_common
 trap_common:
     pushad
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
+    mov eax, 0x10
+    mov ds, eax
+    mov es, eax
     cld
     push esp
     call native_trap
@@ -164,11 +164,11 @@ resume_user_stub:
     push dword ptr [esi + 20]
     push dword ptr [esi + 24]
     push dword ptr [esi + 28]
-    mov ax, 0x23
-    mov ds, ax
-    mov es, ax
-    mov fs, ax
-    mov gs, ax
+    mov eax, 0x23
+    mov ds, eax
+    mov es, eax
+    mov fs, eax
+    mov gs, eax
     popad
     iretd
 

@@ -441,7 +441,7 @@ fn print_summary(system: &System) {
         machine.microseconds(),
         machine.instructions,
         system.kernel_entries(),
-        statistics.ipcs,
+        statistics.ipcs(),
         statistics.page_faults,
         statistics.space_switches,
         statistics.small_space_switches,
