@@ -123,31 +123,33 @@ impl Kernel {
                 return Err(AuditError::Scheduler { thread: tcb.id.raw() });
             }
         }
-        // What the fast paths rely on without asking (`fastpath.rs`,
-        // `fault_fastpath.rs` and the assembly in `native-boot`): while a
-        // thread runs, it is ready (so an IPC to itself finds no waiting
-        // receiver), and no segment reload, handoff or change of space is
-        // left for an exit (every exit to a user thread takes them, and
-        // nothing sets them between entries). A preemption may be: a
-        // handoff leaves `preemption_due` as it was (`choose_next`), so
-        // `fast_id_nearest` still asks.
-        if self.stop.is_none() && self.current != NONE {
-            let rule = if self.threads.tcb(self.current).state != State::Ready {
-                Some("the running thread is not ready")
-            } else if self.reload_segments {
-                Some("a segment reload is pending while a thread runs")
-            } else if self.handoff != NONE {
-                Some("a handoff is pending while a thread runs")
-            } else if self.space_changed {
-                Some("a change of space is pending while a thread runs")
-            } else {
-                None
-            };
-            if let Some(rule) = rule {
-                return Err(AuditError::Queue { thread: self.threads.tcb(self.current).id.raw(), rule });
-            }
-        }
         Ok(queued)
+    }
+
+    /// What the fast paths rely on without asking (`fastpath.rs`,
+    /// `fault_fastpath.rs` and the assembly in `native-boot`): while a
+    /// thread runs, it is ready (so an IPC to itself finds no waiting
+    /// receiver), and no segment reload, handoff or change of space is
+    /// left for an exit (every exit to a user thread takes them, and
+    /// nothing sets them between entries). A preemption may be: a
+    /// handoff leaves `preemption_due` as it was (`choose_next`), so
+    /// `fast_id_nearest` still asks.
+    fn audit_between_entries(&self) -> Result<(), AuditError> {
+        if self.stop.is_some() || self.current == NONE {
+            return Ok(());
+        }
+        let rule = if self.threads.tcb(self.current).state != State::Ready {
+            "the running thread is not ready"
+        } else if self.reload_segments {
+            "a segment reload is pending while a thread runs"
+        } else if self.handoff != NONE {
+            "a handoff is pending while a thread runs"
+        } else if self.space_changed {
+            "a change of space is pending while a thread runs"
+        } else {
+            return Ok(());
+        };
+        Err(AuditError::Queue { thread: self.threads.tcb(self.current).id.raw(), rule })
     }
 
     /// Every sender queue is a consistent list of threads in use, no thread
@@ -334,6 +336,7 @@ impl Kernel {
         self.audit_transfers()?;
         self.audit_ports(hardware)?;
         self.audit_small_spaces()?;
+        self.audit_between_entries()?;
         let mut summary = AuditSummary::default();
         for (index, node) in self.mapping.nodes() {
             summary.nodes += 1;
@@ -427,6 +430,7 @@ mod tests {
     use super::AuditError;
     use crate::Kernel;
     use crate::layout::SegmentWindow;
+    use crate::thread::State;
     use std::boxed::Box;
 
     /// The rules the IPC fast path's assembly relies on for small spaces
@@ -448,6 +452,42 @@ mod tests {
             kernel.threads.tasks[5].small = 0;
             kernel.loaded_window = SegmentWindow { base: 0x1000, size: 4 << 20 };
             assert!(matches!(kernel.audit_small_spaces(), Err(AuditError::SmallSpaces { task: 0, .. })));
+        };
+        std::thread::Builder::new().stack_size(64 << 20).spawn(run).unwrap().join().unwrap();
+    }
+
+    /// What the fast paths take for granted between entries fails the
+    /// audit when broken: a running thread that is not ready, or work left
+    /// for an exit.
+    #[test]
+    fn work_left_for_an_exit_is_audited() {
+        let run = || {
+            let mut kernel = Box::new(Kernel::new());
+            let id = ia32::abi::ThreadId(0x0405_0001);
+            let index = kernel.threads.allocate(id).unwrap();
+            kernel.threads.tcb_mut(index).state = State::Ready;
+            kernel.current = index;
+            assert_eq!(kernel.audit_between_entries(), Ok(()));
+            kernel.threads.tcb_mut(index).state = State::Receiving;
+            let broken = kernel.audit_between_entries();
+            assert!(matches!(broken, Err(AuditError::Queue { thread: 0x0405_0001, .. })), "{broken:?}");
+            kernel.threads.tcb_mut(index).state = State::Ready;
+            for leave in [
+                |kernel: &mut Kernel| kernel.reload_segments = true,
+                |kernel: &mut Kernel| kernel.handoff = 0,
+                |kernel: &mut Kernel| kernel.space_changed = true,
+            ] {
+                let mut left = kernel.clone();
+                leave(&mut left);
+                assert!(left.audit_between_entries().is_err(), "{:?}", left.audit_between_entries());
+            }
+            // A preemption may be left due (a handoff does), and nothing is
+            // asked while no thread runs.
+            kernel.preemption_due = true;
+            assert_eq!(kernel.audit_between_entries(), Ok(()));
+            kernel.reload_segments = true;
+            kernel.current = crate::thread::NONE;
+            assert_eq!(kernel.audit_between_entries(), Ok(()));
         };
         std::thread::Builder::new().stack_size(64 << 20).spawn(run).unwrap().join().unwrap();
     }

@@ -76,7 +76,9 @@ pub mod assembly {
     pub const INDEX: usize = offset_of!(Kernel, threads) + offset_of!(Threads, index);
     pub const TASKS: usize = offset_of!(Kernel, threads) + offset_of!(Threads, tasks);
     /// log2 of the TCB size.
-    pub const TCB_SHIFT: u32 = crate::thread::TCB_SIZE.trailing_zeros();
+    pub const TCB_SHIFT: u32 = crate::thread::TCB_SHIFT;
+    /// An entry of the index table that names no TCB (TCB offsets, u32).
+    pub const NO_TCB: u32 = crate::thread::NO_TCB;
     pub const TASK_SIZE: usize = core::mem::size_of::<Task>();
     /// log2 of the task record's size.
     pub const TASK_SHIFT: u32 = TASK_SIZE.trailing_zeros();

@@ -271,12 +271,25 @@ impl Task {
     };
 }
 
+/// log2 of [`TCB_SIZE`].
+pub const TCB_SHIFT: u32 = TCB_SIZE.trailing_zeros();
+const _: () = assert!(TCB_SIZE == 1 << TCB_SHIFT);
+/// An entry of the (task, lthread) table that names no TCB.
+pub const NO_TCB: u32 = (NONE as u32) << TCB_SHIFT;
+
+/// The TCB index of an entry of the (task, lthread) table.
+fn tcb_index(offset: u32) -> Option<u16> {
+    (offset != NO_TCB).then_some((offset >> TCB_SHIFT) as u16)
+}
+
 /// The thread and task tables.
 #[derive(Clone, Debug)]
 pub struct Threads {
     pub tcbs: [Tcb; MAX_THREADS],
-    /// (task, lthread) → TCB index, NONE if none.
-    pub index: [[u16; LTHREADS_PER_TASK]; TASK_COUNT],
+    /// (task, lthread) → the TCB's offset in `tcbs` (its index × TCB_SIZE),
+    /// [`NO_TCB`] if none: offsets, not indices, so that the assembly fast
+    /// paths use an entry as it is (`kernel::fastpath`).
+    pub(crate) index: [[u32; LTHREADS_PER_TASK]; TASK_COUNT],
     pub tasks: [Task; TASK_COUNT],
 }
 
@@ -284,7 +297,7 @@ impl Threads {
     pub const fn new() -> Self {
         Self {
             tcbs: [Tcb::EMPTY; MAX_THREADS],
-            index: [[NONE; LTHREADS_PER_TASK]; TASK_COUNT],
+            index: [[NO_TCB; LTHREADS_PER_TASK]; TASK_COUNT],
             tasks: [Task::EMPTY; TASK_COUNT],
         }
     }
@@ -294,21 +307,20 @@ impl Threads {
         if id.is_nil() || id.is_invalid() || id.interrupt_number().is_some() || id.task() == 0 {
             return None;
         }
-        let index = self.index[id.task() as usize][id.lthread() as usize];
-        (index != NONE && self.tcbs[index as usize].id == id).then_some(index)
+        let index = tcb_index(self.index[id.task() as usize][id.lthread() as usize])?;
+        (self.tcbs[index as usize].id == id).then_some(index)
     }
 
     /// The TCB of (task, lthread), whatever its version.
     pub fn slot(&self, task: u8, lthread: u8) -> Option<u16> {
-        let index = *self.index.get(task as usize)?.get(lthread as usize)?;
-        (index != NONE).then_some(index)
+        tcb_index(*self.index.get(task as usize)?.get(lthread as usize)?)
     }
 
     /// A free TCB for (task, lthread).
     pub fn allocate(&mut self, id: ThreadId) -> Option<u16> {
         let free = self.tcbs.iter().position(|tcb| !tcb.in_use())? as u16;
         self.tcbs[free as usize] = Tcb { id, state: State::Inactive, ..Tcb::EMPTY };
-        self.index[id.task() as usize][id.lthread() as usize] = free;
+        self.index[id.task() as usize][id.lthread() as usize] = u32::from(free) << TCB_SHIFT;
         self.tasks[id.task() as usize].threads += 1;
         Some(free)
     }
@@ -316,7 +328,7 @@ impl Threads {
     /// Release a TCB (the caller has taken it out of every queue).
     pub fn release(&mut self, index: u16) {
         let id = self.tcbs[index as usize].id;
-        self.index[id.task() as usize][id.lthread() as usize] = NONE;
+        self.index[id.task() as usize][id.lthread() as usize] = NO_TCB;
         let task = &mut self.tasks[id.task() as usize];
         task.threads = task.threads.saturating_sub(1);
         self.tcbs[index as usize] = Tcb::EMPTY;

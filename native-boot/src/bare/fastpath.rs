@@ -275,8 +275,8 @@ core::arch::global_asm!(
     .macro receiver_waits slow
     # EDI = the destination's task × 32: its record's offset in the task
     # table (not 0: nil or an interrupt); EBP the caller's; ECX the
-    # offset of the destination's entry in the index table (u16 entries:
-    # (task, lthread) × 2). A task record is 32 bytes: shifts and masks of
+    # offset of the destination's entry in the index table (u32 entries:
+    # (task, lthread) × 4). A task record is 32 bytes: shifts and masks of
     # the id find it, no multiply and no index register (which costs a
     # clock more in an address on the 486). The invalid id, all ones,
     # fails below: no thread has it — its chief field would name task 255
@@ -287,7 +287,7 @@ core::arch::global_asm!(
     shr ebp, 16 - {task_shift}
     mov ecx, esi
     and ebp, 0xFF << {task_shift}
-    shr ecx, 10 - 1
+    shr ecx, 10 - 2
     and edi, 0xFF << {task_shift}
     jz \slow
     # Within a clan: the same chief (which the same task has too: one
@@ -299,7 +299,7 @@ core::arch::global_asm!(
     # that computes it: that is an address-generation interlock on both
     # CPUs.)
     mov ebp, [task_table + ebp]
-    and ecx, 0x3FFF << 1
+    and ecx, 0x3FFF << 2
     xor ebp, [task_table + edi]
     test ebp, {task_chief_mask}
     jnz 4f
@@ -321,17 +321,16 @@ core::arch::global_asm!(
     jne \slow
 14:
     mov ecx, esi
-    shr ecx, 10 - 1
-    and ecx, 0x3FFF << 1
+    shr ecx, 10 - 2
+    and ecx, 0x3FFF << 2
     jmp 1b
     .popsection
-    # ECX = the receiver's TCB: (task, lthread) → index → offset; the id
+    # ECX = the receiver's TCB: the index table holds TCB offsets; the id
     # must match exactly (version and chief). (An id of the caller's own
     # fails the receiving test below: a running thread is ready, which
     # `Kernel::audit` checks.)
-    movzx ecx, word ptr [{kernel} + {index} + ecx]
-    shl ecx, {tcb_shift}
-    cmp ecx, {none} << {tcb_shift}
+    mov ecx, [{kernel} + {index} + ecx]
+    cmp ecx, {no_tcb}
     je \slow
     cmp [ecx + tcb_array + {tcb_id}], esi
     jne \slow
@@ -684,6 +683,7 @@ id_nearest_fastpath:
     space_switches = const at::SPACE_SWITCHES,
     tcbs = const at::TCBS,
     index = const at::INDEX,
+    no_tcb = const at::NO_TCB,
     tasks = const at::TASKS,
     tcb_shift = const at::TCB_SHIFT,
     task_chief = const at::TASK_CHIEF,
