@@ -8,7 +8,7 @@
 //! ~470 instructions natively — the uniform entry stub, a copy of the whole
 //! register frame into a Rust value, into the TCB, out of the TCB, into the
 //! exit frame, and pushed again for `iret`. Liedtke's L3 did the whole IPC
-//! in ~100 instructions; this path takes ~136, by doing what Rust cannot be
+//! in ~100 instructions; this path takes ~130, by doing what Rust cannot be
 //! told to do: the message words (EDX, EBX, EDI) never leave their
 //! registers, the caller's registers are stored once into its TCB, the
 //! receiver's few (ECX, EBP, EIP, EFLAGS, ESP) are loaded from its TCB into
@@ -18,7 +18,9 @@
 //! (they pair with their jump) rather than memory compares with a
 //! constant, no load that is not aligned (3 clocks more on both), and,
 //! where the order allows, no address register used right after it is
-//! written (an interlock on both).
+//! written (an interlock on both). The kernel's data is laid out for it:
+//! task records of 32 bytes and an index table of TCB offsets, both found
+//! from a thread id by shifts and masks (`kernel::fastpath::assembly`).
 //!
 //! It is a line of guards, each falling back to the general entry (the stub's
 //! `push 0; push 0x30; jmp trap_common`) with the user's registers as they
