@@ -71,6 +71,11 @@ async function followLesson(page, name) {
     }
     const look = await panel.locator("[data-test=lesson-look]").getAttribute("data-look").catch(() => null);
     if (look) await assertLook(page, look, where);
+    if (look === "costs") {
+      // The step's latest message is chosen: its own parts beside the average.
+      const which = await page.locator("[data-test=breakdown-which]").innerText();
+      assert.match(which, /^Selected: the (message|map) from \w+ to \w+ at cycle \d+/, `${where}: ${which}`);
+    }
     await screenshot(page, `lessons/${name}-${step}`);
   }
   return total;

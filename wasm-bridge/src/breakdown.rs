@@ -145,6 +145,18 @@ impl Session {
         })
     }
 
+    /// The newest message delivered so far (an `ipc` event: an arrow of the
+    /// timeline) whose kernel entry's cost is kept: the one a lesson step
+    /// that looks at the costs is about, chosen for it.
+    pub fn latest_message(&self) -> Option<u64> {
+        self.history
+            .iter()
+            .rev()
+            .filter(|event| event.kind == "ipc")
+            .map(|event| event.index)
+            .find(|&index| sim::entry_costs::record_in(&self.entry_costs, index).is_some())
+    }
+
     /// The kernel entry that logged event `sequence` (a message on the
     /// timeline), if it has happened and its cost is still kept.
     pub fn ipc_breakdown_of(&self, sequence: u64) -> Option<IpcBreakdownView> {

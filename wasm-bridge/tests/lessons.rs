@@ -170,3 +170,31 @@ fn a_step_that_names_its_machine_says_which_cpu_it_runs_on() {
     assert_eq!(seen.first(), Some(&CpuChoice::I486));
     assert!(seen.contains(&CpuChoice::Pentium), "a step runs on the Pentium: {seen:?}");
 }
+
+/// Lesson 8 compares one IPC between spaces with the paper's 250 cycles: at
+/// that step the latest message, which the explorer chooses when the step
+/// opens the Costs view, is ping's to pong, and its own cost is the paper's
+/// order — not the average of every IPC so far, which the maps of 64 page
+/// faults make many times larger.
+#[test]
+fn the_message_a_costs_step_is_about_is_the_latest_and_costs_what_one_ipc_does() {
+    for cpu in [CpuChoice::I486, CpuChoice::Pentium] {
+        let mut session = session();
+        session.open_lesson(LessonSource::Builtin("numbers".into()), Some(cpu)).unwrap();
+        loop {
+            session.lesson_next();
+            let lesson = session.lesson().unwrap();
+            let step = lesson.current.clone().unwrap();
+            if lesson.went && step.title == "A message to another space" {
+                break;
+            }
+            assert!(step.index as usize + 1 < lesson.step_titles.len(), "{cpu:?}: the step is not in the lesson");
+        }
+        let message = session.latest_message().unwrap();
+        let breakdown = session.ipc_breakdown_of(message).unwrap();
+        assert!(breakdown.title.starts_with("the message from ping to pong"), "{cpu:?}: {}", breakdown.title);
+        let average = session.ipc_breakdown_average().unwrap();
+        assert!(breakdown.total < 400.0, "{cpu:?}: one IPC between spaces: {}", breakdown.total);
+        assert!(average.total > 10.0 * breakdown.total, "{cpu:?}: the average {} with the maps", average.total);
+    }
+}

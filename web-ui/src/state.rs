@@ -317,7 +317,10 @@ impl Explorer {
         self.session.memory(self.memory_space, self.memory_start(), MEMORY_ROWS)
     }
 
-    /// Open the view the lesson's current step names, and remember it to outline.
+    /// Open the view the lesson's current step names, and remember it to
+    /// outline. The Costs view opens with the step's latest message chosen,
+    /// so that its own parts stand beside the average of every IPC so far
+    /// (which a program's maps can make many times larger).
     fn follow_look(&mut self) {
         let look = self.session.lesson().and_then(|lesson| lesson.current.and_then(|step| step.look));
         self.look = look;
@@ -325,7 +328,12 @@ impl Explorer {
             Some("spaces") => self.machine_tab = MachineTab::Spaces,
             Some("tlb") => self.machine_tab = MachineTab::Tlb,
             Some("cpu") => self.machine_tab = MachineTab::Cpu,
-            Some("costs") => self.machine_tab = MachineTab::Costs,
+            Some("costs") => {
+                self.machine_tab = MachineTab::Costs;
+                if let Some(message) = self.session.latest_message() {
+                    self.selected_message = Some((self.session.generation(), message));
+                }
+            }
             Some("code") => self.code_tab = CodeTab::Code,
             Some("editor") => self.code_tab = CodeTab::Editor,
             Some("console") => self.code_tab = CodeTab::Console,
