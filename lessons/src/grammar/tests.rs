@@ -91,6 +91,15 @@ fn check_sentences() {
         })
     );
     assert_eq!(Counter::KernelInstructions.name(), "kernel instructions");
+    // Two names of one count: a finding says it as its check did.
+    assert_eq!(
+        parse_check("cr3 loads in this step = 1", 1).map(|check| match check {
+            Check::Count { counter, .. } => counter.name(),
+            _ => "not a count",
+        }),
+        Ok("cr3 loads")
+    );
+    assert_eq!(Counter::SpaceSwitches.name(), "address-space switches");
     assert_eq!(parse_check("eax=0x10", 1).map(|check| matches!(check, Check::Register { .. })), Ok(true));
     assert_eq!(
         parse_check("pong is receiving", 1),

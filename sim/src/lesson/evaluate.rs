@@ -14,10 +14,11 @@ pub struct Baseline {
     values: [u64; COUNTERS.len()],
 }
 
-const COUNTERS: [Counter; 15] = [
+const COUNTERS: [Counter; 16] = [
     Counter::KernelEntries,
     Counter::Messages,
     Counter::SpaceSwitches,
+    Counter::Cr3Loads,
     Counter::SmallSpaceSwitches,
     Counter::ThreadSwitches,
     Counter::TlbMisses,
@@ -54,7 +55,7 @@ pub fn counter_value(system: &System, counter: Counter) -> u64 {
     match counter {
         Counter::KernelEntries => system.kernel_entries(),
         Counter::Messages => counts.messages,
-        Counter::SpaceSwitches => counts.space_switches,
+        Counter::SpaceSwitches | Counter::Cr3Loads => counts.space_switches,
         Counter::SmallSpaceSwitches => counts.small_space_switches,
         Counter::ThreadSwitches => counts.thread_switches,
         Counter::TlbMisses => machine.mmu.tlbs().iter().map(|tlb| tlb.counters.misses).sum(),
