@@ -32,6 +32,21 @@ async function assertLook(page, look, where) {
   }
 }
 
+/** Whether `selector`'s first element is in the lesson panel's sight and
+ * not under its sticky Back/Next bar (a description of where it is if not). */
+async function hiddenInPanel(page, selector) {
+  return page.locator("[data-test=lessons]").evaluate((panel, selector) => {
+    const shown = panel.querySelector(selector);
+    const bar = panel.querySelector(".lesson-controls");
+    if (!shown || !bar) return null;
+    const [item, under, frame] = [shown, bar, panel].map((element) => element.getBoundingClientRect());
+    const line = Math.min(item.bottom, item.top + 24); // its first line
+    return line > under.top + 0.5 || item.top < frame.top - 0.5
+      ? `its first line ${item.top.toFixed(0)}–${line.toFixed(0)}, the bar from ${under.top.toFixed(0)}, the panel from ${frame.top.toFixed(0)}`
+      : null;
+  }, selector);
+}
+
 /** Follow a lesson that is open at its introduction to its end, with keys. */
 async function followLesson(page, name) {
   const panel = page.locator("[data-test=lessons]");
@@ -65,9 +80,13 @@ async function followLesson(page, name) {
       const check = checks.nth(index);
       assert.equal(await check.getAttribute("data-met"), "met", `${where}: ${await check.innerText()}`);
     }
+    if (next.startsWith("Run to:") && await checks.count() > 0) {
+      assert.equal(await hiddenInPanel(page, "[data-test=lesson-check]"), null, `${where}: the first check's result is in sight`);
+    }
     if (predict) {
       await press(page, "v");
       assert.ok(await panel.locator("[data-test=lesson-reveal]").isVisible(), `${where}: v reveals the answer`);
+      assert.equal(await hiddenInPanel(page, "[data-test=lesson-reveal]"), null, `${where}: the answer is in sight`);
     }
     const look = await panel.locator("[data-test=lesson-look]").getAttribute("data-look").catch(() => null);
     if (look) await assertLook(page, look, where);
@@ -108,6 +127,17 @@ test("every built-in lesson is followed to its end with keys, every check met", 
     const page = await openExplorer(browser, `#lesson=${name}`);
     const steps = await followLesson(page, name);
     assert.ok(steps > 0);
+    assert.deepEqual(page.problems, [], name);
+    await page.context().close();
+  }
+});
+
+test("on a laptop's short screen, a step's results and its answer come into sight above the Back/Next bar", async () => {
+  // 640 pixels high: the checks of a step with a question sit under the
+  // bar until the panel scrolls them into sight (found by a student).
+  for (const name of ["ipc", "numbers"]) {
+    const page = await openExplorer(browser, `#lesson=${name}`, { viewport: { width: 1280, height: 640 } });
+    await followLesson(page, `${name}-short`);
     assert.deepEqual(page.problems, [], name);
     await page.context().close();
   }

@@ -29,7 +29,8 @@ fn paper_words(view: &IpcBreakdownView) -> String {
     format!(
         "The CPU's own entry and exit take {hardware:.0} cycles here; the paper counts 107 for them on a 486. \
          The rest, {:.0}, is this kernel's path and what it costs the TLB and the caches: the paper's whole \
-         one-way IPC took 250 cycles on a 486 at 50 MHz, 121 on a Pentium at 166 MHz.",
+         one-way IPC took 250 cycles on a 486 at 50 MHz (between large spaces), 121 on a Pentium at 166 MHz \
+         (compare it with small spaces on: the Pentium's segment switch).",
         view.total - hardware
     )
 }
@@ -38,7 +39,10 @@ fn paper_words(view: &IpcBreakdownView) -> String {
 /// side by side, with a bar for each part's share of the average.
 fn breakdown(average: &IpcBreakdownView, selected: Option<&Option<IpcBreakdownView>>) -> Html {
     let chosen = selected.and_then(Option::as_ref);
-    let cycles = |value: f64| if value.fract() == 0.0 { format!("{value:.0}") } else { format!("{value:.1}") };
+    // One message's cycles are whole; an average has one decimal in every
+    // row, so a column reads alike ("4.0" beside "310.2", never "4" beside it).
+    let whole = |value: f64| format!("{value:.0}");
+    let average_of = |value: f64| format!("{value:.1}");
     let rows = average.parts.iter().map(|part| {
         let own = chosen.and_then(|view| view.parts.iter().find(|other| other.name == part.name));
         let detail = own.map_or(&part.detail, |own| &own.detail);
@@ -47,9 +51,9 @@ fn breakdown(average: &IpcBreakdownView, selected: Option<&Option<IpcBreakdownVi
             <tr data-test="breakdown-part" data-part={part.name}>
                 <th scope="row">{ part.name }</th>
                 if chosen.is_some() {
-                    <td data-test="selected-cycles">{ own.map_or_else(|| "0".to_string(), |own| cycles(own.cycles)) }</td>
+                    <td data-test="selected-cycles">{ own.map_or_else(|| "0".to_string(), |own| whole(own.cycles)) }</td>
                 }
-                <td data-test="average-cycles">{ cycles(part.cycles) }</td>
+                <td data-test="average-cycles">{ average_of(part.cycles) }</td>
                 <td class="share" aria-label={format!("{share:.0}% of the average")}>
                     <span class="share-bar" style={format!("width: {share:.1}%")}></span>
                 </td>
@@ -66,8 +70,8 @@ fn breakdown(average: &IpcBreakdownView, selected: Option<&Option<IpcBreakdownVi
         html! {
             <tr data-test="breakdown-part" data-part={part.name}>
                 <th scope="row">{ part.name }</th>
-                <td data-test="selected-cycles">{ cycles(part.cycles) }</td>
-                <td data-test="average-cycles">{ "0" }</td>
+                <td data-test="selected-cycles">{ whole(part.cycles) }</td>
+                <td data-test="average-cycles">{ "0.0" }</td>
                 <td class="share"></td>
                 <td class="detail">{ &part.detail }</td>
             </tr>
@@ -95,8 +99,8 @@ fn breakdown(average: &IpcBreakdownView, selected: Option<&Option<IpcBreakdownVi
                     { for extra }
                     <tr class="total" data-test="breakdown-total">
                         <th scope="row">{ "the whole IPC" }</th>
-                        if let Some(view) = chosen { <td data-test="selected-cycles">{ cycles(view.total) }</td> }
-                        <td data-test="average-cycles">{ cycles(average.total) }</td>
+                        if let Some(view) = chosen { <td data-test="selected-cycles">{ whole(view.total) }</td> }
+                        <td data-test="average-cycles">{ average_of(average.total) }</td>
                         <td class="share"></td>
                         <td class="detail">{ "from the CPU's entry into the kernel to its iret back" }</td>
                     </tr>
@@ -158,7 +162,7 @@ pub fn CostsPanel(props: &CostsPanelProps) -> Html {
             <table class="costs-table">
                 <tbody>
                     <tr><th scope="row">{ "L4 one-way 8-byte IPC, 486 at 50 MHz" }</th><td>{ "250 cycles = 5 µs" }</td></tr>
-                    <tr><th scope="row">{ "original L4 one-way IPC, Pentium at 166 MHz" }</th><td>{ "121 cycles" }</td></tr>
+                    <tr><th scope="row">{ "original L4 one-way IPC, Pentium at 166 MHz (compare with small spaces on)" }</th><td>{ "121 cycles" }</td></tr>
                     <tr><th scope="row">{ "kernel entry + exit lower bound, 486" }</th><td>{ "107 cycles" }</td></tr>
                 </tbody>
             </table>

@@ -66,8 +66,50 @@ fn errors_html(errors: &[LessonErrorView]) -> Html {
     }
 }
 
+/// What a step just showed, to be brought into sight: the answer once
+/// revealed, else the checks once the step's go has run.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Shown {
+    Checks,
+    Answer,
+}
+
+/// Scroll `target` into the lesson panel's sight. The panel's
+/// `scroll-padding-bottom` (style.css) keeps it clear of the Back/Next bar,
+/// which stays at the panel's bottom over whatever is behind it.
+fn bring_into_sight(target: &NodeRef) {
+    if let Some(element) = target.cast::<web_sys::Element>() {
+        let options = web_sys::ScrollIntoViewOptions::new();
+        options.set_block(web_sys::ScrollLogicalPosition::Nearest);
+        element.scroll_into_view_with_scroll_into_view_options(&options);
+    }
+}
+
 #[component]
 pub fn LessonsPanel(props: &LessonsPanelProps) -> Html {
+    // A check's result, or the answer, appears below the step's text: bring
+    // it into sight when it appears (a student pressed n or v and looks for it).
+    let checks_ref = use_node_ref();
+    let answer_ref = use_node_ref();
+    {
+        let (checks_ref, answer_ref) = (checks_ref.clone(), answer_ref.clone());
+        let shown = props.lesson.as_ref().and_then(|lesson| {
+            let step = lesson.current.as_ref()?;
+            let what = if step.revealed {
+                Shown::Answer
+            } else if lesson.went && !step.checks.is_empty() {
+                Shown::Checks
+            } else {
+                return None;
+            };
+            Some((lesson.key.clone(), step.index, what))
+        });
+        use_effect_with(shown, move |shown| match shown {
+            Some((_, _, Shown::Answer)) => bring_into_sight(&answer_ref),
+            Some((_, _, Shown::Checks)) => bring_into_sight(&checks_ref),
+            None => {}
+        });
+    }
     let action = |action: Action| {
         let on_action = props.on_action.clone();
         Callback::from(move |_: MouseEvent| on_action.emit(action.clone()))
@@ -151,7 +193,7 @@ pub fn LessonsPanel(props: &LessonsPanelProps) -> Html {
                             <p class="label">{ "Predict" }</p>
                             { Html::from_html_unchecked(AttrValue::from(predict.clone())) }
                             if step.revealed {
-                                <div class="reveal" data-test="lesson-reveal">
+                                <div class="reveal" data-test="lesson-reveal" ref={answer_ref.clone()}>
                                     <p class="label">{ "Answer" }</p>
                                     { Html::from_html_unchecked(AttrValue::from(step.reveal_html.clone().unwrap_or_default())) }
                                 </div>
@@ -165,7 +207,7 @@ pub fn LessonsPanel(props: &LessonsPanelProps) -> Html {
                         <p class="look" data-test="lesson-look" data-look={look}>{ "Look at " }<strong>{ look_name(look) }</strong></p>
                     }
                     if !step.checks.is_empty() {
-                        <ul class="checks" data-test="lesson-checks" aria-label="Checks">
+                        <ul class="checks" data-test="lesson-checks" aria-label="Checks" ref={checks_ref.clone()}>
                             { for step.checks.iter().map(|check| {
                                 let (mark, state, words) = match check.met {
                                     Some(true) => ("✔", "met", "met"),
