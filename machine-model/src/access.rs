@@ -5,7 +5,7 @@ use crate::cpu::segment;
 use crate::events::MachineEvent;
 use crate::fault::Fault;
 use crate::machine::Machine;
-use crate::mmu::AccessKind;
+use crate::mmu::{AccessKind, PageFault, Probe, Translation};
 use ia32::registers::{cr0, eflags};
 
 impl Machine {
@@ -19,16 +19,32 @@ impl Machine {
             return Ok(linear);
         }
         match self.mmu.translate_hit(control, linear, kind, user, &mut self.events) {
-            Some(physical) => Ok(physical),
-            None => self.translate_slowly(linear, kind, user),
+            Probe::Hit(physical) => Ok(physical),
+            Probe::Absent => self.translate_missed(linear, kind, user),
+            Probe::Other => self.translate_slowly(linear, kind, user),
         }
     }
 
-    /// `translate` for a TLB miss, a first write through a clean entry, or a fault.
+    /// `translate` for a page no TLB holds: the walk and the fill.
+    #[inline(never)]
+    fn translate_missed(&mut self, linear: u32, kind: AccessKind, user: bool) -> Result<u32, Fault> {
+        let control = self.control();
+        let outcome = self.mmu.translate_missed(&mut self.memory, control, linear, kind, user, &mut self.events);
+        self.after_translation(outcome)
+    }
+
+    /// `translate` for a first write through a clean entry, or a fault.
     #[inline(never)]
     fn translate_slowly(&mut self, linear: u32, kind: AccessKind, user: bool) -> Result<u32, Fault> {
         let control = self.control();
-        match self.mmu.translate_slowly(&mut self.memory, control, linear, kind, user, &mut self.events) {
+        let outcome = self.mmu.translate_slowly(&mut self.memory, control, linear, kind, user, &mut self.events);
+        self.after_translation(outcome)
+    }
+
+    /// A walk's penalty, or a page fault's CR2 and exception.
+    #[inline(always)]
+    fn after_translation(&mut self, outcome: Result<Translation, PageFault>) -> Result<u32, Fault> {
+        match outcome {
             Ok(translation) => {
                 if translation.walked {
                     self.penalty += self.costs.tlb_miss;

@@ -96,8 +96,9 @@ impl Mmu {
 
     /// The common case, inlined where memory is accessed: a TLB hit whose
     /// rights allow the access (and, for a write, whose entry is dirty).
-    /// Changes the TLB exactly as `translate_slowly` would for it; for
-    /// anything else it changes nothing and answers `None`.
+    /// Changes the TLB exactly as `translate_slowly` would for it. For a
+    /// page no TLB holds it changes nothing and answers `Absent` (then
+    /// [`Mmu::translate_missed`]); for anything else, nothing and `Other`.
     #[inline(always)]
     pub(crate) fn translate_hit(
         &mut self,
@@ -106,10 +107,10 @@ impl Mmu {
         kind: AccessKind,
         user: bool,
         events: &mut EventSink,
-    ) -> Option<u32> {
+    ) -> Probe {
         let is_code = kind == AccessKind::Execute || self.data.is_none();
         // A data access looks in the 4 MB TLB first (a miss there is not
-        // counted unless the 4 KB TLB misses too, which goes the slow way).
+        // counted unless the 4 KB TLB misses too).
         if !is_code
             && let Some(large) = self.large.as_mut()
             && large.holds_any()
@@ -118,8 +119,30 @@ impl Mmu {
             return use_hit(large, set, way, 22, control, linear, kind, user, events);
         }
         let tlb = if is_code { &mut self.code } else { self.data.as_mut().unwrap_or(&mut self.code) };
-        let (set, way) = tlb.find(linear >> 12)?;
+        let Some((set, way)) = tlb.find(linear >> 12) else { return Probe::Absent };
         use_hit(tlb, set, way, 12, control, linear, kind, user, events)
+    }
+
+    /// A miss that [`Mmu::translate_hit`] found (no TLB holds the page):
+    /// counted, walked and filled as `translate_slowly` would after its own
+    /// search, without searching again.
+    #[inline(never)]
+    pub(crate) fn translate_missed(
+        &mut self,
+        memory: &mut PhysicalMemory,
+        control: ControlRegisters,
+        linear: u32,
+        kind: AccessKind,
+        user: bool,
+        events: &mut EventSink,
+    ) -> Result<Translation, PageFault> {
+        let is_code = kind == AccessKind::Execute || self.data.is_none();
+        let tlb = if is_code { &mut self.code } else { self.data.as_mut().unwrap_or(&mut self.code) };
+        // What the failed lookups of `translate_slowly` count: the 4 KB
+        // TLB's miss (the 4 MB TLB's is taken back there).
+        tlb.counters.misses += 1;
+        let tlb_kind = tlb.kind();
+        self.after_miss(memory, control, linear, kind, user, is_code, tlb_kind, events)
     }
 
     /// Everything but the common hit: searched again from the start, with
@@ -163,7 +186,7 @@ impl Mmu {
 
     /// A miss in the TLB the access uses: walk the tables and fill it.
     #[allow(clippy::too_many_arguments)]
-    #[inline(never)]
+    #[inline(always)]
     fn after_miss(
         &mut self,
         memory: &mut PhysicalMemory,
@@ -370,6 +393,18 @@ impl Mmu {
     }
 }
 
+/// What the inlined look at the TLBs found.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Probe {
+    /// A hit that serves the access: its physical address (the TLB changed as for a hit).
+    Hit(u32),
+    /// No TLB holds the page: a miss (nothing changed yet).
+    Absent,
+    /// A hit that does not serve the access as it is (rights, or a first
+    /// write through a clean entry): the slow way (nothing changed yet).
+    Other,
+}
+
 /// The control-register bits translation depends on.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub struct ControlRegisters {
@@ -411,15 +446,15 @@ fn use_hit(
     kind: AccessKind,
     user: bool,
     events: &mut EventSink,
-) -> Option<u32> {
+) -> Probe {
     let entry = tlb.entry(set, way);
     if !hit_allows(control, entry, linear, kind, user) {
-        return None;
+        return Probe::Other;
     }
     tlb.repeat_hit(set, way);
     let tlb_kind = tlb.kind();
     events.emit(|| MachineEvent::TlbHit { tlb: tlb_kind, set, way, linear });
-    Some((entry.frame << shift) | (linear & ((1 << shift) - 1)))
+    Probe::Hit((entry.frame << shift) | (linear & ((1 << shift) - 1)))
 }
 
 /// U/S and R/W rules: a user access needs U; a user write needs W; a
