@@ -296,6 +296,12 @@ test("a source line highlights its instructions, and an instruction opens its li
 
 test("the Costs view breaks one IPC into its parts: the message chosen on the timeline and the average", async () => {
   const page = await openExplorer(browser, "#scenario=ping-pong&cpu=486&at=300000");
+  // Zoomed out over hundreds of messages, the lanes stay readable: one arrow
+  // every few pixels is drawn (every one painted them solid), and a note says so.
+  const drawn = Number(await page.locator("[data-test=timeline-canvas]").getAttribute("data-arrows-drawn"));
+  const canvasWidth = await page.locator("[data-test=timeline-canvas]").evaluate((canvas) => canvas.getBoundingClientRect().width);
+  assert.ok(drawn > 10 && drawn <= canvasWidth / 6 + 1, `${drawn} arrows drawn across ${canvasWidth} px`);
+  assert.match(await page.locator("[data-test=timeline-thinned], [data-test=timeline-more]").innerText(), /messages (here|in this window)/);
   await press(page, "4");
   const which = page.locator("[data-test=breakdown-which]");
   await which.waitFor();

@@ -15,7 +15,7 @@
 //! tests).
 
 use super::timeline_canvas::paint;
-use super::timeline_drawing::{Hit, LABEL_WIDTH, MOST_ARROWS, PLOT_WIDTH, Plot, WIDTH};
+use super::timeline_drawing::{ARROW_SPACING, Hit, LABEL_WIDTH, MOST_ARROWS, PLOT_WIDTH, Plot, WIDTH};
 use super::{clicked_event, escape};
 use crate::state::Action;
 use wasm_bridge::TimelineView;
@@ -103,6 +103,7 @@ pub fn TimelinePanel(props: &TimelinePanelProps) -> Html {
     let selected = use_state(|| None::<u64>);
     let readout = use_state(|| None::<String>);
     let plot = Plot::new(view, from, to, props.now);
+    let drawn_arrows = plot.drawn_arrows().len();
     let height = plot.height();
 
     {
@@ -389,6 +390,8 @@ pub fn TimelinePanel(props: &TimelinePanelProps) -> Html {
             </div>
             if view.arrows.len() > MOST_ARROWS {
                 <p class="note" data-test="timeline-more">{ format!("{} messages in this window; the latest {} are drawn — zoom in to see the rest", view.arrows.len(), MOST_ARROWS) }</p>
+            } else if drawn_arrows < view.arrows.len() {
+                <p class="note" data-test="timeline-thinned">{ format!("{} messages here: one arrow drawn per {ARROW_SPACING} px — zoom in (+) to see each", view.arrows.len()) }</p>
             }
             <p class="readout" data-test="timeline-readout" aria-live="polite">
                 { (*readout).clone().unwrap_or_else(|| "Point at a bar or an arrow to read it; click an arrow (or focus the drawing, choose with ← →, press Enter) to go there.".into()) }
@@ -407,7 +410,7 @@ pub fn TimelinePanel(props: &TimelinePanelProps) -> Html {
                         </defs>
                         { for lanes }
                     </svg>
-                    <canvas ref={canvas} class="plot" data-test="timeline-canvas" tabindex="0" role="img" aria-label={description}
+                    <canvas ref={canvas} class="plot" data-test="timeline-canvas" data-arrows-drawn={drawn_arrows.to_string()} tabindex="0" role="img" aria-label={description}
                         style={format!("left:{LABEL_WIDTH}px;width:{PLOT_WIDTH}px;height:{height}px")}
                         onmousemove={on_move} onmouseleave={on_leave} onclick={on_click} onkeydown={on_key}
                         onmousedown={on_down} onmouseup={on_up} />

@@ -203,9 +203,11 @@ fn draw(context: &CanvasRenderingContext2d, plot: &Plot, selected: Option<usize>
     // heads (a path per arrow cost a dozen calls into the browser each).
     let (first, arrows) = plot.shown_arrows();
     let chosen = selected.and_then(|index| index.checked_sub(first)).and_then(|offset| arrows.get(offset));
+    let drawn = plot.drawn_arrows();
     for (kind, colour, width, pattern) in ARROW_STYLES {
-        let placed: Vec<(f64, f64, f64)> = arrows
+        let placed: Vec<(f64, f64, f64)> = drawn
             .iter()
+            .map(|(_, arrow)| *arrow)
             .filter(|arrow| arrow_style(arrow.kind).0 == kind)
             .filter_map(|arrow| plot.arrow(arrow))
             .collect();

@@ -22,6 +22,9 @@ pub const LANE_HEIGHT: f64 = 20.0;
 pub const TOP: f64 = 18.0;
 /// Arrows drawn at most; more are summarised (zoom in to see them).
 pub const MOST_ARROWS: usize = 400;
+/// The least room between two arrows drawn over the same lanes (a head is
+/// 7 px wide): closer messages would paint the lanes between them solid.
+pub const ARROW_SPACING: f64 = 6.0;
 /// The states a bar can show, in the legend's order, and how each is drawn.
 pub const STATES: [&str; 7] = ["running", "ready", "sending", "receiving", "waiting", "inactive", "dead"];
 
@@ -88,6 +91,33 @@ impl<'a> Plot<'a> {
         (first, &self.view.arrows[first..])
     }
 
+    /// The arrows the canvas draws (index in the view's arrows, and the
+    /// arrow): of the shown ones, those in the window, the latest first,
+    /// then each earlier one at least [`ARROW_SPACING`] left of the last
+    /// drawn over the same lanes. A ping-pong has a message every few
+    /// hundred cycles: zoomed out, every one drawn turned its lanes into a
+    /// solid block. The SVG export keeps every shown arrow.
+    pub fn drawn_arrows(&self) -> Vec<(usize, &'a ArrowView)> {
+        let (first, arrows) = self.shown_arrows();
+        let mut leftmost: Vec<((i64, i64), f64)> = Vec::new();
+        let mut drawn = Vec::new();
+        for (offset, arrow) in arrows.iter().enumerate().rev() {
+            if arrow.cycle < self.from || arrow.cycle > self.to {
+                continue;
+            }
+            let Some((x, from_y, to_y)) = self.arrow(arrow) else { continue };
+            let span = (from_y.min(to_y) as i64, from_y.max(to_y) as i64);
+            match leftmost.iter_mut().find(|(other, _)| *other == span) {
+                Some((_, left)) if x > *left - ARROW_SPACING => continue,
+                Some((_, left)) => *left = x,
+                None => leftmost.push((span, x)),
+            }
+            drawn.push((first + offset, arrow));
+        }
+        drawn.reverse();
+        drawn
+    }
+
     /// A bar's left edge, width and top.
     pub fn bar(&self, segment: &SegmentView) -> Option<(f64, f64, f64)> {
         let lane = self.lane(segment.thread)?;
@@ -107,14 +137,13 @@ impl<'a> Plot<'a> {
     /// What is drawn at (x, y): an arrow within a few pixels (the latest
     /// if several), else the bar under the point.
     pub fn hit(&self, x: f64, y: f64) -> Option<Hit> {
-        let (first, arrows) = self.shown_arrows();
         let mut best: Option<(f64, usize)> = None;
-        for (offset, arrow) in arrows.iter().enumerate() {
+        for (index, arrow) in self.drawn_arrows() {
             let Some((arrow_x, from_y, to_y)) = self.arrow(arrow) else { continue };
             let distance = (arrow_x - x).abs();
             let near = distance <= 4.0 && y >= from_y.min(to_y) - 4.0 && y <= from_y.max(to_y) + 4.0;
             if near && best.is_none_or(|(closest, _)| distance <= closest) {
-                best = Some((distance, first + offset));
+                best = Some((distance, index));
             }
         }
         if let Some((_, index)) = best {
@@ -298,6 +327,33 @@ mod tests {
         let words = plot.describe(Hit::Arrow(0)).unwrap();
         assert!(words.starts_with("pagefault from task 4 to task 2 at cycle 500: fault at 0x400000"), "{words}");
         assert_eq!(plot.describe(Hit::Segment(1)).unwrap(), "task 4: sending from cycle 500 to now");
+    }
+
+    #[test]
+    fn crowded_arrows_are_thinned_to_one_per_few_pixels_keeping_the_latest() {
+        let mut view = view();
+        let template = view.arrows[0].clone();
+        // 400 messages (all that are shown) between the same two threads in 400 cycles, both ways.
+        view.arrows = (0..MOST_ARROWS as u64)
+            .map(|index| {
+                let (from, to) =
+                    if index % 2 == 0 { (template.from, template.to) } else { (template.to, template.from) };
+                ArrowView { cycle: index, event: index, from, to, ..template.clone() }
+            })
+            .collect();
+        let plot = Plot::new(&view, 0, 400, 400);
+        let drawn = plot.drawn_arrows();
+        assert_eq!(drawn.last().map(|(index, _)| *index), Some(399), "the latest is drawn");
+        assert!(drawn.len() as f64 <= PLOT_WIDTH / ARROW_SPACING + 1.0, "{} drawn", drawn.len());
+        assert!(drawn.len() > 50, "the traffic still shows: {} drawn", drawn.len());
+        for pair in drawn.windows(2) {
+            let gap = plot.x(pair[1].1.cycle) - plot.x(pair[0].1.cycle);
+            assert!(gap >= ARROW_SPACING, "arrows {gap:.1} px apart");
+        }
+        // Zoomed in on a few, each is drawn; outside the window, none.
+        let plot = Plot::new(&view, 390, 400, 400);
+        assert_eq!(plot.drawn_arrows().len(), 10);
+        assert!(plot.drawn_arrows().iter().all(|(_, arrow)| arrow.cycle >= 390));
     }
 
     #[test]
