@@ -110,7 +110,7 @@ impl Mmu {
     ) -> Probe {
         let is_code = kind == AccessKind::Execute || self.data.is_none();
         // A data access looks in the 4 MB TLB first (a miss there is not
-        // counted unless the 4 KB TLB misses too).
+        // counted: the 4 KB TLB's miss is).
         if !is_code
             && let Some(large) = self.large.as_mut()
             && large.holds_any()

@@ -3,7 +3,9 @@
 //!
 //! The traces file holds `sample PATH [CALLS BYTES CLEARED CONSOLE]` lines
 //! (the entry's work, as `kernel::cost::Work`), each followed by the
-//! instructions of one kernel entry (`EIP BYTES REPEAT`, hex). Output, per
+//! instructions of one kernel entry (`EIP BYTES REPEAT`, hex). Each entry is
+//! priced hot (`pricing::price_hot`: the Pentium's branch target buffer
+//! knows the path's branches, as when it runs again and again). Output, per
 //! path: `PATH SAMPLES BASE-INSTRUCTIONS BASE-CYCLES [UNIT INSTRUCTIONS
 //! CYCLES]…` — a base plus a cost per unit of work, fitted by least squares
 //! over the samples (units that do not vary are left out; a unit whose

@@ -66,14 +66,6 @@ fn errors_html(errors: &[LessonErrorView]) -> Html {
     }
 }
 
-/// What a step just showed, to be brought into sight: the answer once
-/// revealed, else the checks once the step's go has run.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Shown {
-    Checks,
-    Answer,
-}
-
 /// Scroll `target` into the lesson panel's sight. The panel's
 /// `scroll-padding-bottom` (style.css) keeps it clear of the Back/Next bar,
 /// which stays at the panel's bottom over whatever is behind it.
@@ -88,26 +80,34 @@ fn bring_into_sight(target: &NodeRef) {
 #[component]
 pub fn LessonsPanel(props: &LessonsPanelProps) -> Html {
     // A check's result, or the answer, appears below the step's text: bring
-    // it into sight when it appears (a student pressed n or v and looks for it).
+    // what just appeared into sight (a student pressed n or v and looks for
+    // it) — the answer when it was revealed, the checks when the go ran,
+    // whichever came last.
     let checks_ref = use_node_ref();
     let answer_ref = use_node_ref();
+    let before = use_mut_ref(|| None::<(String, u32, bool, bool)>);
     {
         let (checks_ref, answer_ref) = (checks_ref.clone(), answer_ref.clone());
-        let shown = props.lesson.as_ref().and_then(|lesson| {
+        let now = props.lesson.as_ref().and_then(|lesson| {
             let step = lesson.current.as_ref()?;
-            let what = if step.revealed {
-                Shown::Answer
-            } else if lesson.went && !step.checks.is_empty() {
-                Shown::Checks
-            } else {
-                return None;
-            };
-            Some((lesson.key.clone(), step.index, what))
+            Some((lesson.key.clone(), step.index, lesson.went && !step.checks.is_empty(), step.revealed))
         });
-        use_effect_with(shown, move |shown| match shown {
-            Some((_, _, Shown::Answer)) => bring_into_sight(&answer_ref),
-            Some((_, _, Shown::Checks)) => bring_into_sight(&checks_ref),
-            None => {}
+        use_effect_with(now, move |now| {
+            let earlier = before.replace(now.clone());
+            let Some((key, index, went, revealed)) = now else { return };
+            let (went_before, revealed_before) = match earlier {
+                Some((earlier_key, earlier_index, went, revealed))
+                    if earlier_key == *key && earlier_index == *index =>
+                {
+                    (went, revealed)
+                }
+                _ => (false, false),
+            };
+            if *revealed && !revealed_before {
+                bring_into_sight(&answer_ref);
+            } else if *went && !went_before {
+                bring_into_sight(&checks_ref);
+            }
         });
     }
     let action = |action: Action| {

@@ -389,7 +389,7 @@ pub fn TimelinePanel(props: &TimelinePanelProps) -> Html {
                 <span class="legend-item kind-map">{ "═ map/grant" }</span>
             </div>
             if view.arrows.len() > MOST_ARROWS {
-                <p class="note" data-test="timeline-more">{ format!("{} messages in this window; the latest {} are drawn — zoom in to see the rest", view.arrows.len(), MOST_ARROWS) }</p>
+                <p class="note" data-test="timeline-more">{ format!("{} messages in this window; of the latest {}, one arrow per {ARROW_SPACING} px is drawn — zoom in to see the rest", view.arrows.len(), MOST_ARROWS) }</p>
             } else if drawn_arrows < view.arrows.len() {
                 <p class="note" data-test="timeline-thinned">{ format!("{} messages here: one arrow drawn per {ARROW_SPACING} px — zoom in (+) to see each", view.arrows.len()) }</p>
             }
