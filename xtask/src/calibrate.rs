@@ -15,6 +15,9 @@
 //! fault (a window switch at `fault_fastpath_window`). Interrupts are traced like any entry
 //! (nothing masks them, unlike gdb's single-step).
 //!
+//! The log begins where the boot ends, at the same instruction every run
+//! (`log_from_boot`), so two calibrations of the same sources are identical.
+//!
 //! The traces are priced with the model's cost tables and fitted (a base
 //! plus a cost per unit of work, per path) by `l4-price` (the `sim` crate);
 //! the results become the model's charge for kernel work
@@ -85,6 +88,8 @@ struct Image {
     fault_fastpath: u32,
     fault_fastpath_window: u32,
     trap_common: u32,
+    /// `calibration_booted`: where the run stops for its log to be turned on.
+    booted: u32,
     /// `calibration_report`: [start, end).
     report: (u32, u32),
     /// The kernel image's range, for QEMU's log filter.
@@ -134,6 +139,7 @@ impl Image {
             fault_fastpath,
             fault_fastpath_window: find("fault_fastpath_window")?.0,
             trap_common: find("trap_common")?.0,
+            booted: find("calibration_booted")?.0,
             report: (report, report + report_size.max(1)),
             low,
             high,
@@ -203,6 +209,10 @@ pub fn trace(cpu: Cpu, programs: &Programs, options: &[&str], limits: Limits) ->
     config.modules = modules::export(programs)?;
     config.options = options.iter().map(|option| option.to_string()).collect();
     config.options.push("calibrate".into());
+    // Stopped at the first instruction until gdb, which turns the log on
+    // where the boot ends (`log_from_boot`).
+    let gdb_port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    config.gdb_port = Some(gdb_port);
     let mut command = config.command();
     command
         .args(["-singlestep", "-d", "trace:memory_region_ops_write"])
@@ -212,12 +222,18 @@ pub fn trace(cpu: Cpu, programs: &Programs, options: &[&str], limits: Limits) ->
         .arg(&fifo);
     command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
     let mut qemu = command.spawn().map_err(|error| TaskError::new(format!("cannot start QEMU: {error}")))?;
+    let logging = {
+        let (monitor, booted) = (monitor.clone(), image.booted);
+        std::thread::spawn(move || log_from_boot(gdb_port, booted, &monitor))
+    };
     let outcome = std::fs::File::open(&fifo).map_err(TaskError::from).and_then(|log| {
         let log = std::io::BufReader::with_capacity(1 << 20, log);
-        record(&image, log, limits, &mut qemu, &monitor)
+        record(&image, log, limits, &mut qemu)
     });
     let _ = qemu.kill();
     let _ = qemu.wait();
+    let logging = logging.join().unwrap_or_else(|_| Err(TaskError::new("the thread that starts QEMU's log panicked")));
+    let outcome = logging.and(outcome);
     let _ = std::fs::remove_file(&fifo);
     let _ = std::fs::remove_file(&monitor);
     outcome
@@ -227,8 +243,28 @@ fn hex(text: &str) -> Option<u32> {
     u32::from_str_radix(text.trim_start_matches("0x"), 16).ok()
 }
 
-/// Turn the execution log on (the boot, tens of millions of instructions
-/// copying and clearing memory, is not logged).
+/// Run the boot unlogged (tens of millions of instructions copying and
+/// clearing memory), stopped by gdb where it ends (`calibration_booted`),
+/// turn the execution log on there, and let the run go on. The log begins
+/// at the same instruction in every run, and QEMU's clock counts
+/// instructions, so a workload's samples are the same from run to run
+/// (turned on when the boot's marker went past, as before 2026-12-06, the
+/// log began a wall-clock wait later, and the samples varied).
+fn log_from_boot(port: u16, booted: u32, monitor: &std::path::Path) -> Result<()> {
+    let mut gdb = crate::gdb::Gdb::connect(&format!("127.0.0.1:{port}"), Duration::from_secs(30))?;
+    gdb.break_at(booted)?;
+    let stop = gdb.resume()?;
+    if !stop.starts_with('T') && !stop.starts_with('S') {
+        return Err(TaskError::new(format!("QEMU did not stop at calibration_booted ({stop})")));
+    }
+    start_logging(monitor)?;
+    gdb.remove_break(booted)?;
+    // Detach: the run goes on without gdb.
+    gdb.command("D")?;
+    Ok(())
+}
+
+/// Turn the execution log on.
 fn start_logging(monitor: &std::path::Path) -> Result<()> {
     use std::io::Write;
     let mut socket = std::os::unix::net::UnixStream::connect(monitor)
@@ -240,13 +276,7 @@ fn start_logging(monitor: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
-fn record(
-    image: &Image,
-    mut log: impl BufRead,
-    limits: Limits,
-    qemu: &mut std::process::Child,
-    monitor: &std::path::Path,
-) -> Result<Vec<Sample>> {
+fn record(image: &Image, mut log: impl BufRead, limits: Limits, qemu: &mut std::process::Child) -> Result<Vec<Sample>> {
     let started = Instant::now();
     let mut samples = Vec::new();
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
@@ -307,9 +337,9 @@ fn record(
             if port != CALIBRATION_PORT + 3 {
                 continue;
             }
-            if word == CALIBRATION_MARKER | 0xFFFF {
-                start_logging(monitor)?;
-            } else if let Some(entry) = &mut current {
+            // (The boot's own marker, `CALIBRATION_MARKER | 0xFFFF`, comes
+            // before any entry: `log_from_boot` stops the run there.)
+            if let Some(entry) = &mut current {
                 entry.record.push(word);
             }
         }

@@ -31,8 +31,12 @@ pub struct NativeHardware {
     pub entered_debugger: bool,
 }
 
-/// The kernel has booted: what follows are kernel entries.
-pub fn calibration_booted() {
+/// The kernel has booted: what follows are kernel entries. `cargo xtask
+/// calibrate` stops QEMU here (a gdb breakpoint on this symbol) to turn its
+/// execution log on at the same instruction every run, so never inlined.
+#[inline(never)]
+#[unsafe(no_mangle)]
+pub extern "C" fn calibration_booted() {
     // Safety: writing the POST port has no effect on the machine.
     unsafe {
         core::arch::asm!("out dx, eax", in("dx") CALIBRATION_PORT, in("eax") CALIBRATION_MARKER | 0xFFFF, options(nomem, nostack, preserves_flags))
