@@ -198,3 +198,27 @@ fn the_message_a_costs_step_is_about_is_the_latest_and_costs_what_one_ipc_does()
         assert!(average.total > 10.0 * breakdown.total, "{cpu:?}: the average {} with the maps", average.total);
     }
 }
+
+/// The small-spaces lesson ends looking at the costs after its program
+/// ran to the end, where the newest message is sigma0's map to the root
+/// task (16,000 cycles) after the root task's calls to sigma0: the message
+/// chosen is the newest the fast path delivered, ping's or pong's, whose
+/// cost is one IPC's.
+#[test]
+fn at_a_programs_end_the_message_a_costs_step_chooses_is_one_in_registers() {
+    let mut session = session();
+    session.open_lesson(LessonSource::Builtin("small-spaces".into()), Some(CpuChoice::Pentium)).unwrap();
+    loop {
+        session.lesson_next();
+        let lesson = session.lesson().unwrap();
+        let step = lesson.current.clone().unwrap();
+        if lesson.went && step.title == "The Pentium with CR3 loads" {
+            break;
+        }
+        assert!(step.index as usize + 1 < lesson.step_titles.len(), "the step is not in the lesson");
+    }
+    let message = session.latest_message().unwrap();
+    let breakdown = session.ipc_breakdown_of(message).unwrap();
+    assert!(breakdown.title.starts_with("the message from p"), "{}", breakdown.title);
+    assert!(breakdown.total < 400.0, "one IPC between spaces: {}", breakdown.total);
+}
