@@ -64,6 +64,19 @@ impl Mmu {
         }
     }
 
+    /// Whether an access's 4 KB translations are in the code TLB (the
+    /// 486's one TLB holds every access's).
+    #[inline(always)]
+    fn uses_code_tlb(&self, kind: AccessKind) -> bool {
+        kind == AccessKind::Execute || self.data.is_none()
+    }
+
+    /// The TLB of an access's 4 KB translations (see `uses_code_tlb`).
+    #[inline(always)]
+    fn small_tlb(&mut self, is_code: bool) -> &mut Tlb {
+        if is_code { &mut self.code } else { self.data.as_mut().unwrap_or(&mut self.code) }
+    }
+
     /// All TLBs, for views and counters.
     pub fn tlbs(&self) -> Vec<&Tlb> {
         let mut all = vec![&self.code];
@@ -108,7 +121,7 @@ impl Mmu {
         user: bool,
         events: &mut EventSink,
     ) -> Probe {
-        let is_code = kind == AccessKind::Execute || self.data.is_none();
+        let is_code = self.uses_code_tlb(kind);
         // A data access looks in the 4 MB TLB first (a miss there is not
         // counted: the 4 KB TLB's miss is).
         if !is_code
@@ -118,7 +131,7 @@ impl Mmu {
         {
             return use_hit(large, set, way, 22, control, linear, kind, user, events);
         }
-        let tlb = if is_code { &mut self.code } else { self.data.as_mut().unwrap_or(&mut self.code) };
+        let tlb = self.small_tlb(is_code);
         let Some((set, way)) = tlb.find(linear >> 12) else { return Probe::Absent };
         use_hit(tlb, set, way, 12, control, linear, kind, user, events)
     }
@@ -136,8 +149,8 @@ impl Mmu {
         user: bool,
         events: &mut EventSink,
     ) -> Result<Translation, PageFault> {
-        let is_code = kind == AccessKind::Execute || self.data.is_none();
-        let tlb = if is_code { &mut self.code } else { self.data.as_mut().unwrap_or(&mut self.code) };
+        let is_code = self.uses_code_tlb(kind);
+        let tlb = self.small_tlb(is_code);
         // What the failed lookups of `translate_slowly` count: the 4 KB
         // TLB's miss (the 4 MB TLB's is taken back there).
         tlb.counters.misses += 1;
@@ -159,7 +172,7 @@ impl Mmu {
     ) -> Result<Translation, PageFault> {
         let page = linear >> 12;
         // Which TLB holds this access's 4 KB translations.
-        let is_code = kind == AccessKind::Execute || self.data.is_none();
+        let is_code = self.uses_code_tlb(kind);
         // Pentium data accesses look in the 4 MB TLB as well (when it holds
         // anything: a lookup in an empty one changes nothing).
         if !is_code
@@ -171,10 +184,10 @@ impl Mmu {
                 events.emit(|| MachineEvent::TlbHit { tlb: TlbKind::Large, set, way, linear });
                 return self.finish_hit(memory, control, entry, linear, kind, user, TlbKind::Large, events);
             }
-            // A miss in the 4 MB TLB is only counted if the 4 KB TLB misses too.
+            // A miss in the 4 MB TLB is not counted (the 4 KB TLB's is).
             large.counters.misses -= 1;
         }
-        let tlb = if is_code { &mut self.code } else { self.data.as_mut().unwrap_or(&mut self.code) };
+        let tlb = self.small_tlb(is_code);
         let tlb_kind = tlb.kind();
         if let Some((entry, way)) = tlb.lookup(page) {
             let set = tlb.set_of(page);
@@ -265,7 +278,7 @@ impl Mmu {
                 Ok(walk) => {
                     self.walks += 1;
                     let physical = walk.physical;
-                    let is_code = kind == AccessKind::Execute || self.data.is_none();
+                    let is_code = self.uses_code_tlb(kind);
                     self.fill(walk, linear, is_code, events);
                     return Ok(Translation { physical, walked: true });
                 }
@@ -310,7 +323,7 @@ impl Mmu {
                 user: walk.user,
                 dirty: walk.dirty,
             };
-            let tlb = if is_code { &mut self.code } else { self.data.as_mut().unwrap_or(&mut self.code) };
+            let tlb = self.small_tlb(is_code);
             (tlb, entry)
         };
         let kind = tlb.kind();

@@ -9,6 +9,22 @@ fn session() -> Session {
     Session::new(SessionConfig { scenario: "hello".into(), cpu: CpuChoice::I486, small_spaces: false }).unwrap()
 }
 
+/// A session following built-in lesson `name` on `cpu` to the moment the
+/// go of its step `title` reached.
+fn at_step(name: &str, cpu: CpuChoice, title: &str) -> Session {
+    let mut session = session();
+    session.open_lesson(LessonSource::Builtin(name.into()), Some(cpu)).unwrap();
+    loop {
+        session.lesson_next();
+        let lesson = session.lesson().unwrap();
+        let step = lesson.current.clone().unwrap();
+        if lesson.went && step.title == title {
+            return session;
+        }
+        assert!(step.index as usize + 1 < lesson.step_titles.len(), "{name} on {cpu:?}: no step `{title}`");
+    }
+}
+
 fn open(name: &str) -> Session {
     let mut session = session();
     session.open_lesson(LessonSource::Builtin(name.into()), None).unwrap();
@@ -179,17 +195,7 @@ fn a_step_that_names_its_machine_says_which_cpu_it_runs_on() {
 #[test]
 fn the_message_a_costs_step_is_about_is_the_latest_and_costs_what_one_ipc_does() {
     for cpu in [CpuChoice::I486, CpuChoice::Pentium] {
-        let mut session = session();
-        session.open_lesson(LessonSource::Builtin("numbers".into()), Some(cpu)).unwrap();
-        loop {
-            session.lesson_next();
-            let lesson = session.lesson().unwrap();
-            let step = lesson.current.clone().unwrap();
-            if lesson.went && step.title == "A message to another space" {
-                break;
-            }
-            assert!(step.index as usize + 1 < lesson.step_titles.len(), "{cpu:?}: the step is not in the lesson");
-        }
+        let session = at_step("numbers", cpu, "A message to another space");
         let message = session.latest_message().unwrap();
         let breakdown = session.ipc_breakdown_of(message).unwrap();
         assert!(breakdown.title.starts_with("the message from ping to pong"), "{cpu:?}: {}", breakdown.title);
@@ -205,18 +211,8 @@ fn the_message_a_costs_step_is_about_is_the_latest_and_costs_what_one_ipc_does()
 /// chosen is the newest the fast path delivered, ping's or pong's, whose
 /// cost is one IPC's.
 #[test]
-fn at_a_programs_end_the_message_a_costs_step_chooses_is_one_in_registers() {
-    let mut session = session();
-    session.open_lesson(LessonSource::Builtin("small-spaces".into()), Some(CpuChoice::Pentium)).unwrap();
-    loop {
-        session.lesson_next();
-        let lesson = session.lesson().unwrap();
-        let step = lesson.current.clone().unwrap();
-        if lesson.went && step.title == "The Pentium with CR3 loads" {
-            break;
-        }
-        assert!(step.index as usize + 1 < lesson.step_titles.len(), "the step is not in the lesson");
-    }
+fn at_a_programs_end_the_message_a_costs_step_chooses_is_one_the_fast_path_delivered() {
+    let session = at_step("small-spaces", CpuChoice::Pentium, "The Pentium with CR3 loads");
     let message = session.latest_message().unwrap();
     let breakdown = session.ipc_breakdown_of(message).unwrap();
     assert!(breakdown.title.starts_with("the message from p"), "{}", breakdown.title);
