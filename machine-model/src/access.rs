@@ -53,7 +53,7 @@ impl Machine {
             }
             Err(fault) => {
                 self.cpu.cr2 = fault.linear;
-                self.tlb_epoch += 1;
+                self.forget_fetch_line();
                 Err(Fault::raise(14, Some(fault.error.0)))
             }
         }

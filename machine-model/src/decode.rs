@@ -128,6 +128,28 @@ pub struct Location {
 const TRANSIENT: u32 = u32::MAX;
 
 impl DecodeCache {
+    /// The common case of `locate` and `at` in one: the instruction at a
+    /// physical address on the page of the last look-up, if decoded, as an
+    /// index for [`DecodeCache::current`] (an index rather than a reference,
+    /// so a miss leaves the cache free to be changed).
+    #[inline(always)]
+    pub fn current_index(&self, physical: u32) -> Option<usize> {
+        if physical >> 12 != self.current_page {
+            return None;
+        }
+        // `current_page` names a page only while its slot holds it.
+        let page = &self.storage[self.current_slot];
+        let index = page.index[(physical & 0xFFF) as usize] as usize;
+        // NO_SLOT is never a valid index: `insert` stops short of it.
+        (index < page.decoded.len()).then_some(index)
+    }
+
+    /// The instruction `current_index` found.
+    #[inline(always)]
+    pub fn current(&self, index: usize) -> Option<&Decoded> {
+        self.storage[self.current_slot].decoded.get(index)
+    }
+
     /// Where the instruction decoded at a physical address is, if cached.
     #[inline]
     pub fn locate(&mut self, physical: u32) -> Option<Location> {

@@ -80,19 +80,21 @@ impl Caches {
 }
 
 /// Code fetch: the linear line last accounted (looked up in the TLB and
-/// the code cache, as the prefetcher does once per line), its physical
-/// start, and the TLB epoch it was accounted in. Plain fields rather than an
-/// `Option`: the check runs before every instruction.
+/// the code cache, as the prefetcher does once per line) and its physical
+/// start. Whatever may change a translation (a flush, `invlpg`, a CR3 load,
+/// a page fault) forgets it (`Machine::forget_fetch_line`), so the check
+/// before every instruction is one comparison. Plain fields rather than an
+/// `Option` for the same reason.
 #[derive(Clone, Copy, Debug)]
 struct FetchLine {
     linear_line: u32,
     physical_start: u32,
-    epoch: u64,
 }
 
 impl FetchLine {
-    /// No line: no TLB epoch reaches `u64::MAX`.
-    const NONE: FetchLine = FetchLine { linear_line: 0, physical_start: 0, epoch: u64::MAX };
+    /// No line: a linear address shifted right by a line's bits (4 or 5)
+    /// never reaches `u32::MAX`.
+    const NONE: FetchLine = FetchLine { linear_line: u32::MAX, physical_start: 0 };
 }
 
 /// A whole PC.
@@ -128,8 +130,6 @@ pub struct Machine {
     pub(crate) taken: bool,
     /// The code line last accounted (see `FetchLine`).
     fetch_line: FetchLine,
-    /// Incremented whenever a translation may have changed (flush, invlpg, CR3).
-    pub(crate) tlb_epoch: u64,
     /// Cycle at which a device may next raise an interrupt.
     next_device_cycle: u64,
     /// EIP of the instruction executing (or that just trapped).
@@ -185,7 +185,6 @@ impl Machine {
             // whether the next fetch is looked up again): a snapshot keeps it,
             // so a replay counts exactly what the first run counted.
             fetch_line: self.fetch_line,
-            tlb_epoch: self.tlb_epoch,
             next_device_cycle: self.next_device_cycle,
             instruction_eip: self.instruction_eip,
             last_instruction_cycle: self.last_instruction_cycle,
@@ -216,7 +215,6 @@ impl Machine {
             extra: 0,
             taken: false,
             fetch_line: FetchLine::NONE,
-            tlb_epoch: 0,
             next_device_cycle: 0,
             instruction_eip: 0,
             last_instruction_cycle: 0,
@@ -293,6 +291,12 @@ impl Machine {
             self.cycles = cycle;
         }
         self.update_devices();
+    }
+
+    /// A translation may have changed: the next fetch looks its line up again.
+    #[inline]
+    pub(crate) fn forget_fetch_line(&mut self) {
+        self.fetch_line = FetchLine::NONE;
     }
 
     /// Drop decoded instructions of pages written since they were decoded.
@@ -502,14 +506,20 @@ impl Machine {
             return Err(Fault::general_protection(0));
         }
         let physical = self.fetch_translate::<PENTIUM>(linear)?;
-        let location = match cache.locate(physical) {
-            Some(location) => location,
-            None => self.decode_at(cache, linear, physical)?,
+        let found = match cache.current_index(physical) {
+            Some(index) => cache.current(index),
+            None => {
+                let location = match cache.locate(physical) {
+                    Some(location) => location,
+                    None => self.decode_at(cache, linear, physical)?,
+                };
+                cache.at(location)
+            }
         };
-        let Some(decoded) = cache.at(location) else { return Err(Fault::invalid_opcode()) };
+        let Some(decoded) = found else { return Err(Fault::invalid_opcode()) };
         let length = decoded.length as u32;
-        let last = eip.wrapping_add(length - 1);
-        if last > limit || last < eip {
+        // The last byte within the limit, and no wrap past 4 GB.
+        if eip as u64 + length as u64 - 1 > limit as u64 {
             return Err(Fault::general_protection(0));
         }
         // Account the further code lines the instruction spans (prefetch).
@@ -526,7 +536,7 @@ impl Machine {
         let line_shift = Self::code_line_shift::<PENTIUM>();
         debug_assert_eq!(line_shift, self.caches.code.line_shift());
         let line = &self.fetch_line;
-        if line.linear_line == linear >> line_shift && line.epoch == self.tlb_epoch {
+        if line.linear_line == linear >> line_shift {
             return Ok(line.physical_start | (linear & ((1 << line_shift) - 1)));
         }
         self.fetch_new_line(linear)
@@ -547,11 +557,8 @@ impl Machine {
         if !self.caches.code.read(physical) {
             self.penalty += self.costs.cache_miss;
         }
-        self.fetch_line = FetchLine {
-            linear_line: linear >> line_shift,
-            physical_start: physical & !((1 << line_shift) - 1),
-            epoch: self.tlb_epoch,
-        };
+        self.fetch_line =
+            FetchLine { linear_line: linear >> line_shift, physical_start: physical & !((1 << line_shift) - 1) };
         Ok(physical)
     }
 

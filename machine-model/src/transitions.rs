@@ -384,7 +384,7 @@ impl Machine {
         self.cycles += self.costs.mov_cr3 as u64;
         self.ledger.space_switch += self.costs.mov_cr3 as u64;
         self.mmu.flush_all(&mut self.events);
-        self.tlb_epoch += 1;
+        self.forget_fetch_line();
         self.events.emit(|| MachineEvent::AddressSpaceSwitch { cr3: value });
     }
 
@@ -395,7 +395,7 @@ impl Machine {
         let cost = if present { self.costs.invlpg_present } else { self.costs.invlpg_absent } as u64;
         self.cycles += cost;
         self.ledger.other += cost;
-        self.tlb_epoch += 1;
+        self.forget_fetch_line();
     }
 
     /// Write CR0 or CR4 (host setup). A change to paging bits flushes the TLBs.
@@ -405,7 +405,7 @@ impl Machine {
         self.cpu.cr4 = if self.model() == crate::CpuModel::I486 { 0 } else { cr4 };
         if flush {
             self.mmu.flush_all(&mut self.events);
-            self.tlb_epoch += 1;
+            self.forget_fetch_line();
         }
     }
 
