@@ -459,9 +459,11 @@ impl Machine {
         self.attempts += 1;
         let eip = self.cpu.eip;
         self.instruction_eip = eip;
+        // The fetch's own misses (a code line not in the cache, a walk for
+        // the code page) are the instruction's, as on the real prefetcher.
+        self.penalty = 0;
         let decoded = self.fetch::<PENTIUM>(cache, eip)?;
         self.next_eip = eip.wrapping_add(decoded.length as u32);
-        self.penalty = 0;
         self.extra = 0;
         self.taken = false;
         let is_form = decoded.form != Form::Generic;
