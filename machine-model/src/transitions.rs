@@ -132,6 +132,9 @@ impl Machine {
         let mut frame = self.user_frame();
         let started = self.cycles;
         self.last_entry_cycle = started;
+        // The entry empties the prefetch queue: the user's next fetch,
+        // after the kernel, looks its line up again.
+        self.forget_fetch_line();
         self.penalty = 0;
         let mut refills = self.refill_mark();
         let (vector, error_code, cause) = match self.try_deliver(vector, error_code, software) {
@@ -328,6 +331,7 @@ impl Machine {
         let _ = self.mark_accessed(&mut stack, stack_address);
         self.cpu.registers = frame.registers;
         self.cpu.eip = frame.eip;
+        self.forget_fetch_line();
         self.cpu.set_eflags((frame.eflags & !(eflags::VM | eflags::RF)) | eflags::RESERVED_ONE);
         self.cpu.segments[segment::CS] = SegmentRegister::loaded(code_selector, code);
         self.cpu.segments[segment::SS] = SegmentRegister::loaded(stack_selector, stack);

@@ -218,3 +218,19 @@ fn at_a_programs_end_the_message_a_costs_step_chooses_is_one_the_fast_path_deliv
     assert!(breakdown.title.starts_with("the message from p"), "{}", breakdown.title);
     assert!(breakdown.total < 400.0, "one IPC between spaces: {}", breakdown.total);
 }
+
+/// Lesson 8's TLB step says pong's code page is still in the 486's one TLB
+/// after its loop has read 64 pages: the loop's jump fetches its code line
+/// again at every turn, and that use keeps the page from being replaced
+/// (the model once looked a line up only when the fetch moved on to
+/// another, and the page was gone).
+#[test]
+fn after_pongs_64_pages_its_code_page_is_still_in_the_tlb() {
+    for cpu in [CpuChoice::I486, CpuChoice::Pentium] {
+        let session = at_step("numbers", cpu, "Refilling the TLB");
+        let code_page = session.system().machine().cpu.eip & !0xFFF;
+        let code_tlb = &session.tlbs()[0];
+        let holding = code_tlb.entries.iter().filter(|entry| entry.valid && entry.page == code_page).count();
+        assert_eq!(holding, 1, "{cpu:?}: {} holds pong's code page {code_page:#x}", code_tlb.name);
+    }
+}

@@ -40,9 +40,17 @@ impl Machine {
         if target > self.cpu.segments[segment::CS].limit() {
             return Err(Fault::general_protection(0));
         }
-        self.next_eip = target;
-        self.taken = true;
+        self.transfer_to(target);
         Ok(())
+    }
+
+    /// Go on at `offset` (in the code segment it is checked against): the
+    /// prefetcher drops what it had and fetches the target's line anew,
+    /// looking the TLB and the code cache up again even within the same line.
+    pub(super) fn transfer_to(&mut self, offset: u32) {
+        self.next_eip = offset;
+        self.taken = true;
+        self.forget_fetch_line();
     }
 }
 
@@ -144,8 +152,7 @@ fn far_transfer(machine: &mut Machine, selector: Selector, offset: u32, push_siz
     }
     let rpl_adjusted = Selector((selector.0 & !3) | machine.cpu.cpl as u16);
     machine.cpu.segments[segment::CS] = SegmentRegister::loaded(rpl_adjusted, code);
-    machine.next_eip = offset;
-    machine.taken = true;
+    machine.transfer_to(offset);
     Ok(())
 }
 
@@ -184,8 +191,7 @@ pub(crate) fn ret(machine: &mut Machine, instruction: &Instruction) -> Result<()
     }
     let sp = machine.stack_pointer();
     machine.set_stack_pointer(sp.wrapping_add(size).wrapping_add(release));
-    machine.next_eip = target;
-    machine.taken = true;
+    machine.transfer_to(target);
     Ok(())
 }
 
@@ -207,8 +213,7 @@ pub(crate) fn retf(machine: &mut Machine, instruction: &Instruction) -> Result<(
     let sp = machine.stack_pointer();
     machine.set_stack_pointer(sp.wrapping_add(2 * size).wrapping_add(release));
     machine.cpu.segments[segment::CS] = SegmentRegister::loaded(selector, code);
-    machine.next_eip = offset;
-    machine.taken = true;
+    machine.transfer_to(offset);
     Ok(())
 }
 
@@ -245,8 +250,7 @@ pub(crate) fn iret(machine: &mut Machine, instruction: &Instruction) -> Result<(
     }
     machine.cpu.set_eflags((machine.cpu.eflags() & !changeable) | (flags & changeable) | eflags::RESERVED_ONE);
     machine.cpu.segments[segment::CS] = SegmentRegister::loaded(selector, code);
-    machine.next_eip = offset;
-    machine.taken = true;
+    machine.transfer_to(offset);
     Ok(())
 }
 
