@@ -51,6 +51,10 @@ pub struct Cache {
     tags: Vec<[u32; 4]>,
     lru: Vec<u8>,
     pub counters: CacheCounters,
+    /// Counts every change of lines or replacement state: while it stays,
+    /// a line looked up last is still there and a look-up of it again
+    /// changes nothing but the hit counter (`Cache::repeat_read`).
+    generation: u64,
 }
 
 impl Cache {
@@ -68,6 +72,7 @@ impl Cache {
             tags: vec![[0; 4]; sets],
             lru: vec![0; sets],
             counters: CacheCounters::default(),
+            generation: 0,
         }
     }
 
@@ -153,6 +158,7 @@ impl Cache {
 
     /// Invalidate everything (INVD/WBINVD, or a cold start).
     pub fn invalidate_all(&mut self) {
+        self.generation += 1;
         self.tags.iter_mut().for_each(|tags| *tags = [0; 4]);
         self.lru.iter_mut().for_each(|bits| *bits = 0);
     }
@@ -161,8 +167,23 @@ impl Cache {
         self.tags.iter().flatten().filter(|&&tag| tag != 0).count()
     }
 
+    /// Which state the cache is in (see `generation`).
+    #[inline]
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// A read of the line the last change of this cache was about (a hit
+    /// on it, or its fill: `generation` unchanged since): a hit whose touch
+    /// would set the replacement bits it set then.
+    #[inline]
+    pub(crate) fn repeat_read(&mut self) {
+        self.counters.read_hits += 1;
+    }
+
     #[inline]
     fn touch(&mut self, set: usize, way: usize) {
+        self.generation += 1;
         let bits = &mut self.lru[set];
         if self.ways == 2 {
             *bits = if way == 0 { 1 } else { 0 };

@@ -97,6 +97,26 @@ impl FetchLine {
     const NONE: FetchLine = FetchLine { linear_line: u32::MAX, physical_start: 0 };
 }
 
+/// The code line the fetch looked up last (with paging on) and the state of
+/// the code TLB and the code cache right after. While neither has changed
+/// since (their generations), a look-up of the same line again — after a
+/// jump within it or back to it, or after the kernel left both alone —
+/// would find the same entry and the same line and change nothing but
+/// their hit counters: `fetch_new_line` does just that, without the
+/// search. Kept when `FetchLine` is forgotten.
+#[derive(Clone, Copy, Debug)]
+struct LookedUpLine {
+    linear_line: u32,
+    physical_start: u32,
+    tlb_generation: u64,
+    cache_generation: u64,
+}
+
+impl LookedUpLine {
+    const NONE: LookedUpLine =
+        LookedUpLine { linear_line: u32::MAX, physical_start: 0, tlb_generation: 0, cache_generation: 0 };
+}
+
 /// A whole PC.
 #[derive(Debug)]
 pub struct Machine {
@@ -130,6 +150,8 @@ pub struct Machine {
     pub(crate) taken: bool,
     /// The code line last accounted (see `FetchLine`).
     fetch_line: FetchLine,
+    /// The code line last looked up (see `LookedUpLine`).
+    looked_up: LookedUpLine,
     /// Cycle at which a device may next raise an interrupt.
     next_device_cycle: u64,
     /// EIP of the instruction executing (or that just trapped).
@@ -185,6 +207,7 @@ impl Machine {
             // whether the next fetch is looked up again): a snapshot keeps it,
             // so a replay counts exactly what the first run counted.
             fetch_line: self.fetch_line,
+            looked_up: self.looked_up,
             next_device_cycle: self.next_device_cycle,
             instruction_eip: self.instruction_eip,
             last_instruction_cycle: self.last_instruction_cycle,
@@ -215,6 +238,7 @@ impl Machine {
             extra: 0,
             taken: false,
             fetch_line: FetchLine::NONE,
+            looked_up: LookedUpLine::NONE,
             next_device_cycle: 0,
             instruction_eip: 0,
             last_instruction_cycle: 0,
@@ -541,7 +565,37 @@ impl Machine {
         if line.linear_line == linear >> line_shift {
             return Ok(line.physical_start | (linear & ((1 << line_shift) - 1)));
         }
+        if let Some(physical) = self.fetch_line_again::<PENTIUM>(linear) {
+            return Ok(physical);
+        }
         self.fetch_new_line(linear)
+    }
+
+    /// A fetch from the code line looked up last, when neither the code TLB
+    /// nor the code cache changed since (see `LookedUpLine`): the look-up's
+    /// hits, as the search would find them, without the search. `None`:
+    /// another line, or something changed.
+    #[inline(always)]
+    fn fetch_line_again<const PENTIUM: bool>(&mut self, linear: u32) -> Option<u32> {
+        let line_shift = Self::code_line_shift::<PENTIUM>();
+        let line = linear >> line_shift;
+        let last = &self.looked_up;
+        if last.linear_line != line
+            || last.tlb_generation != self.mmu.code.generation()
+            || last.cache_generation != self.caches.code.generation()
+        {
+            return None;
+        }
+        let physical_start = last.physical_start;
+        self.mmu.code.repeat_last_hit();
+        let code_tlb = &self.mmu.code;
+        self.events.emit(|| {
+            let (set, way) = code_tlb.find(linear >> 12).unwrap_or_default();
+            crate::events::MachineEvent::TlbHit { tlb: code_tlb.kind(), set, way, linear }
+        });
+        self.caches.code.repeat_read();
+        self.fetch_line = FetchLine { linear_line: line, physical_start };
+        Some(physical_start | (linear & ((1 << line_shift) - 1)))
     }
 
     /// The code cache's line size as a shift, a constant for each CPU's loop
@@ -551,16 +605,29 @@ impl Machine {
         if PENTIUM { 5 } else { 4 }
     }
 
-    /// The first fetch from a code line: TLB and code cache looked up.
+    /// The first fetch from a code line (or a later one that
+    /// `fetch_line_again` cannot take): TLB and code cache looked up.
     #[inline(never)]
     fn fetch_new_line(&mut self, linear: u32) -> Result<u32, Fault> {
         let line_shift = self.caches.code.line_shift();
+        let line = linear >> line_shift;
         let physical = self.translate(linear, AccessKind::Execute, true)?;
         if !self.caches.code.read(physical) {
             self.penalty += self.costs.cache_miss;
         }
-        self.fetch_line =
-            FetchLine { linear_line: linear >> line_shift, physical_start: physical & !((1 << line_shift) - 1) };
+        let physical_start = physical & !((1 << line_shift) - 1);
+        self.fetch_line = FetchLine { linear_line: line, physical_start };
+        // With paging on, the code TLB's last change was this page's hit or fill.
+        self.looked_up = if self.cpu.cr0 & ia32::registers::cr0::PG != 0 {
+            LookedUpLine {
+                linear_line: line,
+                physical_start,
+                tlb_generation: self.mmu.code.generation(),
+                cache_generation: self.caches.code.generation(),
+            }
+        } else {
+            LookedUpLine::NONE
+        };
         Ok(physical)
     }
 

@@ -94,6 +94,11 @@ pub struct Tlb {
     /// large page is used) is not searched at all.
     valid: u32,
     pub counters: TlbCounters,
+    /// Counts every change of entries or replacement state: while it
+    /// stays, the entry used last is still there and using it again
+    /// changes nothing but the hit counter (`Tlb::repeat_hit`'s touch
+    /// would set the bits it set then).
+    generation: u64,
 }
 
 impl Tlb {
@@ -109,6 +114,7 @@ impl Tlb {
             lru: vec![0; sets],
             valid: 0,
             counters: TlbCounters::default(),
+            generation: 0,
         }
     }
 
@@ -174,6 +180,19 @@ impl Tlb {
         self.counters.hits += 1;
     }
 
+    /// Which state the TLB is in (see `generation`).
+    #[inline]
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// A hit of the entry the last change of this TLB was about (a hit on
+    /// it, or its fill: `generation` unchanged since).
+    #[inline]
+    pub(crate) fn repeat_last_hit(&mut self) {
+        self.counters.hits += 1;
+    }
+
     /// Look without changing anything (for views and tests).
     pub fn probe(&self, tag: u32) -> Option<TlbEntry> {
         self.find(tag).map(|(set, way)| self.entry(set, way))
@@ -217,6 +236,7 @@ impl Tlb {
 
     /// Drop every entry (`mov cr3`). Returns how many valid entries were dropped.
     pub fn flush(&mut self) -> u32 {
+        self.generation += 1;
         let dropped = self.valid;
         if dropped != 0 {
             self.entries.iter_mut().for_each(|entry| entry.valid = false);
@@ -235,6 +255,7 @@ impl Tlb {
         let Some(way) = self.way_of(set, tag) else {
             return false;
         };
+        self.generation += 1;
         self.entries[set * WAYS + way].valid = false;
         self.keys[set][way] = 0;
         self.valid -= 1;
@@ -267,6 +288,7 @@ impl Tlb {
     /// at the lower way/pair as the next victim.
     #[inline]
     fn touch(&mut self, set: usize, way: usize) {
+        self.generation += 1;
         let bits = &mut self.lru[set];
         match way {
             0 => *bits = (*bits | 0b001) | 0b010,
