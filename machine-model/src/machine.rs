@@ -324,13 +324,15 @@ impl Machine {
     }
 
     /// Drop decoded instructions of pages written since they were decoded.
+    /// (The code line the fetch accounted stays: which pages have decoded
+    /// instructions is the host's affair — a snapshot leaves them out — and
+    /// must not change what the machine counts.)
     #[inline]
     fn refresh_decode_cache(&mut self, cache: &mut DecodeCache) {
         if self.memory.has_stale_pages() {
             for page in self.memory.take_stale_pages() {
                 cache.invalidate_page(page);
             }
-            self.fetch_line = FetchLine::NONE;
         }
     }
 

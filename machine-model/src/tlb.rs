@@ -6,8 +6,8 @@
 //! i486: one unified TLB, 32 entries, 4-way, 8 sets (linear bits 14..12).
 //! Pentium: code TLB 32 entries 4-way; data TLB 64 entries 4-way; a separate
 //! 8-entry 4-way data TLB for 4 MB pages. (REFERENCE.md; the 4 MB TLB's
-//! geometry is marked unverified for the P5 there.) Assumption, documented in
-//! docs/MACHINE-MODEL.md: code fetches from a 4 MB page are cached in the
+//! geometry is marked unverified for the P5 there.) Assumption, in
+//! docs/ARCHITECTURE.md ("What the model simplifies"): code fetches from a 4 MB page are cached in the
 //! code TLB as 4 KB entries, since the P5 code TLB has no 4 MB entries.
 
 /// One cached translation.
@@ -230,6 +230,7 @@ impl Tlb {
     pub fn set_dirty(&mut self, tag: u32) {
         let set = self.set_of(tag);
         if let Some(way) = self.way_of(set, tag) {
+            self.generation += 1;
             self.entries[set * WAYS + way].dirty = true;
         }
     }
