@@ -2,14 +2,15 @@
 //! counts, prefixes, address-generation interlocks, and on the Pentium the
 //! U/V pairing of two simple instructions and branch prediction.
 //!
-//! Pentium model (documented simplification, see docs/MACHINE-MODEL.md): an
-//! instruction that may go to U waits there for a partner; the next one
-//! pairs if it may go to V, neither has a cache miss or other penalty, and
-//! it does not read or write a register the first one writes (implicit ESP
-//! use by push/pop excepted). A pair costs the longer of the two. Flags
-//! dependencies other than CMP/TEST + Jcc cannot arise between pairable
-//! classes. Ignored: the rule that code must already be in the cache to
-//! pair, data-cache bank conflicts, and the read-modify-write pair matrix.
+//! Pentium model (a simplification, docs/ARCHITECTURE.md "What the model
+//! simplifies"): an instruction that may go to U waits there for a partner;
+//! the next one pairs if it may go to V, neither has a cache miss or other
+//! penalty, and it does not read or write a register the first one writes
+//! (implicit ESP use by push/pop excepted). A pair costs the longer of the
+//! two. Flags dependencies other than CMP/TEST + Jcc cannot arise between
+//! pairable classes. Ignored: the rule that code must already be in the
+//! cache to pair, data-cache bank conflicts, and the read-modify-write pair
+//! matrix.
 //! Branches go through a 256-entry, 4-way BTB with 2-bit counters (AF):
 //! a miss predicts not taken; a taken branch allocates an entry.
 
