@@ -501,8 +501,15 @@ impl Machine {
             Ok(()) => {
                 self.cpu.eip = self.next_eip;
                 self.instructions += 1;
-                let cycles =
-                    self.pipeline.charge::<PENTIUM>(self.costs, decoded, eip, self.taken, self.extra, self.penalty);
+                let cycles = self.pipeline.charge::<PENTIUM>(
+                    self.costs,
+                    decoded,
+                    eip,
+                    self.next_eip,
+                    self.taken,
+                    self.extra,
+                    self.penalty,
+                );
                 self.cycles += cycles as u64;
                 Ok(is_form)
             }
@@ -511,7 +518,15 @@ impl Machine {
                     // Traps and int n complete the instruction: report the next EIP.
                     self.cpu.eip = self.next_eip;
                     self.instructions += 1;
-                    let cycles = self.pipeline.charge::<PENTIUM>(self.costs, decoded, eip, false, 0, self.penalty);
+                    let cycles = self.pipeline.charge::<PENTIUM>(
+                        self.costs,
+                        decoded,
+                        eip,
+                        self.next_eip,
+                        false,
+                        0,
+                        self.penalty,
+                    );
                     self.cycles += cycles as u64;
                 }
                 self.pipeline.interrupted();

@@ -156,15 +156,19 @@ impl Pipeline {
         self.previous_multi_cycle = false;
     }
 
-    /// Clocks to charge for an instruction that just executed. `PENTIUM`
-    /// must say whether `costs` are the Pentium's (the interpreter has a
-    /// loop for each CPU).
+    /// Clocks to charge for an instruction that just executed at `eip`
+    /// and went on at `next` (a branch's target when `taken`: the BTB
+    /// learns where `ret` and indirect jumps and calls went, not only
+    /// direct branches). `PENTIUM` must say whether `costs` are the
+    /// Pentium's (the interpreter has a loop for each CPU).
+    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     pub fn charge<const PENTIUM: bool>(
         &mut self,
         costs: &CostTable,
         decoded: &Decoded,
         eip: u32,
+        next: u32,
         taken: bool,
         count: u32,
         penalty: u32,
@@ -187,16 +191,18 @@ impl Pipeline {
         if !PENTIUM {
             return cycles + penalty;
         }
-        self.charge_pentium(costs, decoded, eip, taken, cycles, penalty)
+        self.charge_pentium(costs, decoded, eip, next, taken, cycles, penalty)
     }
 
     /// The Pentium's part: decode of 0F opcodes, branch prediction, pairing.
     #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
     fn charge_pentium(
         &mut self,
         costs: &CostTable,
         decoded: &Decoded,
         eip: u32,
+        next: u32,
         taken: bool,
         mut cycles: u32,
         penalty: u32,
@@ -206,8 +212,7 @@ impl Pipeline {
             cycles += 1;
         }
         self.previous_multi_cycle = cost.multi_cycle;
-        let mispredicted = cost.predicted_branch
-            && self.btb.predict_and_update(eip, taken, decoded.instruction.near_branch_target() as u32);
+        let mispredicted = cost.predicted_branch && self.btb.predict_and_update(eip, taken, next);
         if mispredicted {
             self.mispredictions += 1;
         }
@@ -238,6 +243,26 @@ impl Pipeline {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The BTB predicts where a branch goes, not only whether: a `ret`
+    /// (the P5 has no return stack) that goes back to another caller than
+    /// the last time is mispredicted — iced gives an indirect branch no
+    /// target of its own, so the target is where the instruction went.
+    #[test]
+    fn a_ret_to_another_caller_than_last_time_is_mispredicted() {
+        let table = crate::costs::table(CpuModel::Pentium);
+        let ret = iced_x86::Decoder::with_ip(32, &[0xC3], 0x40_1000, iced_x86::DecoderOptions::NONE).decode();
+        let decoded = Decoded::new(ret, CpuModel::Pentium, table);
+        let mut pipeline = Pipeline::default();
+        let mut mispredicted = Vec::new();
+        for caller in [0x40_0010, 0x40_0010, 0x40_0020, 0x40_0020, 0x40_0010] {
+            let before = pipeline.mispredictions;
+            pipeline.charge::<true>(table, &decoded, 0x40_1000, caller, true, 0, 0);
+            mispredicted.push(pipeline.mispredictions - before);
+        }
+        // The first: no entry yet (predicted not taken); then each change of caller.
+        assert_eq!(mispredicted, [1, 0, 1, 0, 1]);
+    }
 
     #[test]
     fn a_hit_ages_the_other_ways_and_saturates() {

@@ -82,13 +82,14 @@ fn price_after(cpu: CpuModel, pipeline: &mut Pipeline, trace: &[TracedInstructio
             pipeline.interrupted();
             continue;
         }
-        let next = trace.get(index + 1).map(|next| next.eip);
-        let taken = next.is_some_and(|next| next != traced.eip.wrapping_add(instruction.len() as u32));
+        let sequential = traced.eip.wrapping_add(instruction.len() as u32);
+        let next = trace.get(index + 1).map_or(sequential, |next| next.eip);
+        let taken = next != sequential;
         let decoded = Decoded::new(instruction, cpu, table);
         price.cycles += if cpu == CpuModel::I486 {
-            pipeline.charge::<false>(table, &decoded, traced.eip, taken, repeat, 0)
+            pipeline.charge::<false>(table, &decoded, traced.eip, next, taken, repeat, 0)
         } else {
-            pipeline.charge::<true>(table, &decoded, traced.eip, taken, repeat, 0)
+            pipeline.charge::<true>(table, &decoded, traced.eip, next, taken, repeat, 0)
         };
     }
     Ok(price)
