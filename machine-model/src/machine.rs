@@ -528,6 +528,18 @@ impl Machine {
                         self.penalty,
                     );
                     self.cycles += cycles as u64;
+                } else {
+                    // A fault undoes the instruction, not the time it took
+                    // until then: its fetch's and accesses' misses and walks,
+                    // and a repeated string's iterations done before the
+                    // one that faulted (their registers stay advanced).
+                    let iterations = match decoded.cost.variable {
+                        crate::costs::Variable::Repeat { .. } if self.extra > 0 => {
+                            crate::pipeline::table_cycles(&decoded.cost, false, self.extra)
+                        }
+                        _ => 0,
+                    };
+                    self.cycles += (iterations + self.penalty) as u64;
                 }
                 self.pipeline.interrupted();
                 Err(fault)

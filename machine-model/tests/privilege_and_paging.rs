@@ -279,3 +279,57 @@ fn events_report_tlb_fills_and_flushes_when_asked() {
     machine.load_cr3(page_directory);
     assert!(machine.events.drain().is_empty(), "nothing is recorded when nobody listens");
 }
+
+/// A fault undoes the instruction but not the time it took until then:
+/// its fetch's misses (here a cold code page and line), and a repeated
+/// string's iterations before the one that faulted, cost what they cost
+/// when no fault follows.
+#[test]
+fn a_faulting_instruction_pays_for_the_work_before_its_fault() {
+    for model in [CpuModel::I486, CpuModel::Pentium] {
+        let unmapped = DATA + 0x1000;
+        let mut machine = machine(model);
+        unmap(&mut machine, unmapped);
+        start(&mut machine, &assemble(|a| a.mov(eax, dword_ptr(unmapped)).unwrap()));
+        let started = machine.cycles;
+        let entry = run_to_entry(&mut machine);
+        assert_eq!(entry.vector, 14);
+        let costs = machine.cost_table();
+        let before_entry = machine.last_entry_cycle - started;
+        assert_eq!(before_entry, (costs.tlb_miss + costs.cache_miss) as u64, "{model:?}: the cold fetch");
+
+        // 100 doublewords stored up to the end of the page, then the same
+        // with 200: the 101st faults on the unmapped page.
+        let stores = |count: u32| {
+            assemble(|a| {
+                a.mov(edi, unmapped - 400).unwrap();
+                a.mov(ecx, count).unwrap();
+                a.rep().stosd().unwrap();
+                a.int(0x30).unwrap();
+            })
+        };
+        let mut completed = machine_model_for(model, unmapped);
+        start(&mut completed, &stores(100));
+        run(&mut completed, 2);
+        let started = completed.cycles;
+        run(&mut completed, 1);
+        let whole = completed.cycles - started;
+        let mut faulting = machine_model_for(model, unmapped);
+        start(&mut faulting, &stores(200));
+        run(&mut faulting, 2);
+        let started = faulting.cycles;
+        let entry = run_to_entry(&mut faulting);
+        assert_eq!((entry.vector, faulting.cpu.registers[machine_model::cpu::register::ECX]), (14, 100));
+        assert_eq!(faulting.last_entry_cycle - started, whole, "{model:?}: the 100 stores done");
+    }
+}
+
+fn machine_model_for(model: CpuModel, unmapped: u32) -> machine_model::Machine {
+    let mut machine = machine(model);
+    unmap(&mut machine, unmapped);
+    machine
+}
+
+fn run(machine: &mut machine_model::Machine, instructions: u64) {
+    assert_eq!(machine.run(machine_model::RunLimit::instructions(instructions)), Ok(machine_model::Exit::Limit));
+}

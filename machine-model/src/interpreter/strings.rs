@@ -45,6 +45,30 @@ pub(crate) fn string(machine: &mut Machine, instruction: &Instruction) -> Result
     let repeated = instruction.has_rep_prefix() || instruction.has_repne_prefix();
     let until_equal = instruction.has_repne_prefix();
     let mut iterations = 0u32;
+    let shape = Shape { mnemonic, size, address_mask, step, source_segment, compares, repeated, until_equal };
+    let outcome = iterate(machine, &shape, &mut iterations);
+    // Also when an iteration faulted: those before it were done (the
+    // machine charges them with the fault).
+    machine.extra = iterations;
+    outcome
+}
+
+/// A string instruction taken apart.
+#[derive(Clone, Copy)]
+struct Shape {
+    mnemonic: Mnemonic,
+    size: u32,
+    address_mask: u32,
+    step: u32,
+    source_segment: usize,
+    compares: bool,
+    repeated: bool,
+    until_equal: bool,
+}
+
+/// Run a string instruction's iterations, counting the completed ones.
+fn iterate(machine: &mut Machine, shape: &Shape, iterations: &mut u32) -> Result<(), Fault> {
+    let Shape { mnemonic, size, address_mask, step, source_segment, compares, repeated, until_equal } = *shape;
     loop {
         if repeated && machine.cpu.registers[register::ECX] & address_mask == 0 {
             break;
@@ -110,7 +134,7 @@ pub(crate) fn string(machine: &mut Machine, instruction: &Instruction) -> Result
             machine.cpu.registers[register::EDI] =
                 (value & !address_mask) | (destination.wrapping_add(step) & address_mask);
         }
-        iterations += 1;
+        *iterations += 1;
         if !repeated {
             break;
         }
@@ -123,6 +147,5 @@ pub(crate) fn string(machine: &mut Machine, instruction: &Instruction) -> Result
             }
         }
     }
-    machine.extra = iterations;
     Ok(())
 }
