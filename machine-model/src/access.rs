@@ -127,13 +127,32 @@ impl Machine {
         self.caches.data_mut().write(physical);
     }
 
+    /// The cache line an access within one page ends in, when it is not the
+    /// line it begins in: the hardware accesses both (only a misaligned
+    /// access can cross a line; one that crosses a page has both lines
+    /// accounted with their pages).
+    #[inline(always)]
+    fn second_line(&self, first: u32, size: u32) -> Option<u32> {
+        if first & (size - 1) == 0 {
+            return None;
+        }
+        let last = first + (size - 1);
+        let shift = self.caches.data().line_shift();
+        (last >> shift != first >> shift).then_some(last)
+    }
+
     /// Read `size` bytes at a linear address.
     pub(crate) fn read_linear(&mut self, linear: u32, size: u32) -> Result<u32, Fault> {
         self.check_alignment(linear, size)?;
         let (first, second) = self.translate_access(linear, size, AccessKind::Read)?;
         self.account_read(first);
         match second {
-            None => Ok(self.memory.read_sized(first, size)),
+            None => {
+                if let Some(last) = self.second_line(first, size) {
+                    self.account_read(last);
+                }
+                Ok(self.memory.read_sized(first, size))
+            }
             Some(second) => {
                 self.account_read(second);
                 let in_first = 4096 - (linear & 0xFFF);
@@ -153,7 +172,12 @@ impl Machine {
         let (first, second) = self.translate_access(linear, size, AccessKind::Write)?;
         self.account_write(first);
         match second {
-            None => self.memory.write_sized(first, size, value),
+            None => {
+                if let Some(last) = self.second_line(first, size) {
+                    self.account_write(last);
+                }
+                self.memory.write_sized(first, size, value)
+            }
             Some(second) => {
                 self.account_write(second);
                 let in_first = 4096 - (linear & 0xFFF);

@@ -333,3 +333,19 @@ fn machine_model_for(model: CpuModel, unmapped: u32) -> machine_model::Machine {
 fn run(machine: &mut machine_model::Machine, instructions: u64) {
     assert_eq!(machine.run(machine_model::RunLimit::instructions(instructions)), Ok(machine_model::Exit::Limit));
 }
+
+/// A misaligned access that crosses a cache line within its page reads
+/// both lines (bytes 30..33: across 16- and 32-byte lines alike).
+#[test]
+fn a_load_across_two_cache_lines_reads_both() {
+    for model in [CpuModel::I486, CpuModel::Pentium] {
+        let mut machine = machine(model);
+        start(&mut machine, &assemble(|a| a.mov(eax, dword_ptr(DATA + 30)).unwrap()));
+        let misses = |machine: &machine_model::Machine| machine.caches.data().counters.read_misses;
+        let before = misses(&machine);
+        run(&mut machine, 1);
+        // The data's two lines (the 486's one cache also missed the code line).
+        let code_line = if model == CpuModel::I486 { 1 } else { 0 };
+        assert_eq!(misses(&machine) - before, 2 + code_line, "{model:?}");
+    }
+}
