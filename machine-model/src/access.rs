@@ -190,10 +190,40 @@ impl Machine {
         Ok(())
     }
 
-    /// Check that a write would succeed (segment and paging) without writing.
+    /// Check that a write would succeed (segment and paging) without
+    /// writing, before an instruction's other accesses (a fault must come
+    /// before any of them changes memory). When the TLB holds the page
+    /// with rights that allow the write, it cannot fault, and nothing is
+    /// looked up: the hardware looks the page up once, for the write
+    /// itself, and so does the model then (a look-up here would count a TLB
+    /// hit twice; its replacement bits the write sets again). Otherwise the
+    /// page is translated as the write would, with its walk, fill or fault.
     pub(crate) fn probe_write(&mut self, seg: usize, offset: u32, size: u32) -> Result<(), Fault> {
         let linear = self.linear(seg, offset, size, true)?;
-        self.translate_access(linear, size, AccessKind::Write).map(|_| ())
+        let control = self.control();
+        let user = self.cpu.cpl == 3;
+        let last = linear.wrapping_add(size - 1);
+        let allowed = |machine: &Self, address: u32| {
+            if control.cr0 & cr0::PG == 0 {
+                Some(address)
+            } else {
+                machine.mmu.allows_unchanged(control, address, AccessKind::Write, user)
+            }
+        };
+        let first = allowed(self, linear);
+        let second = if last >> 12 == linear >> 12 { None } else { Some(allowed(self, last & !0xFFF)) };
+        match (first, second) {
+            (Some(first), None | Some(Some(_))) => {
+                // A debugger's watchpoint sees the write first, as the CPU
+                // checks it before the instruction reads (`translate_access`).
+                if self.debug.watching() {
+                    let eip = self.instruction_eip;
+                    self.debug.access(linear, size, first, second.flatten(), true, eip);
+                }
+                Ok(())
+            }
+            _ => self.translate_access(linear, size, AccessKind::Write).map(|_| ()),
+        }
     }
 
     /// Read through a segment.

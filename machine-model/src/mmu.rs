@@ -136,6 +136,36 @@ impl Mmu {
         use_hit(tlb, set, way, 12, control, linear, kind, user, events)
     }
 
+    /// The physical address, if a TLB holds the page with rights that
+    /// allow the access, so that it cannot fault — looked at without
+    /// changing anything: no replacement bits, counter or event. (A first
+    /// write through a clean entry is allowed: marking it dirty is the
+    /// access's own work.)
+    pub(crate) fn allows_unchanged(
+        &self,
+        control: ControlRegisters,
+        linear: u32,
+        kind: AccessKind,
+        user: bool,
+    ) -> Option<u32> {
+        let write = kind == AccessKind::Write;
+        let allows = |entry: TlbEntry, shift: u32| {
+            check_rights(control, entry.user, entry.writable, linear, write, user)
+                .is_ok()
+                .then_some((entry.frame << shift) | (linear & ((1 << shift) - 1)))
+        };
+        let is_code = self.uses_code_tlb(kind);
+        if !is_code
+            && let Some(large) = self.large.as_ref()
+            && large.holds_any()
+            && let Some((set, way)) = large.find(linear >> 22)
+        {
+            return allows(large.entry(set, way), 22);
+        }
+        let tlb = if is_code { &self.code } else { self.data.as_ref().unwrap_or(&self.code) };
+        tlb.find(linear >> 12).and_then(|(set, way)| allows(tlb.entry(set, way), 12))
+    }
+
     /// A miss that [`Mmu::translate_hit`] found (no TLB holds the page):
     /// counted, walked and filled as `translate_slowly` would after its own
     /// search, without searching again.

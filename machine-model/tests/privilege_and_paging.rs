@@ -349,3 +349,36 @@ fn a_load_across_two_cache_lines_reads_both() {
         assert_eq!(misses(&machine) - before, 2 + code_line, "{model:?}");
     }
 }
+
+/// The TLB is looked up once per access, as on the hardware: a
+/// read-modify-write of memory (`add [m], r`) twice, a `movsd` twice, with
+/// their pages already in the TLB (the model checks that the write will
+/// succeed before the read, without a look-up of its own then).
+#[test]
+fn each_access_looks_the_tlb_up_once() {
+    for model in [CpuModel::I486, CpuModel::Pentium] {
+        let mut machine = machine(model);
+        // 27 bytes: `add` and `movsd` lie in a code line fetched before
+        // them (the 486's one TLB counts the fetch's look-ups too).
+        let code = assemble(|a| {
+            a.mov(esi, DATA).unwrap();
+            a.mov(edi, DATA + 0x1000).unwrap();
+            a.mov(eax, dword_ptr(DATA)).unwrap();
+            a.mov(dword_ptr(DATA + 0x1000), eax).unwrap();
+            a.add(dword_ptr(DATA), eax).unwrap();
+            a.movsd().unwrap();
+        });
+        start(&mut machine, &code);
+        let data_lookups = |machine: &machine_model::Machine| {
+            let tlbs = machine.mmu.tlbs();
+            let tlb = if model == CpuModel::I486 { tlbs[0] } else { tlbs[1] };
+            tlb.counters.hits + tlb.counters.misses
+        };
+        run(&mut machine, 4);
+        for name in ["add [m], eax", "movsd"] {
+            let before = data_lookups(&machine);
+            run(&mut machine, 1);
+            assert_eq!(data_lookups(&machine) - before, 2, "{model:?}: {name}");
+        }
+    }
+}
