@@ -668,9 +668,21 @@ impl Machine {
         let mut available = in_page;
         let mut instruction = decode_one(&bytes[..available], linear);
         if instruction.is_none() && available < 15 {
-            // The instruction may continue on the next page: translate it only now.
+            // The instruction may continue on the next page: translate it
+            // only now. (An instruction across two pages is decoded at each
+            // run; the fetch looks the next page up when it gets there, so
+            // a page the code TLB holds is only read here, not looked up.)
             let next_linear = (linear & !0xFFF).wrapping_add(4096);
-            let next_physical = self.translate(next_linear, AccessKind::Execute, true)?;
+            let control = self.control();
+            let held = if control.cr0 & ia32::registers::cr0::PG == 0 {
+                Some(next_linear)
+            } else {
+                self.mmu.allows_unchanged(control, next_linear, AccessKind::Execute, true)
+            };
+            let next_physical = match held {
+                Some(physical) => physical,
+                None => self.translate(next_linear, AccessKind::Execute, true)?,
+            };
             self.memory.read(ia32::PhysAddr(next_physical), &mut bytes[in_page..]);
             available = 15;
             instruction = decode_one(&bytes[..available], linear);

@@ -95,3 +95,26 @@ fn a_fetch_that_misses_the_tlb_and_the_code_cache_pays_for_both() {
         assert_eq!((after.0 - before.0, after.1 - before.1), (1, 1), "{model:?}");
     }
 }
+
+/// An instruction across two pages looks each page up once per run, as
+/// the prefetcher does (it was decoded again at each run, and the decode
+/// looked the second page up a second time).
+#[test]
+fn an_instruction_across_two_pages_looks_each_up_once() {
+    for model in [CpuModel::I486, CpuModel::Pentium] {
+        let mut machine = machine(model);
+        let crossing = CODE + 0xFFE;
+        // mov ecx, 10; jmp crossing
+        let mut start_code = vec![0xB9, 10, 0, 0, 0, 0xE9];
+        start_code.extend_from_slice(&(crossing.wrapping_sub(CODE + 10)).to_le_bytes());
+        start(&mut machine, &start_code);
+        // mov eax, 1 (across the boundary); dec ecx; jnz crossing; int 0x30
+        machine.memory.write(ia32::PhysAddr(crossing), &[0xB8, 1, 0, 0, 0, 0x49, 0x75, 0xF8, 0xCD, 0x30]);
+        run(&mut machine, 5);
+        let before = code_lookups(&machine);
+        // Four more turns: each fetches the first page's line, then the second's.
+        run(&mut machine, 12);
+        let after = code_lookups(&machine);
+        assert_eq!(after.0 - before.0, 8, "{model:?}");
+    }
+}
