@@ -382,3 +382,27 @@ fn each_access_looks_the_tlb_up_once() {
         }
     }
 }
+
+/// ENTER with a nesting level reads the outer frame pointers below EBP
+/// after it has begun to push: when such a read faults, the instruction is
+/// undone — ESP as it was, so running it again pushes the same frame.
+#[test]
+fn an_enter_whose_outer_frame_read_faults_leaves_esp_as_it_was() {
+    for model in [CpuModel::I486, CpuModel::Pentium] {
+        let unmapped = DATA + 0x1000;
+        let mut machine = machine(model);
+        unmap(&mut machine, unmapped);
+        start(
+            &mut machine,
+            &assemble(|a| {
+                a.mov(ebp, unmapped + 8).unwrap();
+                a.enter(16u32, 3u32).unwrap();
+            }),
+        );
+        run(&mut machine, 1);
+        let stack_pointer = machine.cpu.registers[machine_model::cpu::register::ESP];
+        let entry = run_to_entry(&mut machine);
+        assert_eq!(entry.vector, 14, "{model:?}");
+        assert_eq!(entry.frame.registers[machine_model::cpu::register::ESP], stack_pointer, "{model:?}");
+    }
+}

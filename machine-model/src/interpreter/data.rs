@@ -259,6 +259,31 @@ pub(crate) fn enter(machine: &mut Machine, instruction: &Instruction) -> Result<
     let total = size * (level + 1) + frame_size;
     machine.probe_write(segment::SS, sp.wrapping_sub(total), total.max(1))?;
     let ebp = machine.cpu.registers[register::EBP];
+    // A read of an outer frame pointer can fault after the pushes began:
+    // the fault undoes the instruction, so ESP goes back (the words
+    // written below it are rewritten when the instruction runs again).
+    let saved_esp = machine.cpu.registers[register::ESP];
+    let frame_pointer = match push_frames(machine, size, level, ebp) {
+        Ok(frame_pointer) => frame_pointer,
+        Err(fault) => {
+            machine.cpu.registers[register::ESP] = saved_esp;
+            return Err(fault);
+        }
+    };
+    if size == 2 {
+        machine.cpu.write16(register::EBP, frame_pointer as u16);
+    } else {
+        machine.cpu.registers[register::EBP] = frame_pointer;
+    }
+    let new_sp = machine.stack_pointer().wrapping_sub(frame_size);
+    machine.set_stack_pointer(new_sp);
+    machine.extra = level;
+    Ok(())
+}
+
+/// ENTER's pushes: EBP, then for a nesting level the outer frame pointers
+/// and the new one. Returns the new frame pointer.
+fn push_frames(machine: &mut Machine, size: u32, level: u32, ebp: u32) -> Result<u32, Fault> {
     machine.push(size, ebp & mask(size))?;
     let frame_pointer = machine.stack_pointer();
     if level > 0 {
@@ -270,15 +295,7 @@ pub(crate) fn enter(machine: &mut Machine, instruction: &Instruction) -> Result<
         }
         machine.push(size, frame_pointer)?;
     }
-    if size == 2 {
-        machine.cpu.write16(register::EBP, frame_pointer as u16);
-    } else {
-        machine.cpu.registers[register::EBP] = frame_pointer;
-    }
-    let new_sp = machine.stack_pointer().wrapping_sub(frame_size);
-    machine.set_stack_pointer(new_sp);
-    machine.extra = level;
-    Ok(())
+    Ok(frame_pointer)
 }
 
 pub(crate) fn leave(machine: &mut Machine, instruction: &Instruction) -> Result<(), Fault> {
