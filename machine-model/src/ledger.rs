@@ -123,5 +123,9 @@ impl Machine {
         self.cycles += cycles;
         self.ledger.kernel_instructions += instructions;
         self.ledger.kernel_path += cycles;
+        // The path's price includes its exit's loads of DS, ES, FS and GS
+        // (the native exit stub reloads them every time): the exit books
+        // them apart (`return_to_user`).
+        self.exit_segment_loads = (4 * self.costs.mov_segment as u64).min(cycles);
     }
 }

@@ -166,6 +166,9 @@ pub struct Machine {
     pub(crate) ledger: crate::ledger::Ledger,
     /// The cycle the last entry into ring 0 began at.
     pub last_entry_cycle: u64,
+    /// Of the kernel path charged last, the cycles of its exit's segment
+    /// loads, which the exit books apart (`Machine::charge_kernel_path`).
+    pub(crate) exit_segment_loads: u64,
 }
 
 impl Clone for Machine {
@@ -214,6 +217,7 @@ impl Machine {
             interrupt_possible: true,
             ledger: self.ledger,
             last_entry_cycle: self.last_entry_cycle,
+            exit_segment_loads: self.exit_segment_loads,
         }
     }
 
@@ -245,6 +249,7 @@ impl Machine {
             interrupt_possible: true,
             ledger: crate::ledger::Ledger::default(),
             last_entry_cycle: 0,
+            exit_segment_loads: 0,
         }
     }
 

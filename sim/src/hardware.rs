@@ -125,8 +125,11 @@ impl Hardware for ModelHardware<'_> {
         let (gdt_base, gdt_limit) = layout::gdt_register();
         let (idt_base, idt_limit) = layout::idt_register();
         machine.load_descriptor_tables(gdt_base, gdt_limit, idt_base, idt_limit);
-        // The data segments hold the flat user selector in the kernel too
-        // (as natively): an exit only reloads them after a small-space switch.
+        // The data segments hold the flat user selector in the kernel too.
+        // (The native exit loads them every time, and the kernel paths'
+        // calibrated prices include those loads; the model's exit loads them
+        // only when their descriptor caches must change — a small-space
+        // switch, or a thread that loaded others.)
         use machine_model::cpu::segment;
         let mut outcome = machine.load_task_register(layout::selector::TSS);
         for (register, selector) in [
