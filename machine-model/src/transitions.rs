@@ -136,18 +136,19 @@ impl Machine {
         // after the kernel, looks its line up again.
         self.forget_fetch_line();
         self.penalty = 0;
-        let mut refills = self.refill_mark();
+        let refills = self.refill_mark();
         let (vector, error_code, cause) = match self.try_deliver(vector, error_code, software) {
             Ok(()) => (vector, error_code, cause),
             Err(second) => {
                 // The delivery itself faulted (a DPL-0 gate for `int n`, a missing
                 // gate): the CPU delivers that exception instead, as a fault —
-                // the saved EIP points at the instruction that raised it.
-                self.penalty = 0;
-                refills = self.refill_mark();
+                // the saved EIP points at the instruction that raised it, which
+                // is not retired. The failed attempt's walks and misses happened:
+                // they stay in the penalty and the refills booked.
                 if software {
                     self.cpu.eip = self.instruction_eip;
                     frame.eip = self.instruction_eip;
+                    self.instructions -= 1;
                 }
                 if let Err(third) = self.try_deliver(second.vector, second.error_code, false) {
                     return Err(MachineError::DoubleFault { first: second.vector, second: third.vector });

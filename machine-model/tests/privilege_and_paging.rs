@@ -406,3 +406,28 @@ fn an_enter_whose_outer_frame_read_faults_leaves_esp_as_it_was() {
         assert_eq!(entry.frame.registers[machine_model::cpu::register::ESP], stack_pointer, "{model:?}");
     }
 }
+
+/// `int n` through a ring-0 gate is a general protection fault: the int is
+/// not retired (the saved EIP points at it), and the walks of the failed
+/// attempt — here the IDT's page, cold — are charged and booked with the
+/// entry like every other walk of it.
+#[test]
+fn a_failed_delivery_is_charged_and_its_int_not_retired() {
+    for model in [CpuModel::I486, CpuModel::Pentium] {
+        let mut machine = machine(model);
+        start(
+            &mut machine,
+            &assemble(|a| {
+                a.nop().unwrap();
+                a.int(0x40).unwrap();
+            }),
+        );
+        run(&mut machine, 1);
+        let walks = machine.mmu.walks;
+        let booked = machine.ledger().tlb_refills;
+        let entry = run_to_entry(&mut machine);
+        assert_eq!((entry.vector, entry.frame.eip, machine.instructions), (13, CODE + 1, 1), "{model:?}");
+        assert!(machine.mmu.walks > walks, "{model:?}: the IDT's page was cold");
+        assert_eq!(machine.ledger().tlb_refills - booked, machine.mmu.walks - walks, "{model:?}: every walk booked");
+    }
+}
