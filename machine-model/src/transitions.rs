@@ -361,11 +361,26 @@ impl Machine {
         Ok(())
     }
 
+    /// A hardware interrupt taken in the kernel's idle loop (`halt`
+    /// returned its IRQ): the CPU's delivery to the same privilege level —
+    /// the gate, EFLAGS, CS and EIP pushed on the kernel's stack — charged
+    /// as the entry's part of the kernel entry that follows (it was charged
+    /// nowhere). Its memory accesses are not modelled: the IDT and the idle
+    /// loop's stack are the kernel's own.
+    pub fn interrupt_in_kernel(&mut self) {
+        self.events.stamp(self.cycles);
+        let cost = self.costs.interrupt_same_privilege as u64;
+        self.cycles += cost;
+        self.ledger.entry += cost;
+        self.pipeline.interrupted();
+    }
+
     /// The kernel's idle loop (`sti; hlt` in ring 0): time passes until a
     /// device raises an interrupt, but not beyond cycle `until`. Returns the
     /// IRQ the PIC delivered, or `None` if `until` came first (or no device
     /// will ever interrupt). The halted CPU executes nothing, so only the
-    /// clock advances; the kernel's interrupt path is charged by the host.
+    /// clock advances; the delivery is `interrupt_in_kernel`, and the
+    /// kernel's interrupt path is charged by the host.
     pub fn halt(&mut self, until: u64) -> Option<u8> {
         loop {
             self.update_devices();

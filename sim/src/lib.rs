@@ -404,6 +404,7 @@ impl System {
         self.drain_machine_events();
         let first = self.log.next_sequence();
         self.log.entry_opened(0x20 + irq, self.machine.cycles, first);
+        self.machine.interrupt_in_kernel();
         let trap = Trap { vector: 0x20 + irq, error_code: 0, fault_address: 0, cause: Cause::Interrupt { irq } };
         self.kernel_entry(trap, Frame::default());
     }

@@ -14,6 +14,9 @@ pub(super) static TABLE: CostTable = CostTable {
     int3_to_inner: 71,
     // Exceptions and interrupts: Intel gives no separate figure; charged as INT n to inner.
     exception_to_inner: 71,
+    // INT imm8, protected mode, same privilege: 44 (ALP, PRM, HPC, 86B); a
+    // hardware interrupt in the idle loop is charged as it.
+    interrupt_same_privilege: 44,
     // IRET, protected mode, to outer privilege: 36 (ALP, PRM, 86B).
     iret_to_outer: 36,
     // MOV CR3, r32: 4 (ALP, PRM, HPC, MAME).

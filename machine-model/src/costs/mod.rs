@@ -82,6 +82,9 @@ pub struct CostTable {
     pub int3_to_inner: u32,
     /// Exception or hardware interrupt delivered from ring 3 to ring 0.
     pub exception_to_inner: u32,
+    /// A hardware interrupt delivered in ring 0 (the kernel's idle loop):
+    /// to the same privilege, no stack switch.
+    pub interrupt_same_privilege: u32,
     /// `iret` to an outer privilege level (ring 0 → 3).
     pub iret_to_outer: u32,
     /// `mov cr3, r32`.

@@ -14,6 +14,9 @@ pub(super) static TABLE: CostTable = CostTable {
     int3_to_inner: 44,
     // Exceptions and interrupts: no separate Intel figure; charged as INT n to inner.
     exception_to_inner: 48,
+    // INT imm8, protected mode, same privilege: 31 (ALP; 86B 25); a
+    // hardware interrupt in the idle loop is charged as it.
+    interrupt_same_privilege: 31,
     // IRET to outer privilege: 27 (ALP, NG upper bound, 86B).
     iret_to_outer: 27,
     // MOV CR3, r32: ALP's CR3-specific row prints "21/46" without saying which
