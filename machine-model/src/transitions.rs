@@ -132,6 +132,9 @@ impl Machine {
         let mut frame = self.user_frame();
         let started = self.cycles;
         self.last_entry_cycle = started;
+        // The delivery's events (its walks, the entry) happen from here:
+        // the instruction that caused it, and its fetch's misses, came first.
+        self.events.stamp(started);
         // The entry empties the prefetch queue: the user's next fetch,
         // after the kernel, looks its line up again.
         self.forget_fetch_line();
