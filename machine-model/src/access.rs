@@ -25,6 +25,18 @@ impl Machine {
         }
     }
 
+    /// The physical address of an access that cannot fault, found without
+    /// a look-up (nothing counted, no replacement bits): paging off, or a
+    /// TLB holds the page with rights that allow it. `None`: `translate`
+    /// must look it up (and may walk, fill or fault).
+    pub(crate) fn held_translation(&self, linear: u32, kind: AccessKind, user: bool) -> Option<u32> {
+        let control = self.control();
+        if control.cr0 & cr0::PG == 0 {
+            return Some(linear);
+        }
+        self.mmu.allows_unchanged(control, linear, kind, user)
+    }
+
     /// `translate` for a page no TLB holds: the walk and the fill.
     #[inline(never)]
     fn translate_missed(&mut self, linear: u32, kind: AccessKind, user: bool) -> Result<u32, Fault> {
@@ -200,18 +212,14 @@ impl Machine {
     /// page is translated as the write would, with its walk, fill or fault.
     pub(crate) fn probe_write(&mut self, seg: usize, offset: u32, size: u32) -> Result<(), Fault> {
         let linear = self.linear(seg, offset, size, true)?;
-        let control = self.control();
         let user = self.cpu.cpl == 3;
         let last = linear.wrapping_add(size - 1);
-        let allowed = |machine: &Self, address: u32| {
-            if control.cr0 & cr0::PG == 0 {
-                Some(address)
-            } else {
-                machine.mmu.allows_unchanged(control, address, AccessKind::Write, user)
-            }
+        let first = self.held_translation(linear, AccessKind::Write, user);
+        let second = if last >> 12 == linear >> 12 {
+            None
+        } else {
+            Some(self.held_translation(last & !0xFFF, AccessKind::Write, user))
         };
-        let first = allowed(self, linear);
-        let second = if last >> 12 == linear >> 12 { None } else { Some(allowed(self, last & !0xFFF)) };
         match (first, second) {
             (Some(first), None | Some(Some(_))) => {
                 // A debugger's watchpoint sees the write first, as the CPU

@@ -102,7 +102,7 @@ impl FetchLine {
 /// since (their generations), a look-up of the same line again — after a
 /// jump within it or back to it, or after the kernel left both alone —
 /// would find the same entry and the same line and change nothing but
-/// their hit counters: `fetch_new_line` does just that, without the
+/// their hit counters: `fetch_line_again` does just that, without the
 /// search. Kept when `FetchLine` is forgotten.
 #[derive(Clone, Copy, Debug)]
 struct LookedUpLine {
@@ -678,13 +678,7 @@ impl Machine {
             // run; the fetch looks the next page up when it gets there, so
             // a page the code TLB holds is only read here, not looked up.)
             let next_linear = (linear & !0xFFF).wrapping_add(4096);
-            let control = self.control();
-            let held = if control.cr0 & ia32::registers::cr0::PG == 0 {
-                Some(next_linear)
-            } else {
-                self.mmu.allows_unchanged(control, next_linear, AccessKind::Execute, true)
-            };
-            let next_physical = match held {
+            let next_physical = match self.held_translation(next_linear, AccessKind::Execute, true) {
                 Some(physical) => physical,
                 None => self.translate(next_linear, AccessKind::Execute, true)?,
             };

@@ -9,7 +9,7 @@ mod common;
 
 use common::*;
 use iced_x86::code_asm::*;
-use machine_model::{CpuModel, Exit, Machine, RunLimit};
+use machine_model::{CpuModel, Machine};
 
 /// Code-TLB look-ups (hits and misses) and code-cache reads so far (on the
 /// 486 the TLB and the cache hold data too: tests count from after the
@@ -20,8 +20,12 @@ fn code_lookups(machine: &Machine) -> (u64, u64) {
     (tlb.hits + tlb.misses, cache.read_hits + cache.read_misses)
 }
 
-fn run(machine: &mut Machine, instructions: u64) {
-    assert_eq!(machine.run(RunLimit::instructions(instructions)).unwrap(), Exit::Limit);
+/// The code look-ups (as `code_lookups`) of the next `instructions`.
+fn lookups_during(machine: &mut Machine, instructions: u64) -> (u64, u64) {
+    let before = code_lookups(machine);
+    run(machine, instructions);
+    let after = code_lookups(machine);
+    (after.0 - before.0, after.1 - before.1)
 }
 
 #[test]
@@ -39,13 +43,10 @@ fn a_loop_inside_one_code_line_looks_the_line_up_after_every_jump() {
         });
         assert!(code.len() <= 16);
         start(&mut machine, &code);
-        let before = code_lookups(&machine);
-        // mov, then ten times dec and jnz: nine jumps back, the tenth falls through.
-        run(&mut machine, 21);
+        // mov, then ten times dec and jnz: nine jumps back, the tenth falls
+        // through. The first fetch, then one after each of the nine jumps taken.
+        assert_eq!(lookups_during(&mut machine, 21), (10, 10), "{model:?}");
         assert_eq!(machine.cpu.registers[machine_model::cpu::register::ECX], 0, "{model:?}");
-        // The first fetch, then one after each of the nine jumps taken.
-        let after = code_lookups(&machine);
-        assert_eq!((after.0 - before.0, after.1 - before.1), (10, 10), "{model:?}");
     }
 }
 
@@ -61,12 +62,9 @@ fn the_first_fetch_after_the_kernel_looks_its_line_up_again() {
         start(&mut machine, &code);
         let entry = run_to_entry(&mut machine);
         resume(&mut machine, &entry);
-        let before = code_lookups(&machine);
         // The first nop is in the line the int was fetched from: looked up
         // again after the kernel; the second is not.
-        run(&mut machine, 2);
-        let after = code_lookups(&machine);
-        assert_eq!((after.0 - before.0, after.1 - before.1), (1, 1), "{model:?}");
+        assert_eq!(lookups_during(&mut machine, 2), (1, 1), "{model:?}");
     }
 }
 
@@ -111,10 +109,7 @@ fn an_instruction_across_two_pages_looks_each_up_once() {
         // mov eax, 1 (across the boundary); dec ecx; jnz crossing; int 0x30
         machine.memory.write(ia32::PhysAddr(crossing), &[0xB8, 1, 0, 0, 0, 0x49, 0x75, 0xF8, 0xCD, 0x30]);
         run(&mut machine, 5);
-        let before = code_lookups(&machine);
         // Four more turns: each fetches the first page's line, then the second's.
-        run(&mut machine, 12);
-        let after = code_lookups(&machine);
-        assert_eq!(after.0 - before.0, 8, "{model:?}");
+        assert_eq!(lookups_during(&mut machine, 12).0, 8, "{model:?}");
     }
 }

@@ -288,8 +288,7 @@ fn events_report_tlb_fills_and_flushes_when_asked() {
 fn a_faulting_instruction_pays_for_the_work_before_its_fault() {
     for model in [CpuModel::I486, CpuModel::Pentium] {
         let unmapped = DATA + 0x1000;
-        let mut machine = machine(model);
-        unmap(&mut machine, unmapped);
+        let mut machine = machine_without(model, unmapped);
         start(&mut machine, &assemble(|a| a.mov(eax, dword_ptr(unmapped)).unwrap()));
         let started = machine.cycles;
         let entry = run_to_entry(&mut machine);
@@ -308,13 +307,13 @@ fn a_faulting_instruction_pays_for_the_work_before_its_fault() {
                 a.int(0x30).unwrap();
             })
         };
-        let mut completed = machine_model_for(model, unmapped);
+        let mut completed = machine_without(model, unmapped);
         start(&mut completed, &stores(100));
         run(&mut completed, 2);
         let started = completed.cycles;
         run(&mut completed, 1);
         let whole = completed.cycles - started;
-        let mut faulting = machine_model_for(model, unmapped);
+        let mut faulting = machine_without(model, unmapped);
         start(&mut faulting, &stores(200));
         run(&mut faulting, 2);
         let started = faulting.cycles;
@@ -322,16 +321,6 @@ fn a_faulting_instruction_pays_for_the_work_before_its_fault() {
         assert_eq!((entry.vector, faulting.cpu.registers[machine_model::cpu::register::ECX]), (14, 100));
         assert_eq!(faulting.last_entry_cycle - started, whole, "{model:?}: the 100 stores done");
     }
-}
-
-fn machine_model_for(model: CpuModel, unmapped: u32) -> machine_model::Machine {
-    let mut machine = machine(model);
-    unmap(&mut machine, unmapped);
-    machine
-}
-
-fn run(machine: &mut machine_model::Machine, instructions: u64) {
-    assert_eq!(machine.run(machine_model::RunLimit::instructions(instructions)), Ok(machine_model::Exit::Limit));
 }
 
 /// A misaligned access that crosses a cache line within its page reads
@@ -390,8 +379,7 @@ fn each_access_looks_the_tlb_up_once() {
 fn an_enter_whose_outer_frame_read_faults_leaves_esp_as_it_was() {
     for model in [CpuModel::I486, CpuModel::Pentium] {
         let unmapped = DATA + 0x1000;
-        let mut machine = machine(model);
-        unmap(&mut machine, unmapped);
+        let mut machine = machine_without(model, unmapped);
         start(
             &mut machine,
             &assemble(|a| {

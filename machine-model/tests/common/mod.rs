@@ -41,6 +41,18 @@ pub fn run_to_entry(machine: &mut Machine) -> KernelEntry {
     }
 }
 
+/// Run exactly `instructions` user instructions (panics on anything else: this is a test).
+pub fn run(machine: &mut Machine, instructions: u64) {
+    assert_eq!(machine.run(RunLimit::instructions(instructions)), Ok(Exit::Limit));
+}
+
+/// A machine as `machine` makes it, with the page at `linear` unmapped.
+pub fn machine_without(model: CpuModel, linear: u32) -> Machine {
+    let mut machine = machine(model);
+    unmap(&mut machine, linear);
+    machine
+}
+
 /// Return to user mode with the registers the entry saved.
 pub fn resume(machine: &mut Machine, entry: &KernelEntry) {
     machine.return_to_user(&entry.frame, false).expect("iret back");
